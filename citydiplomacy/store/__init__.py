@@ -1,0 +1,1 @@
+"""The registry's store: schema, migrations, sessions, repositories and the audit trail."""

@@ -1,0 +1,365 @@
+"""The registry's schema (SQLAlchemy 2 declarative), shared by SQLite and PostgreSQL.
+
+Every entity carries its provenance (:class:`Provenanced`): the source it came from, where in that
+source (``source_locator``: a row, a page, a SPARQL binding), when the source was retrieved and who
+entered the record.  Every change is written to :class:`AuditEntry` (see :mod:`citydiplomacy.store.audit`).
+Entities that people edit carry a ``version`` column used for optimistic locking.
+
+Vocabularies (relation kinds, membership roles, ...) are plain strings checked against
+:mod:`citydiplomacy.store.vocab`, so a new term in the model data needs no migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current time (UTC): the one clock of the registry."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; a stable naming convention keeps Alembic migrations portable."""
+
+    from sqlalchemy import MetaData
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Source(Base):
+    """A source of records: a file, a paper, a SPARQL query result, a form in the web dashboard."""
+
+    __tablename__ = "source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))  # file | paper | wikidata | manual | model
+    uri: Mapped[str | None] = mapped_column(Text)
+    citation: Mapped[str | None] = mapped_column(Text)
+    retrieved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Provenanced:
+    """Mixin: where a record came from and who entered it."""
+
+    @declared_attr
+    def source_id(cls) -> Mapped[int | None]:  # noqa: N805 - SQLAlchemy's declared_attr idiom
+        return mapped_column(ForeignKey("source.id"), index=True)
+
+    source_locator: Mapped[str | None] = mapped_column(String(500))
+    retrieved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    entered_by: Mapped[str] = mapped_column(String(120), default="citydip")
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Versioned:
+    """Mixin: a version counter for optimistic locking of concurrent edits."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class Place(Provenanced, Versioned, Base):
+    """A city, town, district or subdivision.
+
+    ``gazetteer`` says which authority ``gazetteer_id`` belongs to: ``geonames`` (a GeoNames id),
+    ``iso3166-2`` (a subdivision code such as ``GB-WLS``) or ``source`` (a place the gazetteer lacks,
+    kept with its source coordinates; ``status`` then says why).
+    """
+
+    __tablename__ = "place"
+    __table_args__ = (UniqueConstraint("gazetteer", "gazetteer_id", name="gazetteer_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gazetteer: Mapped[str] = mapped_column(String(20))
+    gazetteer_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    name_fa: Mapped[str | None] = mapped_column(String(300))
+    country_code: Mapped[str | None] = mapped_column(String(2), index=True)
+    admin1_code: Mapped[str | None] = mapped_column(String(20))
+    admin_level: Mapped[str] = mapped_column(String(30), default="city")  # city | district | subdivision | region
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    population: Mapped[int | None] = mapped_column(Integer)
+    is_capital: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(30), default="gazetteer")  # gazetteer | subdivision | unresolved
+
+    names: Mapped[list[PlaceName]] = relationship(back_populates="place", cascade="all, delete-orphan")
+
+
+class PlaceName(Base):
+    """A name of a place in one language or script (``lang`` is BCP 47, ``und`` when unknown)."""
+
+    __tablename__ = "place_name"
+    __table_args__ = (UniqueConstraint("place_id", "name", "lang", name="place_name_lang"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    lang: Mapped[str] = mapped_column(String(12), default="und")
+    kind: Mapped[str] = mapped_column(String(20), default="alias")  # official | alias | source
+
+    place: Mapped[Place] = relationship(back_populates="names")
+
+
+class PlaceMention(Base):
+    """A place name as a source wrote it, and what the resolver made of it (the review queue).
+
+    ``status``: ``resolved`` | ``subdivision`` | ``ambiguous`` (waits for review) | ``unresolved``
+    (kept with source coordinates) | ``reviewed`` (a person chose the place).
+    """
+
+    __tablename__ = "place_mention"
+    __table_args__ = (UniqueConstraint("name_in_source", "country_in_source", name="mention_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_in_source: Mapped[str] = mapped_column(String(300))
+    country_in_source: Mapped[str] = mapped_column(String(120), default="")
+    lat_in_source: Mapped[float | None] = mapped_column(Float)
+    lng_in_source: Mapped[float | None] = mapped_column(Float)
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"), index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    place: Mapped[Place | None] = relationship()
+
+
+class Organisation(Provenanced, Versioned, Base):
+    """A UN agency, city network, forum or fund (``kind``), global or regional (``scale``)."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    name_fa: Mapped[str | None] = mapped_column(String(300))
+    acronym: Mapped[str | None] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # un_agency | global_network | regional_network | forum | fund
+    scale: Mapped[str | None] = mapped_column(String(20))  # global | regional
+    founded: Mapped[int | None] = mapped_column(Integer)
+    seat_place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"))
+    seat_text: Mapped[str | None] = mapped_column(String(300))
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. {"min_population": 250000}
+    description: Mapped[str | None] = mapped_column(Text)
+
+    seat: Mapped[Place | None] = relationship()
+    member_counts: Mapped[list[MemberCount]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan"
+    )
+
+
+class MemberCount(Provenanced, Base):
+    """How many members of a kind an organisation had, as of a year."""
+
+    __tablename__ = "member_count"
+    __table_args__ = (UniqueConstraint("organisation_id", "what", "as_of_year", name="member_count_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    what: Mapped[str] = mapped_column(String(80), default="members")  # members | observer cities | countries
+    count: Mapped[int] = mapped_column(Integer)
+    qualifier: Mapped[str | None] = mapped_column(String(20))  # None (exact) | more_than | about
+    as_of_year: Mapped[int | None] = mapped_column(Integer)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="member_counts")
+
+
+class Relation(Provenanced, Versioned, Base):
+    """A bilateral relation between two places, stored once: ``place_a_id < place_b_id`` always."""
+
+    __tablename__ = "relation"
+    __table_args__ = (
+        UniqueConstraint("place_a_id", "place_b_id", "kind", name="relation_pair_kind"),
+        CheckConstraint("place_a_id < place_b_id", name="ordered_pair"),
+        Index("ix_relation_place_b", "place_b_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_a_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+    place_b_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+    kind: Mapped[str] = mapped_column(String(40))  # sister_city | mou | cooperation_memorandum | friendship | ...
+    status: Mapped[str] = mapped_column(String(30), default="active")
+    title: Mapped[str | None] = mapped_column(String(500))
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    signed_year: Mapped[int | None] = mapped_column(Integer)
+    ended_year: Mapped[int | None] = mapped_column(Integer)
+    dimensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    place_a: Mapped[Place] = relationship(foreign_keys=[place_a_id])
+    place_b: Mapped[Place] = relationship(foreign_keys=[place_b_id])
+
+
+class Membership(Provenanced, Versioned, Base):
+    """A place's membership of an organisation in one role (a place may hold several roles)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("place_id", "organisation_id", "role", name="membership_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))  # founding | board | secretariat_host | active | ...
+    role_verbatim: Mapped[str | None] = mapped_column(String(200))
+    since_year: Mapped[int | None] = mapped_column(Integer)
+    until_year: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    place: Mapped[Place] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Activity(Provenanced, Versioned, Base):
+    """An activity or event: a visit, a hosted summit, an award, a project, a ranking, ..."""
+
+    __tablename__ = "activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    title_fa: Mapped[str | None] = mapped_column(String(500))
+    happened_on: Mapped[date | None] = mapped_column(Date)
+    year: Mapped[int | None] = mapped_column(Integer)
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    dimensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    functions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    indicators: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    place: Mapped[Place | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    participants: Mapped[list[ActivityParticipant]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan"
+    )
+
+
+class ActivityParticipant(Base):
+    """A place or organisation taking part in an activity."""
+
+    __tablename__ = "activity_participant"
+    __table_args__ = (CheckConstraint("place_id IS NOT NULL OR organisation_id IS NOT NULL", name="who"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    role: Mapped[str | None] = mapped_column(String(60))
+
+    activity: Mapped[Activity] = relationship(back_populates="participants")
+
+
+class IndicatorValue(Provenanced, Base):
+    """A hand-entered or surveyed indicator value for a place and year (computed ones live in results)."""
+
+    __tablename__ = "indicator_value"
+    __table_args__ = (UniqueConstraint("place_id", "indicator_code", "year", name="indicator_value_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"), index=True)
+    indicator_code: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class AnalysisRun(Base):
+    """One run of an analysis (assessment, index, network metrics, ...) with every parameter it used."""
+
+    __tablename__ = "analysis_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)  # assessment | network | index | ...
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120), default="citydip")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CityResult(Base):
+    """A per-place number produced by a run: an indicator, a score, a rank, a network metric."""
+
+    __tablename__ = "city_result"
+    __table_args__ = (
+        UniqueConstraint("run_id", "place_id", "code", name="city_result_key"),
+        Index("ix_city_result_place_code", "place_id", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("analysis_run.id", ondelete="CASCADE"), index=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+    code: Mapped[str] = mapped_column(String(60))
+    value: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AppUser(Base):
+    """A user of the observatory with a role: viewer, editor or admin."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="viewer")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """One change to one record: who, when, what (``changes`` maps a field to ``[old, new]``)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(20))  # insert | update | delete | import
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    context: Mapped[str | None] = mapped_column(String(300))  # e.g. "import twinning twin_cities.csv"
+
+
+class ModelRelease(Base):
+    """Which version of the model data (five-level model, catalogues) was loaded into this database."""
+
+    __tablename__ = "model_release"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), unique=True)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    checksum: Mapped[str] = mapped_column(String(80))

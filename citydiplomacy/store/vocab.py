@@ -1,0 +1,111 @@
+"""Controlled vocabularies of the registry, and the mapping of free text onto them.
+
+The terms follow the five-level model (seed paper 000) and the case-study papers (002, 003).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+RELATION_KINDS: dict[str, str] = {
+    "sister_city": "sister-city agreement",
+    "mou": "memorandum of understanding",
+    "cooperation_memorandum": "cooperation memorandum",
+    "friendship": "friendship (friendly cities)",
+    "partnership": "international municipal partnership",
+}
+
+RELATION_STATUSES: dict[str, str] = {
+    "active": "in force",
+    "in_negotiation": "in negotiation",
+    "suspended": "suspended",
+    "ended": "ended",
+}
+
+MEMBERSHIP_ROLES: dict[str, str] = {
+    "founding": "founding member",
+    "board": "board / presidency",
+    "secretariat_host": "secretariat host",
+    "active": "active / full member",
+    "associate": "associate member",
+    "observer": "observer",
+    "honorary": "honorary member",
+    "former": "former member",
+}
+
+ORGANISATION_KINDS: dict[str, str] = {
+    "un_agency": "UN agency",
+    "global_network": "global city network",
+    "regional_network": "regional city network",
+    "forum": "forum",
+    "fund": "fund",
+    "international_organisation": "other international organisation",
+}
+
+ACTIVITY_KINDS: dict[str, str] = {
+    "visit": "visit",
+    "delegation": "delegation",
+    "summit_hosted": "summit hosted",
+    "exhibition": "exhibition",
+    "festival": "festival",
+    "sports_event": "sports event",
+    "project": "project",
+    "award": "award",
+    "declaration": "declaration",
+    "aid": "aid",
+    "ranking": "ranking",
+    "office": "office or institution established",
+}
+
+DIMENSIONS: dict[str, str] = {
+    "security": "urban security",
+    "economy": "urban economy",
+    "culture": "urban culture",
+    "networks": "urban network (cooperation)",
+    "representation": "urban representation",
+    "development": "urban development",
+    "research": "urban research",
+}
+
+# Free-text role labels (English, French, Spanish, Persian, ...) -> model role.  Checked in order:
+# the first pattern that matches wins, so the specific roles come before the generic "member".
+_ROLE_PATTERNS: list[tuple[str, str]] = [
+    (r"\b(former|ex|past|withdrawn|left)\b|سابق", "former"),
+    (r"secretariat|headquarter|\bhq\b|\bhost\b|دبیرخانه", "secretariat_host"),
+    (r"board|presiden|president|chair|vice|executive|bureau|presidium|council member|رئیس|هیئت", "board"),
+    (r"found|fondat|fundador|مؤسس|موسس", "founding"),
+    (r"honou?r|honorary|افتخاری", "honorary"),
+    (r"observ|ناظر", "observer"),
+    (r"associat|affiliat|dependent|partner member|وابسته", "associate"),
+    (r"^(active|full|ordinary|regular|member|membre|miembro|yes|x|عضو|فعال)", "active"),
+    (r"\b(active|full)\b", "active"),
+]
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and collapse white space: the key used to compare labels."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def map_role(label: str | None) -> tuple[str, bool]:
+    """Map a free-text membership role onto the model's roles.
+
+    Returns
+    -------
+    tuple[str, bool]
+        The model role and whether the label was recognised.  An empty label means an active
+        member (the usual meaning of a bare membership list); an unrecognised one maps to
+        ``active`` with ``False`` so the importer can keep it verbatim and report it.
+    """
+    if label is None or not label.strip():
+        return "active", True
+    key = fold(label).replace("_", " ").replace("-", " ")
+    if key.replace(" ", "_") in MEMBERSHIP_ROLES:
+        return key.replace(" ", "_"), True
+    for pattern, role in _ROLE_PATTERNS:
+        if re.search(pattern, key):
+            return role, True
+    return "active", False
