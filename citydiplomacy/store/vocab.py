@@ -32,6 +32,7 @@ MEMBERSHIP_ROLES: dict[str, str] = {
     "observer": "observer",
     "honorary": "honorary member",
     "former": "former member",
+    "other": "other role (see role_verbatim)",
 }
 
 ORGANISATION_KINDS: dict[str, str] = {
@@ -98,7 +99,7 @@ def map_role(label: str | None) -> tuple[str, bool]:
     tuple[str, bool]
         The model role and whether the label was recognised.  An empty label means an active
         member (the usual meaning of a bare membership list); an unrecognised one maps to
-        ``active`` with ``False`` so the importer can keep it verbatim and report it.
+        ``other`` with ``False`` so the importer can keep it verbatim and report it.
     """
     if label is None or not label.strip():
         return "active", True
@@ -108,4 +109,4 @@ def map_role(label: str | None) -> tuple[str, bool]:
     for pattern, role in _ROLE_PATTERNS:
         if re.search(pattern, key):
             return role, True
-    return "active", False
+    return "other", False

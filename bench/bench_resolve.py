@@ -1,0 +1,168 @@
+"""Benchmark the place-name resolver on the real sister-city file and print its figures.
+
+Run ``python bench/bench_resolve.py [--sample N]``.  Measures, over the distinct places of
+``twin_cities.csv`` (distinct (name, country) pairs over both sides):
+
+* gazetteer load + index time and the process's peak memory,
+* WITH the file's coordinates: share linked to a GeoNames entry within 30 km of them (right) and
+  farther (wrong); subdivisions / ambiguous / unresolved count as neither,
+* WITHOUT coordinates (names and countries only; coordinates used only for scoring): the same shares,
+  against a baseline in the same run: exact name-in-country matching (the raw name equals the GeoNames
+  name or an alternate name, most populous wins),
+* the time to resolve all distinct places in each mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from citydiplomacy import settings  # noqa: E402
+from citydiplomacy.ingest.gazetteer import get_gazetteer, haversine_km  # noqa: E402
+from citydiplomacy.ingest.resolve import Resolution, Resolver  # noqa: E402
+
+RIGHT_KM = 30.0
+
+
+def distinct_places(csv: Path) -> pd.DataFrame:
+    """Distinct (name, country) pairs over both sides of the file, with their (first) coordinates."""
+    df = pd.read_csv(csv)
+    cols = ["name", "country", "lat", "lng"]
+    sides = [
+        df[["city1", "country1", "lat1", "lng1"]].set_axis(cols, axis=1),
+        df[["city2", "country2", "lat2", "lng2"]].set_axis(cols, axis=1),
+    ]
+    places = pd.concat(sides, ignore_index=True)
+    places["country"] = places["country"].astype(object).where(places["country"].notna(), None)
+    return places.drop_duplicates(["name", "country"]).reset_index(drop=True)
+
+
+def score(results: list[Resolution], places: pd.DataFrame) -> dict[str, float]:
+    """Shares (of all places, in %) linked within / beyond ``RIGHT_KM`` of the file's coordinates."""
+    right = wrong = 0
+    status: dict[str, int] = {}
+    for res, lat, lng in zip(results, places["lat"], places["lng"], strict=True):
+        status[res.status] = status.get(res.status, 0) + 1
+        if res.status == "resolved" and res.gazetteer == "geonames":
+            gaz = get_gazetteer()
+            i = gaz.index_of(res.gazetteer_id)  # the entry's own coordinates, not the source's
+            d = float(haversine_km(lat, lng, gaz.lat[i], gaz.lng[i]))
+            right += d <= RIGHT_KM
+            wrong += d > RIGHT_KM
+    n = len(results)
+    out = {"right": 100.0 * right / n, "wrong": 100.0 * wrong / n}
+    out.update({k: 100.0 * v / n for k, v in sorted(status.items())})
+    return out
+
+
+def baseline(places: pd.DataFrame) -> list[tuple[int | None]]:
+    """Exact name-in-country matching: raw name equal to a GeoNames name/alternate, most populous wins."""
+    gaz = get_gazetteer()
+    out: list[int | None] = []
+    for name, country in zip(places["name"], places["country"], strict=True):
+        cc = gaz.parse_country(country).code
+        idx = gaz.lookup(name, cc, loose=False)  # a superset (normalised); keep raw equality only
+        idx = [int(i) for i in idx if name == gaz.names[i] or name in gaz.alternate_names(int(i))]
+        out.append(max(idx, key=lambda i: gaz.population[i]) if idx else None)
+    return out
+
+
+def score_baseline(picks: list[int | None], places: pd.DataFrame) -> dict[str, float]:
+    gaz = get_gazetteer()
+    right = wrong = 0
+    for i, lat, lng in zip(picks, places["lat"], places["lng"], strict=True):
+        if i is None:
+            continue
+        d = float(haversine_km(lat, lng, gaz.lat[i], gaz.lng[i]))
+        right += d <= RIGHT_KM
+        wrong += d > RIGHT_KM
+    n = len(picks)
+    return {"right": 100.0 * right / n, "wrong": 100.0 * wrong / n}
+
+
+def fmt(d: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f}%" for k, v in d.items())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sample", type=int, default=0, help="resolve only a random sample of N places")
+    ap.add_argument("--show-wrong", type=int, default=0, help="print N wrong/unlinked examples per mode")
+    args = ap.parse_args()
+    csv = settings.shared_data_path("twin_cities.csv")
+    if not csv.exists():
+        print(f"real data absent ({csv}); nothing to measure")
+        return 0
+    proc = psutil.Process()
+    rss0 = proc.memory_info().rss
+    t = time.perf_counter()
+    gaz = get_gazetteer()
+    t_load = time.perf_counter() - t
+    grown = (proc.memory_info().rss - rss0) / 1e6
+    print(f"gazetteer: {len(gaz):,} places; load+index {t_load:.2f} s; RSS +{grown:.0f} MB")
+
+    places = distinct_places(csv)
+    print(f"distinct places = distinct (name, country) pairs over both sides: {len(places):,}")
+    if args.sample:
+        places = places.sample(args.sample, random_state=0).reset_index(drop=True)
+        print(f"sample of {len(places):,}")
+    mentions = list(zip(places["name"], places["country"], places["lat"], places["lng"], strict=True))
+
+    t = time.perf_counter()
+    with_xy = Resolver(gaz).resolve_many(mentions)
+    t_xy = time.perf_counter() - t
+    s_xy = score(with_xy, places)
+    print(f"\nWITH coordinates   ({t_xy:.2f} s): {fmt(s_xy)}")
+    print("  target: right >= 90%, wrong <= 1%")
+
+    t = time.perf_counter()
+    blind = Resolver(gaz, use_coordinates=False).resolve_many(mentions)
+    t_blind = time.perf_counter() - t
+    s_blind = score(blind, places)
+    print(f"WITHOUT coordinates ({t_blind:.2f} s): {fmt(s_blind)}")
+    print("  target: right >= 82%, wrong <= 4%")
+
+    t = time.perf_counter()
+    base = score_baseline(baseline(places), places)
+    t_base = time.perf_counter() - t
+    print(f"BASELINE exact name-in-country, most populous ({t_base:.2f} s): {fmt(base)}")
+    print(
+        f"  resolver vs baseline without coordinates: right {s_blind['right']:.2f}% vs {base['right']:.2f}% "
+        f"(x{s_blind['right'] / max(base['right'], 1e-9):.3f}, "
+        f"+{s_blind['right'] - base['right']:.2f} points); "
+        f"wrong {s_blind['wrong']:.2f}% vs {base['wrong']:.2f}%"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak memory (max RSS): {peak:.0f} MB")
+
+    if args.show_wrong:
+        for label, results in (("with", with_xy), ("without", blind)):
+            print(f"\n--- examples {label} coordinates (not right) ---")
+            shown = 0
+            for res, (name, country, lat, lng) in zip(results, mentions, strict=True):
+                if res.status == "resolved" and res.gazetteer == "geonames":
+                    i = gaz.index_of(res.gazetteer_id)
+                    d = float(haversine_km(lat, lng, gaz.lat[i], gaz.lng[i]))
+                    if d <= RIGHT_KM:
+                        continue
+                    tag = f"WRONG {d:.0f} km -> {res.name} ({res.country_code})"
+                else:
+                    tag = f"{res.status} {res.candidates[:1]}"
+                print(f"{name!r:40} {country!r:25} {lat:.3f},{lng:.3f}  {tag}")
+                shown += 1
+                if shown >= args.show_wrong:
+                    break
+
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

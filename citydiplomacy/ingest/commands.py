@@ -1,0 +1,139 @@
+"""``citydip import …`` and ``citydip template …``: thin CLI over the importers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from citydiplomacy.console import console, fail, print_json, progress_bars
+from citydiplomacy.ingest.common import ImportAborted
+from citydiplomacy.ingest.tabular import ImportReport, InputError
+from citydiplomacy.store.db import DatabaseUnavailable
+
+import_app = typer.Typer(help="Import real data into the registry (transactional, idempotent).", no_args_is_help=True)
+
+OnError = Annotated[
+    str,
+    typer.Option("--on-error", help="abort: any bad row stops the import, nothing written; skip: import the rest"),
+]
+Rejects = Annotated[
+    Path | None, typer.Option("--rejects", help="Where rejected rows are written (default: FILE.rejects.csv)")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the summary as JSON")]
+
+
+def _run(importer: Callable[..., ImportReport], path: Path, rejects: Path | None, as_json: bool, **kwargs) -> None:
+    rejects = rejects or path.with_name(path.stem + ".rejects.csv")
+    try:
+        with progress_bars(enabled=not as_json) as progress:
+            report = importer(path, rejects_path=rejects, progress=progress, **kwargs)
+    except ImportAborted as exc:
+        if as_json:
+            print_json({**exc.report.to_dict(), "error": str(exc)})
+        fail(str(exc), code=3)
+    except (InputError, DatabaseUnavailable, ValueError) as exc:
+        if as_json:
+            print_json({"file": str(path), "error": str(exc), "committed": False})
+        fail(str(exc), code=2)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        show_report(report)
+
+
+def show_report(report: ImportReport) -> None:
+    """Print an import summary as a Rich table."""
+    table = Table(title=f"Import {report.kind}: {report.file}", show_header=False)
+    table.add_row("rows read", f"{report.rows_read:,}")
+    for entity, n in sorted(report.records_created.items()):
+        table.add_row(f"{entity} created", f"{n:,}")
+    for entity, n in sorted(report.already_present.items()):
+        table.add_row(f"{entity} already present", f"{n:,}")
+    table.add_row("places resolved", f"{report.places_resolved:,}")
+    table.add_row("places as ISO 3166-2 subdivisions", f"{report.places_subdivision:,}")
+    table.add_row("places ambiguous (review queue)", f"{report.places_ambiguous:,}")
+    table.add_row("places unresolved (kept, source coordinates)", f"{report.places_unresolved:,}")
+    table.add_row(
+        "rows rejected",
+        f"{report.rows_rejected:,}" + (f" -> {report.rejects_file}" if report.rejects else ""),
+    )
+    table.add_row("seconds", f"{report.seconds:.1f}")
+    console.print(table)
+    for warning in report.warnings[:10]:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if len(report.warnings) > 10:
+        console.print(f"[yellow]… and {len(report.warnings) - 10} more warnings[/]")
+
+
+@import_app.command("twinning")
+def import_twinning_command(
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX: city1,country1,lat1,lng1,city2,country2,lat2,lng2")],
+    on_error: OnError = "abort",
+    rejects: Rejects = None,
+    no_coordinates: Annotated[bool, typer.Option(help="Resolve places from names and countries only")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Import a sister-city pair list (the layout of ../shared/data/twin_cities.csv)."""
+    from citydiplomacy.ingest.twinning import import_twinning
+
+    _run(import_twinning, file, rejects, as_json, on_error=on_error, use_coordinates=not no_coordinates)
+
+
+@import_app.command("relations")
+def import_relations_command(
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX in the relations template layout")],
+    on_error: OnError = "abort",
+    rejects: Rejects = None,
+    as_json: AsJson = False,
+) -> None:
+    """Import an office's own list of relations (sister cities, MoUs, memoranda; see `citydip template`)."""
+    from citydiplomacy.ingest.twinning import import_twinning
+
+    _run(import_twinning, file, rejects, as_json, on_error=on_error)
+
+
+@import_app.command("memberships")
+def import_memberships_command(
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX: city,country,organization,role,since,until,lat,lng,source")],
+    on_error: OnError = "abort",
+    rejects: Rejects = None,
+    as_json: AsJson = False,
+) -> None:
+    """Import a membership list; free-text roles are mapped onto the model's roles."""
+    from citydiplomacy.ingest.memberships import import_memberships
+
+    _run(import_memberships, file, rejects, as_json, on_error=on_error)
+
+
+@import_app.command("wikidata")
+def import_wikidata_command(
+    file: Annotated[Path, typer.Argument(help="SPARQL JSON result of a P190 (twinning) or P463 (membership) query")],
+    kind: Annotated[str, typer.Option("--kind", help="twinning (P190) or membership (P463)")] = "twinning",
+    on_error: OnError = "abort",
+    rejects: Rejects = None,
+    as_json: AsJson = False,
+) -> None:
+    """Import Wikidata SPARQL JSON results saved to a file."""
+    from citydiplomacy.ingest.wikidata import import_wikidata
+
+    if kind not in ("twinning", "membership"):
+        fail(f"--kind must be twinning or membership, not {kind!r}", code=2)
+    _run(lambda p, **kw: import_wikidata(p, kind, **kw), file, rejects, as_json, on_error=on_error)
+
+
+def template_command(
+    kind: Annotated[str, typer.Argument(help="twinning | relations | memberships")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.csv or .xlsx)")],
+) -> None:
+    """Write an empty CSV/XLSX template that the importers accept."""
+    from citydiplomacy.ingest.templates import write_template
+
+    try:
+        written = write_template(kind, out)
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    console.print(f"wrote {written}")

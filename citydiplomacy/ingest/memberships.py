@@ -1,0 +1,209 @@
+"""Import membership lists: which city belongs to which organisation, in which role, since when.
+
+Columns (header names, any order)::
+
+    city,country,organization,role,since,until,lat,lng,source
+
+Only ``city``, ``country`` and ``organization`` are required; ``country`` is a name or an ISO code.
+``role`` is free text mapped onto the model's roles (``founding``, ``board``, ``secretariat_host``,
+``active``, ``associate``, ``observer``, ``honorary``, ``former``); a label the mapping does not know is
+kept verbatim in ``role_verbatim`` with role ``other`` and reported.  Organisations are matched by name
+or acronym (case and accents ignored) and created when absent.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from citydiplomacy import settings
+from citydiplomacy.ingest.common import (
+    Progress,
+    count_resolutions,
+    file_digest,
+    finish_validation,
+    get_or_create_source,
+    no_progress,
+    reject_or_raise,
+    resolve_mentions,
+    run_in_transaction,
+)
+from citydiplomacy.ingest.tabular import ImportReport, InputError, parse_float, parse_year, read_rows
+from citydiplomacy.store.audit import record_bulk
+from citydiplomacy.store.places import Mention, upsert_places
+from citydiplomacy.store.schema import Membership, Organisation, utcnow
+from citydiplomacy.store.vocab import fold, map_role
+
+if TYPE_CHECKING:
+    from citydiplomacy.ingest.resolve import Resolver
+
+REQUIRED = ("city", "country", "organization")
+COLUMNS = ("city", "country", "organization", "role", "since", "until", "lat", "lng", "source")
+
+
+@dataclass(frozen=True)
+class MembershipRow:
+    """One validated membership row."""
+
+    row: int
+    place: Mention
+    organisation: str
+    role: str
+    role_verbatim: str | None
+    since: int | None
+    until: int | None
+    note: str | None
+
+
+def _validate(path: Path, row_no: int, row: dict[str, str], resolver: Resolver, report: ImportReport) -> MembershipRow:
+    city, country, org = row.get("city", ""), row.get("country", ""), row.get("organization", "")
+    for field, value in (("city", city), ("country", country), ("organization", org)):
+        if not value:
+            raise InputError(path, f"empty {field}", row=row_no, field=field)
+    if resolver.gaz.parse_country(country).code is None:
+        raise InputError(path, f"unknown country {country!r}", row=row_no, field="country")
+    lat = parse_float(path, row_no, "lat", row.get("lat", ""), low=-90, high=90)
+    lng = parse_float(path, row_no, "lng", row.get("lng", ""), low=-180, high=180)
+    if (lat is None) != (lng is None):
+        raise InputError(path, "a coordinate pair needs both lat and lng", row=row_no,
+                         field="lng" if lng is None else "lat")  # fmt: skip
+    label = row.get("role", "")
+    role, known = map_role(label)
+    if not known:
+        report.unknown_labels[label] += 1
+    since = parse_year(path, row_no, "since", row.get("since", ""))
+    until = parse_year(path, row_no, "until", row.get("until", ""))
+    if since and until and until < since:
+        raise InputError(path, f"until {until} is before since {since}", row=row_no, field="until")
+    return MembershipRow(row_no, Mention(city, country, lat, lng), org, role, label or None, since, until,
+                         row.get("source") or None)  # fmt: skip
+
+
+def import_memberships(
+    path: str | Path,
+    *,
+    engine: Engine | None = None,
+    resolver: Resolver | None = None,
+    on_error: str = "abort",
+    rejects_path: str | Path | None = None,
+    actor: str | None = None,
+    progress: Progress = no_progress,
+) -> ImportReport:
+    """Import a membership list in one transaction (see the module docstring for the layout).
+
+    Returns
+    -------
+    ImportReport
+        With ``records_created`` for ``organisation`` and ``membership``, unknown role labels in
+        ``unknown_labels``.
+
+    Raises
+    ------
+    InputError, ImportAborted, DatabaseUnavailable
+        As :func:`citydiplomacy.ingest.twinning.import_twinning`.
+    """
+    from citydiplomacy.ingest.resolve import Resolver
+
+    started = time.perf_counter()
+    path = Path(path)
+    actor = actor or settings.DEFAULT_ACTOR
+    resolver = resolver or Resolver()
+    report = ImportReport(file=str(path), kind="memberships")
+    _header, rows = read_rows(path, REQUIRED)
+    members: list[MembershipRow] = []
+    for row_no, row in rows:
+        report.rows_read += 1
+        try:
+            members.append(_validate(path, row_no, row, resolver, report))
+        except InputError as exc:
+            reject_or_raise(report, exc, row)
+    if report.rows_read == 0:
+        raise InputError(path, "no data rows under the header")
+    finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS)
+    for label, n in report.unknown_labels.items():
+        report.warnings.append(f"role {label!r} ({n} row(s)) is not a known role: kept verbatim as 'other'")
+
+    mentions = list({m.place.key: m.place for m in members}.values())
+    resolved = resolve_mentions(mentions, resolver, progress)
+    count_resolutions(report, resolved)
+    digest = file_digest(path)
+    context = f"import memberships {path.name}"
+
+    def write(conn: Connection) -> None:
+        now = utcnow()
+        source_id = get_or_create_source(conn, name=f"{path.name} sha256:{digest[:16]}", kind="file",
+                                         uri=str(path.resolve()), retrieved_at=now)  # fmt: skip
+        place_ids, created = upsert_places(conn, resolved, source_id=source_id, actor=actor, context=context)
+        report.records_created["place"] += created
+        report.already_present["place"] += len(set(place_ids.values())) - created
+        org_ids = ensure_organisations(conn, [m.organisation for m in members], source_id, actor, context, report)
+        existing = set(conn.execute(select(Membership.place_id, Membership.organisation_id, Membership.role)).tuples())
+        new_rows: dict[tuple[int, int, str], dict] = {}
+        for m in members:
+            key = (place_ids[m.place.key], org_ids[fold(m.organisation)], m.role)
+            if key in existing or key in new_rows:
+                report.already_present["membership"] += 1
+                continue
+            new_rows[key] = {
+                "place_id": key[0], "organisation_id": key[1], "role": m.role, "role_verbatim": m.role_verbatim,
+                "since_year": m.since, "until_year": m.until, "notes": m.note, "source_id": source_id,
+                "source_locator": f"row {m.row}", "retrieved_at": now, "entered_by": actor, "entered_at": now,
+                "version": 1,
+            }  # fmt: skip
+        ids: list[int] = []
+        rows_list = list(new_rows.values())
+        for start in range(0, len(rows_list), settings.IMPORT_BATCH_SIZE):
+            chunk = rows_list[start : start + settings.IMPORT_BATCH_SIZE]
+            ids.extend(conn.execute(insert(Membership).returning(Membership.id), chunk).scalars())
+        report.records_created["membership"] += len(ids)
+        record_bulk(conn, actor=actor, action="insert", entity="membership", ids=ids, context=context)
+
+    run_in_transaction(engine, write)
+    report.committed = True
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def ensure_organisations(
+    conn: Connection, names: list[str], source_id: int, actor: str, context: str, report: ImportReport
+) -> dict[str, int]:
+    """Map organisation names (or acronyms) to ids, creating the unknown ones.
+
+    Returns
+    -------
+    dict[str, int]
+        ``fold(name) -> organisation id`` for every name given.
+    """
+    known: dict[str, int] = {}
+    for oid, name, acronym in conn.execute(select(Organisation.id, Organisation.name, Organisation.acronym)):
+        known[fold(name)] = oid
+        if acronym:
+            known.setdefault(fold(acronym), oid)
+    now = utcnow()
+    created: list[int] = []
+    for name in dict.fromkeys(names):
+        key = fold(name)
+        if key in known:
+            continue
+        oid = conn.execute(
+            insert(Organisation).values(
+                name=name,
+                kind="international_organisation",
+                themes=[],
+                source_id=source_id,
+                source_locator="first named in this file",
+                retrieved_at=now,
+                entered_by=actor,
+                entered_at=now,
+                version=1,
+            )  # fmt: skip
+        ).inserted_primary_key[0]
+        known[key] = oid
+        created.append(oid)
+    report.records_created["organisation"] += len(created)
+    record_bulk(conn, actor=actor, action="insert", entity="organisation", ids=created, context=context)
+    return {fold(n): known[fold(n)] for n in names}

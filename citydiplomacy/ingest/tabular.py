@@ -1,0 +1,238 @@
+"""Reading tabular sources (CSV, XLSX) strictly, and reporting what an import did.
+
+Every problem is reported with the file, the row (1-based, the header being row 1, as a spreadsheet
+shows it) and the field, so a user can open the file and find it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_FIELD_CHARS = 2000
+
+
+class InputError(ValueError):
+    """A problem with an input file, located by file, row and field.
+
+    The message always starts with ``FILE:ROW: FIELD: `` (row and field omitted when they do not apply).
+    """
+
+    def __init__(self, file: str | Path, message: str, *, row: int | None = None, field: str | None = None):
+        self.file = str(file)
+        self.row = row
+        self.field = field
+        self.reason = message
+        where = self.file + (f":{row}" if row is not None else "")
+        super().__init__(f"{where}: {field + ': ' if field else ''}{message}")
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row that was not imported, and why."""
+
+    row: int
+    field: str | None
+    reason: str
+    values: dict[str, str]
+
+
+@dataclass
+class ImportReport:
+    """The summary of one import run (printed by the CLI, ``--json`` for machines)."""
+
+    file: str
+    kind: str
+    rows_read: int = 0
+    records_created: Counter[str] = field(default_factory=Counter)
+    already_present: Counter[str] = field(default_factory=Counter)
+    places_resolved: int = 0
+    places_subdivision: int = 0
+    places_ambiguous: int = 0
+    places_unresolved: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unknown_labels: Counter[str] = field(default_factory=Counter)
+    rejects_file: str | None = None
+    committed: bool = False
+    seconds: float = 0.0
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejects)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["records_created"] = dict(self.records_created)
+        data["already_present"] = dict(self.already_present)
+        data["unknown_labels"] = dict(self.unknown_labels)
+        data["rows_rejected"] = self.rows_rejected
+        data["rejects"] = [asdict(r) for r in self.rejects[:1000]]
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+
+def write_rejects(path: Path, rejects: Sequence[Reject], columns: Sequence[str]) -> None:
+    """Write rejected rows to ``path`` as CSV: the row number, the field, the reason, then the row."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "field", "reason", *columns])
+        for r in rejects:
+            writer.writerow([r.row, r.field or "", r.reason, *(r.values.get(c, "") for c in columns)])
+
+
+def read_rows(path: str | Path, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Open a CSV (UTF-8, optional BOM) or XLSX file and check its header.
+
+    Parameters
+    ----------
+    path
+        The file; ``.xlsx`` is read with openpyxl (first sheet), anything else as CSV.
+    required
+        Columns that must be present (matched case-insensitively, surrounding spaces ignored).
+
+    Returns
+    -------
+    tuple
+        The header (normalised to lower case) and an iterator of ``(row_number, {column: text})``,
+        row numbers counting the header as row 1.
+
+    Raises
+    ------
+    InputError
+        Missing file, empty file, wrong encoding, malformed CSV, missing required columns.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file not found")
+    if path.suffix.lower() == ".xlsx":
+        return _read_xlsx(path, required)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError(path, "the file is empty (no header row)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            path,
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
+            row=line,
+        ) from exc
+    if "\x00" in text:
+        raise InputError(path, "contains NUL bytes: not a text CSV file")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header_cells = next(reader)
+    except csv.Error as exc:
+        raise InputError(path, f"malformed CSV header: {exc}", row=1) from exc
+    header = _check_header(path, header_cells, required)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        try:
+            for cells in reader:
+                row_number = reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue
+                yield row_number, _cells_to_row(path, row_number, header, cells)
+        except csv.Error as exc:
+            raise InputError(path, f"malformed CSV: {exc}", row=reader.line_num) from exc
+
+    return header, rows()
+
+
+def _check_header(path: Path, cells: Sequence[Any], required: Sequence[str]) -> list[str]:
+    header = [str(c or "").strip().lower() for c in cells]
+    if not any(header):
+        raise InputError(path, "the header row is empty", row=1)
+    seen = Counter(header)
+    dupes = [c for c, n in seen.items() if n > 1 and c]
+    if dupes:
+        raise InputError(path, f"duplicate column(s) {', '.join(dupes)}", row=1)
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(
+            path,
+            f"missing required column(s) {', '.join(missing)}; the header has {', '.join(h for h in header if h)}",
+            row=1,
+            field=missing[0],
+        )
+    return header
+
+
+def _cells_to_row(path: Path, row_number: int, header: list[str], cells: Sequence[Any]) -> dict[str, str]:
+    if len(cells) > len(header) and any(str(c).strip() for c in cells[len(header) :]):
+        raise InputError(path, f"{len(cells)} fields where the header has {len(header)}", row=row_number)
+    row = {}
+    for i, name in enumerate(header):
+        value = "" if i >= len(cells) or cells[i] is None else str(cells[i]).strip()
+        if len(value) > MAX_FIELD_CHARS:
+            raise InputError(path, f"field longer than {MAX_FIELD_CHARS} characters", row=row_number, field=name)
+        row[name] = value
+    return row
+
+
+def _read_xlsx(path: Path, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several unrelated types for a broken file
+        raise InputError(path, f"not a readable XLSX workbook: {exc}") from exc
+    sheet = workbook.worksheets[0]
+    values = sheet.iter_rows(values_only=True)
+    try:
+        header_cells = next(values)
+    except StopIteration as exc:
+        raise InputError(path, "the workbook's first sheet is empty (no header row)") from exc
+    header = _check_header(path, list(header_cells), required)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for row_number, cells in enumerate(values, start=2):
+            if not any(c is not None and str(c).strip() for c in cells):
+                continue
+            yield row_number, _cells_to_row(path, row_number, header, [_xlsx_text(c) for c in cells])
+
+    return header, rows()
+
+
+def _xlsx_text(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def parse_float(
+    path: str | Path, row: int, field: str, text: str, *, low: float | None = None, high: float | None = None
+) -> float | None:
+    """Parse an optional number; raise :class:`InputError` naming the cell when it is not one."""
+    if not text:
+        return None
+    try:
+        value = float(text.replace(",", ".")) if text.count(",") == 1 and "." not in text else float(text)
+    except ValueError as exc:
+        raise InputError(path, f"{text!r} is not a number", row=row, field=field) from exc
+    if value != value or (low is not None and value < low) or (high is not None and value > high):
+        raise InputError(path, f"{text!r} is outside [{low}, {high}]", row=row, field=field)
+    return value
+
+
+def parse_year(path: str | Path, row: int, field: str, text: str) -> int | None:
+    """Parse an optional year (``1994``, ``1994-05-02``, ``1994/95`` -> 1994)."""
+    if not text:
+        return None
+    head = text.strip()[:4]
+    if not head.isdigit() or not 1000 <= int(head) <= 2100:
+        raise InputError(path, f"{text!r} is not a year", row=row, field=field)
+    return int(head)

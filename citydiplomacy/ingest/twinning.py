@@ -1,0 +1,285 @@
+"""Import bilateral relations: sister-city pair lists and an office's own relation lists.
+
+The layout is that of ``../shared/data/twin_cities.csv``::
+
+    city1,country1,lat1,lng1,city2,country2,lat2,lng2
+
+Coordinates are optional.  Optional columns extend it to the relations template
+(``citydip template relations``): ``kind`` (sister_city, mou, cooperation_memorandum, friendship,
+partnership), ``status``, ``signed_year``, ``ended_year``, ``title``, ``dimensions`` (``;``-separated),
+``source`` (a citation or URL for the row).
+
+A pair is stored once whatever order the source gives it (``place_a_id < place_b_id``); the same pair
+listed from both sides, or twice under different spellings that resolve to the same places, is one
+relation.  Re-running an import of the same file changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine, insert, select, tuple_
+
+from citydiplomacy import settings
+from citydiplomacy.ingest.common import (
+    Progress,
+    count_resolutions,
+    file_digest,
+    finish_validation,
+    get_or_create_source,
+    no_progress,
+    reject_or_raise,
+    resolve_mentions,
+    run_in_transaction,
+)
+from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, parse_float, parse_year, read_rows
+from citydiplomacy.store.audit import record_bulk
+from citydiplomacy.store.places import Mention, place_key, upsert_places
+from citydiplomacy.store.schema import Relation, utcnow
+from citydiplomacy.store.vocab import DIMENSIONS, RELATION_KINDS, RELATION_STATUSES
+
+if TYPE_CHECKING:
+    from citydiplomacy.ingest.resolve import Resolver
+
+REQUIRED = ("city1", "country1", "city2", "country2")
+COLUMNS = (
+    "city1", "country1", "lat1", "lng1", "city2", "country2", "lat2", "lng2",
+    "kind", "status", "signed_year", "ended_year", "title", "dimensions", "source",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PairRow:
+    """One validated row: two mentions and the relation's attributes."""
+
+    row: int
+    a: Mention
+    b: Mention
+    kind: str
+    status: str
+    signed_year: int | None
+    ended_year: int | None
+    title: str | None
+    dimensions: tuple[str, ...]
+    note: str | None
+
+
+def _mention(path: Path, row_no: int, row: dict[str, str], side: str, resolver: Resolver) -> Mention:
+    name = row.get(f"city{side}", "")
+    if not name:
+        raise InputError(path, "empty place name", row=row_no, field=f"city{side}")
+    country = row.get(f"country{side}", "")
+    if country and resolver.gaz.parse_country(country).code is None:
+        raise InputError(path, f"unknown country {country!r}", row=row_no, field=f"country{side}")
+    lat = parse_float(path, row_no, f"lat{side}", row.get(f"lat{side}", ""), low=-90, high=90)
+    lng = parse_float(path, row_no, f"lng{side}", row.get(f"lng{side}", ""), low=-180, high=180)
+    if (lat is None) != (lng is None):
+        field = f"lng{side}" if lng is None else f"lat{side}"
+        raise InputError(path, "a coordinate pair needs both lat and lng", row=row_no, field=field)
+    return Mention(name=name, country=country, lat=lat, lng=lng)
+
+
+def _validate(path: Path, row_no: int, row: dict[str, str], default_kind: str, resolver: Resolver) -> PairRow:
+    a = _mention(path, row_no, row, "1", resolver)
+    b = _mention(path, row_no, row, "2", resolver)
+    kind = (row.get("kind") or default_kind).strip().lower().replace(" ", "_").replace("-", "_")
+    if kind not in RELATION_KINDS:
+        raise InputError(path, f"unknown relation kind {kind!r} (one of {', '.join(RELATION_KINDS)})",
+                         row=row_no, field="kind")  # fmt: skip
+    status = (row.get("status") or "active").strip().lower().replace(" ", "_")
+    if status not in RELATION_STATUSES:
+        raise InputError(path, f"unknown status {status!r} (one of {', '.join(RELATION_STATUSES)})",
+                         row=row_no, field="status")  # fmt: skip
+    dims = tuple(d.strip().lower() for d in (row.get("dimensions") or "").split(";") if d.strip())
+    bad = [d for d in dims if d not in DIMENSIONS]
+    if bad:
+        raise InputError(path, f"unknown dimension {bad[0]!r}", row=row_no, field="dimensions")
+    signed = parse_year(path, row_no, "signed_year", row.get("signed_year", ""))
+    ended = parse_year(path, row_no, "ended_year", row.get("ended_year", ""))
+    if signed and ended and ended < signed:
+        raise InputError(path, f"ended {ended} before it was signed {signed}", row=row_no, field="ended_year")
+    return PairRow(row_no, a, b, kind, status, signed, ended, row.get("title") or None, dims,
+                   row.get("source") or None)  # fmt: skip
+
+
+def import_twinning(
+    path: str | Path,
+    *,
+    engine: Engine | None = None,
+    resolver: Resolver | None = None,
+    default_kind: str = "sister_city",
+    on_error: str = "abort",
+    rejects_path: str | Path | None = None,
+    use_coordinates: bool = True,
+    actor: str | None = None,
+    progress: Progress = no_progress,
+) -> ImportReport:
+    """Import a pair list into the registry, in one transaction.
+
+    Parameters
+    ----------
+    path
+        CSV or XLSX file in the twinning layout (see the module docstring).
+    engine
+        Target database (default: ``CITYDIP_DATABASE_URL`` or the SQLite default).
+    resolver
+        Place resolver (default: one over the embedded gazetteer).
+    default_kind
+        Relation kind for rows without a ``kind`` column.
+    on_error
+        ``"abort"``: any rejected row stops the import and nothing is written;
+        ``"skip"``: rejected rows are reported and written to ``rejects_path``, the rest imported.
+    rejects_path
+        Where rejected rows are written (CSV with row, field, reason and the row's values).
+    use_coordinates
+        Use the file's coordinates to resolve places (withhold them to resolve by name and country).
+    actor
+        Who is recorded as having entered the records.
+    progress
+        ``progress(stage, done, total)`` callback.
+
+    Returns
+    -------
+    ImportReport
+        Counts of rows read, records created and already present, place statuses, rejects.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as a pair list (missing, empty, not UTF-8, malformed, columns missing).
+    ImportAborted
+        Rows were rejected with ``on_error="abort"``; nothing was written.
+    DatabaseUnavailable
+        The database is locked or unreachable; nothing was written.
+    """
+    from citydiplomacy.ingest.resolve import Resolver
+
+    started = time.perf_counter()
+    path = Path(path)
+    actor = actor or settings.DEFAULT_ACTOR
+    resolver = resolver or Resolver(use_coordinates=use_coordinates)
+    report = ImportReport(file=str(path), kind="twinning")
+    _header, rows = read_rows(path, REQUIRED)
+
+    pairs: list[PairRow] = []
+    seen_rows: dict[tuple[str, str, str], int] = {}
+    for row_no, row in rows:
+        report.rows_read += 1
+        try:
+            pair = _validate(path, row_no, row, default_kind, resolver)
+        except InputError as exc:
+            reject_or_raise(report, exc, row)
+            continue
+        dup_key = tuple(sorted((pair.a.key, pair.b.key))) + (pair.kind,)
+        if dup_key in seen_rows:
+            report.warnings.append(f"row {row_no} repeats the pair of row {seen_rows[dup_key]}")
+        seen_rows.setdefault(dup_key, row_no)
+        pairs.append(pair)
+    if report.rows_read == 0:
+        raise InputError(path, "no data rows under the header")
+
+    mentions = list({m.key: m for p in pairs for m in (p.a, p.b)}.values())
+    if not use_coordinates:
+        mentions_for_resolver = [Mention(m.name, m.country) for m in mentions]
+    else:
+        mentions_for_resolver = mentions
+    resolved = resolve_mentions(mentions_for_resolver, resolver, progress)
+    # Keep the source's coordinates on the mention even when they were withheld from the resolver.
+    resolved = [(m, r) for m, (_, r) in zip(mentions, resolved, strict=True)]
+    count_resolutions(report, resolved)
+    res_by_key = {m.key: r for m, r in resolved}
+
+    # Self-relations show only after resolution ("Tehran" twinned with "Teheran").
+    kept: list[PairRow] = []
+    for pair in pairs:
+        ra, rb = res_by_key[pair.a.key], res_by_key[pair.b.key]
+        same = pair.a.key == pair.b.key or (
+            ra.status in ("resolved", "subdivision") and place_key(pair.a, ra) == place_key(pair.b, rb)
+        )
+        if same:
+            report.rejects.append(Reject(pair.row, "city2", f"self-relation: both sides are {ra.name}",
+                                         _row_values(pair)))  # fmt: skip
+        else:
+            kept.append(pair)
+    report.rejects.sort(key=lambda r: r.row)
+    finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS)
+
+    digest = file_digest(path)
+    context = f"import twinning {path.name}"
+
+    def write(conn: Connection) -> None:
+        source_id = get_or_create_source(
+            conn, name=f"{path.name} sha256:{digest[:16]}", kind="file", uri=str(path.resolve()),
+            retrieved_at=utcnow(),
+        )  # fmt: skip
+        progress("write", 0, len(kept))
+        place_ids, created_places = upsert_places(conn, resolved, source_id=source_id, actor=actor, context=context)
+        report.records_created["place"] += created_places
+        report.already_present["place"] += len(set(place_ids.values())) - created_places
+        _write_relations(conn, kept, place_ids, source_id, actor, context, report, progress)
+
+    run_in_transaction(engine, write)
+    report.committed = True
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _row_values(pair: PairRow) -> dict[str, str]:
+    return {
+        "city1": pair.a.name, "country1": pair.a.country, "city2": pair.b.name, "country2": pair.b.country,
+        "kind": pair.kind, "status": pair.status,
+    }  # fmt: skip
+
+
+def _write_relations(
+    conn: Connection,
+    pairs: Sequence[PairRow],
+    place_ids: dict[str, int],
+    source_id: int,
+    actor: str,
+    context: str,
+    report: ImportReport,
+    progress: Progress,
+) -> None:
+    now = utcnow()
+    wanted: dict[tuple[int, int, str], dict] = {}
+    for pair in pairs:
+        a, b = sorted((place_ids[pair.a.key], place_ids[pair.b.key]))
+        key = (a, b, pair.kind)
+        if key in wanted:
+            wanted[key]["source_locator"] += f", {pair.row}"
+            continue
+        wanted[key] = {
+            "place_a_id": a, "place_b_id": b, "kind": pair.kind, "status": pair.status,
+            "signed_year": pair.signed_year, "ended_year": pair.ended_year, "title": pair.title,
+            "dimensions": list(pair.dimensions), "notes": pair.note, "source_id": source_id,
+            "source_locator": f"row {pair.row}", "retrieved_at": now, "entered_by": actor, "entered_at": now,
+            "version": 1,
+        }  # fmt: skip
+    report.already_present["relation (repeated in file)"] += len(pairs) - len(wanted)
+    keys = list(wanted)
+    existing: set[tuple[int, int, str]] = set()
+    for start in range(0, len(keys), 300):
+        chunk = keys[start : start + 300]
+        existing.update(
+            conn.execute(
+                select(Relation.place_a_id, Relation.place_b_id, Relation.kind).where(
+                    tuple_(Relation.place_a_id, Relation.place_b_id, Relation.kind).in_(chunk)
+                )
+            ).tuples()
+        )
+    new_rows = [row for key, row in wanted.items() if key not in existing]
+    report.already_present["relation"] += len(existing)
+    new_ids: list[int] = []
+    step = settings.IMPORT_BATCH_SIZE
+    for start in range(0, len(new_rows), step):
+        result = conn.execute(insert(Relation).returning(Relation.id), new_rows[start : start + step])
+        new_ids.extend(result.scalars())
+        progress("write", min(start + step, len(new_rows)), len(new_rows))
+    report.records_created["relation"] += len(new_ids)
+    record_bulk(conn, actor=actor, action="insert", entity="relation", ids=new_ids, context=context)
+    progress("write", len(new_rows), len(new_rows))

@@ -1,0 +1,154 @@
+"""``citydip db …``, ``citydip stats``, ``citydip city …`` and ``citydip export``: the registry's read side."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from citydiplomacy.console import console, fail, print_json
+from citydiplomacy.store import db, queries
+
+db_app = typer.Typer(help="Create and migrate the registry database.", no_args_is_help=True)
+city_app = typer.Typer(help="Look up cities in the registry.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Create or upgrade the schema (Alembic) of the database named by CITYDIP_DATABASE_URL."""
+    try:
+        db.upgrade(revision=revision)
+    except db.DatabaseUnavailable as exc:
+        fail(str(exc), code=2)
+    console.print(f"database at revision {db.current_revision()}: {db.get_engine().url.render_as_string()}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    console.print(db.current_revision() or "empty (run `citydip db upgrade`)")
+
+
+def _require_registry() -> None:
+    try:
+        if not db.is_initialised():
+            fail("the registry is empty: run `citydip demo` or `citydip db upgrade` first", code=2)
+    except db.DatabaseUnavailable as exc:
+        fail(str(exc), code=2)
+
+
+def stats_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Counts per entity of the registry."""
+    _require_registry()
+    data = queries.stats()
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title="Registry")
+    table.add_column("entity")
+    table.add_column("count", justify="right")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub, n in sorted(value.items(), key=lambda kv: str(kv[0])):
+                table.add_row(f"  {key.replace('_by_', ' by ')}: {sub}", f"{n:,}")
+        else:
+            table.add_row(key.replace("_", " "), f"{value:,}")
+    console.print(table)
+
+
+@city_app.command("show")
+def city_show(
+    name: Annotated[str, typer.Argument(help="City name, in any script the registry knows")],
+    country: Annotated[str | None, typer.Option("--country", help="ISO code or country name")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A city's profile: relations by kind and status, memberships and roles, activities, results."""
+    _require_registry()
+    with db.session_scope() as session:
+        try:
+            place = queries.get_place(session, name, country)
+        except queries.AmbiguousPlace as exc:
+            options = "; ".join(f"{p.name} ({p.country_code})" for p in exc.candidates[:8])
+            fail(f"{exc} — candidates: {options}", code=2)
+        except queries.PlaceNotFound as exc:
+            fail(str(exc), code=2)
+        profile = queries.city_profile(session, place)
+    if as_json:
+        print_json(profile)
+    else:
+        show_profile(profile)
+
+
+def show_profile(profile: dict) -> None:
+    """Print a city profile with Rich tables (English and Persian names, Gregorian and Solar Hijri years)."""
+    from citydiplomacy.report.dates import solar_hijri_year
+
+    p = profile["place"]
+    title = f"{p['name']}" + (f" — {p['name_fa']}" if p.get("name_fa") else "") + f" ({p['country_code']})"
+    console.rule(f"[bold]{title}")
+    pop = f"{p['population']:,}" if p.get("population") else "unknown"
+    console.print(
+        f"gazetteer {p['gazetteer']}:{p['gazetteer_id']}  status {p['status']}  population {pop}"
+        + ("  capital" if p.get("is_capital") else ""),
+        highlight=False,
+    )
+    rel = Table(title=f"Bilateral relations ({len(profile['relations'])})")
+    for col in ("partner", "country", "kind", "status", "signed", "source"):
+        rel.add_column(col)
+    for r in profile["relations"]:
+        year = r["signed_year"]
+        signed = f"{year} ({solar_hijri_year(year)} SH)" if year else ""
+        rel.add_row(r["partner"]["name"], r["partner"]["country_code"] or "", r["kind"], r["status"], signed,
+                    f"{r['provenance']['source'] or ''} {r['provenance']['locator'] or ''}".strip())  # fmt: skip
+    console.print(rel)
+    mem = Table(title=f"Memberships ({len(profile['memberships'])})")
+    for col in ("organisation", "role", "since", "until", "source"):
+        mem.add_column(col)
+    for m in profile["memberships"]:
+        mem.add_row(m["organisation"], m["role"] + (f" ({m['role_verbatim']})" if m["role_verbatim"] else ""),
+                    str(m["since_year"] or ""), str(m["until_year"] or ""),
+                    f"{m['provenance']['source'] or ''} {m['provenance']['locator'] or ''}".strip())  # fmt: skip
+    console.print(mem)
+    act = Table(title=f"Activities and events ({len(profile['activities'])})")
+    for col in ("year", "kind", "title", "organisation"):
+        act.add_column(col)
+    for a in profile["activities"]:
+        act.add_row(str(a["year"] or ""), a["kind"], a["title"], a["organisation"] or "")
+    console.print(act)
+    for kind, values in profile["results"].items():
+        shown = ", ".join(f"{k}={v:.3g}" for k, v in values.items() if k != "run" and isinstance(v, float))
+        console.print(f"[bold]{kind}[/] (run {values['run']}): {shown[:600]}", highlight=False)
+
+
+def export_command(
+    what: Annotated[str, typer.Argument(help="places | relations | memberships")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: stdout)")] = None,
+) -> None:
+    """Export places (one row per name as a source wrote it), relations or memberships."""
+    if what not in queries.EXPORT_COLUMNS:
+        fail(f"unknown export {what!r}; one of {', '.join(queries.EXPORT_COLUMNS)}", code=2)
+    if fmt not in ("csv", "json"):
+        fail(f"--format must be csv or json, not {fmt!r}", code=2)
+    _require_registry()
+    handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
+    try:
+        with db.session_scope() as session:
+            rows = queries.export_rows(session, what)
+            if fmt == "csv":
+                writer = csv.DictWriter(handle, fieldnames=queries.EXPORT_COLUMNS[what])
+                writer.writeheader()
+                writer.writerows(rows)
+            else:
+                json.dump(list(rows), handle, ensure_ascii=False, indent=1, default=str)
+                handle.write("\n")
+    finally:
+        if out:
+            handle.close()
+    if out:
+        console.print(f"wrote {out}", highlight=False)

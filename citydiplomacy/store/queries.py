@@ -1,0 +1,352 @@
+"""Read side of the registry: counts, finding places by name, city profiles and exports.
+
+These are the library calls behind ``citydip stats``, ``citydip city show`` and ``citydip export``; the
+web API uses them too, so the CLI and the API always agree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from citydiplomacy.store import db
+from citydiplomacy.store.schema import (
+    Activity,
+    AnalysisRun,
+    AuditEntry,
+    CityResult,
+    MemberCount,
+    Membership,
+    Organisation,
+    Place,
+    PlaceMention,
+    PlaceName,
+    Relation,
+    Source,
+)
+from citydiplomacy.store.vocab import fold
+
+ENTITIES: dict[str, type] = {
+    "places": Place,
+    "place_names": PlaceName,
+    "place_mentions": PlaceMention,
+    "organisations": Organisation,
+    "member_counts": MemberCount,
+    "relations": Relation,
+    "memberships": Membership,
+    "activities": Activity,
+    "sources": Source,
+    "analysis_runs": AnalysisRun,
+    "audit_entries": AuditEntry,
+}
+
+
+class PlaceNotFound(LookupError):
+    """No place matches a name (and country)."""
+
+
+class AmbiguousPlace(LookupError):
+    """Several places match a name; ``candidates`` lists them so the user can add a country."""
+
+    def __init__(self, message: str, candidates: list[Place]):
+        super().__init__(message)
+        self.candidates = candidates
+
+
+def stats(engine: Engine | None = None) -> dict[str, Any]:
+    """Counts per entity, plus places by resolution status and relations by kind.
+
+    Returns
+    -------
+    dict
+        ``{"places": n, ..., "places_by_status": {...}, "relations_by_kind": {...}}``.
+    """
+    engine = engine or db.get_engine()
+    with db.session_scope(engine) as session:
+        out: dict[str, Any] = {
+            name: session.scalar(select(func.count()).select_from(model)) for name, model in ENTITIES.items()
+        }
+        out["places_by_status"] = dict(session.execute(select(Place.status, func.count()).group_by(Place.status)).all())
+        out["relations_by_kind"] = dict(
+            session.execute(select(Relation.kind, func.count()).group_by(Relation.kind)).all()
+        )
+        out["mentions_by_status"] = dict(
+            session.execute(select(PlaceMention.status, func.count()).group_by(PlaceMention.status)).all()
+        )
+        out["memberships_by_role"] = dict(
+            session.execute(select(Membership.role, func.count()).group_by(Membership.role)).all()
+        )
+    return out
+
+
+def find_places(session: Session, name: str, country: str | None = None, limit: int = 20) -> list[Place]:
+    """Places whose name, any stored name (any script) or source spelling equals ``name``.
+
+    Case and accents are ignored for Latin names.  ``country`` narrows by ISO code or country name.
+    Results are ordered by population (largest first), so the capital comes before the village.
+    """
+    from citydiplomacy.ingest.gazetteer import country_code
+
+    cc = None
+    if country:
+        cc = country.upper() if len(country) == 2 else country_code(country)
+        if cc is None:
+            raise PlaceNotFound(f"unknown country {country!r}")
+    by_name = select(PlaceName.place_id).where(func.lower(PlaceName.name) == name.lower())
+    query = select(Place).where(or_(func.lower(Place.name) == name.lower(), Place.id.in_(by_name)))
+    if cc:
+        query = query.where(Place.country_code == cc)
+    found = list(session.scalars(query.order_by(Place.population.desc().nulls_last(), Place.id).limit(limit)))
+    if not found:  # accent-insensitive fallback over the (few) names sharing the first letter
+        key = fold(name)
+        rows = session.scalars(select(Place).where(func.lower(Place.name).like(name[:1].lower() + "%")))
+        found = [p for p in rows if fold(p.name) == key and (cc is None or p.country_code == cc)][:limit]
+    return found
+
+
+def get_place(session: Session, name: str, country: str | None = None) -> Place:
+    """The one place called ``name`` (in ``country``).
+
+    Raises
+    ------
+    PlaceNotFound
+        Nothing matches.
+    AmbiguousPlace
+        Several places of that name in different countries and no country given.  When the places share
+        a country the most populous wins, which is what people mean by "Tehran".
+    """
+    found = find_places(session, name, country)
+    if not found:
+        raise PlaceNotFound(f"no place called {name!r}" + (f" in {country}" if country else ""))
+    countries = {p.country_code for p in found}
+    if len(countries) > 1 and country is None and (found[0].population or 0) < 10 * (found[1].population or 1):
+        raise AmbiguousPlace(
+            f"{name!r} matches {len(found)} places in {len(countries)} countries; add --country", found
+        )
+    return found[0]
+
+
+def place_dict(place: Place) -> dict[str, Any]:
+    """The public fields of a place."""
+    return {
+        "id": place.id,
+        "name": place.name,
+        "name_fa": place.name_fa,
+        "country_code": place.country_code,
+        "gazetteer": place.gazetteer,
+        "gazetteer_id": place.gazetteer_id,
+        "admin_level": place.admin_level,
+        "status": place.status,
+        "lat": place.lat,
+        "lng": place.lng,
+        "population": place.population,
+        "is_capital": place.is_capital,
+    }
+
+
+def _cite(session: Session, record: Any) -> dict[str, Any]:
+    source = session.get(Source, record.source_id) if record.source_id else None
+    return {
+        "source": source.name if source else None,
+        "citation": source.citation if source else None,
+        "locator": record.source_locator,
+        "entered_by": record.entered_by,
+    }
+
+
+def city_profile(session: Session, place: Place) -> dict[str, Any]:
+    """Everything the registry knows of one place: relations, memberships, activities, latest results.
+
+    Returns
+    -------
+    dict
+        ``place``, ``relations`` (partner, kind, status, years, provenance), ``relations_by_kind``,
+        ``memberships``, ``activities`` (newest first), ``results`` (latest run of each kind: code -> value).
+    """
+    relations = []
+    for rel in session.scalars(
+        select(Relation).where(or_(Relation.place_a_id == place.id, Relation.place_b_id == place.id))
+    ):
+        partner = session.get(Place, rel.place_b_id if rel.place_a_id == place.id else rel.place_a_id)
+        relations.append(
+            {
+                "id": rel.id,
+                "partner": place_dict(partner),
+                "kind": rel.kind,
+                "status": rel.status,
+                "signed_year": rel.signed_year,
+                "ended_year": rel.ended_year,
+                "notes": rel.notes,
+                "version": rel.version,
+                "provenance": _cite(session, rel),
+            }
+        )
+    relations.sort(key=lambda r: (r["kind"], r["status"], r["partner"]["name"]))
+    memberships = [
+        {
+            "id": m.id,
+            "organisation": m.organisation.name,
+            "acronym": m.organisation.acronym,
+            "organisation_id": m.organisation_id,
+            "role": m.role,
+            "role_verbatim": m.role_verbatim,
+            "since_year": m.since_year,
+            "until_year": m.until_year,
+            "version": m.version,
+            "provenance": _cite(session, m),
+        }
+        for m in session.scalars(select(Membership).where(Membership.place_id == place.id).order_by(Membership.id))
+    ]
+    activities = [
+        {
+            "id": a.id,
+            "kind": a.kind,
+            "title": a.title,
+            "title_fa": a.title_fa,
+            "date": a.happened_on.isoformat() if a.happened_on else None,
+            "year": a.year,
+            "organisation": a.organisation.name if a.organisation else None,
+            "dimensions": a.dimensions,
+            "description": a.description,
+            "provenance": _cite(session, a),
+        }
+        for a in session.scalars(
+            select(Activity).where(Activity.place_id == place.id).order_by(Activity.year.desc().nulls_last())
+        )
+    ]
+    return {
+        "place": place_dict(place),
+        "relations_by_kind": dict(Counter(f"{r['kind']}:{r['status']}" for r in relations)),
+        "relations": relations,
+        "memberships": memberships,
+        "activities": activities,
+        "results": latest_results(session, place.id),
+    }
+
+
+def latest_results(session: Session, place_id: int) -> dict[str, dict[str, Any]]:
+    """The latest stored analysis run of each kind for a place: ``{kind: {"run": id, code: value}}``."""
+    out: dict[str, dict[str, Any]] = {}
+    latest = (
+        select(AnalysisRun.kind, func.max(AnalysisRun.id).label("run_id"))
+        .join(CityResult, CityResult.run_id == AnalysisRun.id)
+        .where(CityResult.place_id == place_id)
+        .group_by(AnalysisRun.kind)
+    )
+    for kind, run_id in session.execute(latest).tuples():
+        values = session.execute(
+            select(CityResult.code, CityResult.value).where(
+                CityResult.run_id == run_id, CityResult.place_id == place_id
+            )
+        ).all()
+        out[kind] = {"run": run_id, **dict(values)}
+    return out
+
+
+EXPORT_COLUMNS: dict[str, list[str]] = {
+    "places": [
+        "name_in_source",
+        "country_in_source",
+        "gazetteer_id",
+        "name",
+        "country_code",
+        "lat",
+        "lng",
+        "score",
+        "status",
+    ],  # fmt: skip
+    "relations": [
+        "id",
+        "place_a",
+        "country_a",
+        "gazetteer_id_a",
+        "place_b",
+        "country_b",
+        "gazetteer_id_b",
+        "kind",
+        "status",
+        "signed_year",
+        "ended_year",
+        "source",
+        "locator",
+    ],  # fmt: skip
+    "memberships": [
+        "id",
+        "place",
+        "country_code",
+        "gazetteer_id",
+        "organisation",
+        "role",
+        "role_verbatim",
+        "since_year",
+        "until_year",
+        "source",
+        "locator",
+    ],  # fmt: skip
+}
+
+
+def export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
+    """Rows of an export (``places``, ``relations`` or ``memberships``), columns as in :data:`EXPORT_COLUMNS`.
+
+    The places export has one row per place name as a source wrote it: ``gazetteer_id`` is the GeoNames
+    id for gazetteer places and the ISO 3166-2 code for subdivisions (empty for places the gazetteer
+    lacks); ``lat, lng`` are the gazetteer's coordinates, empty where it has none.
+    """
+    if what == "places":
+        query = (
+            select(PlaceMention, Place).outerjoin(Place, PlaceMention.place_id == Place.id).order_by(PlaceMention.id)
+        )
+        for mention, place in session.execute(query).tuples():
+            in_gazetteer = place is not None and place.gazetteer in ("geonames", "iso3166-2")
+            gazetteer_id = place.gazetteer_id if in_gazetteer else ""
+            if place is not None and place.gazetteer == "geonames-district":  # "<parent id>:<name>"
+                gazetteer_id = place.gazetteer_id.split(":", 1)[0]
+            yield {
+                "name_in_source": mention.name_in_source,
+                "country_in_source": mention.country_in_source,
+                "gazetteer_id": gazetteer_id,
+                "name": place.name if place else "",
+                "country_code": (place.country_code or "") if place else "",
+                "lat": place.lat if in_gazetteer and place.lat is not None else "",
+                "lng": place.lng if in_gazetteer and place.lng is not None else "",
+                "score": round(mention.score, 2) if mention.score is not None else "",
+                "status": "district" if place is not None and place.status == "district" else mention.status,
+            }
+    elif what == "relations":
+        a, b = aliased(Place), aliased(Place)
+        query = (
+            select(Relation, a, b, Source.name)
+            .join(a, Relation.place_a_id == a.id)
+            .join(b, Relation.place_b_id == b.id)
+            .outerjoin(Source, Relation.source_id == Source.id)
+            .order_by(Relation.id)
+        )
+        for rel, pa, pb, source in session.execute(query).tuples():
+            yield {
+                "id": rel.id, "place_a": pa.name, "country_a": pa.country_code, "gazetteer_id_a": pa.gazetteer_id,
+                "place_b": pb.name, "country_b": pb.country_code, "gazetteer_id_b": pb.gazetteer_id,
+                "kind": rel.kind, "status": rel.status, "signed_year": rel.signed_year,
+                "ended_year": rel.ended_year, "source": source, "locator": rel.source_locator,
+            }  # fmt: skip
+    elif what == "memberships":
+        query = (
+            select(Membership, Place, Organisation, Source.name)
+            .join(Place, Membership.place_id == Place.id)
+            .join(Organisation, Membership.organisation_id == Organisation.id)
+            .outerjoin(Source, Membership.source_id == Source.id)
+            .order_by(Membership.id)
+        )
+        for m, p, o, source in session.execute(query).tuples():
+            yield {
+                "id": m.id, "place": p.name, "country_code": p.country_code, "gazetteer_id": p.gazetteer_id,
+                "organisation": o.name, "role": m.role, "role_verbatim": m.role_verbatim,
+                "since_year": m.since_year, "until_year": m.until_year, "source": source,
+                "locator": m.source_locator,
+            }  # fmt: skip
+    else:
+        raise ValueError(f"unknown export {what!r}; one of {', '.join(EXPORT_COLUMNS)}")
