@@ -21,6 +21,9 @@ app = typer.Typer(
 from citydiplomacy.assess.assess_commands import assess_command  # noqa: E402
 
 app.command("assess")(assess_command)
+from citydiplomacy.assess.commands import index_app  # noqa: E402
+
+app.add_typer(index_app, name="index")
 from citydiplomacy.ingest.commands import import_app, template_command  # noqa: E402
 from citydiplomacy.model.commands import model_app  # noqa: E402
 from citydiplomacy.store.commands import city_app, db_app, export_command, stats_command  # noqa: E402
@@ -32,6 +35,13 @@ app.add_typer(model_app, name="model")
 app.command("export")(export_command)
 app.command("stats")(stats_command)
 app.command("template")(template_command)
+from citydiplomacy.report.commands import report_command  # noqa: E402
+
+app.command("report")(report_command)
+from citydiplomacy.web.commands import serve_command, user_app  # noqa: E402
+
+app.command("serve")(serve_command)
+app.add_typer(user_app, name="user")
 # --- end of capability command groups ----------------------------------------------------------
 
 

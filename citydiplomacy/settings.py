@@ -33,6 +33,16 @@ IMPORT_BATCH_SIZE = 2000
 #: Where the real public data sets live, relative to the repository (never copied into the project).
 SHARED_DATA_DIR = Path(os.environ.get("CITYDIP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
+#: Network analytics: weight of a relation = kind weight x status weight (0 leaves it out of the graph).
+RELATION_KIND_WEIGHTS: dict[str, float] = {
+    "sister_city": 1.0,
+    "partnership": 1.0,
+    "cooperation_memorandum": 0.75,
+    "mou": 0.75,
+    "friendship": 0.5,
+}
+RELATION_STATUS_WEIGHTS: dict[str, float] = {"active": 1.0, "in_negotiation": 0.5, "suspended": 0.25, "ended": 0.0}
+
 #: Membership role values for interlocking network connectivity (Taylor): secretariat/board 3, full 2, else 1.
 ROLE_VALUES: dict[str, float] = {
     "secretariat_host": 3.0,

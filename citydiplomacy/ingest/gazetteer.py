@@ -40,6 +40,10 @@ __all__ = [
     "country_code",
     "EARTH_RADIUS_KM",
     "UK_NATIONS",
+    "TERRITORIES",
+    "CONTESTED",
+    "countries_compatible",
+    "compatible_countries",
 ]
 
 EARTH_RADIUS_KM = 6371.0088
@@ -236,6 +240,54 @@ RELATED_COUNTRIES: dict[str, tuple[str, ...]] = {
     "NZ": ("CK", "NU", "TK"),
     "CK": ("NZ",),
 }
+
+
+#: Dependent territories (and claimed areas) by sovereign: a source naming the sovereign may mean a
+#: place GeoNames files under the territory ("Réunion, France" -> RE, "Macau, China" -> MO,
+#: "Mariehamn, Finland" -> AX).  The converse is NOT implied: "Saint-Denis, Réunion" with coordinates
+#: in metropolitan France is a conflict, not the Saint-Denis near Paris.
+TERRITORIES: dict[str, frozenset[str]] = {
+    "FR": frozenset({"RE", "GP", "MQ", "GF", "YT", "PF", "NC", "PM", "WF", "BL", "MF", "TF"}),
+    "US": frozenset({"PR", "GU", "MP", "AS", "VI", "UM"}),
+    "GB": frozenset(
+        {"IM", "JE", "GG", "GI", "BM", "KY", "VG", "TC", "AI", "MS", "FK", "SH", "IO", "PN", "GS"}
+    ),
+    "DK": frozenset({"FO", "GL"}),
+    "FI": frozenset({"AX"}),
+    "NO": frozenset({"SJ", "BV"}),
+    "NL": frozenset({"AW", "CW", "SX", "BQ"}),
+    "CN": frozenset({"HK", "MO", "TW"}),
+    "AU": frozenset({"NF", "CX", "CC", "HM"}),
+    "NZ": frozenset({"CK", "NU", "TK"}),
+}
+
+#: Contested or partially recognised areas, equivalent in BOTH directions: sources and GeoNames
+#: disagree on which code files a place (Smara: "Western Sahara" vs MA; Ariel: "West Bank" vs IL;
+#: Kosovo XK vs RS).  Northern Cyprus is parsed as CY already.
+CONTESTED: frozenset[frozenset[str]] = frozenset(
+    {frozenset({"EH", "MA"}), frozenset({"PS", "IL"}), frozenset({"XK", "RS"})}
+)
+
+
+def countries_compatible(stated: str, found: str) -> bool:
+    """Whether a place GeoNames files under ``found`` may be the place a source files under ``stated``.
+
+    True for the same code, for a territory of the stated sovereign (``stated="CN", found="MO"``) and
+    for the contested pairs of :data:`CONTESTED`; false otherwise (including a sovereign found for a
+    stated territory).
+    """
+    return (
+        stated == found
+        or found in TERRITORIES.get(stated, ())
+        or frozenset({stated, found}) in CONTESTED
+    )
+
+
+def compatible_countries(stated: str) -> tuple[str, ...]:
+    """The codes whose places may be the place a source files under ``stated`` (``stated`` first)."""
+    extra = set(TERRITORIES.get(stated, ())) | {c for pair in CONTESTED if stated in pair for c in pair}
+    extra.discard(stated)
+    return (stated, *sorted(extra))
 
 
 @dataclass(frozen=True)

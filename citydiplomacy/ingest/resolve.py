@@ -39,6 +39,8 @@ from citydiplomacy.ingest.gazetteer import (
     UK_NATIONS,
     CountryRef,
     Gazetteer,
+    compatible_countries,
+    countries_compatible,
     get_gazetteer,
 )
 from citydiplomacy.ingest.normalise import loose_from_key, normalise_name, split_qualifier
@@ -57,6 +59,9 @@ NEAR_FUZZY_MIN = 80.0
 
 #: Minimum fuzzy similarity (0-100) for a country-wide fuzzy match without coordinates.
 FAR_FUZZY_MIN = 95.0
+
+#: At most this many same-country candidates are listed when coordinates and country conflict.
+CONFLICT_CANDIDATES = 5
 
 #: Candidates of the same name closer together than this (km) are one place recorded twice.
 SAME_PLACE_KM = 15.0
@@ -356,13 +361,13 @@ class Resolver:
         has_xy = q.lat is not None and q.lng is not None
         if q.country.code is None and country not in (None, "") and not has_xy:
             return self._unresolved(q.name, None, lat, lng, f"unknown country {country!r}")
+        res = None
         if q.form in ("paren", "dash") and q.qualifier and not q.area:
             res = self._resolve_district(q)
-            if res is not None:
-                return res
-        res = self._resolve_near(q) if has_xy else self._resolve_blind(q)
+        if res is None:
+            res = self._resolve_near(q) if has_xy else self._resolve_blind(q)
         if res is not None:
-            return res
+            return self._check_country(q, res) if has_xy else res
         sub = self._subdivision(q)
         if sub is not None:
             return sub
@@ -373,24 +378,105 @@ class Resolver:
         assert q.lat is not None and q.lng is not None
         variants = variants or q.variants
         idx = self._exact(q, variants)
+        stated_has_name = q.country.code is not None and len(idx) > 0
         if q.country.code is None or not len(idx):
             # Same-named places in any country (e.g. a border town filed under the neighbour).
-            any_idx = np.unique(np.concatenate([self.gaz.lookup(v) for v in variants]))
-            idx = any_idx if not len(idx) else idx
-        if len(idx):
-            d = self.gaz.distance_km(idx, q.lat, q.lng)
-            ok = d <= self.max_distance_km
-            if ok.any():
-                idx, d = idx[ok], d[ok]
-                # Closest wins, but a much bigger place a little farther away is the likelier referent.
-                rank = d / (1.0 + np.log10(self.gaz.population[idx] + 10.0))
-                best = int(np.argmin(rank))
-                score = 100.0 - 10.0 * float(d[best]) / self.max_distance_km
-                return self._resolved(int(idx[best]), score, q, distance=float(d[best]))
+            idx = self._lookup_any(variants)
+        res = self._nearest_of(idx, q)
+        if res is not None:
+            return res
+        if stated_has_name:
+            # The stated country has the name, only not near the coordinates: a same-named place near
+            # them abroad means that country and coordinates conflict (settled by _check_country).
+            res = self._nearest_of(self._lookup_any(variants), q)
+            if res is not None:
+                return res
         sub = self.gaz.find_subdivision(variants[0], q.country.code) if q.country.code else None
         if sub is not None and sub.type.casefold() not in _TOWN_LIKE_TYPES:
             return None  # an ISO 3166-2 area by that exact name ("Gers", "Nottinghamshire"): not a fuzzy town
-        return self._fuzzy_near(q, variants)
+        res = self._fuzzy_near(q, variants)
+        if res is None:
+            res = self._reduced_near(q, variants)
+        return res
+
+    def _lookup_any(self, variants: list[str]) -> np.ndarray:
+        return np.unique(np.concatenate([self.gaz.lookup(v) for v in variants]))
+
+    def _nearest_of(self, idx: np.ndarray, q: _Query) -> Resolution | None:
+        """The likeliest of places ``idx`` within ``max_distance_km`` of the coordinates, if any."""
+        assert q.lat is not None and q.lng is not None
+        if not len(idx):
+            return None
+        d = self.gaz.distance_km(idx, q.lat, q.lng)
+        ok = d <= self.max_distance_km
+        if not ok.any():
+            return None
+        idx, d = idx[ok], d[ok]
+        # Closest wins, but a much bigger place a little farther away is the likelier referent.
+        rank = d / (1.0 + np.log10(self.gaz.population[idx] + 10.0))
+        best = int(np.argmin(rank))
+        score = 100.0 - 10.0 * float(d[best]) / self.max_distance_km
+        return self._resolved(int(idx[best]), score, q, distance=float(d[best]))
+
+    # ........................................................ long forms, districts, merged municipalities
+    def _reduced_near(self, q: _Query, variants: list[str]) -> Resolution | None:
+        """Names longer than the gazetteer's: try the forms of :func:`reduced_forms` near the coordinates.
+
+        Only a place whose OWN GeoNames name is the reduced form, within :data:`REDUCED_RADIUS_KM`
+        of the coordinates, is accepted ("Weiden in der Oberpfalz" -> Weiden, "Oadby and Wigston" ->
+        Oadby as a region); Russian-style districts ("Suoyarvsky District") go to their eponymous
+        centre (:meth:`_raion_near`).
+        """
+        assert q.lat is not None and q.lng is not None
+        raion = self._raion_near(q, q.name)
+        if raion is not None:
+            return raion
+        main = variants[-1]
+        merged_area = q.country.code is not None and self.gaz.find_subdivision(main, q.country.code) is not None
+        for kind, forms in reduced_forms(main):
+            if kind == "parts" and merged_area:
+                continue  # "Miren-Kostanjevica" is an ISO 3166-2 municipality: the area itself wins
+            best: tuple[int, int, float] | None = None
+            for form in forms:
+                key = loose_from_key(normalise_name(form))
+                for i in self._lookup_any([form]):
+                    i = int(i)
+                    if loose_from_key(normalise_name(self.gaz.names[i])) != key:
+                        continue  # an alias only ("Winkel" as another town's old name)
+                    if q.country.code and not countries_compatible(q.country.code, str(self.gaz.country[i])):
+                        continue
+                    d = float(self.gaz.distance_km(i, q.lat, q.lng))
+                    if d <= REDUCED_RADIUS_KM and (best is None or self.gaz.population[i] > best[0]):
+                        best = (int(self.gaz.population[i]), i, d)
+            if best is not None:
+                _, i, d = best
+                res = self._resolved(i, 90.0 - 5.0 * d / REDUCED_RADIUS_KM, q, distance=d)
+                return _replace(res, admin_level="region") if kind == "parts" else res
+        return None
+
+    def _raion_near(self, q: _Query, main: str) -> Resolution | None:
+        """ "Suoyarvsky District" -> Suoyarvi: a post-Soviet district named after its centre town."""
+        assert q.lat is not None and q.lng is not None
+        if q.country.code not in _RAION_COUNTRIES:
+            return None
+        stems = raion_stems(main)
+        if not stems:
+            return None
+        best: tuple[int, int, float] | None = None
+        for i in self.gaz.near(q.lat, q.lng, self.max_distance_km):
+            i = int(i)
+            for raw in (self.gaz.names[i], *self.gaz.alternate_names(i)):
+                key = loose_from_key(normalise_name(raw))
+                if any(key.startswith(st) and len(key) <= len(st) + 4 for st in stems):
+                    if best is None or self.gaz.population[i] > best[0]:
+                        d = float(self.gaz.distance_km(i, q.lat, q.lng))
+                        best = (int(self.gaz.population[i]), i, d)
+                    break
+        if best is None:
+            return None
+        _, i, d = best
+        res = self._resolved(i, 85.0 - 5.0 * d / self.max_distance_km, q, distance=d)
+        return _replace(res, admin_level="region")
 
     def _fuzzy_near(self, q: _Query, variants: list[str]) -> Resolution | None:
         assert q.lat is not None and q.lng is not None
@@ -638,6 +724,89 @@ class Resolver:
             alt_names=(),
         )
 
+    # ........................................................ coordinates vs country
+    def _check_country(self, q: _Query, res: Resolution) -> Resolution:
+        """Do not let the coordinates overrule the stated country when that country has the name.
+
+        The source file has geocoding errors ("Perth, Scotland" with the coordinates of Perth, Western
+        Australia).  When the place found near the coordinates lies in a country that the stated one
+        does not cover (:func:`~citydiplomacy.ingest.gazetteer.countries_compatible`) and the stated
+        country has a place of that exact (or alternate) name, the mention is ``ambiguous`` with both
+        readings as candidates.  When the stated country has no such place, the coordinates win: the
+        country text may be the error (a twin filed under its partner's country).
+        """
+        cc = q.country.code
+        if cc is None or res.gazetteer != "geonames" or res.country_code is None:
+            return res
+        if countries_compatible(cc, res.country_code):
+            return res
+        assert q.lat is not None and q.lng is not None
+        allowed = compatible_countries(cc)
+        same: np.ndarray = np.empty(0, dtype=np.int32)
+        for v in q.variants:
+            found = [self.gaz.lookup(v, c) for c in allowed]
+            same = np.unique(np.concatenate(found))
+            if len(same):
+                break  # the full name outranks its main part
+        if not len(same):
+            ni = self.gaz.index_of(res.gazetteer_id)  # type: ignore[arg-type]
+            if self._named_as(q, int(ni)):
+                return res
+            # Only a spelling, alternate-name or partial match across the border ("Nagylak, Hungary"
+            # -> Nădlac, Romania; "Limerick Township, United States" -> Limerick, Ireland): the
+            # gazetteer lacks the stated place; do not force the foreign one on it.
+            near = self._candidate(int(ni), res.score, float(self.gaz.distance_km(int(ni), q.lat, q.lng)))
+            near["reason"] = (
+                f"near the coordinates, but in {res.country_code}, not the stated {cc}, "
+                "and named differently"
+            )
+            return _replace(
+                res,
+                gazetteer="source",
+                gazetteer_id=None,
+                name=q.name,
+                country_code=cc,
+                lat=q.lat,
+                lng=q.lng,
+                population=None,
+                is_capital=False,
+                score=min(res.score, 50.0),
+                status="ambiguous",
+                candidates=(near,),
+                alt_names=(),
+            )
+        same = same[np.argsort(-self.gaz.population[same], kind="stable")][:CONFLICT_CANDIDATES]
+        d_same = self.gaz.distance_km(same, q.lat, q.lng)
+        cands = []
+        for i, d in zip(same, d_same, strict=True):
+            c = self._candidate(int(i), 60.0, float(d))
+            c["reason"] = "name+country match; coordinates point elsewhere"
+            cands.append(c)
+        ni = self.gaz.index_of(res.gazetteer_id)  # type: ignore[arg-type]
+        near = self._candidate(int(ni), res.score, float(self.gaz.distance_km(int(ni), q.lat, q.lng)))
+        near["reason"] = f"near the coordinates, but in {res.country_code}, not the stated {cc}"
+        cands.append(near)
+        return Resolution(
+            gazetteer="source",
+            gazetteer_id=None,
+            name=q.name,
+            country_code=cc,
+            admin_level=res.admin_level,
+            lat=q.lat,
+            lng=q.lng,
+            population=None,
+            is_capital=False,
+            score=50.0,
+            status="ambiguous",
+            candidates=tuple(cands),
+        )
+
+    def _named_as(self, q: _Query, i: int) -> bool:
+        """Place ``i``'s own GeoNames name is the mention's name (or its parent's), not just an alias."""
+        own = loose_from_key(normalise_name(self.gaz.names[i]))
+        names = [*q.variants, *([q.qualifier] if q.qualifier else [])]
+        return any(loose_from_key(normalise_name(v)) == own for v in names)
+
     # ........................................................ subdivisions & results
     def _subdivision(self, q: _Query) -> Resolution | None:
         cc = q.country.code
@@ -721,6 +890,106 @@ class Resolver:
             status="unresolved",
             candidates=({"reason": reason},),
         )
+
+
+#: Reduced forms ("Weiden" for "Weiden in der Oberpfalz", "Oadby" for "Oadby and Wigston") are only
+#: accepted this close (km) to the source coordinates: they name the same town or one of its parts.
+REDUCED_RADIUS_KM = 12.0
+
+# Lower-case words that start a locating qualifier: "Waren an der Müritz", "Zell am See", "Évry-sur-Seine".
+_QUALIFIER_WORDS = {
+    "an", "am", "im", "in", "ob", "bei", "auf", "upon", "on", "sur", "sous", "les", "lès", "en", "de",
+    "del", "della", "di", "du", "des", "la", "le", "nad", "pod", "na", "i", "op", "aan", "d", "l",
+}  # fmt: skip
+
+# Locating qualifiers after a town's own name; "in" only as "in der/dem/den".
+_HEAD_QUALIFIERS = {"an", "am", "im", "in", "ob", "bei", "auf", "upon", "on"}
+_ARTICLES = {"der", "dem", "den", "die", "the"}
+
+# Lower-case words joining the towns a merged municipality is named after.
+_JOINERS = {"and", "og", "och", "en", "und", "et", "y", "e", "&"}
+
+# Name parts too common to identify a town on their own.
+_WEAK_PARTS = _GENERIC_WORDS | {
+    "sankt", "saint", "sainte", "st", "ste", "santo", "sao", "bad", "mont", "val", "vale", "little",
+    "great", "nieder", "ober", "unter", "alt", "neu", "klein", "gross", "groß", "markt", "dorf",
+    "normandie", "bretagne", "vercors", "valley", "beit", "kfar", "ben", "tel",
+}  # fmt: skip
+
+_RAION_COUNTRIES = {"RU", "BY", "UA", "KZ", "KG"}
+_RAION = re.compile(
+    r"^(?P<adj>[a-z]{3,}?)(?:skiy|skii|skoy|skoi|sky|ski|sk)\s+(?:district|raion|rayon|municipal district)$"
+)
+# District adjectives that name no town: "Leninsky District", "Sovetsky District", "Tsentralny".
+_SOVIET_STEMS = (
+    "lenin", "sovet", "oktyabr", "kirov", "pervomay", "zavod", "tsentral", "krasnoarmey", "frunzen",
+    "kalinin", "sverdlov", "kuybyshev", "dzerzhin", "ordzhonikidze", "proletar", "kommun", "zheleznodor",
+    "promyshlen", "industrial", "moskov", "primor", "vostoch", "zapad", "sever", "yuzh", "komintern",
+    "avtozavod", "kras", "molodezh", "pushkin", "gorkov", "chkalov", "kuibyshev", "sovetsk", "tsentr",
+)  # fmt: skip
+
+
+def raion_stems(name: str) -> list[str]:
+    """Stems of the town a post-Soviet district adjective is formed from (empty when not one).
+
+    "Suoyarvsky District" -> ["suoyarv"]; "Slantsevsky District" -> ["slantsev", "slants"];
+    "Leninsky District" -> [] (named after no town).
+    """
+    m = _RAION.match(normalise_name(name))
+    if m is None:
+        return []
+    adj = m.group("adj")
+    if adj.startswith(_SOVIET_STEMS):
+        return []
+    stems = [adj]
+    for suffix in ("yov", "yev", "ov", "ev", "in", "en"):
+        if adj.endswith(suffix) and len(adj) - len(suffix) >= 4:
+            stems.append(adj[: -len(suffix)])
+            break
+    return [s for s in stems if len(s) >= 4]
+
+
+def reduced_forms(name: str) -> list[tuple[str, list[str]]]:
+    """Shorter forms of a long place name, as ``(kind, forms)`` pairs, most specific first.
+
+    * ``("head", [...])``: the name without a locating qualifier ("Weiden in der Oberpfalz" ->
+      "Weiden", "Waren an der Müritz" -> "Waren") -- the same town;
+    * ``("parts", [...])``: the towns a merged municipality is named after ("Oadby and Wigston",
+      "Vire-Normandie", "Mook en Middelaar", "Cubjac-Auvézère-Val d'Ans") -- one of its parts.
+
+    Generic or too short parts ("Saint", "Port", "Bad", "Val") are never offered.
+    """
+    words = " ".join(str(name).split()).replace("’", "'").split(" ")
+    out: list[tuple[str, list[str]]] = []
+    # "X an der Y", "X im Y" (German/English locating qualifiers): the head before them.
+    for k in range(1, len(words) - 1):
+        if words[k] in _HEAD_QUALIFIERS:
+            j = k + 1
+            while j < len(words) - 1 and words[j] in _ARTICLES:
+                j += 1
+            if words[k] == "in" and j == k + 1:
+                break  # Italian/Spanish "San Lorenzo in Campo" is a name of its own
+            head = " ".join(words[:k])
+            if words[j][:1].isupper() and _strong(head) and normalise_name(head).split()[0] not in _WEAK_PARTS:
+                out.append(("head", [head]))
+            break
+    # Merged municipalities: split on joiners, dashes and hyphens; cut each part at a qualifier word.
+    text = " ".join(words)
+    text = re.sub(r"-(?:" + "|".join(sorted(_QUALIFIER_WORDS)) + r")-.*$", "", text)  # "-sur-Yerre"
+    text = re.sub(r"\s+(?:an der|in der|ob der|am|im|an|bei|upon|on)\s+.*$", "", text)
+    parts = [p.strip(" '") for p in re.split(r"\s+(?:and|og|och|en|und|&)\s+|\s*[–—/]\s*|-(?:et-)?", text)]
+    parts = [p for p in parts if p]
+    # "Saint-Raphaël", "Port-Jérôme": a saint's or generic first word makes one name, not a merger.
+    if len(parts) >= 2 and normalise_name(parts[0]).split()[0] not in _WEAK_PARTS:
+        strong = [p for p in parts if p[:1].isupper() and _strong(p)]
+        if strong:
+            out.append(("parts", strong))
+    return out
+
+
+def _strong(part: str) -> bool:
+    key = normalise_name(part)
+    return len(key.replace(" ", "")) >= 4 and key not in _WEAK_PARTS and key.split()[0] not in {"d", "l"}
 
 
 def _token_score(a: str, b: str, *, processor: object = None, score_cutoff: float | None = None) -> float:

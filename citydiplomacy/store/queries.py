@@ -290,6 +290,15 @@ EXPORT_COLUMNS: dict[str, list[str]] = {
 }
 
 
+def _gazetteer_coordinates(geonames_id: str) -> tuple[float | str, float | str]:
+    """Coordinates of a GeoNames entry from the embedded gazetteer (empty strings when absent)."""
+    from citydiplomacy.ingest.gazetteer import get_gazetteer
+
+    gaz = get_gazetteer()
+    i = gaz.index_of(geonames_id)
+    return ("", "") if i is None else (float(gaz.lat[i]), float(gaz.lng[i]))
+
+
 def export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
     """Rows of an export (``places``, ``relations`` or ``memberships``), columns as in :data:`EXPORT_COLUMNS`.
 
@@ -304,16 +313,20 @@ def export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
         for mention, place in session.execute(query).tuples():
             in_gazetteer = place is not None and place.gazetteer in ("geonames", "iso3166-2")
             gazetteer_id = place.gazetteer_id if in_gazetteer else ""
-            if place is not None and place.gazetteer == "geonames-district":  # "<parent id>:<name>"
+            lat = place.lat if in_gazetteer and place.lat is not None else ""
+            lng = place.lng if in_gazetteer and place.lng is not None else ""
+            if place is not None and place.gazetteer == "geonames-district":
+                # A district the gazetteer lacks is linked to its parent city's entry: show that entry.
                 gazetteer_id = place.gazetteer_id.split(":", 1)[0]
+                lat, lng = _gazetteer_coordinates(gazetteer_id)
             yield {
                 "name_in_source": mention.name_in_source,
                 "country_in_source": mention.country_in_source,
                 "gazetteer_id": gazetteer_id,
                 "name": place.name if place else "",
                 "country_code": (place.country_code or "") if place else "",
-                "lat": place.lat if in_gazetteer and place.lat is not None else "",
-                "lng": place.lng if in_gazetteer and place.lng is not None else "",
+                "lat": lat,
+                "lng": lng,
                 "score": round(mention.score, 2) if mention.score is not None else "",
                 "status": "district" if place is not None and place.status == "district" else mention.status,
             }

@@ -91,6 +91,10 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
+# Labels are folded before matching (NFKD drops the hamza of «ئ»/«ؤ»), so the patterns must be folded too.
+_ROLE_PATTERNS = [(fold(pattern), role) for pattern, role in _ROLE_PATTERNS]
+
+
 def map_role(label: str | None) -> tuple[str, bool]:
     """Map a free-text membership role onto the model's roles.
 

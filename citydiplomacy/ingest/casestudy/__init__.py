@@ -168,7 +168,7 @@ def load_case_study(engine: Engine | None = None, path: Path = CASE_STUDY_FILE, 
                 "retrieved_at": utcnow(),
             }
 
-        _load_places(session, data, place_of, summary)
+        _load_places(session, data, place_of, prov, summary)
         orgs = _load_organisations(session, data, place_of, prov, summary)
         _load_relations(session, data, place_of, prov, summary)
         _load_memberships(session, data, place_of, orgs, prov, summary)
@@ -176,11 +176,14 @@ def load_case_study(engine: Engine | None = None, path: Path = CASE_STUDY_FILE, 
     return summary
 
 
-def _load_places(session: Session, data: dict[str, Any], place_of: Any, summary: LoadSummary) -> None:
+def _load_places(session: Session, data: dict[str, Any], place_of: Any, prov: Any, summary: LoadSummary) -> None:
     for p in data.get("places") or []:
         place = session.get(Place, place_of(p["name"], p.get("country")))
         if place is None:
             continue
+        if place.source_id is None:  # created above without a source: cite the paper that names it
+            for key, value in prov(p).items():
+                setattr(place, key, value)
         if p.get("name_fa") and place.name_fa != p["name_fa"]:
             place.name_fa = p["name_fa"]
             exists = session.scalar(

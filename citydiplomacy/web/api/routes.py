@@ -1,0 +1,381 @@
+"""The REST API under ``/api``: paginated, filterable reads; authenticated, CSRF-checked, audited writes.
+
+Reading needs any logged-in user (viewer and up); writing and reviewing need an editor; managing users
+needs an admin.  Log in with ``POST /api/auth/login``, then send the session cookie, and on writes the
+``X-CSRF-Token`` header with the token the login returned.  Updates carry the ``version`` the client read;
+a stale version answers 409 and writes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citydiplomacy.store import places as place_store
+from citydiplomacy.store import queries
+from citydiplomacy.store.schema import AppUser, Place, PlaceMention, utcnow
+from citydiplomacy.web import auth, data
+from citydiplomacy.web.api import schemas
+from citydiplomacy.web.deps import Admin, Editor, Viewer, check_csrf_header, get_db
+from citydiplomacy.web.records import RECORD_KINDS, create_record, record_dict, update_record
+
+router = APIRouter()
+DB = Annotated[Session, Depends(get_db)]
+Limit = Annotated[int, Query(ge=1, le=data.MAX_LIMIT, description="Page size")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Records to skip")]
+Text = Annotated[str | None, Query(max_length=200)]
+Id = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+YearQ = Annotated[int | None, Query(ge=0, le=3000)]
+PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": schemas.Problem, "description": "Not logged in"},
+    403: {"model": schemas.Problem, "description": "Role too low or CSRF token missing"},
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    404: {"model": schemas.Problem, "description": "No such record"},
+    409: {"model": schemas.Problem, "description": "Stale version or duplicate record"},
+}
+
+
+def _not_found(what: str, record_id: int) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"no {what} {record_id}")
+
+
+# --- session ---------------------------------------------------------------------------------------
+
+
+@router.post("/auth/login", response_model=schemas.Session, tags=["auth"], responses={401: {}, 429: {}})
+def login(body: schemas.LoginIn, request: Request, db: DB) -> dict[str, str]:
+    """Log in: sets the session cookie and returns the CSRF token for writes."""
+    limiter: auth.LoginRateLimiter = request.app.state.limiter
+    client = request.client.host if request.client else "?"
+    if limiter.blocked(client, body.username):
+        raise HTTPException(status_code=429, detail="too many failed logins; wait a minute")
+    user = auth.authenticate(db, body.username, body.password)
+    if user is None:
+        limiter.failed(client, body.username)
+        raise HTTPException(status_code=401, detail="wrong user name or password")
+    limiter.succeeded(client, body.username)
+    db.commit()  # a re-hashed password, if any
+    return start_session(request, user)
+
+
+def start_session(request: Request, user: AppUser) -> dict[str, str]:
+    """Fill a fresh session for ``user`` (a new CSRF token each login: no session fixation)."""
+    request.session.clear()
+    token = auth.new_csrf_token()
+    request.session["user"] = {"id": user.id, "username": user.username, "role": user.role}
+    request.session["csrf"] = token
+    return {"username": user.username, "role": user.role, "csrf_token": token}
+
+
+@router.post("/auth/logout", status_code=204, tags=["auth"])
+def logout(request: Request) -> Response:
+    """End the session."""
+    request.session.clear()
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=schemas.Session, tags=["auth"], responses=ERRORS)
+def me(request: Request, user: auth.CurrentUser = Viewer) -> dict[str, str]:
+    """The logged-in user and the session's CSRF token."""
+    return {"username": user.username, "role": user.role, "csrf_token": request.session.get("csrf", "")}
+
+
+@router.post("/users", status_code=201, tags=["auth"], responses=WRITE_ERRORS)
+def add_user(
+    body: schemas.UserIn, db: DB, user: auth.CurrentUser = Admin, _csrf: None = Depends(check_csrf_header)
+) -> dict[str, Any]:
+    """Add a user or reset a user's password and role (admin only)."""
+    created = auth.create_user(db, body.username, body.password, body.role)
+    db.commit()
+    return {"id": created.id, "username": created.username, "role": created.role}
+
+
+# --- reads -----------------------------------------------------------------------------------------
+
+
+@router.get("/stats", tags=["read"], responses=ERRORS)
+def stats(request: Request, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
+    """Key figures: counts per record kind, relations by kind, places and mentions by status."""
+    return queries.stats(request.app.state.engine)
+
+
+@router.get("/places", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+def list_places(
+    db: DB,
+    q: Text = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+    status: Text = None,
+    admin_level: Text = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    user: auth.CurrentUser = Viewer,
+) -> dict[str, Any]:
+    """Places (cities, districts, subdivisions) by name in any language, country, status, level."""
+    return data.page(db, data.places_query(q, country, status, admin_level), limit, offset)
+
+
+@router.get("/places/{place_id}", tags=["read"], responses={**ERRORS, 404: {"model": schemas.Problem}})
+def get_place(place_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
+    """A city profile: the place, relations by kind and status, memberships, activities, results."""
+    profile = data.city_profile(db, place_id)
+    if profile is None:
+        raise _not_found("place", place_id)
+    return profile
+
+
+@router.get("/relations", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+def list_relations(
+    db: DB,
+    place_id: Id = None,
+    kind: Text = None,
+    status: Text = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    user: auth.CurrentUser = Viewer,
+) -> dict[str, Any]:
+    """Bilateral relations (stored once, ``place_a_id < place_b_id``)."""
+    return data.page(db, data.relations_query(place_id, kind, status), limit, offset)
+
+
+@router.get("/memberships", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+def list_memberships(
+    db: DB,
+    place_id: Id = None,
+    organisation_id: Id = None,
+    role: Text = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    user: auth.CurrentUser = Viewer,
+) -> dict[str, Any]:
+    """Memberships of places in organisations, with roles."""
+    return data.page(db, data.memberships_query(place_id, organisation_id, role), limit, offset)
+
+
+@router.get("/organisations", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+def list_organisations(
+    db: DB, q: Text = None, kind: Text = None, limit: Limit = 50, offset: Offset = 0, user: auth.CurrentUser = Viewer
+) -> dict[str, Any]:
+    """Organisations (UN agencies, city networks, forums, funds)."""
+    return data.page(db, data.organisations_query(q, kind), limit, offset)
+
+
+@router.get("/organisations/{organisation_id}", tags=["read"], responses={**ERRORS, 404: {"model": schemas.Problem}})
+def get_organisation(
+    organisation_id: PathId, db: DB, user: auth.CurrentUser = Viewer
+) -> dict[str, Any]:
+    """An organisation profile: members with coordinates and roles, member counts over time."""
+    profile = data.organisation_profile(db, organisation_id)
+    if profile is None:
+        raise _not_found("organisation", organisation_id)
+    return profile
+
+
+@router.get("/activities", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+def list_activities(
+    db: DB,
+    place_id: Id = None,
+    organisation_id: Id = None,
+    kind: Text = None,
+    year_from: YearQ = None,
+    year_to: YearQ = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    user: auth.CurrentUser = Viewer,
+) -> dict[str, Any]:
+    """Activities and events, the newest first."""
+    return data.page(db, data.activities_query(place_id, organisation_id, kind, year_from, year_to), limit, offset)
+
+
+@router.get("/audit", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+def list_audit(
+    db: DB,
+    entity: Text = None,
+    entity_id: Id = None,
+    actor: Text = None,
+    action: Text = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    user: auth.CurrentUser = Viewer,
+) -> dict[str, Any]:
+    """The audit log: who changed what, when (``changes`` maps a field to ``[old, new]``)."""
+    return data.page(db, data.audit_query(entity, entity_id, actor, action), limit, offset)
+
+
+@router.get("/review", response_model=schemas.Page, tags=["review"], responses=ERRORS)
+def list_review(
+    db: DB,
+    status: Annotated[str, Query(max_length=20)] = "ambiguous",
+    limit: Limit = 50,
+    offset: Offset = 0,
+    user: auth.CurrentUser = Viewer,
+) -> dict[str, Any]:
+    """The review queue: place mentions the resolver could not settle, with their candidates."""
+    return data.page(db, data.review_query(status), limit, offset)
+
+
+@router.get("/runs", response_model=schemas.Page, tags=["results"], responses=ERRORS)
+def list_runs(
+    db: DB, kind: Text = None, limit: Limit = 50, offset: Offset = 0, user: auth.CurrentUser = Viewer
+) -> dict[str, Any]:
+    """Analysis runs (assessment, network, ...) with their parameters."""
+    return data.page(db, data.runs_query(kind), limit, offset)
+
+
+@router.get("/rankings", tags=["results"], responses=ERRORS)
+def rankings(
+    db: DB,
+    run_id: Id = None,
+    code: Annotated[str, Query(max_length=60)] = data.CDI_CODE,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    user: auth.CurrentUser = Viewer,
+) -> dict[str, Any]:
+    """Places ranked by the index (or any stored code) of an assessment run, with rank intervals."""
+    out = data.ranking(db, run_id, code, limit, offset)
+    if out is None:
+        return {"items": [], "total": 0, "limit": limit, "offset": offset, "run": None, "code": code, "codes": []}
+    return out
+
+
+@router.get("/network", tags=["results"], responses=ERRORS)
+def network(
+    db: DB,
+    run_id: Id = None,
+    code: Annotated[str | None, Query(max_length=60)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    user: auth.CurrentUser = Viewer,
+) -> dict[str, Any]:
+    """Places by a network metric (centrality, connectivity, community) of a network run."""
+    out = data.network_table(db, run_id, code, limit, offset)
+    if out is None:
+        return {"items": [], "total": 0, "limit": limit, "offset": offset, "run": None, "code": code, "codes": []}
+    return out
+
+
+# --- writes ----------------------------------------------------------------------------------------
+
+
+def _register_writes(kind_name: str) -> None:
+    kind = RECORD_KINDS[kind_name]
+
+    def create(
+        body: kind.create,  # type: ignore[name-defined]
+        db: DB,
+        user: auth.CurrentUser = Editor,
+        _csrf: None = Depends(check_csrf_header),
+    ) -> dict[str, Any]:
+        obj = create_record(db, kind_name, body, user.username)
+        db.commit()
+        return record_dict(obj)
+
+    def update(
+        record_id: PathId,
+        body: kind.update,  # type: ignore[name-defined]
+        db: DB,
+        user: auth.CurrentUser = Editor,
+        _csrf: None = Depends(check_csrf_header),
+    ) -> dict[str, Any]:
+        try:
+            obj = update_record(db, kind_name, record_id, body, user.username)
+        except LookupError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        db.commit()
+        return record_dict(obj)
+
+    def get_one(
+        record_id: PathId, db: DB, user: auth.CurrentUser = Viewer
+    ) -> dict[str, Any]:
+        obj = db.get(kind.model, record_id)
+        if obj is None:
+            raise _not_found(kind.label, record_id)
+        return record_dict(obj)
+
+    create.__doc__ = f"Add a {kind.label} (editor); returns it with its id and version."
+    update.__doc__ = f"Replace a {kind.label}'s fields (editor); send the version you read, 409 if stale."
+    get_one.__doc__ = f"One {kind.label} record with all its fields, including its version."
+    router.add_api_route(
+        f"/{kind_name}", create, methods=["POST"], status_code=201, tags=["write"], responses=WRITE_ERRORS,
+        name=f"create_{kind.label}",
+    )
+    router.add_api_route(
+        f"/{kind_name}/{{record_id}}", update, methods=["PUT"], tags=["write"], responses=WRITE_ERRORS,
+        name=f"update_{kind.label}",
+    )
+    if kind_name not in ("places", "organisations"):  # those have a profile GET above
+        router.add_api_route(
+            f"/{kind_name}/{{record_id}}", get_one, methods=["GET"], tags=["read"],
+            responses={**ERRORS, 404: {"model": schemas.Problem}}, name=f"get_{kind.label}",
+        )
+
+
+for _kind in RECORD_KINDS:
+    _register_writes(_kind)
+
+
+def resolve_mention(db: Session, mention_id: int, body: schemas.ResolveIn, actor: str) -> PlaceMention:
+    """Settle an ambiguous mention with an existing place or one of its candidates (created if new).
+
+    Raises
+    ------
+    HTTPException
+        404 for an unknown mention or place, 409 when the mention is not waiting for review, 422 for a
+        candidate index out of range.
+    """
+    mention = db.get(PlaceMention, mention_id)
+    if mention is None:
+        raise _not_found("place mention", mention_id)
+    if mention.status != "ambiguous":
+        raise HTTPException(status_code=409, detail=f"mention {mention_id} is {mention.status}, not waiting for review")
+    if body.place_id is not None:
+        target = db.get(Place, body.place_id)
+        if target is None:
+            raise _not_found("place", body.place_id)
+    else:
+        candidates = mention.candidates or []
+        if body.candidate is None or body.candidate >= len(candidates) or not candidates[body.candidate].get("gazetteer_id"):
+            raise HTTPException(
+                status_code=422,
+                detail=[{"loc": ["body", "candidate"], "msg": "no such candidate", "type": "value_error"}],
+            )
+        cand = candidates[body.candidate]
+        target = db.scalar(
+            select(Place).where(Place.gazetteer == "geonames", Place.gazetteer_id == str(cand["gazetteer_id"]))
+        )
+        if target is None:
+            target = Place(
+                gazetteer="geonames",
+                gazetteer_id=str(cand["gazetteer_id"]),
+                name=str(cand.get("name") or mention.name_in_source),
+                country_code=cand.get("country_code"),
+                lat=cand.get("lat"),
+                lng=cand.get("lng"),
+                population=cand.get("population"),
+                entered_by=actor,
+            )
+            db.add(target)
+            db.flush()
+    mention = place_store.review_mention(db, mention.id, target.id, actor=actor)
+    mention.reviewed_at = mention.reviewed_at or utcnow()
+    db.flush()
+    return mention
+
+
+@router.post("/review/{mention_id}/resolve", tags=["review"], responses=WRITE_ERRORS)
+def resolve(
+    mention_id: PathId,
+    db: DB,
+    body: Annotated[schemas.ResolveIn, Body()],
+    user: auth.CurrentUser = Editor,
+    _csrf: None = Depends(check_csrf_header),
+) -> dict[str, Any]:
+    """Resolve a review-queue item: sets its place, status ``reviewed``, reviewer and time."""
+    mention = resolve_mention(db, mention_id, body, user.username)
+    db.commit()
+    return record_dict(mention)

