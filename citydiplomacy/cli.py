@@ -32,6 +32,9 @@ app.add_typer(city_app, name="city")
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(model_app, name="model")
+from citydiplomacy.network.commands import network_app  # noqa: E402
+
+app.add_typer(network_app, name="network")
 app.command("export")(export_command)
 app.command("stats")(stats_command)
 app.command("template")(template_command)
@@ -42,6 +45,12 @@ from citydiplomacy.web.commands import serve_command, user_app  # noqa: E402
 
 app.command("serve")(serve_command)
 app.add_typer(user_app, name="user")
+from citydiplomacy.strategy.commands import evaluate_app, recommend_app, swot_command, union_app  # noqa: E402
+
+app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(recommend_app, name="recommend")
+app.add_typer(union_app, name="union")
+app.command("swot")(swot_command)
 # --- end of capability command groups ----------------------------------------------------------
 
 

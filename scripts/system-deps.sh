@@ -14,6 +14,10 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "installing Debian's chromium (browser tests)"
   apt_install chromium fonts-noto-core
 fi
+if ! command -v pdftotext >/dev/null 2>&1; then
+  echo "installing poppler-utils (report PDF tests read the text back with pdftotext)"
+  apt_install poppler-utils
+fi
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 if ! command -v pg_isready >/dev/null 2>&1 || ! pg_up; then

@@ -8,8 +8,8 @@ from registry_helpers import dump_db, write_csv
 from sqlalchemy import or_, select
 
 from citydiplomacy import settings
-from citydiplomacy.ingest.casestudy import read_case_study
 from citydiplomacy.ingest.casestudy import load_case_study as load
+from citydiplomacy.ingest.casestudy import read_case_study
 from citydiplomacy.ingest.twinning import import_twinning
 from citydiplomacy.store import db
 from citydiplomacy.store.queries import city_profile, get_place, stats
@@ -105,7 +105,9 @@ def test_tehran_case_study_loads_with_the_papers_relations(db_url: str) -> None:
 
 
 def test_case_study_after_a_twinning_import_reuses_places(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = write_csv(tmp_path / "p.csv", ["city1", "country1", "city2", "country2"], [["Tehran", "Iran", "Bishkek", "KG"]])
+    path = write_csv(
+        tmp_path / "p.csv", ["city1", "country1", "city2", "country2"], [["Tehran", "Iran", "Bishkek", "KG"]]
+    )
     import_twinning(path)
     load()
     with db.session_scope() as session:

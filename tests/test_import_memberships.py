@@ -143,27 +143,29 @@ def test_organisation_name_matching_ignores_case_and_accents(db_url: str, tmp_pa
     assert stats()["organisations"] == 1
 
 
-@pytest.mark.parametrize(
-    ("row", "field", "words"),
-    [
-        (["Tehran", "Narnia", "UCLG", "", "", ""], "country", "unknown country"),
-        (["Tehran", "IR", "", "", "", ""], "organization", "empty organization"),
-        (["Tehran", "IR", "UCLG", "", "sometime", ""], "since", "not a year"),
-        (["Tehran", "IR", "UCLG", "", "2010", "2001"], "until", "before since"),
-    ],
-)
-def test_bad_membership_rows_abort_with_location(
-    db_url: str, tmp_path: Path, row: list[str], field: str, words: str
-) -> None:
-    path = write_csv(tmp_path / "bad.csv", HEADER, [["Tehran", "IR", "UCLG", "", "", ""], row])
+BAD_MEMBERSHIP_ROWS = [
+    (["Tehran", "Narnia", "UCLG", "", "", ""], "country", "unknown country"),
+    (["Tehran", "IR", "", "", "", ""], "organization", "empty organization"),
+    (["Tehran", "IR", "UCLG", "", "sometime", ""], "since", "not a year"),
+    (["Tehran", "IR", "UCLG", "", "2010", "2001"], "until", "before since"),
+    (["Tehran", "IR", "UCLG", "", "", "", "95", "51"], "lat", "outside"),
+]
+
+
+def test_bad_membership_rows_abort_with_location(db_url: str, tmp_path: Path) -> None:
+    import_memberships(write_csv(tmp_path / "seed.csv", HEADER, [["Havana", "CU", "UCLG", "observer", "", ""]]))
     before = dump_db(db_url)
-    with pytest.raises(ImportAborted) as caught:
-        import_memberships(path)
-    assert str(caught.value).startswith(f"{path}:3: {field}: ")
-    assert words in str(caught.value)
-    result = runner.invoke(app, ["import", "memberships", str(path)])
-    assert result.exit_code == 3 and words in result.stderr
-    assert dump_db(db_url) == before
+    for i, (row, field, words) in enumerate(BAD_MEMBERSHIP_ROWS):
+        header = HEADER + ["lat", "lng"] if len(row) > len(HEADER) else HEADER
+        good = ["Tehran", "IR", "UCLG", "", "", ""] + [""] * (len(header) - len(HEADER))
+        path = write_csv(tmp_path / f"bad{i}.csv", header, [good, row])
+        with pytest.raises(ImportAborted) as caught:
+            import_memberships(path)
+        assert str(caught.value).startswith(f"{path}:3: {field}: ")
+        assert words in str(caught.value)
+        result = runner.invoke(app, ["import", "memberships", str(path)])
+        assert result.exit_code == 3 and words in result.stderr
+        assert dump_db(db_url) == before, field
 
 
 def test_cli_import_memberships(db_url: str, tmp_path: Path) -> None:

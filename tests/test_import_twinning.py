@@ -193,14 +193,11 @@ BAD_INPUTS: dict[str, tuple[bytes, int, type[Exception], int | None, str | None,
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input_is_located_and_leaves_the_database_untouched(db_url: str, tmp_path: Path, case: str) -> None:
+def _check_bad_input(url: str, tmp_path: Path, case: str) -> None:
     content, exit_code, error_type, row, field, words = BAD_INPUTS[case]
-    # A first, good import so that "untouched" means more than "still empty".
-    import_twinning(write_csv(tmp_path / "seed.csv", TWIN_HEADER, [["Istanbul", "TR", "", "", "Havana", "CU", "", ""]]))
     path = tmp_path / f"{case}.csv"
     path.write_bytes(content)
-    before = dump_db(db_url)
+    before = dump_db(url)
 
     with pytest.raises(error_type) as caught:
         import_twinning(path)
@@ -219,7 +216,25 @@ def test_bad_input_is_located_and_leaves_the_database_untouched(db_url: str, tmp
     result = runner.invoke(app, ["import", "twinning", str(path)])
     assert result.exit_code == exit_code, result.output
     assert path.name in result.stderr and words[0] in result.stderr
-    assert dump_db(db_url) == before
+    assert dump_db(url) == before
+
+
+def _seed(tmp_path: Path) -> None:
+    """A first, good import so that "untouched" means more than "still empty"."""
+    import_twinning(write_csv(tmp_path / "seed.csv", TWIN_HEADER, [["Istanbul", "TR", "", "", "Havana", "CU", "", ""]]))
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_located_and_leaves_the_database_untouched(sqlite_url: str, tmp_path: Path, case: str) -> None:
+    _seed(tmp_path)
+    _check_bad_input(sqlite_url, tmp_path, case)
+
+
+def test_every_bad_input_leaves_the_database_untouched_on_both_back_ends(db_url: str, tmp_path: Path) -> None:
+    # One database for all cases: a fresh PostgreSQL database per case would dominate the suite's run time.
+    _seed(tmp_path)
+    for case in sorted(BAD_INPUTS):
+        _check_bad_input(db_url, tmp_path, case)
 
 
 def test_on_error_skip_imports_good_rows_and_writes_rejects(db_url: str, tmp_path: Path) -> None:

@@ -86,27 +86,28 @@ def test_wikidata_reimport_changes_nothing(db_url: str, path: Path, kind: str) -
     assert dump_db(db_url) == before
 
 
-@pytest.mark.parametrize(
-    ("content", "words"),
-    [
-        ('{"head": {"vars": []}, "results": {"bindings": [ {"city": ', "not valid JSON"),
-        ('{"head": {"vars": []}}', "no results.bindings"),
-        ('{"head": {"vars": []}, "results": {"bindings": {}}}', "not a list"),
-        ('{"head": {"vars": []}, "results": {"bindings": []}}', "no bindings"),
-        ("[1, 2, 3]", "no results.bindings"),
-    ],
-)
-def test_malformed_sparql_json_is_an_input_error(db_url: str, tmp_path: Path, content: str, words: str) -> None:
-    path = tmp_path / "broken.json"
-    path.write_text(content, encoding="utf-8")
-    before = dump_db(db_url)
-    with pytest.raises(InputError) as caught:
-        import_wikidata(path, "twinning")
-    assert str(caught.value).startswith(str(path)) and words in str(caught.value)
+MALFORMED = [
+    ('{"head": {"vars": []}, "results": {"bindings": [ {"city": ', "not valid JSON"),
+    ('{"head": {"vars": []}}', "no results.bindings"),
+    ('{"head": {"vars": []}, "results": {"bindings": {}}}', "not a list"),
+    ('{"head": {"vars": []}, "results": {"bindings": []}}', "no bindings"),
+    ("[1, 2, 3]", "no results.bindings"),
+]
 
-    result = runner.invoke(app, ["import", "wikidata", str(path), "--kind", "twinning"])
-    assert result.exit_code == 2 and words in result.stderr
-    assert dump_db(db_url) == before
+
+def test_malformed_sparql_json_is_an_input_error(db_url: str, tmp_path: Path) -> None:
+    import_wikidata(P190, "twinning")
+    before = dump_db(db_url)
+    for i, (content, words) in enumerate(MALFORMED):
+        path = tmp_path / f"broken{i}.json"
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(InputError) as caught:
+            import_wikidata(path, "twinning")
+        assert str(caught.value).startswith(str(path)) and words in str(caught.value)
+
+        result = runner.invoke(app, ["import", "wikidata", str(path), "--kind", "twinning"])
+        assert result.exit_code == 2 and words in result.stderr
+        assert dump_db(db_url) == before
 
 
 def test_cli_import_wikidata_membership(db_url: str) -> None:

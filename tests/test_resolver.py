@@ -190,3 +190,120 @@ def test_use_coordinates_false_ignores_them(resolver: Resolver) -> None:
     blind = Resolver(resolver.gaz, use_coordinates=False)
     res = blind.resolve("Springfield", "United States", 39.80, -89.64)
     assert res.status == "ambiguous"
+
+
+# --------------------------------------------------------------------------- coordinates vs country
+# Real rows of twin_cities.csv whose coordinates belong to a same-named place in another country.
+
+
+def _ids_by_country(res: Resolution) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for c in res.candidates:
+        out.setdefault(c["country_code"], set()).add(c["gazetteer_id"])
+    return out
+
+
+def test_coordinates_in_another_country_make_the_mention_ambiguous(resolver: Resolver) -> None:
+    # Perth, Scotland filed with the coordinates of Perth, Western Australia.
+    res = resolver.resolve("Perth", "Scotland, United Kingdom", -31.9558, 115.8597)
+    assert (res.status, res.gazetteer, res.gazetteer_id) == ("ambiguous", "source", None)
+    assert res.country_code == "GB" and not res.linked
+    by_cc = _ids_by_country(res)
+    assert "GB" in by_cc and "AU" in by_cc
+    perth_gb = next(c for c in res.candidates if c["country_code"] == "GB")
+    assert perth_gb["name"] == "Perth" and "coordinates point elsewhere" in perth_gb["reason"]
+    near = next(c for c in res.candidates if c["country_code"] == "AU")
+    assert near["distance_km"] < 30 and "not the stated GB" in near["reason"]
+    assert all(c.get("reason") for c in res.candidates)
+    # Ipswich, Australia with the coordinates of Ipswich, England.
+    ips = resolver.resolve("Ipswich", "Australia", 52.0594, 1.1556)
+    assert ips.status == "ambiguous" and {"AU", "GB"} <= set(_ids_by_country(ips))
+
+
+def test_the_partner_with_the_right_coordinates_still_resolves(resolver: Resolver) -> None:
+    # The other side of the same real row: Perth, Australia is Perth, Australia.
+    res = resolver.resolve("Perth", "Australia", -31.9558, 115.8597)
+    assert res.linked and res.country_code == "AU"
+    assert res.gazetteer_id in _ids_by_country(resolver.resolve("Perth", "Scotland", -31.9558, 115.8597))["AU"]
+
+
+@pytest.mark.parametrize(
+    ("name", "country", "lat", "lng", "code"),
+    [
+        ("Macau", "China", 22.19, 113.54, "MO"),  # territory of the stated sovereign
+        ("Mariehamn", "Finland", 60.1, 19.9333, "AX"),
+        ("La Possession", "France", -20.9264, 55.3358, "RE"),
+        ("Smara", "Western Sahara", 26.7394, -11.6703, "MA"),  # contested: both directions
+        ("Ariel", "West Bank", 32.1061, 35.1878, "IL"),
+    ],
+)
+def test_territories_and_contested_areas_are_not_conflicts(
+    resolver: Resolver, name: str, country: str, lat: float, lng: float, code: str
+) -> None:
+    res = resolver.resolve(name, country, lat, lng)
+    assert res.status == "resolved" and res.linked and res.country_code == code
+    assert _km(res, lat, lng) < 30
+
+
+def test_a_territory_is_not_its_sovereign(resolver: Resolver) -> None:
+    # "Saint-Denis, Réunion" with the coordinates of Saint-Denis near Paris: a conflict, not a link.
+    res = resolver.resolve("Saint-Denis", "Réunion, France", 48.9384, 2.3628)
+    assert res.status == "ambiguous" and {"RE", "FR"} <= set(_ids_by_country(res))
+
+
+def test_coordinates_win_when_the_stated_country_lacks_the_name(resolver: Resolver) -> None:
+    # No Whitehorse in Australia: the country text is the error, the Yukon capital is meant.
+    res = resolver.resolve("Whitehorse", "Australia", 60.7242, -135.0561)
+    assert res.linked and res.country_code == "CA" and _km(res, 60.7242, -135.0561) < 30
+
+
+def test_a_foreign_place_under_another_name_is_not_forced(resolver: Resolver) -> None:
+    # Nagylak (Hungary) is absent from the gazetteer; Nădlac across the border bears "Nagylak" only as
+    # its Hungarian alias.
+    res = resolver.resolve("Nagylak", "Hungary", 46.1667, 20.7167)
+    assert not res.linked and res.status == "ambiguous" and res.country_code == "HU"
+    assert res.candidates[0]["country_code"] == "RO" and "named differently" in res.candidates[0]["reason"]
+
+
+def test_a_same_named_subdivision_does_not_hide_the_conflict(resolver: Resolver) -> None:
+    # "Granada, Nicaragua" with the coordinates of Granada, Spain: not the department NI-GR.
+    res = resolver.resolve("Granada", "Nicaragua", 37.175, -3.6)
+    assert res.status == "ambiguous" and {"NI", "ES"} <= set(_ids_by_country(res))
+
+
+def test_country_equivalence_table() -> None:
+    from citydiplomacy.ingest.gazetteer import compatible_countries, countries_compatible
+
+    assert countries_compatible("CN", "MO") and countries_compatible("CN", "HK")
+    assert not countries_compatible("MO", "CN")  # a territory does not cover its sovereign
+    assert countries_compatible("EH", "MA") and countries_compatible("MA", "EH")
+    assert countries_compatible("XK", "RS") and countries_compatible("RS", "XK")
+    assert countries_compatible("GB", "JE") and countries_compatible("DK", "FO")
+    assert not countries_compatible("GB", "AU") and not countries_compatible("AT", "DE")
+    assert compatible_countries("FR")[0] == "FR" and "RE" in compatible_countries("FR")
+
+
+# --------------------------------------------------------------------------- long and merged names
+
+
+def test_long_official_forms_find_their_town(resolver: Resolver) -> None:
+    res = resolver.resolve("Weiden in der Oberpfalz", "Germany", 49.6667, 12.15)
+    assert res.linked and res.name == "Weiden" and res.admin_level == "city"
+    assert _km(res, 49.6667, 12.15) < 12
+
+
+def test_merged_municipality_links_a_part_as_region(resolver: Resolver) -> None:
+    res = resolver.resolve("Oadby and Wigston", "England", 52.592, -1.095)
+    assert res.linked and res.admin_level == "region" and res.name in {"Oadby", "Wigston"}
+    # Évry (14 km away) is another commune than Évry-Grégy-sur-Yerre: never forced on it.
+    evry = resolver.resolve("Évry-Grégy-sur-Yerre", "France", 48.6516, 2.6316)
+    assert not evry.linked
+
+
+def test_district_named_after_its_centre(resolver: Resolver) -> None:
+    res = resolver.resolve("Suoyarvsky District", "Russia", 62.0833, 32.3667)
+    assert res.linked and res.admin_level == "region" and res.name == "Suoyarvi"
+    # "Leninsky District" is named after no town: not linked to whatever lies near.
+    assert not resolver.resolve("Leninsky District", "Russia", 55.55, 37.70).linked
+    # A German district the gazetteer lacks stays unlinked.
+    assert not resolver.resolve("Main-Taunus (district)", "Germany", 50.1009, 8.4676).linked

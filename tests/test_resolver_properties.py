@@ -39,8 +39,7 @@ def test_case_invariant(ws: list[str]) -> None:
 def test_accent_invariant_for_latin_letters(ws: list[str], data: st.DataObject) -> None:
     plain = " ".join(ws)
     accented = "".join(
-        ch + (data.draw(st.sampled_from(ACCENTS)) if ch.isalpha() and data.draw(st.booleans()) else "")
-        for ch in plain
+        ch + (data.draw(st.sampled_from(ACCENTS)) if ch.isalpha() and data.draw(st.booleans()) else "") for ch in plain
     )
     assert normalise_name(unicodedata.normalize("NFC", accented)) == normalise_name(plain)
 
@@ -70,3 +69,17 @@ def test_resolver_never_raises_on_arbitrary_text(name: str, country: str | None)
     assert res.status in ("resolved", "subdivision", "ambiguous", "unresolved")
     assert 0.0 <= res.score <= 100.0
     assert "error" not in str(res.candidates[:1])
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_reduced_forms_are_shorter_parts_of_the_name(text: str) -> None:
+    from citydiplomacy.ingest.resolve import raion_stems, reduced_forms
+
+    key = normalise_name(text)
+    for kind, forms in reduced_forms(text):
+        assert kind in ("head", "parts") and forms
+        for form in forms:
+            assert normalise_name(form) in key and normalise_name(form) != key
+    for stem in raion_stems(text):
+        assert len(stem) >= 4 and stem in key

@@ -59,7 +59,9 @@ def test_templates_have_the_importer_columns(tmp_path: Path, kind: str, fmt: str
     else:
         header = [c.value for c in load_workbook(out).worksheets[0][1]]
     assert header == [c for c, _, _ in TEMPLATES[kind]]
-    required = {"memberships": {"city", "country", "organization"}}.get(kind, {"city1", "country1", "city2", "country2"})
+    required = {"memberships": {"city", "country", "organization"}}.get(
+        kind, {"city1", "country1", "city2", "country2"}
+    )
     assert required <= set(header)
 
 

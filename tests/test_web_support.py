@@ -55,8 +55,17 @@ def seed(url: str) -> Seeded:
         s.flush()
 
         def place(name: str, cc: str, lat: float, lng: float, pop: int, fa: str | None = None) -> Place:
-            p = Place(gazetteer="geonames", gazetteer_id=f"t-{name[:20]}", name=name, name_fa=fa, country_code=cc,
-                      lat=lat, lng=lng, population=pop, source_id=src.id)  # fmt: skip
+            p = Place(
+                gazetteer="geonames",
+                gazetteer_id=f"t-{name[:20]}",
+                name=name,
+                name_fa=fa,
+                country_code=cc,
+                lat=lat,
+                lng=lng,
+                population=pop,
+                source_id=src.id,
+            )
             s.add(p)
             return p
 
@@ -67,10 +76,22 @@ def seed(url: str) -> Seeded:
         istanbul = place("Istanbul", "TR", 41.01, 28.95, 14_804_116, "استانبول")
         evil = place(XSS_NAME, "GB", 51.5, -0.1, 10)
         s.flush()
-        metropolis = Organisation(name="Metropolis", acronym="Metropolis", kind="global_network", scale="global",
-                                  founded=1985, name_fa="متروپلیس", themes=["governance"])  # fmt: skip
-        uclg = Organisation(name="United Cities and Local Governments", acronym="UCLG", kind="global_network",
-                            scale="global", founded=2004)  # fmt: skip
+        metropolis = Organisation(
+            name="Metropolis",
+            acronym="Metropolis",
+            kind="global_network",
+            scale="global",
+            founded=1985,
+            name_fa="متروپلیس",
+            themes=["governance"],
+        )
+        uclg = Organisation(
+            name="United Cities and Local Governments",
+            acronym="UCLG",
+            kind="global_network",
+            scale="global",
+            founded=2004,
+        )
         s.add_all([metropolis, uclg])
         s.flush()
         s.add_all(
@@ -79,33 +100,80 @@ def seed(url: str) -> Seeded:
                 MemberCount(organisation_id=metropolis.id, what="members", count=140, as_of_year=2020),
             ]
         )
-        rel = Relation(place_a_id=min(tehran.id, kl.id), place_b_id=max(tehran.id, kl.id), kind="sister_city",
-                       status="active", signed_year=1997, source_id=src.id, source_locator="p. 12")  # fmt: skip
+        rel = Relation(
+            place_a_id=min(tehran.id, kl.id),
+            place_b_id=max(tehran.id, kl.id),
+            kind="sister_city",
+            status="active",
+            signed_year=1997,
+            source_id=src.id,
+            source_locator="p. 12",
+        )
         s.add(rel)
-        s.add(Relation(place_a_id=min(tehran.id, beirut.id), place_b_id=max(tehran.id, beirut.id),
-                       kind="friendship", status="active", signed_year=2010))  # fmt: skip
-        s.add(Relation(place_a_id=min(tehran.id, seoul.id), place_b_id=max(tehran.id, seoul.id),
-                       kind="sister_city", status="suspended", signed_year=2004))  # fmt: skip
+        s.add(
+            Relation(
+                place_a_id=min(tehran.id, beirut.id),
+                place_b_id=max(tehran.id, beirut.id),
+                kind="friendship",
+                status="active",
+                signed_year=2010,
+            )
+        )
+        s.add(
+            Relation(
+                place_a_id=min(tehran.id, seoul.id),
+                place_b_id=max(tehran.id, seoul.id),
+                kind="sister_city",
+                status="suspended",
+                signed_year=2004,
+            )
+        )
         s.add_all(
             [
                 Membership(place_id=tehran.id, organisation_id=metropolis.id, role="board", since_year=2005),
                 Membership(place_id=seoul.id, organisation_id=metropolis.id, role="active", since_year=1990),
                 Membership(place_id=tehran.id, organisation_id=uclg.id, role="founding", since_year=2004),
-                Activity(kind="summit_hosted", title="Metropolis board meeting", title_fa="نشست هیئت‌مدیره متروپلیس",
-                         happened_on=date(2014, 10, 31), year=2014, place_id=tehran.id,
-                         organisation_id=metropolis.id, dimensions=["networks"]),
+                Activity(
+                    kind="summit_hosted",
+                    title="Metropolis board meeting",
+                    title_fa="نشست هیئت‌مدیره متروپلیس",
+                    happened_on=date(2014, 10, 31),
+                    year=2014,
+                    place_id=tehran.id,
+                    organisation_id=metropolis.id,
+                    dimensions=["networks"],
+                ),
                 Activity(kind="visit", title="Mayor's visit to Seoul", year=2016, place_id=tehran.id),
             ]
-        )  # fmt: skip
+        )
         mention = PlaceMention(
-            key="Springfield|US|", name_in_source="Springfield", country_in_source="US", status="ambiguous",
+            key="Springfield|US|",
+            name_in_source="Springfield",
+            country_in_source="US",
+            status="ambiguous",
             candidates=[
-                {"gazetteer_id": "4409896", "name": "Springfield", "country_code": "US", "lat": 37.215,
-                 "lng": -93.298, "population": 166_810, "score": 71.0, "distance_km": None},
-                {"gazetteer_id": "4250542", "name": "Springfield", "country_code": "US", "lat": 39.801,
-                 "lng": -89.644, "population": 116_565, "score": 70.0, "distance_km": None},
+                {
+                    "gazetteer_id": "4409896",
+                    "name": "Springfield",
+                    "country_code": "US",
+                    "lat": 37.215,
+                    "lng": -93.298,
+                    "population": 166_810,
+                    "score": 71.0,
+                    "distance_km": None,
+                },
+                {
+                    "gazetteer_id": "4250542",
+                    "name": "Springfield",
+                    "country_code": "US",
+                    "lat": 39.801,
+                    "lng": -89.644,
+                    "population": 116_565,
+                    "score": 70.0,
+                    "distance_km": None,
+                },
             ],
-        )  # fmt: skip
+        )
         s.add(mention)
         s.flush()
         run = AnalysisRun(kind="assessment", parameters={"weights": "equal"}, model_version="test")
@@ -114,22 +182,38 @@ def seed(url: str) -> Seeded:
         s.flush()
         rows = []
         for i, (p, cdi) in enumerate([(tehran, 0.61), (seoul, 0.74), (istanbul, 0.55), (kl, 0.40)]):
-            rows.append(CityResult(run_id=run.id, place_id=p.id, code="CDI", value=cdi,
-                                   detail={"low": cdi - 0.05, "high": cdi + 0.04,
-                                           "rank_low": max(1, i), "rank_high": i + 2}))  # fmt: skip
+            rows.append(
+                CityResult(
+                    run_id=run.id,
+                    place_id=p.id,
+                    code="CDI",
+                    value=cdi,
+                    detail={"low": cdi - 0.05, "high": cdi + 0.04, "rank_low": max(1, i), "rank_high": i + 2},
+                )
+            )
             for j, dim in enumerate(["security", "economy", "culture", "networks"]):
-                rows.append(CityResult(run_id=run.id, place_id=p.id, code=f"DIM_{dim}", value=cdi - 0.1 + 0.05 * j,
-                                       detail={"low": cdi - 0.2 + 0.05 * j, "high": cdi + 0.05 * j}))  # fmt: skip
+                rows.append(
+                    CityResult(
+                        run_id=run.id,
+                        place_id=p.id,
+                        code=f"DIM_{dim}",
+                        value=cdi - 0.1 + 0.05 * j,
+                        detail={"low": cdi - 0.2 + 0.05 * j, "high": cdi + 0.05 * j},
+                    )
+                )
             rows.append(CityResult(run_id=net.id, place_id=p.id, code="degree", value=3 - i))
             rows.append(CityResult(run_id=net.id, place_id=p.id, code="betweenness", value=0.5 / (i + 1)))
-        rows += [CityResult(run_id=run.id, place_id=p.id, code="CDI_RANK", value=r)
-                 for p, r in [(seoul, 1), (tehran, 2), (istanbul, 3), (kl, 4)]]  # fmt: skip
+        rows += [
+            CityResult(run_id=run.id, place_id=p.id, code="CDI_RANK", value=r)
+            for p, r in [(seoul, 1), (tehran, 2), (istanbul, 3), (kl, 4)]
+        ]
         s.add_all(rows)
         for name, role in (("admin", "admin"), ("editor", "editor"), ("viewer", "viewer")):
             create_user(s, name, PASSWORD, role)
         s.flush()
-        return Seeded(tehran.id, kl.id, beirut.id, seoul.id, istanbul.id, evil.id, metropolis.id, uclg.id,
-                      rel.id, mention.id)  # fmt: skip
+        return Seeded(
+            tehran.id, kl.id, beirut.id, seoul.id, istanbul.id, evil.id, metropolis.id, uclg.id, rel.id, mention.id
+        )
 
 
 def test_seed_writes_records_and_audit(sqlite_url: str) -> None:

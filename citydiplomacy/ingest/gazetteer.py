@@ -9,7 +9,11 @@ One :class:`Gazetteer` is built per process (:func:`get_gazetteer`) and holds
   looser abbreviation-expanded key) to the array of place indices bearing it,
 * a 3-D k-d tree of the places on the unit sphere for radius queries,
 * country names in many forms (GeoNames, pycountry names / official / common names, ISO2/ISO3,
-  aliases, Persian names) and ISO 3166-2 subdivisions indexed by normalised name per country.
+  aliases, Persian names) and ISO 3166-2 subdivisions indexed by normalised name per country,
+* a sovereign -> territory table (:data:`TERRITORIES`, :data:`CONTESTED`,
+  :func:`countries_compatible`) saying when a place GeoNames files under one code may be the place a
+  source files under another ("Macau, China" -> MO), used to detect coordinates that contradict the
+  stated country.
 
 The index is cached on disk (pickle in :data:`~citydiplomacy.settings.GAZETTEER_CACHE_DIR`, keyed by
 library versions), so later processes load it in about a second instead of rebuilding it.
@@ -249,9 +253,7 @@ RELATED_COUNTRIES: dict[str, tuple[str, ...]] = {
 TERRITORIES: dict[str, frozenset[str]] = {
     "FR": frozenset({"RE", "GP", "MQ", "GF", "YT", "PF", "NC", "PM", "WF", "BL", "MF", "TF"}),
     "US": frozenset({"PR", "GU", "MP", "AS", "VI", "UM"}),
-    "GB": frozenset(
-        {"IM", "JE", "GG", "GI", "BM", "KY", "VG", "TC", "AI", "MS", "FK", "SH", "IO", "PN", "GS"}
-    ),
+    "GB": frozenset({"IM", "JE", "GG", "GI", "BM", "KY", "VG", "TC", "AI", "MS", "FK", "SH", "IO", "PN", "GS"}),
     "DK": frozenset({"FO", "GL"}),
     "FI": frozenset({"AX"}),
     "NO": frozenset({"SJ", "BV"}),
@@ -276,11 +278,7 @@ def countries_compatible(stated: str, found: str) -> bool:
     for the contested pairs of :data:`CONTESTED`; false otherwise (including a sovereign found for a
     stated territory).
     """
-    return (
-        stated == found
-        or found in TERRITORIES.get(stated, ())
-        or frozenset({stated, found}) in CONTESTED
-    )
+    return stated == found or found in TERRITORIES.get(stated, ()) or frozenset({stated, found}) in CONTESTED
 
 
 def compatible_countries(stated: str) -> tuple[str, ...]:

@@ -92,8 +92,14 @@ def import_memberships(
     rejects_path: str | Path | None = None,
     actor: str | None = None,
     progress: Progress = no_progress,
+    origin: Path | None = None,
+    origin_kind: str = "file",
+    locator_column: str | None = None,
 ) -> ImportReport:
     """Import a membership list in one transaction (see the module docstring for the layout).
+
+    ``origin``, ``origin_kind`` and ``locator_column`` work as in
+    :func:`citydiplomacy.ingest.twinning.import_twinning`.
 
     Returns
     -------
@@ -130,18 +136,28 @@ def import_memberships(
     mentions = list({m.place.key: m.place for m in members}.values())
     resolved = resolve_mentions(mentions, resolver, progress)
     count_resolutions(report, resolved)
-    digest = file_digest(path)
-    context = f"import memberships {path.name}"
+    origin = origin or path
+    digest = file_digest(origin)
+    context = f"import memberships {origin.name}"
 
     def write(conn: Connection) -> None:
         now = utcnow()
-        source_id = get_or_create_source(conn, name=f"{path.name} sha256:{digest[:16]}", kind="file",
-                                         uri=str(path.resolve()), retrieved_at=now)  # fmt: skip
+        source_id = get_or_create_source(
+            conn,
+            name=f"{origin.name} sha256:{digest[:16]}",
+            kind=origin_kind,
+            uri=str(origin.resolve()),
+            retrieved_at=now,
+        )
         place_ids, created = upsert_places(conn, resolved, source_id=source_id, actor=actor, context=context)
         report.records_created["place"] += created
         report.already_present["place"] += len(set(place_ids.values())) - created
         org_ids = ensure_organisations(conn, [m.organisation for m in members], source_id, actor, context, report)
-        existing = set(conn.execute(select(Membership.place_id, Membership.organisation_id, Membership.role)).tuples())
+
+        def locator(m: MembershipRow) -> str:
+            return (m.note or f"row {m.row}") if locator_column else f"row {m.row}"
+
+        existing = set(conn.execute(select(Membership.place_id, Membership.organisation_id, Membership.role)).all())
         new_rows: dict[tuple[int, int, str], dict] = {}
         for m in members:
             key = (place_ids[m.place.key], org_ids[fold(m.organisation)], m.role)
@@ -151,7 +167,7 @@ def import_memberships(
             new_rows[key] = {
                 "place_id": key[0], "organisation_id": key[1], "role": m.role, "role_verbatim": m.role_verbatim,
                 "since_year": m.since, "until_year": m.until, "notes": m.note, "source_id": source_id,
-                "source_locator": f"row {m.row}", "retrieved_at": now, "entered_by": actor, "entered_at": now,
+                "source_locator": locator(m), "retrieved_at": now, "entered_by": actor, "entered_at": now,
                 "version": 1,
             }  # fmt: skip
         ids: list[int] = []

@@ -14,6 +14,22 @@ Decisions (documented here because importers rely on them)
 * **Areas.**  ``"Unna (district)"``, ``"X County"``: an ISO 3166-2 subdivision of that name wins
   (``status="subdivision"``); otherwise the eponymous town is linked with ``admin_level="region"``.
   UK nations ("Wales, United Kingdom") resolve to their GB-ENG/GB-SCT/GB-WLS/GB-NIR subdivision.
+* **Coordinates vs stated country.**  Source files carry geocoding errors ("Perth, Scotland" with the
+  coordinates of Perth, Western Australia).  When the place found near the coordinates lies in a country
+  the stated one does not cover (:func:`~citydiplomacy.ingest.gazetteer.countries_compatible`: the same
+  code, a territory of the stated sovereign -- "Macau, China" -> MO, "Réunion, France" -> RE -- or a
+  contested pair such as EH/MA, PS/IL, XK/RS) and the stated country has a place of that exact or
+  alternate name, the mention is ``ambiguous`` with candidates [the same-country places, the place near
+  the coordinates], each with a ``reason``; nothing is guessed.  When the stated country has no such
+  place the coordinates win (the country text may be the error), but only for a place whose own
+  GeoNames name is the mention's: a foreign place bearing it only as an alias or part ("Nagylak,
+  Hungary" -> Nădlac, Romania) is not forced on it (``ambiguous``, one candidate).
+* **Long and merged names** (with coordinates, when nothing else matched): a locating qualifier is
+  dropped ("Weiden in der Oberpfalz" -> Weiden), a merged municipality links one of the towns it is
+  named after within :data:`REDUCED_RADIUS_KM` (``admin_level="region"``: "Oadby and Wigston",
+  "Vire-Normandie"), a post-Soviet district its eponymous centre ("Suoyarvsky District" -> Suoyarvi,
+  region).  Only a place whose own name is the reduced form is accepted; saint names, generic words and
+  districts named after no town ("Leninsky District") are never reduced.
 * **Ambiguity.**  Without coordinates, several same-named places of comparable size and no qualifier to
   choose between them give ``status="ambiguous"`` with the candidates (no guess).  One place is chosen
   when it dominates: it is the capital, or at least :data:`DOMINANCE` times as populous as the next.
@@ -45,7 +61,7 @@ from citydiplomacy.ingest.gazetteer import (
 )
 from citydiplomacy.ingest.normalise import loose_from_key, normalise_name, split_qualifier
 
-__all__ = ["Resolution", "Resolver", "UnknownCountry", "get_gazetteer", "DOMINANCE"]
+__all__ = ["Resolution", "Resolver", "UnknownCountry", "get_gazetteer", "DOMINANCE", "reduced_forms", "raion_stems"]
 
 #: Without coordinates, the most populous candidate is chosen when it has this many times the
 #: population of the runner-up (or is the capital); otherwise the mention is ambiguous.
@@ -757,8 +773,7 @@ class Resolver:
             # gazetteer lacks the stated place; do not force the foreign one on it.
             near = self._candidate(int(ni), res.score, float(self.gaz.distance_km(int(ni), q.lat, q.lng)))
             near["reason"] = (
-                f"near the coordinates, but in {res.country_code}, not the stated {cc}, "
-                "and named differently"
+                f"near the coordinates, but in {res.country_code}, not the stated {cc}, and named differently"
             )
             return _replace(
                 res,
@@ -775,7 +790,10 @@ class Resolver:
                 candidates=(near,),
                 alt_names=(),
             )
-        same = same[np.argsort(-self.gaz.population[same], kind="stable")][:CONFLICT_CANDIDATES]
+        # Places bearing the name as their own before those bearing it as an alias, then by size.
+        own = np.array([self._named_as(q, int(i)) for i in same], dtype=bool)
+        order = np.lexsort((-self.gaz.population[same], ~own))
+        same = same[order][:CONFLICT_CANDIDATES]
         d_same = self.gaz.distance_km(same, q.lat, q.lng)
         cands = []
         for i, d in zip(same, d_same, strict=True):
@@ -970,7 +988,7 @@ def reduced_forms(name: str) -> list[tuple[str, list[str]]]:
             if words[k] == "in" and j == k + 1:
                 break  # Italian/Spanish "San Lorenzo in Campo" is a name of its own
             head = " ".join(words[:k])
-            if words[j][:1].isupper() and _strong(head) and normalise_name(head).split()[0] not in _WEAK_PARTS:
+            if words[j][:1].isupper() and _strong(head) and _first_word(head) not in _WEAK_PARTS:
                 out.append(("head", [head]))
             break
     # Merged municipalities: split on joiners, dashes and hyphens; cut each part at a qualifier word.
@@ -980,16 +998,21 @@ def reduced_forms(name: str) -> list[tuple[str, list[str]]]:
     parts = [p.strip(" '") for p in re.split(r"\s+(?:and|og|och|en|und|&)\s+|\s*[–—/]\s*|-(?:et-)?", text)]
     parts = [p for p in parts if p]
     # "Saint-Raphaël", "Port-Jérôme": a saint's or generic first word makes one name, not a merger.
-    if len(parts) >= 2 and normalise_name(parts[0]).split()[0] not in _WEAK_PARTS:
+    if len(parts) >= 2 and _first_word(parts[0]) not in _WEAK_PARTS:
         strong = [p for p in parts if p[:1].isupper() and _strong(p)]
         if strong:
             out.append(("parts", strong))
     return out
 
 
+def _first_word(text: str) -> str:
+    words = normalise_name(text).split()
+    return words[0] if words else ""
+
+
 def _strong(part: str) -> bool:
     key = normalise_name(part)
-    return len(key.replace(" ", "")) >= 4 and key not in _WEAK_PARTS and key.split()[0] not in {"d", "l"}
+    return len(key.replace(" ", "")) >= 4 and key not in _WEAK_PARTS and _first_word(key) not in {"d", "l"}
 
 
 def _token_score(a: str, b: str, *, processor: object = None, score_cutoff: float | None = None) -> float:

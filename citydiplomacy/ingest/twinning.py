@@ -117,6 +117,9 @@ def import_twinning(
     use_coordinates: bool = True,
     actor: str | None = None,
     progress: Progress = no_progress,
+    origin: Path | None = None,
+    origin_kind: str = "file",
+    locator_column: str | None = None,
 ) -> ImportReport:
     """Import a pair list into the registry, in one transaction.
 
@@ -141,6 +144,10 @@ def import_twinning(
         Who is recorded as having entered the records.
     progress
         ``progress(stage, done, total)`` callback.
+    origin, origin_kind
+        The file the records' provenance names, when ``path`` is a conversion of it (Wikidata JSON).
+    locator_column
+        Column holding each row's locator in ``origin`` (default: the row number in ``path``).
 
     Returns
     -------
@@ -183,10 +190,8 @@ def import_twinning(
         raise InputError(path, "no data rows under the header")
 
     mentions = list({m.key: m for p in pairs for m in (p.a, p.b)}.values())
-    if not use_coordinates:
-        mentions_for_resolver = [Mention(m.name, m.country) for m in mentions]
-    else:
-        mentions_for_resolver = mentions
+    # Withheld coordinates: resolve from names and countries only.
+    mentions_for_resolver = mentions if use_coordinates else [Mention(m.name, m.country) for m in mentions]
     resolved = resolve_mentions(mentions_for_resolver, resolver, progress)
     # Keep the source's coordinates on the mention even when they were withheld from the resolver.
     resolved = [(m, r) for m, (_, r) in zip(mentions, resolved, strict=True)]
@@ -208,19 +213,20 @@ def import_twinning(
     report.rejects.sort(key=lambda r: r.row)
     finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS)
 
-    digest = file_digest(path)
-    context = f"import twinning {path.name}"
+    origin = origin or path
+    digest = file_digest(origin)
+    context = f"import twinning {origin.name}"
 
     def write(conn: Connection) -> None:
         source_id = get_or_create_source(
-            conn, name=f"{path.name} sha256:{digest[:16]}", kind="file", uri=str(path.resolve()),
+            conn, name=f"{origin.name} sha256:{digest[:16]}", kind=origin_kind, uri=str(origin.resolve()),
             retrieved_at=utcnow(),
         )  # fmt: skip
         progress("write", 0, len(kept))
         place_ids, created_places = upsert_places(conn, resolved, source_id=source_id, actor=actor, context=context)
         report.records_created["place"] += created_places
         report.already_present["place"] += len(set(place_ids.values())) - created_places
-        _write_relations(conn, kept, place_ids, source_id, actor, context, report, progress)
+        _write_relations(conn, kept, place_ids, source_id, actor, context, report, progress, locator_column)
 
     run_in_transaction(engine, write)
     report.committed = True
@@ -244,20 +250,22 @@ def _write_relations(
     context: str,
     report: ImportReport,
     progress: Progress,
+    locator_column: str | None = None,
 ) -> None:
     now = utcnow()
     wanted: dict[tuple[int, int, str], dict] = {}
     for pair in pairs:
         a, b = sorted((place_ids[pair.a.key], place_ids[pair.b.key]))
         key = (a, b, pair.kind)
+        locator = (pair.note or f"row {pair.row}") if locator_column else f"row {pair.row}"
         if key in wanted:
-            wanted[key]["source_locator"] += f", {pair.row}"
+            wanted[key]["source_locator"] += f"; {locator}" if locator_column else f", {pair.row}"
             continue
         wanted[key] = {
             "place_a_id": a, "place_b_id": b, "kind": pair.kind, "status": pair.status,
             "signed_year": pair.signed_year, "ended_year": pair.ended_year, "title": pair.title,
             "dimensions": list(pair.dimensions), "notes": pair.note, "source_id": source_id,
-            "source_locator": f"row {pair.row}", "retrieved_at": now, "entered_by": actor, "entered_at": now,
+            "source_locator": locator, "retrieved_at": now, "entered_by": actor, "entered_at": now,
             "version": 1,
         }  # fmt: skip
     report.already_present["relation (repeated in file)"] += len(pairs) - len(wanted)
@@ -270,7 +278,7 @@ def _write_relations(
                 select(Relation.place_a_id, Relation.place_b_id, Relation.kind).where(
                     tuple_(Relation.place_a_id, Relation.place_b_id, Relation.kind).in_(chunk)
                 )
-            ).tuples()
+            ).all()
         )
     new_rows = [row for key, row in wanted.items() if key not in existing]
     report.already_present["relation"] += len(existing)

@@ -164,11 +164,10 @@ def import_wikidata(
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
-        common = dict(engine=engine, on_error=on_error, rejects_path=rejects_path, actor=actor, progress=progress)
-        if kind == "twinning":
-            report = import_twinning(converted, **common)  # type: ignore[arg-type]
-        else:
-            report = import_memberships(converted, **common)  # type: ignore[arg-type]
+        common = dict(engine=engine, on_error=on_error, rejects_path=rejects_path, actor=actor, progress=progress,
+                      origin=path, origin_kind="wikidata", locator_column="source")  # fmt: skip
+        importer = import_twinning if kind == "twinning" else import_memberships
+        report = importer(converted, **common)  # type: ignore[operator]
     report.file = str(path)
     report.kind = f"wikidata-{kind}"
     return report

@@ -295,7 +295,9 @@ def bilateral_graph(
     kinds = sorted(frame["kind"].unique())
     grouped = frame.groupby(["u", "v"], sort=True)
     pairs = grouped["weight"].agg(["sum", "size"])
-    g = ig.Graph(n=len(nodes), edges=list(zip(pairs.index.get_level_values(0), pairs.index.get_level_values(1))))
+    g = ig.Graph(
+        n=len(nodes), edges=list(zip(pairs.index.get_level_values(0), pairs.index.get_level_values(1), strict=True))
+    )
     g.es["weight"] = pairs["sum"].to_numpy(float).tolist()
     g.es["n_relations"] = pairs["size"].to_numpy(int).tolist()
     if kinds:
@@ -336,9 +338,7 @@ def role_matrix(
         A membership has a role without a value, or names an unknown place or organisation.
     """
     role_values = dict(settings.ROLE_VALUES if role_values is None else role_values)
-    memberships = _with_columns(
-        memberships, MEMBERSHIP_COLUMNS, ("place_id", "organisation_id", "role"), "memberships"
-    )
+    memberships = _with_columns(memberships, MEMBERSHIP_COLUMNS, ("place_id", "organisation_id", "role"), "memberships")
     unknown = sorted(set(memberships["role"].fillna("<empty>")) - set(role_values))
     if unknown:
         raise NetworkInputError(
@@ -390,7 +390,7 @@ def membership_graph(
     notes = BuildNotes()
     v = role_matrix(nodes, organisations, memberships, role_values, notes).tocoo()
     n = len(nodes)
-    g = ig.Graph(n=n + len(organisations), edges=list(zip(v.row.tolist(), (v.col + n).tolist())))
+    g = ig.Graph(n=n + len(organisations), edges=list(zip(v.row.tolist(), (v.col + n).tolist(), strict=True)))
     g.es["weight"] = v.data.tolist()
     g.vs["type"] = [False] * n + [True] * len(organisations)
     for col in ("place_id", "name", "country_code", "lat", "lng", "population", "continent", "subregion"):
@@ -430,8 +430,8 @@ def membership_projection(
     Returns
     -------
     igraph.Graph
-        Undirected simple weighted graph (edge attributes ``weight`` and ``n_membership`` = number of
-        shared organisations or members); vertices in frame order.
+        Undirected simple weighted graph (edge attributes ``weight`` = ``w_membership`` and
+        ``n_membership`` = number of shared organisations or members); vertices in frame order.
     """
     nodes = prepare_nodes(nodes)
     organisations = _with_columns(organisations, ORG_COLUMNS, ("organisation_id",), "organisations")
@@ -442,9 +442,10 @@ def membership_projection(
     elif mode != "places":
         raise NetworkInputError(f"unknown projection mode {mode!r}: use 'places' or 'organisations'")
     products, counts = _projection(v)
-    g = ig.Graph(n=v.shape[0], edges=list(zip(products.row.tolist(), products.col.tolist())))
+    g = ig.Graph(n=v.shape[0], edges=list(zip(products.row.tolist(), products.col.tolist(), strict=True)))
     g.es["weight"] = products.data.astype(float).tolist()
     g.es["n_membership"] = counts.data.astype(int).tolist()  # same structure and order as products
+    g.es["w_membership"] = g.es["weight"]
     if mode == "places":
         _vertex_attributes(g, nodes)
     else:
@@ -496,9 +497,7 @@ def combined_graph(bilateral: ig.Graph, projection: ig.Graph) -> ig.Graph:
 
 
 def _places_frame(session: Session, place_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    query = select(
-        Place.id.label("place_id"), Place.name, Place.country_code, Place.lat, Place.lng, Place.population
-    )
+    query = select(Place.id.label("place_id"), Place.name, Place.country_code, Place.lat, Place.lng, Place.population)
     rows = session.execute(query).all()
     frame = pd.DataFrame(rows, columns=list(NODE_COLUMNS))
     if place_ids is not None:
@@ -524,8 +523,12 @@ def load_bilateral(
     """
     rows = session.execute(
         select(
-            Relation.place_a_id, Relation.place_b_id, Relation.kind, Relation.status,
-            Relation.signed_year, Relation.ended_year,
+            Relation.place_a_id,
+            Relation.place_b_id,
+            Relation.kind,
+            Relation.status,
+            Relation.signed_year,
+            Relation.ended_year,
         )  # fmt: skip
     ).all()
     edges = pd.DataFrame(rows, columns=list(EDGE_COLUMNS))
@@ -555,16 +558,17 @@ def load_membership(
     """
     flt = flt or NetworkFilter()
     orgs = pd.DataFrame(
-        session.execute(
-            select(Organisation.id, Organisation.name, Organisation.acronym, Organisation.kind)
-        ).all(),
+        session.execute(select(Organisation.id, Organisation.name, Organisation.acronym, Organisation.kind)).all(),
         columns=list(ORG_COLUMNS),
     )
     members = pd.DataFrame(
         session.execute(
             select(
-                Membership.place_id, Membership.organisation_id, Membership.role,
-                Membership.since_year, Membership.until_year,
+                Membership.place_id,
+                Membership.organisation_id,
+                Membership.role,
+                Membership.since_year,
+                Membership.until_year,
             )  # fmt: skip
         ).all(),
         columns=list(MEMBERSHIP_COLUMNS),
@@ -580,9 +584,7 @@ def load_membership(
     return nodes, orgs.sort_values("organisation_id").reset_index(drop=True), members
 
 
-def load_graph(
-    session: Session, graph: str = "bilateral", flt: NetworkFilter | None = None
-) -> ig.Graph:
+def load_graph(session: Session, graph: str = "bilateral", flt: NetworkFilter | None = None) -> ig.Graph:
     """Build one of :data:`GRAPH_KINDS` from the registry.
 
     ``membership`` is the place–place projection (weighted by shared role values); ``combined`` is

@@ -39,6 +39,7 @@ from citydiplomacy.report.dates import persian_digits, solar_hijri_year, to_sola
 from citydiplomacy.report.labels import country_name, label, term
 from citydiplomacy.store import db, queries
 from citydiplomacy.store.schema import AnalysisRun, CityResult, Organisation, Place, Source
+from citydiplomacy.store.vocab import DIMENSIONS
 from citydiplomacy.web.i18n import digits, number
 
 Lang = Literal["en", "fa"]
@@ -50,7 +51,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 ASSETS = Path(__file__).with_name("assets")
 #: Where the dashboard vendors Vazirmatn (npm ``vazirmatn``, OFL); the report reuses the same files.
 FONT_DIRS = (Path(__file__).parents[1] / "web" / "static" / "fonts", ASSETS / "fonts")
-TOPOJSON_NAME = "world_110m"  # Plotly's key for scope "world" at resolution 110 m
 
 #: Roles that put the city in charge of something in a network (counted as "leadership roles").
 LEADERSHIP_ROLES = frozenset({"founding", "board", "secretariat_host"})
@@ -69,6 +69,11 @@ STATUS_COLOURS: dict[str, str] = {
     "suspended": "#8c8c8c",
     "ended": "#b5473a",
 }
+#: ``CityResult`` codes of an assessment run (as :mod:`citydiplomacy.assess.registry_index` stores them;
+#: repeated here because importing that module loads pandas and scipy, seconds for three strings).
+CDI_CODE = "CDI"
+RANK_CODE = "CDI_RANK"
+COVERAGE_CODE = "COVERAGE"
 #: Suffix pairs under which an analysis may store an interval for a code (``CDI_LOW``/``CDI_HIGH``, ...).
 INTERVAL_SUFFIXES = (("_LOW", "_HIGH"), ("_LO", "_HI"), ("_P05", "_P95"), ("_P5", "_P95"), ("_P025", "_P975"))
 #: Keys under which a ``CityResult.detail`` may carry an interval.
@@ -154,9 +159,9 @@ def _latest_run(session: Session, place_id: int, kind: str) -> AnalysisRun | Non
 
 def _run_rows(session: Session, run_id: int, place_id: int) -> tuple[dict[str, float | None], dict[str, Any]]:
     rows = session.execute(
-        select(CityResult.code, CityResult.value, CityResult.detail).where(
-            CityResult.run_id == run_id, CityResult.place_id == place_id
-        )
+        select(CityResult.code, CityResult.value, CityResult.detail)
+        .where(CityResult.run_id == run_id, CityResult.place_id == place_id)
+        .order_by(CityResult.id)
     ).all()
     return {code: value for code, value, _ in rows}, {code: detail for code, _, detail in rows if detail}
 
@@ -170,21 +175,25 @@ def assessment_summary(session: Session, place_id: int) -> dict[str, Any] | None
         None when no assessment run has rows for the place.  Otherwise ``run`` (id), ``created_at``,
         ``parameters``, ``cdi`` and ``cdi_interval`` (0-100 scale or None), ``rank`` and ``rank_interval``,
         ``ranked`` (places with a CDI in the run), ``coverage`` (0-1) and ``dimensions``: a list of
-        ``{"code", "value", "interval"}`` in the stored order of the codes.
+        ``{"code", "value", "interval"}`` in the model's order of dimensions.
     """
-    from citydiplomacy.assess.registry_index import CDI_CODE, COVERAGE_CODE, RANK_CODE
-
     run = _latest_run(session, place_id, "assessment")
     if run is None:
         return None
     values, details = _run_rows(session, run.id, place_id)
+    suffixes = tuple(s for pair in INTERVAL_SUFFIXES for s in pair)
+    model_order = {f"DIM_{name}": i for i, name in enumerate(DIMENSIONS)}  # the five-level model's order
     dims = [
-        {"code": code, "value": value, "interval": _interval(code, values, details)}
-        for code, value in values.items()
-        if code.startswith("DIM_") and not any(code.endswith(s) for pair in INTERVAL_SUFFIXES for s in pair)
+        {"code": code, "value": values[code], "interval": _interval(code, values, details)}
+        for code in sorted(
+            (c for c in values if c.startswith("DIM_") and not c.endswith(suffixes)),
+            key=lambda c: (model_order.get(c, len(model_order)), c),
+        )
     ]
     ranked = session.scalar(
-        select(func.count()).where(CityResult.run_id == run.id, CityResult.code == CDI_CODE, CityResult.value.isnot(None))
+        select(func.count()).where(
+            CityResult.run_id == run.id, CityResult.code == CDI_CODE, CityResult.value.isnot(None)
+        )
     )
     return {
         "run": run.id,
@@ -281,24 +290,11 @@ def _font_faces() -> str:
     return "\n".join(rules)
 
 
-@cache
-def _plotly_js() -> str:
-    """plotly.js (the copy shipped with the Python package), made safe to inline in a ``<script>``."""
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs().replace("</script", "<\\/script")
-
-
-@cache
-def _geo_assets_js() -> str:
-    """``window.PlotlyGeoAssets`` with the vendored world topojson, so maps draw with no internet."""
-    topojson = (ASSETS / f"{TOPOJSON_NAME}.json").read_text(encoding="utf-8")
-    return f"window.PlotlyGeoAssets={{topojson:{{{json.dumps(TOPOJSON_NAME)}:{topojson}}}}};"
-
-
 def _offline_scripts() -> Markup:
-    """The scripts every report inlines once: geo assets first (plotly.js reads them when it draws)."""
-    return Markup(f"<script>{_geo_assets_js()}</script>\n<script>{_plotly_js()}</script>")
+    """plotly.js and the world topojson, inlined once (the shared helper of :mod:`.offline`)."""
+    from citydiplomacy.report.offline import head_scripts
+
+    return Markup(head_scripts(geo=True))
 
 
 # --- formatting -------------------------------------------------------------------------------------------
@@ -397,7 +393,11 @@ def relations_chart(profile: dict[str, Any], fmt: Formatter) -> dict[str, Any] |
             "height": 300,
             "margin": {"l": 50, "r": 20, "t": 10, "b": 60},
             "font": _font(fmt.lang),
-            "yaxis": {"title": {"text": fmt.t("count")}, **_int_ticks(top, fmt), "side": "left"},
+            "yaxis": {
+                "title": {"text": fmt.t("count")},
+                **_int_ticks(top, fmt),
+                "range": [0, top * 1.08],  # headroom so the top segment's label is not clipped
+            },
             "xaxis": {"autorange": "reversed" if fmt.lang == "fa" else True},
             "legend": {"orientation": "h", "y": 1.12},
         },
@@ -446,7 +446,11 @@ def partners_map(profile: dict[str, Any], fmt: Formatter) -> tuple[dict[str, Any
                 "lon": [r["partner"]["lng"] for r in rels],
                 "text": [f"{fmt.place(r['partner'])} — {fmt.term(r['status'])}" for r in rels],
                 "hovertemplate": "%{text}<extra></extra>",
-                "marker": {"size": 8, "color": KIND_COLOURS.get(kind, "#7f7f7f"), "line": {"width": 0.5, "color": "#fff"}},
+                "marker": {
+                    "size": 8,
+                    "color": KIND_COLOURS.get(kind, "#7f7f7f"),
+                    "line": {"width": 0.5, "color": "#fff"},
+                },
             }
         )
     traces.append(
@@ -535,7 +539,8 @@ def dimensions_chart(assessment: dict[str, Any], fmt: Formatter) -> dict[str, An
         "y": [fmt.term(d["code"]) for d in dims],
         "x": [d["value"] for d in dims],
         "text": [fmt.num(d["value"], 1) for d in dims],
-        "textposition": "auto",
+        "textposition": "inside",
+        "insidetextanchor": "start",  # keep the label clear of the error bar at the bar's end
         "marker": {"color": "#3b6ea5"},
         "hovertemplate": "%{y}: %{text}<extra></extra>",
     }

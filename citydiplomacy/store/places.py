@@ -156,6 +156,8 @@ def upsert_places(
                 if key[0] == "geonames-district"
                 else {"resolved": "gazetteer"}.get(res.status, res.status),
                 "source_id": source_id,
+                "source_locator": f"first named as {mention.name!r}"[:500],
+                "retrieved_at": now,
                 "entered_by": actor,
                 "entered_at": now,
                 "version": 1,
@@ -177,7 +179,8 @@ def upsert_places(
         _insert_names(conn, [(ids[k], wanted[k]) for k in created_keys], store_alt_names)
 
     mention_to_place = {m.key: ids[place_key(m, r)] for m, r in resolved}
-    _upsert_mentions(conn, resolved, mention_to_place, source_id)
+    mention_ids = _upsert_mentions(conn, resolved, mention_to_place, source_id)
+    record_bulk(conn, actor=actor, action="insert", entity="place_mention", ids=mention_ids, context=context)
     return mention_to_place, len(new_rows)
 
 
@@ -221,7 +224,8 @@ def _upsert_mentions(
     resolved: Sequence[tuple[Mention, Resolution]],
     mention_to_place: dict[str, int],
     source_id: int | None,
-) -> None:
+) -> list[int]:
+    """Insert the mentions not yet known; return the ids of those inserted."""
     rows = [
         {
             "key": m.key,
@@ -237,11 +241,11 @@ def _upsert_mentions(
         }
         for m, r in resolved
     ]
+    inserted: list[int] = []
+    statement = _insert(conn)(PlaceMention).on_conflict_do_nothing(index_elements=["key"]).returning(PlaceMention.id)
     for start in range(0, len(rows), settings.IMPORT_BATCH_SIZE):
-        conn.execute(
-            _insert(conn)(PlaceMention).on_conflict_do_nothing(index_elements=["key"]),
-            rows[start : start + settings.IMPORT_BATCH_SIZE],
-        )
+        inserted.extend(conn.execute(statement, rows[start : start + settings.IMPORT_BATCH_SIZE]).scalars())
+    return inserted
 
 
 def review_mention(session: Session, mention_id: int, place_id: int, *, actor: str) -> PlaceMention:

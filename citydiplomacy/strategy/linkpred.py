@@ -2,15 +2,16 @@
 
 Protocol of :func:`evaluate_link_prediction` (reproducible by ``seed``)
 ------------------------------------------------------------------------
-1. Hide a random ``holdout`` share of the real ties: the **test positives**.  The rest is the
-   **training graph**.  An equal number of **test negatives** is drawn uniformly from the pairs of places
-   (both with at least one tie) that are not tied in the full registry.
-2. Train on the training graph only.  Each training positive must be scored by features computed
-   *without its own tie*, as the test ties will be: the training graph's ties are split into
-   ``inner_folds`` folds, and fold ``k``'s ties become positives whose features come from the training
-   graph minus fold ``k``.  Each fold gets as many negatives, drawn from pairs not tied in the training
-   graph and disjoint from the test pairs.  A :class:`~sklearn.ensemble.HistGradientBoostingClassifier`
-   is fitted on all folds and calibrated (isotonic, 3-fold :class:`~sklearn.calibration.CalibratedClassifierCV`),
+1. Hide a random ``holdout`` share of the real ties, never leaving a place without a tie
+   (:func:`hide_ties`; recommendations are asked for cities that have ties): the **test positives**.
+   The rest is the **training graph**.  An equal number of **test negatives** is drawn uniformly from
+   the pairs of places (each with at least one tie) that are not tied in the full registry.
+2. Train on the training graph only.  Each training positive must be described by features computed
+   *without its own tie*, as the test ties will be: in each of ``inner_rounds`` rounds the same rule
+   hides a ``holdout`` share of the training graph's ties; those become positives whose features come
+   from the rest of the training graph, with as many negatives drawn from pairs not tied in the training
+   graph (and disjoint from the test pairs).  A :class:`~sklearn.ensemble.HistGradientBoostingClassifier`
+   is fitted on all rounds and calibrated (isotonic, 3-fold :class:`~sklearn.calibration.CalibratedClassifierCV`),
    so the score of a pair is a probability that it is a tie, given a 50 % base rate.
 3. Test pairs are scored with features of the whole training graph (the held-out ties are never in it:
    :func:`split_ties` returns disjoint arrays and the feature graph is built from the training array).
@@ -37,6 +38,7 @@ import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from citydiplomacy.strategy.data import RegistryGraph
 from citydiplomacy.strategy.features import FEATURE_NAMES, FeatureGraph, baseline_scores
@@ -92,8 +94,7 @@ def sample_non_ties(
     taken = set(np.asarray(forbidden, dtype=np.int64).tolist())
     out: list[tuple[int, int]] = []
     max_pairs = len(pool) * (len(pool) - 1) // 2
-    if count > max_pairs - len(taken & set()):  # cheap guard; the loop below also stops
-        count = min(count, max_pairs)
+    count = min(count, max_pairs)  # a dense small graph may offer fewer; the loop below also stops
     attempts = 0
     while len(out) < count and attempts < 50:
         attempts += 1
@@ -119,24 +120,59 @@ def check_holdout(holdout: float) -> None:
         raise LinkPredictionError(f"the held-out share must be in (0, 0.5], got {holdout}")
 
 
+def hide_ties(edges: np.ndarray, n: int, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Choose a random ``share`` of ``edges`` to hide, never leaving a place without a tie.
+
+    Ties are visited in random order and hidden while both ends keep at least one other tie, so every
+    place of the remaining graph still has a tie (a recommendation is asked for a city that has ties).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(kept, hidden)`` node-index pairs; ``len(hidden) == round(share * len(edges))``.
+
+    Raises
+    ------
+    LinkPredictionError
+        When that many ties cannot be hidden under the rule (a star, a forest of pairs).
+    """
+    wanted = max(1, int(round(share * len(edges))))
+    degree = np.bincount(edges.ravel(), minlength=n)
+    hidden = np.zeros(len(edges), dtype=bool)
+    count = 0
+    for idx in rng.permutation(len(edges)).tolist():
+        a, b = edges[idx]
+        if degree[a] > 1 and degree[b] > 1:
+            degree[a] -= 1
+            degree[b] -= 1
+            hidden[idx] = True
+            count += 1
+            if count == wanted:
+                break
+    if count < wanted:
+        raise LinkPredictionError(
+            f"cannot hide {wanted} of {len(edges)} ties without isolating places (at most {count}); "
+            "lower the held-out share"
+        )
+    return edges[~hidden], edges[hidden]
+
+
 def split_ties(graph: RegistryGraph, holdout: float, seed: int) -> TieSplit:
     """Hide a seeded random ``holdout`` share of the ties and draw as many test non-ties.
 
     Raises
     ------
     LinkPredictionError
-        ``holdout`` outside ``(0, 0.5]`` or fewer than 10 ties.
+        ``holdout`` outside ``(0, 0.5]``, fewer than 10 ties, or too few ties that can be hidden.
     """
     check_holdout(holdout)
     edges = graph.edges
     if len(edges) < 10:
         raise LinkPredictionError(f"only {len(edges)} ties: at least 10 are needed to evaluate")
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(edges))
-    n_test = max(1, int(round(holdout * len(edges))))
-    test_pos, train = edges[order[:n_test]], edges[order[n_test:]]
+    train, test_pos = hide_ties(edges, graph.n, holdout, rng)
     pool = np.unique(edges)
-    test_neg = sample_non_ties(pool, graph.n, n_test, _keys(edges, graph.n), rng)
+    test_neg = sample_non_ties(pool, graph.n, len(test_pos), _keys(edges, graph.n), rng)
     return TieSplit(train=train, test_pos=test_pos, test_neg=test_neg)
 
 
@@ -144,12 +180,24 @@ def split_ties(graph: RegistryGraph, holdout: float, seed: int) -> TieSplit:
 class LinkPredictor:
     """Calibrated gradient-boosting tie predictor over :data:`FEATURE_NAMES`.
 
-    ``fit(graph, ties)`` learns from ``ties`` alone (see the module docstring, step 2) and keeps a
-    feature graph of all of ``ties`` to score new pairs.  With fewer than :data:`MIN_TIES_FOR_MODEL` ties
-    no model is trained and :meth:`score` falls back to a transparent heuristic (``method`` says which).
+    ``fit(graph, ties)`` learns from ``ties`` alone (module docstring, step 2) and keeps a feature graph
+    of all of ``ties`` to score new pairs.  With fewer than :data:`MIN_TIES_FOR_MODEL` ties (or when no
+    training tie can be hidden) no model is trained and :meth:`score` falls back to a transparent
+    heuristic; ``method`` says which was used.
+
+    Parameters
+    ----------
+    inner_rounds
+        Inner hold-outs of the training graph; each hides ``inner_share`` of its ties as positives.
+    inner_share
+        Share hidden per inner round (the evaluation uses the outer held-out share, so training
+        positives look like test positives).
+    seed
+        Seed of the inner splits, negatives, communities and model.
     """
 
-    inner_folds: int = 5
+    inner_rounds: int = 5
+    inner_share: float = 0.1
     seed: int = 0
     calibration: str = "isotonic"
     method: str = field(default="unfitted", init=False)
@@ -159,30 +207,29 @@ class LinkPredictor:
 
     def training_examples(
         self, graph: RegistryGraph, ties: np.ndarray, exclude: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """Features ``X`` (shape ``(2m, F)``), labels ``y`` and the edge array each fold's features saw.
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """Training features ``X`` (shape ``(p, F)``), labels ``y`` (shape ``(p,)``) and per round the
+        pair ``(feature-graph ties, positive ties)`` (so tests can check the two are disjoint).
 
-        ``exclude`` are pair keys that must never be drawn as training negatives (the test pairs).
+        In round ``r`` a share of ``ties`` is hidden (:func:`hide_ties`); the hidden ties are positives,
+        as many non-ties of ``ties`` are negatives, and both are described by features of the remaining
+        ties only.  ``exclude`` are pair keys never drawn as negatives (the test pairs).
         """
         rng = np.random.default_rng(self.seed + 1)
-        folds = np.array_split(rng.permutation(len(ties)), self.inner_folds)
         forbidden = _keys(ties, graph.n)
         if exclude is not None:
             forbidden = np.concatenate([forbidden, exclude])
         pool = np.unique(ties)
         xs, ys, seen = [], [], []
-        for k, fold in enumerate(folds):
-            keep = np.ones(len(ties), dtype=bool)
-            keep[fold] = False
-            inner = ties[keep]
-            fg = FeatureGraph(graph, inner, seed=self.seed + k)
-            pos = ties[fold]
+        for r in range(self.inner_rounds):
+            inner, pos = hide_ties(ties, graph.n, self.inner_share, rng)
+            fg = FeatureGraph(graph, inner, seed=self.seed + r)
             neg = sample_non_ties(pool, graph.n, len(pos), forbidden, rng)
             forbidden = np.concatenate([forbidden, _keys(neg, graph.n)])
             pairs = np.vstack([pos, neg])
             xs.append(fg.pair_features(pairs[:, 0], pairs[:, 1]))
             ys.append(np.r_[np.ones(len(pos)), np.zeros(len(neg))])
-            seen.append(inner)
+            seen.append((inner, pos))
         return np.vstack(xs), np.concatenate(ys), seen
 
     def fit(self, graph: RegistryGraph, ties: np.ndarray, exclude: np.ndarray | None = None) -> LinkPredictor:
@@ -190,18 +237,25 @@ class LinkPredictor:
         started = time.perf_counter()
         ties = np.asarray(ties, dtype=np.int64).reshape(-1, 2)
         self.feature_graph = FeatureGraph(graph, ties, seed=self.seed)
-        if len(ties) < MIN_TIES_FOR_MODEL:
-            self.method = "heuristic"
-            self.model = None
-        else:
-            x, y, _ = self.training_examples(graph, ties, exclude)
-            base = HistGradientBoostingClassifier(
-                max_iter=250, learning_rate=0.06, max_leaf_nodes=31, min_samples_leaf=30,
-                l2_regularization=1.0, early_stopping=False, random_state=self.seed,
-            )  # fmt: skip
-            cv = 3 if min(y.sum(), len(y) - y.sum()) >= 6 else 2
-            self.model = CalibratedClassifierCV(base, method=self.calibration, cv=cv).fit(x, y)
-            self.method = "model"
+        self.model, self.method = None, "heuristic"
+        if len(ties) >= MIN_TIES_FOR_MODEL:
+            try:
+                x, y, _ = self.training_examples(graph, ties, exclude)
+            except LinkPredictionError:
+                x = None  # a graph where no tie can be hidden (a star): keep the heuristic
+            if x is not None:
+                base = HistGradientBoostingClassifier(
+                    max_iter=250,
+                    learning_rate=0.06,
+                    max_leaf_nodes=31,
+                    min_samples_leaf=30,
+                    l2_regularization=1.0,
+                    early_stopping=False,
+                    random_state=self.seed,
+                )
+                with threadpool_limits(1):  # OpenMP spinning on a busy 2-core box is 7x slower than 1 thread
+                    self.model = CalibratedClassifierCV(base, method=self.calibration, cv=3).fit(x, y)
+                self.method = "model"
         self.fit_seconds = time.perf_counter() - started
         return self
 
@@ -215,8 +269,21 @@ class LinkPredictor:
         """Probability-like score in ``[0, 1]`` that each pair is (or becomes) a tie, shape ``(p,)``."""
         x = self.features(u, v) if features is None else features
         if self.model is not None:
-            return self.model.predict_proba(x)[:, 1]
+            with threadpool_limits(1):
+                return self.model.predict_proba(x)[:, 1]
         return heuristic_score(x)
+
+    def raw_score(self, u: np.ndarray, v: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
+        """Uncalibrated margin (mean decision function of the calibrated folds' models), shape ``(p,)``.
+
+        Isotonic calibration is a step function, so many strong candidates share a calibrated score; this
+        strictly ordered margin breaks those ties when ranking.
+        """
+        x = self.features(u, v) if features is None else features
+        if self.model is None:
+            return heuristic_score(x)
+        with threadpool_limits(1):
+            return np.mean([c.estimator.decision_function(x) for c in self.model.calibrated_classifiers_], axis=0)
 
 
 def heuristic_score(x: np.ndarray) -> np.ndarray:
@@ -262,7 +329,7 @@ def evaluate_link_prediction(
     *,
     holdout: float = 0.1,
     seed: int = 0,
-    inner_folds: int = 5,
+    inner_rounds: int = 5,
     k: int = 10,
     max_cities: int = 500,
     candidates_per_city: int = 100,
@@ -276,9 +343,9 @@ def evaluate_link_prediction(
     holdout
         Share of ties hidden, in ``(0, 0.5]``.
     seed
-        Seed of every random choice (split, negatives, folds, communities, model).
-    inner_folds
-        Folds of the training graph used to build training positives (module docstring, step 2).
+        Seed of every random choice (split, negatives, inner rounds, communities, model).
+    inner_rounds
+        Inner hold-outs of the training graph that build the training positives (module docstring, step 2).
     k
         Cut-off of the per-city ranking metrics.
     max_cities, candidates_per_city
@@ -295,7 +362,9 @@ def evaluate_link_prediction(
     split = split_ties(graph, holdout, seed)
     n = graph.n
     test_keys = np.concatenate([_keys(split.test_pos, n), _keys(split.test_neg, n)])
-    predictor = LinkPredictor(inner_folds=inner_folds, seed=seed).fit(graph, split.train, exclude=test_keys)
+    predictor = LinkPredictor(inner_rounds=inner_rounds, inner_share=holdout, seed=seed).fit(
+        graph, split.train, exclude=test_keys
+    )
     fg = predictor.feature_graph
     assert fg is not None
     pairs = np.vstack([split.test_pos, split.test_neg])
@@ -303,9 +372,12 @@ def evaluate_link_prediction(
     scores = {"model": predictor.score(pairs[:, 0], pairs[:, 1])}
     scores.update(baseline_scores(fg, pairs[:, 0], pairs[:, 1]))
     results: dict[str, dict[str, float]] = {
-        name: {"roc_auc": float(roc_auc_score(labels, s)), "average_precision": float(average_precision_score(labels, s))}
+        name: {
+            "roc_auc": float(roc_auc_score(labels, s)),
+            "average_precision": float(average_precision_score(labels, s)),
+        }
         for name, s in scores.items()
-    }  # fmt: skip
+    }
     results["model"]["brier"] = float(brier_score_loss(labels, scores["model"]))
 
     # Per-city ranking among held-out partners and sampled non-partners.
@@ -325,7 +397,7 @@ def evaluate_link_prediction(
     us, vs, ys, gs = [], [], [], []
     for c in cities.tolist():
         held = held_by_city[c]
-        draw = rng.choice(pool, size=candidates_per_city * 2, replace=False if len(pool) > 2 * candidates_per_city else True)
+        draw = rng.choice(pool, size=candidates_per_city * 2, replace=len(pool) <= 2 * candidates_per_city)
         excluded = full_neighbours.get(c, set()) | {c}
         negatives = list(dict.fromkeys(x for x in draw.tolist() if x not in excluded))[:candidates_per_city]
         cand = held + negatives
@@ -343,11 +415,23 @@ def evaluate_link_prediction(
     baselines = {name: results[name] for name in results if name != "model"}
     best = max(baselines, key=lambda name: baselines[name]["roc_auc"])
     return {
-        "parameters": {"holdout": holdout, "seed": seed, "inner_folds": inner_folds, "k": k,
-                       "max_cities": max_cities, "candidates_per_city": candidates_per_city},
-        "counts": {"places": int(n), "places_with_ties": int(len(pool)), "ties": int(len(graph.edges)),
-                   "train_ties": int(len(split.train)), "test_positives": int(len(split.test_pos)),
-                   "test_negatives": int(len(split.test_neg)), "ranked_cities": int(len(cities))},
+        "parameters": {
+            "holdout": holdout,
+            "seed": seed,
+            "inner_rounds": inner_rounds,
+            "k": k,
+            "max_cities": max_cities,
+            "candidates_per_city": candidates_per_city,
+        },
+        "counts": {
+            "places": int(n),
+            "places_with_ties": int(len(pool)),
+            "ties": int(len(graph.edges)),
+            "train_ties": int(len(split.train)),
+            "test_positives": int(len(split.test_pos)),
+            "test_negatives": int(len(split.test_neg)),
+            "ranked_cities": int(len(cities)),
+        },
         "method": predictor.method,
         "model": results["model"],
         "baselines": baselines,
@@ -355,4 +439,4 @@ def evaluate_link_prediction(
         "margin_auc": results["model"]["roc_auc"] - baselines[best]["roc_auc"],
         "fit_seconds": predictor.fit_seconds,
         "seconds": time.perf_counter() - started,
-    }  # fmt: skip
+    }

@@ -226,16 +226,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
-        ]
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         return error_response(request, 422, errors)
 
     @app.exception_handler(FieldProblem)
     async def _field(request: Request, exc: FieldProblem) -> Response:
-        return error_response(
-            request, 422, [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]
-        )
+        return error_response(request, 422, [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}])
 
     @app.exception_handler(VersionConflict)
     async def _conflict(request: Request, exc: VersionConflict) -> Response:

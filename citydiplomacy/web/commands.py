@@ -47,7 +47,8 @@ def user_add(
     username: Annotated[str, typer.Argument(help="User name")],
     role: Annotated[str, typer.Option(help="viewer, editor or admin")] = "viewer",
     password: Annotated[
-        str | None, typer.Option(help="Password (asked for when omitted; or CITYDIP_PASSWORD)", envvar="CITYDIP_PASSWORD")
+        str | None,
+        typer.Option(help="Password (asked for when omitted; or CITYDIP_PASSWORD)", envvar="CITYDIP_PASSWORD"),
     ] = None,
     database: Annotated[str | None, typer.Option(help="Database URL (default: CITYDIP_DATABASE_URL)")] = None,
 ) -> None:

@@ -121,18 +121,39 @@ def partners_map(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
     name = lambda p: (p["name_fa"] or p["name"]) if lang == "fa" else p["name"]  # noqa: E731
     return {
         "data": [
-            {"type": "scattergeo", "mode": "lines", "lon": lon, "lat": lat, "hoverinfo": "skip",
-             "line": {"width": 1, "color": "#3a7ca5"}, "opacity": 0.6, "showlegend": False},
-            {"type": "scattergeo", "mode": "markers", "lon": [r["partner"]["lng"] for r in partners],
-             "lat": [r["partner"]["lat"] for r in partners], "showlegend": False,
-             "text": [f"{name(r['partner'])} — {i18n.term(r['kind'], lang)}" for r in partners],
-             "hoverinfo": "text", "marker": {"size": 6, "color": "#3a7ca5"}},
-            {"type": "scattergeo", "mode": "markers", "lon": [city["lng"]], "lat": [city["lat"]],
-             "text": [name(city)], "hoverinfo": "text", "showlegend": False,
-             "marker": {"size": 11, "color": "#c0392b", "symbol": "star"}},
+            {
+                "type": "scattergeo",
+                "mode": "lines",
+                "lon": lon,
+                "lat": lat,
+                "hoverinfo": "skip",
+                "line": {"width": 1, "color": "#3a7ca5"},
+                "opacity": 0.6,
+                "showlegend": False,
+            },
+            {
+                "type": "scattergeo",
+                "mode": "markers",
+                "lon": [r["partner"]["lng"] for r in partners],
+                "lat": [r["partner"]["lat"] for r in partners],
+                "showlegend": False,
+                "text": [f"{name(r['partner'])} — {i18n.term(r['kind'], lang)}" for r in partners],
+                "hoverinfo": "text",
+                "marker": {"size": 6, "color": "#3a7ca5"},
+            },
+            {
+                "type": "scattergeo",
+                "mode": "markers",
+                "lon": [city["lng"]],
+                "lat": [city["lat"]],
+                "text": [name(city)],
+                "hoverinfo": "text",
+                "showlegend": False,
+                "marker": {"size": 11, "color": "#c0392b", "symbol": "star"},
+            },
         ],
         "layout": _layout(lang, geo=GEO_LAYOUT, height=380, margin={"l": 0, "r": 0, "t": 0, "b": 0}),
-    }  # fmt: skip
+    }
 
 
 def relations_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
@@ -145,9 +166,13 @@ def relations_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None
     for status in sorted({c["status"] for c in counts}):
         by_kind = {c["kind"]: c["count"] for c in counts if c["status"] == status}
         traces.append(
-            {"type": "bar", "name": i18n.term(status, lang), "x": [i18n.term(k, lang) for k in kinds],
-             "y": [by_kind.get(k, 0) for k in kinds]}
-        )  # fmt: skip
+            {
+                "type": "bar",
+                "name": i18n.term(status, lang),
+                "x": [i18n.term(k, lang) for k in kinds],
+                "y": [by_kind.get(k, 0) for k in kinds],
+            }
+        )
     return {"data": traces, "layout": _layout(lang, barmode="stack", height=260)}
 
 
@@ -181,11 +206,19 @@ def timeline_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
         return None
     title = lambda a: (a["title_fa"] or a["title"]) if lang == "fa" else a["title"]  # noqa: E731
     return {
-        "data": [{"type": "scatter", "mode": "markers", "x": [a["date"] or f"{a['year']}-07-01" for a in acts],
-                  "y": [i18n.term(a["kind"], lang) for a in acts], "text": [title(a) for a in acts],
-                  "hoverinfo": "text+x", "marker": {"size": 10, "color": "#e67e22"}}],
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [a["date"] or f"{a['year']}-07-01" for a in acts],
+                "y": [i18n.term(a["kind"], lang) for a in acts],
+                "text": [title(a) for a in acts],
+                "hoverinfo": "text+x",
+                "marker": {"size": 10, "color": "#e67e22"},
+            }
+        ],
         "layout": _layout(lang, height=260, xaxis={"type": "date"}, yaxis={"automargin": True}),
-    }  # fmt: skip
+    }
 
 
 def members_map(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
@@ -197,12 +230,21 @@ def members_map(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
     for role in sorted({m["role"] for m in members}):
         these = [m for m in members if m["role"] == role]
         traces.append(
-            {"type": "scattergeo", "mode": "markers", "name": i18n.term(role, lang),
-             "lon": [m["lng"] for m in these], "lat": [m["lat"] for m in these],
-             "text": [(m["name_fa"] or m["name"]) if lang == "fa" else m["name"] for m in these],
-             "hoverinfo": "text+name", "marker": {"size": 7, "color": ROLE_COLOURS.get(role, "#555")}}
-        )  # fmt: skip
-    return {"data": traces, "layout": _layout(lang, geo=GEO_LAYOUT, height=400, margin={"l": 0, "r": 0, "t": 0, "b": 0})}
+            {
+                "type": "scattergeo",
+                "mode": "markers",
+                "name": i18n.term(role, lang),
+                "lon": [m["lng"] for m in these],
+                "lat": [m["lat"] for m in these],
+                "text": [(m["name_fa"] or m["name"]) if lang == "fa" else m["name"] for m in these],
+                "hoverinfo": "text+name",
+                "marker": {"size": 7, "color": ROLE_COLOURS.get(role, "#555")},
+            }
+        )
+    return {
+        "data": traces,
+        "layout": _layout(lang, geo=GEO_LAYOUT, height=400, margin={"l": 0, "r": 0, "t": 0, "b": 0}),
+    }
 
 
 def growth_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
@@ -210,12 +252,27 @@ def growth_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
     traces = []
     for what in sorted({c["what"] for c in profile["member_counts"] if c["year"]}):
         rows = [c for c in profile["member_counts"] if c["what"] == what and c["year"]]
-        traces.append({"type": "scatter", "mode": "lines+markers", "name": what,
-                       "x": [c["year"] for c in rows], "y": [c["count"] for c in rows]})  # fmt: skip
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": what,
+                "x": [c["year"] for c in rows],
+                "y": [c["count"] for c in rows],
+            }
+        )
     if profile["registry_growth"]:
         g = profile["registry_growth"]
-        traces.append({"type": "scatter", "mode": "lines", "name": i18n.translate("members", lang) + " (registry)",
-                       "x": [r["year"] for r in g], "y": [r["members"] for r in g], "line": {"dash": "dot"}})  # fmt: skip
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": i18n.translate("members", lang) + " (registry)",
+                "x": [r["year"] for r in g],
+                "y": [r["members"] for r in g],
+                "line": {"dash": "dot"},
+            }
+        )
     return {"data": traces, "layout": _layout(lang, height=280)} if traces else None
 
 
@@ -225,17 +282,23 @@ def ranking_chart(ranked: dict[str, Any], lang: str) -> dict[str, Any] | None:
     if not items:
         return None
     trace: dict[str, Any] = {
-        "type": "scatter", "mode": "markers", "x": [i["value"] for i in items],
+        "type": "scatter",
+        "mode": "markers",
+        "x": [i["value"] for i in items],
         "y": [(i["name_fa"] or i["name"]) if lang == "fa" else i["name"] for i in items],
         "marker": {"size": 8, "color": "#3a7ca5"},
-    }  # fmt: skip
+    }
     if any(i["low"] is not None for i in items):
         trace["error_x"] = {
-            "type": "data", "symmetric": False,
+            "type": "data",
+            "symmetric": False,
             "array": [(i["high"] - i["value"]) if i["high"] is not None else 0 for i in items],
             "arrayminus": [(i["value"] - i["low"]) if i["low"] is not None else 0 for i in items],
-        }  # fmt: skip
-    return {"data": [trace], "layout": _layout(lang, height=max(260, 22 * len(items)), yaxis={"autorange": "reversed"})}
+        }
+    return {
+        "data": [trace],
+        "layout": _layout(lang, height=max(260, 22 * len(items)), yaxis={"autorange": "reversed", "automargin": True}),
+    }
 
 
 def network_map(table: dict[str, Any], lang: str) -> dict[str, Any] | None:
@@ -245,12 +308,19 @@ def network_map(table: dict[str, Any], lang: str) -> dict[str, Any] | None:
         return None
     top = max(abs(i["value"]) for i in items) or 1.0
     return {
-        "data": [{"type": "scattergeo", "mode": "markers", "lon": [i["lng"] for i in items],
-                  "lat": [i["lat"] for i in items], "text": [f"{i['name']}: {i['value']:.4g}" for i in items],
-                  "hoverinfo": "text", "marker": {"size": [4 + 16 * abs(i["value"]) / top for i in items],
-                                                  "color": "#8e44ad", "opacity": 0.7}}],
+        "data": [
+            {
+                "type": "scattergeo",
+                "mode": "markers",
+                "lon": [i["lng"] for i in items],
+                "lat": [i["lat"] for i in items],
+                "text": [f"{i['name']}: {i['value']:.4g}" for i in items],
+                "hoverinfo": "text",
+                "marker": {"size": [4 + 16 * abs(i["value"]) / top for i in items], "color": "#8e44ad", "opacity": 0.7},
+            }
+        ],
         "layout": _layout(lang, geo=GEO_LAYOUT, height=400, margin={"l": 0, "r": 0, "t": 0, "b": 0}),
-    }  # fmt: skip
+    }
 
 
 # --- session pages ---------------------------------------------------------------------------------
@@ -312,17 +382,27 @@ def home(
     figures = queries.stats(request.app.state.engine)
     places = data.page(db, data.places_query(q), PAGE_SIZE, offset) if q else None
     orgs = data.page(db, data.organisations_query(q), 20, 0) if q else None
-    top = db.execute(
-        select(Place, func.count())
-        .join(data.Relation, (data.Relation.place_a_id == Place.id) | (data.Relation.place_b_id == Place.id))
-        .group_by(Place.id)
-        .order_by(func.count().desc(), Place.name)
-        .limit(10)
-    ).all() if not q else []  # fmt: skip
+    top = (
+        db.execute(
+            select(Place, func.count())
+            .join(data.Relation, (data.Relation.place_a_id == Place.id) | (data.Relation.place_b_id == Place.id))
+            .group_by(Place.id)
+            .order_by(func.count().desc(), Place.name)
+            .limit(10)
+        ).all()
+        if not q
+        else []
+    )
     return render(
-        request, "home.html", q=q or "", figures=figures, places=places, orgs=orgs,
-        pager=pager(request, places["total"], offset) if places else None, top=top,
-    )  # fmt: skip
+        request,
+        "home.html",
+        q=q or "",
+        figures=figures,
+        places=places,
+        orgs=orgs,
+        pager=pager(request, places["total"], offset) if places else None,
+        top=top,
+    )
 
 
 @router.get("/cities/{place_id}")
@@ -374,9 +454,12 @@ def rankings_page(
     ranked = data.ranking(db, run_id, code, PAGE_SIZE, offset)
     chart = ranking_chart(ranked, request.state.lang) if ranked else None
     return render(
-        request, "rankings.html", ranked=ranked, fig=chart,
+        request,
+        "rankings.html",
+        ranked=ranked,
+        fig=chart,
         pager=pager(request, ranked["total"], offset) if ranked else None,
-    )  # fmt: skip
+    )
 
 
 @router.get("/network")
@@ -391,9 +474,12 @@ def network_page(
     table = data.network_table(db, run_id, code, PAGE_SIZE, offset)
     chart = network_map(table, request.state.lang) if table else None
     return render(
-        request, "network.html", table=table, fig=chart,
+        request,
+        "network.html",
+        table=table,
+        fig=chart,
         pager=pager(request, table["total"], offset) if table else None,
-    )  # fmt: skip
+    )
 
 
 @router.get("/audit")
@@ -409,9 +495,13 @@ def audit_page(
     query = data.audit_query(entity or None, entity_id, actor or None)
     entries = data.page(db, query, PAGE_SIZE, offset, to_dict=lambda e: e)  # ORM rows: dates stay dates
     return render(
-        request, "audit.html", entries=entries, entity=entity or "", actor=actor or "",
+        request,
+        "audit.html",
+        entries=entries,
+        entity=entity or "",
+        actor=actor or "",
         pager=pager(request, entries["total"], offset),
-    )  # fmt: skip
+    )
 
 
 @router.get("/review")
@@ -467,21 +557,32 @@ def _field_kind(annotation: Any) -> tuple[str, list[str]]:
 def form_fields(model: type[BaseModel], values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
     """The fields of a record form: name, input kind, options, current value, error, required flag."""
     fields = []
-    for name, info in model.model_fields.items():
+    # Provenance last: what the record is comes first, where it came from after.
+    names = sorted(model.model_fields, key=lambda n: n in ("source", "source_locator"))
+    for name in names:
+        info = model.model_fields[name]
         kind, options = _field_kind(info.annotation)
         if name == "version":
             kind = "hidden"
         max_len = next((m.max_length for m in info.metadata if hasattr(m, "max_length")), None)
         if kind == "text" and max_len and max_len > 1000:
             kind = "textarea"
-        value = values.get(name)
+        default = None if info.is_required() or info.default_factory else info.default
+        value = values.get(name, default)
         if isinstance(value, list) and kind == "list":
             value = ", ".join(map(str, value))
         fields.append(
-            {"name": name, "kind": kind, "options": options, "value": value, "error": errors.get(name),
-             "required": info.is_required(), "picker": name.endswith("place_id") or name in ("place_a_id", "place_b_id"),
-             "step": "any" if info.annotation in (float, float | None) else "1"}
-        )  # fmt: skip
+            {
+                "name": name,
+                "kind": kind,
+                "options": options,
+                "value": value,
+                "error": errors.get(name),
+                "required": info.is_required() or default is not None,
+                "picker": name.endswith("place_id") or name in ("place_a_id", "place_b_id"),
+                "step": "any" if info.annotation in (float, float | None) else "1",
+            }
+        )
     return fields
 
 
@@ -502,14 +603,25 @@ def _kind_or_404(kind: str) -> Any:
 
 
 def _form_page(
-    request: Request, kind: str, values: dict[str, Any], errors: dict[str, str], record_id: int | None, status: int = 200
+    request: Request,
+    kind: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    record_id: int | None,
+    status: int = 200,
 ) -> Response:
     spec = RECORD_KINDS[kind]
     model = spec.update if record_id else spec.create
     return render(
-        request, "form.html", status, kind=kind, spec=spec, record_id=record_id,
-        fields=form_fields(model, values, errors), general_error=errors.get("__all__"),
-    )  # fmt: skip
+        request,
+        "form.html",
+        status,
+        kind=kind,
+        spec=spec,
+        record_id=record_id,
+        fields=form_fields(model, values, errors),
+        general_error=errors.get("__all__"),
+    )
 
 
 @router.get("/records/{kind}/new")

@@ -59,9 +59,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
         "organisations", Organisation, schemas.OrganisationIn, schemas.OrganisationUpdate, "organisation"
     ),
     "relations": RecordKind("relations", Relation, schemas.RelationIn, schemas.RelationUpdate, "relation"),
-    "memberships": RecordKind(
-        "memberships", Membership, schemas.MembershipIn, schemas.MembershipUpdate, "membership"
-    ),
+    "memberships": RecordKind("memberships", Membership, schemas.MembershipIn, schemas.MembershipUpdate, "membership"),
     "activities": RecordKind("activities", Activity, schemas.ActivityIn, schemas.ActivityUpdate, "activity"),
 }
 

@@ -17,8 +17,9 @@ where **higher is better**, so negative-direction indicators are inverted here a
 
 Geometric and harmonic means need strictly positive inputs, so with ``positive=True`` (set by the pipeline
 for those aggregations) the scales are shifted: ``minmax`` and ``goalposts`` map to ``[1, 100]``
-(``I = 1 + 99 (x - min)/(max - min)``), ``zscore`` is shifted to a minimum of one (``z - min z + 1``); ``rank`` is already >= 1 and
-``frontier`` is left as is.  Any value still <= 0 is rejected with :class:`IndexInputError`.
+(``I = 1 + 99 (x - min)/(max - min)``), ``zscore`` is shifted to a minimum of one (``z - min z + 1``);
+``rank`` is already >= 1 and ``frontier`` is left as is.
+Any value still <= 0 is rejected with :class:`IndexInputError`.
 """
 
 from __future__ import annotations

@@ -166,9 +166,7 @@ def list_organisations(
 
 
 @router.get("/organisations/{organisation_id}", tags=["read"], responses={**ERRORS, 404: {"model": schemas.Problem}})
-def get_organisation(
-    organisation_id: PathId, db: DB, user: auth.CurrentUser = Viewer
-) -> dict[str, Any]:
+def get_organisation(organisation_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
     """An organisation profile: members with coordinates and roles, member counts over time."""
     profile = data.organisation_profile(db, organisation_id)
     if profile is None:
@@ -266,7 +264,7 @@ def _register_writes(kind_name: str) -> None:
     kind = RECORD_KINDS[kind_name]
 
     def create(
-        body: kind.create,  # type: ignore[name-defined]
+        body: Any,
         db: DB,
         user: auth.CurrentUser = Editor,
         _csrf: None = Depends(check_csrf_header),
@@ -277,7 +275,7 @@ def _register_writes(kind_name: str) -> None:
 
     def update(
         record_id: PathId,
-        body: kind.update,  # type: ignore[name-defined]
+        body: Any,
         db: DB,
         user: auth.CurrentUser = Editor,
         _csrf: None = Depends(check_csrf_header),
@@ -289,29 +287,44 @@ def _register_writes(kind_name: str) -> None:
         db.commit()
         return record_dict(obj)
 
-    def get_one(
-        record_id: PathId, db: DB, user: auth.CurrentUser = Viewer
-    ) -> dict[str, Any]:
+    def get_one(record_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
         obj = db.get(kind.model, record_id)
         if obj is None:
             raise _not_found(kind.label, record_id)
         return record_dict(obj)
 
+    # The bodies' types are only known here (one pair per record kind): give FastAPI real classes,
+    # not the postponed annotation strings.
+    create.__annotations__["body"] = Annotated[kind.create, Body()]
+    update.__annotations__["body"] = Annotated[kind.update, Body()]
     create.__doc__ = f"Add a {kind.label} (editor); returns it with its id and version."
     update.__doc__ = f"Replace a {kind.label}'s fields (editor); send the version you read, 409 if stale."
     get_one.__doc__ = f"One {kind.label} record with all its fields, including its version."
     router.add_api_route(
-        f"/{kind_name}", create, methods=["POST"], status_code=201, tags=["write"], responses=WRITE_ERRORS,
+        f"/{kind_name}",
+        create,
+        methods=["POST"],
+        status_code=201,
+        tags=["write"],
+        responses=WRITE_ERRORS,
         name=f"create_{kind.label}",
     )
     router.add_api_route(
-        f"/{kind_name}/{{record_id}}", update, methods=["PUT"], tags=["write"], responses=WRITE_ERRORS,
+        f"/{kind_name}/{{record_id}}",
+        update,
+        methods=["PUT"],
+        tags=["write"],
+        responses=WRITE_ERRORS,
         name=f"update_{kind.label}",
     )
     if kind_name not in ("places", "organisations"):  # those have a profile GET above
         router.add_api_route(
-            f"/{kind_name}/{{record_id}}", get_one, methods=["GET"], tags=["read"],
-            responses={**ERRORS, 404: {"model": schemas.Problem}}, name=f"get_{kind.label}",
+            f"/{kind_name}/{{record_id}}",
+            get_one,
+            methods=["GET"],
+            tags=["read"],
+            responses={**ERRORS, 404: {"model": schemas.Problem}},
+            name=f"get_{kind.label}",
         )
 
 
@@ -339,7 +352,11 @@ def resolve_mention(db: Session, mention_id: int, body: schemas.ResolveIn, actor
             raise _not_found("place", body.place_id)
     else:
         candidates = mention.candidates or []
-        if body.candidate is None or body.candidate >= len(candidates) or not candidates[body.candidate].get("gazetteer_id"):
+        if (
+            body.candidate is None
+            or body.candidate >= len(candidates)
+            or not candidates[body.candidate].get("gazetteer_id")
+        ):
             raise HTTPException(
                 status_code=422,
                 detail=[{"loc": ["body", "candidate"], "msg": "no such candidate", "type": "value_error"}],

@@ -1,0 +1,204 @@
+"""Benchmark: the city-profile API under 20 concurrent clients, PostgreSQL and SQLite, full twinning data.
+
+For each back end: a fresh registry, the full ``twin_cities.csv`` imported with the project's importer,
+a ``citydip`` web server in its own process (uvicorn, loopback), then ``--clients`` concurrent clients
+(one login session each) request ``GET /api/places/{id}`` for random places that have relations, for
+``--duration`` seconds.  Printed: requests, throughput, p50/p95/p99 latency, server peak RSS, and the
+ratio to a floor baseline (``GET /api/health``: same stack, no database) and between the back ends.
+
+Run: ``python bench/bench_web.py [--duration 60] [--clients 20] [--backends postgresql,sqlite]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psutil
+from sqlalchemy import create_engine, select, text
+
+from citydiplomacy import settings
+from citydiplomacy.store import db
+from citydiplomacy.store.schema import Relation
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CITYDIP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+USER, PASSWORD = "bench", "bench-password-1"
+TARGET_P95_MS = 150.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(url: str, csv: Path) -> list[int]:
+    """Migrate, import the twinning data, add the bench user; return ids of places with relations."""
+    from citydiplomacy.ingest.twinning import import_twinning
+    from citydiplomacy.web.auth import create_user
+
+    engine = db.get_engine(url)
+    db.upgrade(engine)
+    started = time.perf_counter()
+    import_twinning(csv, engine=engine, on_error="skip")  # the file has a few self-pairs; skip them
+    print(f"  import: {time.perf_counter() - started:.1f} s", flush=True)
+    with db.session_scope(engine) as s:
+        create_user(s, USER, PASSWORD, "viewer")
+        ids = sorted(set(s.scalars(select(Relation.place_a_id))) | set(s.scalars(select(Relation.place_b_id))))
+    engine.dispose()
+    return ids
+
+
+def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CITYDIP_DATABASE_URL": url, "CITYDIP_SECRET_KEY": "bench"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "citydiplomacy.web.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the web server did not start")
+
+
+async def load(base: str, paths: list[str], clients: int, duration: float) -> list[float]:
+    """Latencies (seconds) of every request made by ``clients`` concurrent clients in ``duration`` s.
+
+    All clients log in first; the clock starts when the last one is in (argon2 logins are slow by design).
+    """
+    latencies: list[float] = []
+    rng = random.Random(7)
+    sessions = [httpx.AsyncClient(base_url=base, timeout=30) for _ in range(clients)]
+    try:
+        for c in sessions:
+            (await c.post("/api/auth/login", json={"username": USER, "password": PASSWORD})).raise_for_status()
+        deadline = time.perf_counter() + duration
+
+        async def client(c: httpx.AsyncClient) -> None:
+            while time.perf_counter() < deadline:
+                path = rng.choice(paths)
+                t0 = time.perf_counter()
+                resp = await c.get(path)
+                latencies.append(time.perf_counter() - t0)
+                if resp.status_code != 200:
+                    raise RuntimeError(f"{path}: HTTP {resp.status_code} {resp.text[:200]}")
+
+        await asyncio.gather(*(client(c) for c in sessions))
+    finally:
+        for c in sessions:
+            await c.aclose()
+    return latencies
+
+
+def report(label: str, latencies: list[float], duration: float) -> dict[str, float]:
+    qs = statistics.quantiles(latencies, n=100)
+    out = {
+        "n": len(latencies),
+        "rps": len(latencies) / duration,
+        "p50": qs[49] * 1e3,
+        "p95": qs[94] * 1e3,
+        "p99": qs[98] * 1e3,
+    }
+    print(
+        f"  {label:<28} {out['n']:>7} req  {out['rps']:>7.1f} req/s  p50 {out['p50']:6.1f} ms  "
+        f"p95 {out['p95']:6.1f} ms  p99 {out['p99']:6.1f} ms",
+        flush=True,
+    )
+    return out
+
+
+def run_backend(name: str, url: str, csv: Path, clients: int, duration: float) -> dict[str, float]:
+    print(f"\n[{name}] {url.split('@')[-1]}", flush=True)
+    ids = prepare(url, csv)
+    print(f"  places with relations: {len(ids)}", flush=True)
+    port = free_port()
+    server = start_server(url, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        proc = psutil.Process(server.pid)
+        asyncio.run(load(base, [f"/api/places/{i}" for i in ids[:50]], clients, 2.0))  # warm-up
+        floor = report(
+            "baseline GET /api/health", asyncio.run(load(base, ["/api/health"], clients, duration / 4)), duration / 4
+        )
+        paths = [f"/api/places/{i}" for i in ids]
+        result = report("GET /api/places/{id}", asyncio.run(load(base, paths, clients, duration)), duration)
+        print(
+            f"  server RSS: {proc.memory_info().rss / 2**20:.0f} MiB; p95 / health p95 = "
+            f"{result['p95'] / floor['p95']:.1f}x; target p95 <= {TARGET_P95_MS:.0f} ms: "
+            f"{'met' if result['p95'] <= TARGET_P95_MS else 'NOT met'}",
+            flush=True,
+        )
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per back end (default 60)")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
+    parser.add_argument("--backends", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite")
+    args = parser.parse_args()
+    csv = settings.shared_data_path("twin_cities.csv")
+    if not csv.exists():
+        print(f"real data absent ({csv}); nothing to benchmark")
+        return
+    results: dict[str, dict[str, float]] = {}
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                results[backend] = run_backend("sqlite", f"sqlite:///{tmp}/bench.db", csv, args.clients, args.duration)
+        elif backend == "postgresql":
+            name = f"citydip_bench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+            except Exception as exc:  # no server: say so and go on with the other back end
+                print(f"\n[postgresql] unavailable ({exc.__class__.__name__}); skipped")
+                continue
+            try:
+                url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+                results[backend] = run_backend("postgresql", url, csv, args.clients, args.duration)
+            finally:
+                db.get_engine.cache_clear()
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    if {"postgresql", "sqlite"} <= results.keys():
+        pg, lite = results["postgresql"], results["sqlite"]
+        print(f"\nPostgreSQL / SQLite: p95 {pg['p95'] / lite['p95']:.2f}x, throughput {pg['rps'] / lite['rps']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""One network analysis run: build a graph from the registry, compute every per-city metric and the
+communities, and store the numbers with the run's parameters so the assessment engine can use them.
+
+Storage: one :class:`~citydiplomacy.store.schema.AnalysisRun` (``kind="network"``, ``parameters`` =
+graph, filter, weights, role values, Leiden resolution and seed) and one
+:class:`~citydiplomacy.store.schema.CityResult` per place and metric (``code`` = the metric's name,
+e.g. ``betweenness``; ``value`` NULL where the metric is undefined, e.g. constraint of an isolated city).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from citydiplomacy import settings
+from citydiplomacy.network.communities import DEFAULT_SEED, community_summaries, leiden_communities
+from citydiplomacy.network.graphs import NetworkFilter, load_graph, load_membership
+from citydiplomacy.network.interlocking import interlocking_connectivity
+from citydiplomacy.network.metrics import city_metrics
+from citydiplomacy.store.schema import AnalysisRun, CityResult
+
+IDENTITY_COLUMNS = ("place_id", "name", "country_code", "continent", "subregion")
+
+
+@dataclass
+class NetworkResult:
+    """What a run produced: per-city metrics, community summaries, graph facts, the stored run id."""
+
+    metrics: pd.DataFrame
+    communities: pd.DataFrame
+    parameters: dict[str, Any]
+    summary: dict[str, Any]
+    run_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def analyse(
+    session: Session,
+    graph: str = "bilateral",
+    flt: NetworkFilter | None = None,
+    *,
+    resolution: float = 1.0,
+    seed: int = DEFAULT_SEED,
+    workers: int = 1,
+    store: bool = True,
+    actor: str | None = None,
+) -> NetworkResult:
+    """Compute (and by default store) every per-city metric of one graph of the registry.
+
+    Parameters
+    ----------
+    session
+        Open session on the registry (the caller commits).
+    graph
+        ``bilateral``, ``membership`` (place–place projection) or ``combined``.
+    flt
+        Period, kinds, statuses, regions (default: everything).
+    resolution, seed
+        Leiden modularity resolution and random seed.
+    workers
+        Processes for betweenness and closeness searches.
+    store
+        Write an AnalysisRun and its CityResult rows.
+
+    Returns
+    -------
+    NetworkResult
+        ``metrics``: one row per place (see :func:`citydiplomacy.network.metrics.city_metrics`) plus
+        ``community`` and, for membership and combined graphs, ``connectivity``/``connectivity_rel``
+        (interlocking network connectivity).
+    """
+    flt = flt or NetworkFilter()
+    g = load_graph(session, graph, flt)
+    metrics = city_metrics(g, workers=workers)
+    membership, modularity = leiden_communities(g, resolution=resolution, seed=seed)
+    metrics["community"] = membership
+    if graph in ("membership", "combined"):
+        nodes, orgs, members = load_membership(session, flt)
+        conn = interlocking_connectivity(nodes, orgs, members)[["place_id", "connectivity", "connectivity_rel"]]
+        metrics = metrics.merge(conn, on="place_id", how="left")
+        metrics[["connectivity", "connectivity_rel"]] = metrics[["connectivity", "connectivity_rel"]].fillna(0.0)
+    notes = list(g["notes"].messages)
+    parameters = {
+        "graph": graph,
+        "filter": flt.as_parameters(),
+        "relation_kind_weights": settings.RELATION_KIND_WEIGHTS,
+        "relation_status_weights": settings.RELATION_STATUS_WEIGHTS,
+        "role_values": settings.ROLE_VALUES,
+        "leiden": {"objective": "modularity", "resolution": resolution, "seed": seed},
+        "distances": "unweighted hops (betweenness, harmonic); weights for strength, eigenvector, PageRank, constraint",
+        "pagerank_damping": 0.85,
+    }
+    components = g.connected_components() if g.vcount() else None
+    summary = {
+        "cities": g.vcount(),
+        "ties": g.ecount(),
+        "components": len(components) if components is not None else 0,
+        "largest_component": max(components.sizes()) if components is not None and len(components) else 0,
+        "communities": int(len(np.unique(membership))),
+        "modularity": None if np.isnan(modularity) else modularity,
+        "notes": notes,
+    }
+    result = NetworkResult(metrics, community_summaries(g, membership), parameters, summary, notes=notes)
+    if store:
+        result.run_id = store_run(session, metrics, parameters, summary, actor=actor)
+    return result
+
+
+def store_run(
+    session: Session,
+    metrics: pd.DataFrame,
+    parameters: dict[str, Any],
+    summary: dict[str, Any] | None = None,
+    *,
+    actor: str | None = None,
+) -> int:
+    """Write one AnalysisRun(kind="network") and a CityResult per place and numeric metric.
+
+    Returns
+    -------
+    int
+        The run's id.
+    """
+    run = AnalysisRun(
+        kind="network", parameters=parameters, summary=summary, created_by=actor or settings.DEFAULT_ACTOR
+    )
+    session.add(run)
+    session.flush()
+    numeric = [c for c in metrics.columns if c not in IDENTITY_COLUMNS and pd.api.types.is_numeric_dtype(metrics[c])]
+    place_ids = metrics["place_id"].to_numpy()
+    rows: list[dict[str, Any]] = []
+    for code in numeric:
+        values = metrics[code].to_numpy(float)
+        rows += [
+            {"run_id": run.id, "place_id": int(p), "code": code, "value": None if np.isnan(v) else float(v)}
+            for p, v in zip(place_ids, values, strict=True)
+        ]
+    for start in range(0, len(rows), 20000):
+        session.execute(insert(CityResult), rows[start : start + 20000])
+    return run.id

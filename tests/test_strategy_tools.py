@@ -1,0 +1,202 @@
+"""Partner and network recommenders, union feasibility and the SWOT workbench on a small real-named registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from citydiplomacy.cli import app
+from citydiplomacy.ingest.casestudy import load_case_study
+from citydiplomacy.ingest.twinning import import_twinning
+from citydiplomacy.store.db import get_engine, session_scope
+from citydiplomacy.store.schema import AnalysisRun
+from citydiplomacy.strategy.networks import eligibility, recommend_networks
+from citydiplomacy.strategy.recommend import RecommendError, recommend_partners
+from citydiplomacy.strategy.swot import SwotError, add_items, build_swot, write_swot
+from citydiplomacy.strategy.union import Region, UnionError, assess_union
+from tests.registry_helpers import write_csv
+
+#: Real sister-city pairs around Iran, Turkey, Central Asia and Europe (coordinates in degrees).
+PAIRS = [
+    ("Mashhad", "Iran", 36.30, 59.60, "Herat", "Afghanistan", 34.35, 62.20),
+    ("Mashhad", "Iran", 36.30, 59.60, "Dushanbe", "Tajikistan", 38.54, 68.78),
+    ("Mashhad", "Iran", 36.30, 59.60, "Karbala", "Iraq", 32.62, 44.02),
+    ("Mashhad", "Iran", 36.30, 59.60, "Kazan", "Russia", 55.79, 49.12),
+    ("Isfahan", "Iran", 32.65, 51.67, "Kuala Lumpur", "Malaysia", 3.14, 101.69),
+    ("Isfahan", "Iran", 32.65, 51.67, "Yerevan", "Armenia", 40.18, 44.51),
+    ("Isfahan", "Iran", 32.65, 51.67, "Florence", "Italy", 43.77, 11.25),
+    ("Isfahan", "Iran", 32.65, 51.67, "Xi'an", "China", 34.26, 108.94),
+    ("Shiraz", "Iran", 29.61, 52.54, "Dushanbe", "Tajikistan", 38.54, 68.78),
+    ("Shiraz", "Iran", 29.61, 52.54, "Herat", "Afghanistan", 34.35, 62.20),
+    ("Tabriz", "Iran", 38.08, 46.29, "Baku", "Azerbaijan", 40.41, 49.87),
+    ("Tabriz", "Iran", 38.08, 46.29, "Kazan", "Russia", 55.79, 49.12),
+    ("Tabriz", "Iran", 38.08, 46.29, "Istanbul", "Turkey", 41.01, 28.98),
+    ("Ankara", "Turkey", 39.93, 32.86, "Baku", "Azerbaijan", 40.41, 49.87),
+    ("Ankara", "Turkey", 39.93, 32.86, "Kabul", "Afghanistan", 34.53, 69.17),
+    ("Ankara", "Turkey", 39.93, 32.86, "Bishkek", "Kyrgyzstan", 42.87, 74.59),
+    ("Istanbul", "Turkey", 41.01, 28.98, "Baku", "Azerbaijan", 40.41, 49.87),
+    ("Istanbul", "Turkey", 41.01, 28.98, "Kazan", "Russia", 55.79, 49.12),
+    ("Baku", "Azerbaijan", 40.41, 49.87, "Kazan", "Russia", 55.79, 49.12),
+    ("Dushanbe", "Tajikistan", 38.54, 68.78, "Bishkek", "Kyrgyzstan", 42.87, 74.59),
+    ("Dushanbe", "Tajikistan", 38.54, 68.78, "Ankara", "Turkey", 39.93, 32.86),
+    ("Yerevan", "Armenia", 40.18, 44.51, "Florence", "Italy", 43.77, 11.25),
+    ("Florence", "Italy", 43.77, 11.25, "Kyoto", "Japan", 35.01, 135.77),
+    ("Xi'an", "China", 34.26, 108.94, "Kyoto", "Japan", 35.01, 135.77),
+]
+
+
+@pytest.fixture
+def registry(sqlite_url: str, tmp_path: Path) -> str:
+    """The case study (Tehran, its partners and memberships) plus a small pair list."""
+    engine = get_engine(sqlite_url)
+    load_case_study(engine)
+    csv = write_csv(
+        tmp_path / "pairs.csv", ["city1", "country1", "lat1", "lng1", "city2", "country2", "lat2", "lng2"], PAIRS
+    )
+    import_twinning(csv, engine=engine, on_error="skip")
+    return sqlite_url
+
+
+def test_partner_recommendations_for_tehran_are_explained(registry: str) -> None:
+    result = recommend_partners("Tehran", top=5, engine=get_engine(registry))
+    cands = result["candidates"]
+    assert result["city"]["ties"] > 10 and len(cands) == 5
+    scores = [c["score"] for c in cands]
+    assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
+    partners = {r["partner"]["name"] for r in _profile(registry, "Tehran")["relations"]}
+    assert not {c["name"] for c in cands} & partners  # never proposes an existing partner
+    assert all(c["reasons"] for c in cands)
+    assert any("partner(s) in common" in r or "km away" in r for c in cands for r in c["reasons"])
+
+
+def _profile(url: str, name: str) -> dict:
+    from citydiplomacy.store.queries import city_profile, get_place
+
+    with session_scope(get_engine(url)) as session:
+        return city_profile(session, get_place(session, name))
+
+
+def test_partner_country_filter_and_bad_input(registry: str) -> None:
+    engine = get_engine(registry)
+    result = recommend_partners("Tehran", partner_country="az", engine=engine)
+    assert result["candidates"] and {c["country_code"] for c in result["candidates"]} == {"AZ"}
+    with pytest.raises(RecommendError, match="unknown country"):
+        recommend_partners("Tehran", partner_country="XX", engine=engine)
+    with pytest.raises(RecommendError):
+        recommend_partners("Nowhere-on-earth", engine=engine)
+
+
+def test_city_without_ties_gets_a_defined_answer(registry: str) -> None:
+    # The case study's organisation seats (e.g. Montreal for Metropolis) are places without ties.
+    result = recommend_partners("Montreal", top=3, engine=get_engine(registry))
+    assert result["city"]["ties"] == 0
+    assert any("no ties" in n for n in result["notes"])
+    assert len(result["candidates"]) == 3
+
+
+def test_network_recommendations_respect_eligibility(registry: str) -> None:
+    result = recommend_networks("Mashhad", engine=get_engine(registry), top=20)
+    names = {r["organisation"] for r in result["recommendations"]}
+    assert "GFCD" in result["current"] and "GFCD" not in names  # already a member
+    assert "Eurocities" in {r["organisation"] for r in result["ineligible"]}  # regional body elsewhere
+    for rec in result["recommendations"]:
+        assert rec["reasons"] and 0.0 <= rec["score"] <= 1.0
+    metropolis = {"eligibility": {"min_population": 250000, "min_urban_area_population": 1000000}}
+    assert eligibility(metropolis, "FR", 100_000.0, False)[0] is False
+    assert eligibility(metropolis, "FR", 300_000.0, False)[0] is True
+    assert eligibility(metropolis, "FR", float("nan"), False)[0] is None
+
+
+def test_union_feasibility_components_and_bad_regions(registry: str) -> None:
+    engine = get_engine(registry)
+    result = assess_union(Region(countries=("IR", "TR", "AZ")), engine=engine)
+    assert result["cities"] >= 5
+    assert 0.0 <= result["feasibility"] <= 100.0
+    for value in result["components"].values():
+        assert value is None or 0.0 <= value <= 1.0
+    assert result["ties"]["internal"] > 0 and result["founding_core"]["size"] >= 2
+    assert result["secretariat"] and all(h["reasons"] for h in result["secretariat"])
+    assert result["secretariat"][0]["name"] in {"Tehran", "Istanbul", "Ankara", "Baku", "Tabriz"}
+    around = assess_union(Region(around=("Tabriz", None, 600.0)), engine=engine)
+    assert "Baku" in {m["name"] for m in around["founding_core"]["members"]} | {
+        h["name"] for h in around["secretariat"]
+    }
+    with pytest.raises(UnionError, match="unknown country"):
+        assess_union(Region(countries=("IR", "QQ")), engine=engine)
+    with pytest.raises(UnionError, match="at least two"):
+        assess_union(Region(countries=("KG",)), engine=engine)  # Bishkek alone
+    with pytest.raises(UnionError, match="at least two"):
+        assess_union(Region(bbox=(-60.0, -60.0, -50.0, -50.0)), engine=engine)
+
+
+def test_swot_for_tehran_uses_the_catalogue_and_links_recommendations(registry: str, tmp_path: Path) -> None:
+    swot = build_swot("Tehran", engine=get_engine(registry))
+    counts = {k: sum(1 for it in v if it["source"] == "catalogue") for k, v in swot["items"].items()}
+    assert counts == {"strength": 7, "weakness": 9, "opportunity": 9, "threat": 6}
+    for matrix in (swot["ife"], swot["efe"]):
+        assert sum(r["weight"] for r in matrix["rows"]) == pytest.approx(1.0)
+        assert all(1 <= r["rating"] <= 4 for r in matrix["rows"])
+        assert matrix["total"] == pytest.approx(sum(r["weight"] * r["rating"] for r in matrix["rows"]), abs=1e-3)
+    legal = next(r for r in swot["recommendations"] if r["code"] == "solution.legal_administrative")
+    assert "weakness.weak_laws" in legal["answers"]
+    assert swot["grid"]["WT"] and swot["grid"]["SO"]
+    for suffix in (".json", ".md", ".html"):
+        path = write_swot(swot, tmp_path / f"swot{suffix}")
+        assert "Tehran" in path.read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "swot.json").read_text())["city"]["name"] == "Tehran"
+    with pytest.raises(SwotError, match="format"):
+        write_swot(swot, tmp_path / "swot.pdf")
+    assert not (tmp_path / "swot.pdf").exists()
+
+
+def test_swot_weights_must_sum_to_one_and_user_items_are_stored(registry: str) -> None:
+    engine = get_engine(registry)
+    codes = [it["code"] for it in build_swot("Mashhad", engine=engine)["items"]["strength"]]
+    assert codes == []  # no catalogue outside Tehran, no assessment
+    items = add_items(
+        "Mashhad", [("strength", "Pilgrimage city with 20 M visitors"), ("weakness", "No IR office")], engine=engine
+    )
+    assert [i["kind"] for i in items] == ["strength", "weakness"]
+    swot = build_swot("Mashhad", engine=engine)
+    assert [it["text"] for it in swot["items"]["strength"]] == ["Pilgrimage city with 20 M visitors"]
+    s, w = swot["items"]["strength"][0]["code"], swot["items"]["weakness"][0]["code"]
+    ok = build_swot("Mashhad", engine=engine, weights={s: {"weight": 0.7, "rating": 4}, w: 0.3})
+    assert ok["ife"]["total"] == pytest.approx(0.7 * 4 + 0.3 * 2)
+    with pytest.raises(SwotError, match="sum to 1"):
+        build_swot("Mashhad", engine=engine, weights={s: 0.7, w: 0.2})
+    with pytest.raises(SwotError, match="rating"):
+        build_swot("Mashhad", engine=engine, weights={s: {"weight": 0.5, "rating": 5}, w: 0.5})
+    with pytest.raises(SwotError, match="unknown SWOT kind"):
+        add_items("Mashhad", [("strength", "fine"), ("hope", "never stored")], engine=engine)
+    assert len(build_swot("Mashhad", engine=engine)["items"]["strength"]) == 1  # nothing stored half-way
+
+
+def test_cli_commands_answer_and_fail_cleanly(registry: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(app, ["recommend", "partners", "Tehran", "--top", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    assert len(json.loads(out.stdout)["candidates"]) == 3
+    out = runner.invoke(app, ["recommend", "networks", "Mashhad", "--json"])
+    assert out.exit_code == 0 and json.loads(out.stdout)["recommendations"]
+    out = runner.invoke(app, ["union", "assess", "--countries", "IR,TR,AZ", "--json"])
+    assert out.exit_code == 0 and json.loads(out.stdout)["cities"] >= 5
+    out = runner.invoke(app, ["union", "assess", "--countries", "ZZ"])
+    assert out.exit_code == 1 and "unknown country" in out.output
+    out = runner.invoke(app, ["union", "assess", "--around", "Tabriz"])
+    assert out.exit_code == 1 and "--km" in out.output
+    weights = tmp_path / "w.json"
+    weights.write_text(json.dumps({"strength.metropolis_membership": 2.0}))
+    with session_scope(get_engine(registry)) as session:
+        runs_before = session.scalar(select(func.count()).select_from(AnalysisRun))
+    out = runner.invoke(
+        app, ["swot", "Tehran", "--add", "strength=Hosts the AMF secretariat", "--weights", str(weights)]
+    )
+    assert out.exit_code == 1
+    with session_scope(get_engine(registry)) as session:
+        assert session.scalar(select(func.count()).select_from(AnalysisRun)) == runs_before
+    out = runner.invoke(app, ["swot", "Tehran", "--out", str(tmp_path / "t.md")])
+    assert out.exit_code == 0 and "IFE matrix" in (tmp_path / "t.md").read_text(encoding="utf-8")
