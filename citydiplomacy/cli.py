@@ -6,6 +6,7 @@ together and holds the few commands that span capabilities (``demo``, ``stats``,
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,38 +20,32 @@ app = typer.Typer(
 
 # --- capability command groups (one line each; keep this block sorted) -------------------------
 from citydiplomacy.assess.assess_commands import assess_command  # noqa: E402
-
-app.command("assess")(assess_command)
 from citydiplomacy.assess.commands import index_app  # noqa: E402
-
-app.add_typer(index_app, name="index")
 from citydiplomacy.ingest.commands import import_app, template_command  # noqa: E402
 from citydiplomacy.model.commands import model_app  # noqa: E402
+from citydiplomacy.network.commands import network_app  # noqa: E402
+from citydiplomacy.report.commands import report_command  # noqa: E402
 from citydiplomacy.store.commands import city_app, db_app, export_command, stats_command  # noqa: E402
+from citydiplomacy.strategy.commands import evaluate_app, recommend_app, swot_command, union_app  # noqa: E402
+from citydiplomacy.web.commands import serve_command, user_app  # noqa: E402
 
 app.add_typer(city_app, name="city")
 app.add_typer(db_app, name="db")
-app.add_typer(import_app, name="import")
-app.add_typer(model_app, name="model")
-from citydiplomacy.network.commands import network_app  # noqa: E402
-
-app.add_typer(network_app, name="network")
-app.command("export")(export_command)
-app.command("stats")(stats_command)
-app.command("template")(template_command)
-from citydiplomacy.report.commands import report_command  # noqa: E402
-
-app.command("report")(report_command)
-from citydiplomacy.web.commands import serve_command, user_app  # noqa: E402
-
-app.command("serve")(serve_command)
-app.add_typer(user_app, name="user")
-from citydiplomacy.strategy.commands import evaluate_app, recommend_app, swot_command, union_app  # noqa: E402
-
 app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(import_app, name="import")
+app.add_typer(index_app, name="index")
+app.add_typer(model_app, name="model")
+app.add_typer(network_app, name="network")
 app.add_typer(recommend_app, name="recommend")
 app.add_typer(union_app, name="union")
+app.add_typer(user_app, name="user")
+app.command("assess")(assess_command)
+app.command("export")(export_command)
+app.command("report")(report_command)
+app.command("serve")(serve_command)
+app.command("stats")(stats_command)
 app.command("swot")(swot_command)
+app.command("template")(template_command)
 # --- end of capability command groups ----------------------------------------------------------
 
 
@@ -58,16 +53,22 @@ app.command("swot")(swot_command)
 def demo(
     city: Annotated[str, typer.Option(help="Whose profile to print at the end")] = "Tehran",
     country: Annotated[str, typer.Option(help="Its country")] = "IR",
+    report: Annotated[Path, typer.Option(help="Where the city report (HTML) is written")] = Path("citydip-report.html"),
+    samples: Annotated[int, typer.Option(help="Monte Carlo index builds for the rank intervals")] = 1000,
 ) -> None:
     """Set up the embedded default and run the main job on the bundled case study.
 
-    Creates (or upgrades) the database named by CITYDIP_DATABASE_URL (default: citydip.db here), loads
-    the five-level model and the Tehran case study built from the seed papers, and prints the profile.
-    Running it again changes nothing.
+    Creates (or upgrades) the database named by CITYDIP_DATABASE_URL (default: citydip.db here), loads the
+    five-level model and the Tehran case study built from the seed papers, analyses the bilateral network, assesses every
+    place (indicators incl. network ones, City Diplomacy Index with rank intervals), writes the city report and
+    prints the profile.  Loading again changes nothing; each run adds one assessment and one network run.
     """
+    from citydiplomacy.assess.registry_index import AssessmentChoices, assess
     from citydiplomacy.console import console, fail
     from citydiplomacy.ingest.casestudy import load_case_study
     from citydiplomacy.ingest.model_release import record_model_release
+    from citydiplomacy.network.analysis import analyse
+    from citydiplomacy.report.city_report import write_report
     from citydiplomacy.store import db
     from citydiplomacy.store.commands import city_show
 
@@ -76,13 +77,25 @@ def demo(
             db.upgrade()
             version, _new = record_model_release()
             summary = load_case_study()
+        console.print(f"[green]registry[/] {db.get_engine().url.render_as_string(hide_password=True)}")
+        console.print(f"[green]model[/] version {version}")
+        created = ", ".join(f"{n} {k}" for k, n in summary.created.items() if n) or "nothing new"
+        console.print(f"[green]case study[/] created: {created}", highlight=False)
+        with console.status("Analysing the bilateral network…"):
+            with db.session_scope() as session:
+                network = analyse(session, "bilateral")
+        console.print(f"[green]network[/] run {network.run_id}", highlight=False)
+        with console.status("Assessing every place (32 indicators, City Diplomacy Index, rank intervals)…"):
+            with db.session_scope() as session:
+                result = assess(session, None, AssessmentChoices(uncertainty_samples=samples))
+        console.print(f"[green]assessment[/] run {result.run_id}: {int(result.scores['CDI'].notna().sum())} places")
+        with console.status("Writing the city report…"):
+            written = write_report(None, city, country, lang="en", fmt="html", out=report)
     except db.DatabaseUnavailable as exc:
         fail(str(exc), code=2)
-    console.print(f"[green]registry[/] {db.get_engine().url.render_as_string(hide_password=True)}")
-    console.print(f"[green]model[/] version {version}")
-    created = ", ".join(f"{n} {k}" for k, n in summary.created.items() if n) or "nothing new"
-    console.print(f"[green]case study[/] created: {created}", highlight=False)
     city_show(city, country=country, as_json=False)
+    console.print(f"\n[bold]Report:[/] {written.resolve()}  (Persian: citydip report {city} --lang fa --out …)")
+    console.print("[bold]Dashboard and API:[/] citydip serve  →  http://127.0.0.1:8000/  (API docs at /api/docs)")
 
 
 def main() -> None:

@@ -138,6 +138,10 @@ def assess_command(
     min_coverage: float = typer.Option(
         0.0, "--min-coverage", help="No CDI for places below this share of indicators (0-1)."
     ),
+    uncertainty: int = typer.Option(
+        0, "--uncertainty", help="Monte Carlo index builds for 5-95% rank intervals (0: none; e.g. 2000)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the uncertainty analysis."),
     capacity: bool = typer.Option(False, "--capacity", help="Print CITY's institutional-capacity checklist only."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     top: int = typer.Option(20, "--top", help="Rows printed with --all."),
@@ -181,6 +185,8 @@ def assess_command(
                 year=year,
                 zero_policy=zero_policy,  # type: ignore[arg-type]
                 min_coverage=min_coverage,
+                uncertainty_samples=uncertainty,
+                uncertainty_seed=seed,
             )
             with err_console.status("computing indicators and the City Diplomacy Index…"):
                 result = assess(session, None if all_places else city, choices, country=country)

@@ -77,6 +77,9 @@ class AssessmentChoices:
     year: int | None = None
     zero_policy: ZeroPolicy = "family"
     min_coverage: float = 0.0
+    #: Monte Carlo index builds for rank intervals (0: none); see :func:`.uncertainty.run_uncertainty`.
+    uncertainty_samples: int = 0
+    uncertainty_seed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The choices as JSON-ready data."""
@@ -332,6 +335,11 @@ def _store(
         records.append(
             {"run_id": run.id, "place_id": pid, "code": RANK_CODE, "value": _num(row["rank"]), "detail": None}
         )
+        for column in RANK_INTERVAL_CODES:
+            if column in scores.columns and _num(row[column]) is not None:
+                records.append(
+                    {"run_id": run.id, "place_id": pid, "code": column, "value": _num(row[column]), "detail": None}
+                )
         counts = {k: int(v) for k, v in coverage_counts.loc[place_id].items()}
         records.append(
             {
@@ -393,6 +401,7 @@ def assess(
         )
     weights = rank_order_weights(catalogue) if choices.weights == "rank-order" else equal_weights(catalogue)
     dim_scores, cdi, engine_info = build_index(table, weights, choices)
+    intervals = engine_info.pop("_rank_intervals", None)
 
     coverage = table.coverage_share()
     cdi = cdi.where(coverage >= choices.min_coverage)
@@ -400,6 +409,8 @@ def assess(
     scores[CDI_CODE] = cdi
     scores["rank"] = cdi.rank(ascending=False, method="min")
     scores["coverage"] = coverage
+    if intervals is not None:
+        scores = scores.join(intervals)
     run = _store(session, table, scores, weights, choices, catalogue, engine_info)
     return AssessmentResult(
         run_id=run.id,
@@ -411,6 +422,31 @@ def assess(
         focus=focus,
         engine_info=engine_info,
     )
+
+
+RANK_INTERVAL_CODES = ("CDI_RANK_MEDIAN", "CDI_RANK_P05", "CDI_RANK_P95")
+
+
+def rank_intervals(pipeline: IndexPipeline, choices: AssessmentChoices) -> pd.DataFrame:
+    """Median rank and 5-95% rank interval of every place under uncertain methodological choices.
+
+    Monte Carlo over weights (±25%), normalisation (min-max, z-score, rank), aggregation (arithmetic,
+    geometric) and imputation of missing indicators (mean, median), as in the Handbook's uncertainty
+    analysis; ``choices.uncertainty_samples`` index builds, seeded by ``choices.uncertainty_seed``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``place_id``; columns :data:`RANK_INTERVAL_CODES` (rank 1 = best).
+    """
+    from citydiplomacy.assess.uncertainty import UncertaintySpec, run_uncertainty
+
+    result = run_uncertainty(
+        pipeline, UncertaintySpec(), samples=choices.uncertainty_samples, seed=choices.uncertainty_seed, workers=1
+    )
+    ranks = result.ranks.set_index(UNIT)
+    ranks.index = pd.Index([int(u) for u in ranks.index], name="place_id")
+    return ranks[["median_rank", "q05_rank", "q95_rank"]].set_axis(list(RANK_INTERVAL_CODES), axis=1)
 
 
 def build_index(
@@ -495,15 +531,19 @@ def build_index(
     data.insert(0, "country_code", table.places.loc[units, "country_code"].fillna("").to_numpy())
     data.insert(0, UNIT, [str(pid) for pid in units])
     try:
-        result = IndexPipeline(
+        pipeline = IndexPipeline(
             data.reset_index(drop=True),
             framework,
             choices=engine_choices,
             meta_columns=("country_code",),
             data_source="registry indicators",
-        ).run()
+        )
+        result = pipeline.run()
     except IndexInputError as exc:
         raise ValueError(f"the index engine rejected the registry's indicators: {exc}") from exc
+    if choices.uncertainty_samples > 0:
+        info["_rank_intervals"] = rank_intervals(pipeline, choices)
+        info["uncertainty"] = {"samples": choices.uncertainty_samples, "seed": choices.uncertainty_seed}
     engine_scores = result.scores.copy()
     engine_scores.index = pd.Index([int(u) for u in engine_scores.index], name="place_id")
     dim_scores = engine_scores.reindex(index=values.index, columns=dims)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -121,12 +122,13 @@ def list_places(
 
 
 @router.get("/places/{place_id}", tags=["read"], responses={**ERRORS, 404: {"model": schemas.Problem}})
-def get_place(place_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
+def get_place(place_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> JSONResponse:
     """A city profile: the place, relations by kind and status, memberships, activities, results."""
     profile = data.city_profile(db, place_id)
     if profile is None:
         raise _not_found("place", place_id)
-    return profile
+    # Already JSON-ready: skip FastAPI's generic (slow, recursive) encoder on this hot path.
+    return JSONResponse(profile)
 
 
 @router.get("/relations", response_model=schemas.Page, tags=["read"], responses=ERRORS)
