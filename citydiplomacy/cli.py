@@ -59,9 +59,10 @@ def demo(
     """Set up the embedded default and run the main job on the bundled case study.
 
     Creates (or upgrades) the database named by CITYDIP_DATABASE_URL (default: citydip.db here), loads the
-    five-level model and the Tehran case study built from the seed papers, analyses the bilateral network, assesses every
-    place (indicators incl. network ones, City Diplomacy Index with rank intervals), writes the city report and
-    prints the profile.  Loading again changes nothing; each run adds one assessment and one network run.
+    five-level model and the Tehran case study built from the seed papers, analyses the bilateral network,
+    assesses every place (indicators incl. network ones, City Diplomacy Index with rank intervals), writes
+    the city report and prints the profile.  Loading again changes nothing; each run adds one assessment
+    and one network run.
     """
     from citydiplomacy.assess.registry_index import AssessmentChoices, assess
     from citydiplomacy.console import console, fail
@@ -81,13 +82,12 @@ def demo(
         console.print(f"[green]model[/] version {version}")
         created = ", ".join(f"{n} {k}" for k, n in summary.created.items() if n) or "nothing new"
         console.print(f"[green]case study[/] created: {created}", highlight=False)
-        with console.status("Analysing the bilateral network…"):
-            with db.session_scope() as session:
-                network = analyse(session, "bilateral")
+        with console.status("Analysing the bilateral network…"), db.session_scope() as session:
+            network = analyse(session, "bilateral")
         console.print(f"[green]network[/] run {network.run_id}", highlight=False)
-        with console.status("Assessing every place (32 indicators, City Diplomacy Index, rank intervals)…"):
-            with db.session_scope() as session:
-                result = assess(session, None, AssessmentChoices(uncertainty_samples=samples))
+        status = console.status("Assessing every place (32 indicators, City Diplomacy Index, rank intervals)…")
+        with status, db.session_scope() as session:
+            result = assess(session, None, AssessmentChoices(uncertainty_samples=samples))
         console.print(f"[green]assessment[/] run {result.run_id}: {int(result.scores['CDI'].notna().sum())} places")
         with console.status("Writing the city report…"):
             written = write_report(None, city, country, lang="en", fmt="html", out=report)
