@@ -14,7 +14,9 @@ from citydiplomacy import settings
 from citydiplomacy.store import db
 
 FIXTURES = Path(__file__).with_name("fixtures")
-POSTGRES_ADMIN_URL = os.environ.get("CITYDIP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CITYDIP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _postgres_available() -> bool:

@@ -217,9 +217,7 @@ def test_key_activities_are_present() -> None:
     gcui = by_title["Global Urban Competitiveness Index 2010"]
     assert (gcui["value"], gcui["of"], gcui["year"]) == (332, 500, 2010)
     assert by_title["Economist city competitiveness ranking"]["value"] == 120
-    un_cooperation = {
-        a["organisation"] for a in DATA["activities"] if a["title"].startswith("Cooperation with")
-    }
+    un_cooperation = {a["organisation"] for a in DATA["activities"] if a["title"].startswith("Cooperation with")}
     assert un_cooperation == {
         "UNDP",
         "UNESCO",

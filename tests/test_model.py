@@ -164,12 +164,7 @@ def test_codes_are_unique_across_files() -> None:
                 assert entry["code"] not in seen, f"{entry['code']} in {where} and {seen.get(entry['code'])}"
                 seen[entry["code"]] = where
                 for key, value in entry.items():
-                    if (
-                        isinstance(value, list)
-                        and value
-                        and isinstance(value[0], dict)
-                        and "code" in value[0]
-                    ):
+                    if isinstance(value, list) and value and isinstance(value[0], dict) and "code" in value[0]:
                         walk(value, f"{where}.{key}")
 
         for key, value in doc.items():
@@ -268,9 +263,7 @@ def _rewrite(path: Path, old: str, new: str) -> None:
         ),
     ],
 )
-def test_broken_data_are_rejected_with_the_reason(
-    tmp_path: Path, file: str, old: str, new: str, message: str
-) -> None:
+def test_broken_data_are_rejected_with_the_reason(tmp_path: Path, file: str, old: str, new: str, message: str) -> None:
     data = _copy_data(tmp_path)
     _rewrite(data / file, old, new)
     clear_cache()

@@ -484,3 +484,25 @@ def test_profile_agrees_with_the_store(db_url: str, seeded: Seeded) -> None:
         for place_id in (seeded.tehran, seeded.seoul, seeded.evil):
             place = s.get(Place, place_id)
             assert data.registry_profile(s, place) == queries.city_profile(s, place)
+
+
+def test_intervals_stored_as_sibling_codes(client: TestClient, seeded: Seeded, db_url: str) -> None:
+    """The assessment stores rank intervals as CDI_RANK_P05 / CDI_RANK_P95 rows: both pages show them."""
+    from citydiplomacy.store.schema import AnalysisRun, CityResult
+
+    with db.session_scope(db.get_engine(db_url)) as s:
+        run = AnalysisRun(kind="assessment", parameters={})
+        s.add(run)
+        s.flush()
+        for code, value in [("CDI", 0.5), ("CDI_RANK", 3), ("CDI_RANK_P05", 2), ("CDI_RANK_P95", 6),
+                            ("DIM_culture", 0.4), ("DIM_culture_P05", 0.3), ("DIM_culture_P95", 0.45)]:  # fmt: skip
+            s.add(CityResult(run_id=run.id, place_id=seeded.tehran, code=code, value=value))
+    login(client, "viewer")
+    item = client.get("/api/rankings").json()["items"][0]
+    assert (item["rank"], item["rank_low"], item["rank_high"]) == (3, 2, 6)
+    assert "CDI_RANK_P05" not in client.get("/api/rankings").json()["codes"]
+    block = client.get(f"/api/places/{seeded.tehran}").json()["assessment"]
+    assert [d["code"] for d in block["dimensions"]] == ["DIM_culture"]
+    assert (block["dimensions"][0]["low"], block["dimensions"][0]["high"]) == (0.3, 0.45)
+    assert (block["rank"]["low"], block["rank"]["high"]) == (2, 6)
+    assert "rank-interval" in client.get(f"/cities/{seeded.tehran}").text

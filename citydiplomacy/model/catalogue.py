@@ -623,8 +623,7 @@ def _load(data_dir: Path) -> Model:
             if key in sections:
                 problems.append(f"{file}: section {key!r} also defined in another file")
             items = tuple(
-                _build_item(raw, section=key, file=file, declared=declared, problems=problems)
-                for raw in value
+                _build_item(raw, section=key, file=file, declared=declared, problems=problems) for raw in value
             )
             sections[key] = items
             for item in items:

@@ -83,9 +83,7 @@ def _items_table(title: str, items: tuple[Item, ...], lang: str) -> Table:
 def show(
     section: Annotated[
         str | None,
-        typer.Argument(
-            help="Section (e.g. dimensions, types, roles, activities, weaknesses) or an item code."
-        ),
+        typer.Argument(help="Section (e.g. dimensions, types, roles, activities, weaknesses) or an item code."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     lang: Annotated[Lang, typer.Option("--lang", help="Label language.")] = Lang.en,
@@ -110,9 +108,7 @@ def show(
         items = model.section(section)
     except KeyError:
         if section not in model:
-            typer.echo(
-                f"unknown section or code {section!r}; sections: {', '.join(model.section_names())}", err=True
-            )
+            typer.echo(f"unknown section or code {section!r}; sections: {', '.join(model.section_names())}", err=True)
             raise typer.Exit(code=2) from None
         items = (model.find(section),)
     if as_json:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from citydiplomacy import settings
+from citydiplomacy.store import audit  # noqa: F401  (registers the audit hook on every Session)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

@@ -34,6 +34,25 @@ MAX_LIMIT = 500
 CDI_CODE = "CDI"
 RANK_CODE = "CDI_RANK"
 DIMENSION_PREFIX = "DIM_"
+#: Sibling result codes that carry an interval of ``<code>``: ``CDI_RANK_P05``/``CDI_RANK_P95``, ...
+INTERVAL_SUFFIXES = (("_LOW", "_HIGH"), ("_LO", "_HI"), ("_P05", "_P95"), ("_P5", "_P95"), ("_P025", "_P975"))
+#: Keys of ``CityResult.detail`` that carry an interval.
+INTERVAL_KEYS = (("low", "high"), ("lo", "hi"), ("ci_low", "ci_high"), ("p05", "p95"), ("lower", "upper"))
+_SUFFIXES = {suffix for pair in INTERVAL_SUFFIXES for suffix in pair} | {"_MEDIAN"}
+
+
+def is_interval_code(code: str) -> bool:
+    """True for a sibling code that only carries another code's interval (``CDI_RANK_P05``)."""
+    return any(code.endswith(suffix) for suffix in _SUFFIXES)
+
+
+def sibling_interval(values: dict[str, float | None], code: str) -> tuple[float | None, float | None]:
+    """The interval of ``code`` stored as sibling codes (``code_P05``/``code_P95``, ...), if any."""
+    for lo_suffix, hi_suffix in INTERVAL_SUFFIXES:
+        lo, hi = values.get(code + lo_suffix), values.get(code + hi_suffix)
+        if lo is not None and hi is not None:
+            return lo, hi
+    return None, None
 
 
 def page(session: Session, query: Select[Any], limit: int, offset: int, to_dict=record_dict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -167,8 +186,9 @@ def interval(detail: dict[str, Any] | None, prefix: str = "") -> tuple[float | N
     """
     if not detail:
         return None, None
-    for lo, hi in ((f"{prefix}low", f"{prefix}high"), (f"{prefix}ci_low", f"{prefix}ci_high")):
-        if lo in detail and hi in detail:
+    for lo_key, hi_key in INTERVAL_KEYS:
+        lo, hi = f"{prefix}{lo_key}", f"{prefix}{hi_key}"
+        if detail.get(lo) is not None and detail.get(hi) is not None:
             return detail[lo], detail[hi]
     for key in (f"{prefix}ci", f"{prefix}interval"):
         value = detail.get(key)
@@ -182,9 +202,15 @@ def run_results(session: Session, run: AnalysisRun, place_id: int) -> list[dict[
     rows = session.scalars(
         select(CityResult).where(CityResult.run_id == run.id, CityResult.place_id == place_id).order_by(CityResult.code)
     )
+    rows = list(rows)
+    values = {r.code: r.value for r in rows}
     out = []
     for r in rows:
+        if is_interval_code(r.code):
+            continue
         low, high = interval(r.detail)
+        if low is None:
+            low, high = sibling_interval(values, r.code)
         out.append({"code": r.code, "value": r.value, "low": low, "high": high, "detail": r.detail})
     return out
 
@@ -412,9 +438,29 @@ def ranking(session: Session, run_id: int | None, code: str, limit: int, offset:
         }
 
     out = page(session, query, limit, offset, to_dict)
+    siblings: dict[int, dict[str, float | None]] = {}
+    place_ids = [item["place_id"] for item in out["items"]]
+    if place_ids:
+        for pid, c, v in session.execute(
+            select(CityResult.place_id, CityResult.code, CityResult.value).where(
+                CityResult.run_id == run.id,
+                CityResult.place_id.in_(place_ids),
+                CityResult.code.like(f"{code}%") | CityResult.code.like(f"{RANK_CODE}%"),
+            )
+        ):
+            siblings.setdefault(pid, {})[c] = v
     for i, item in enumerate(out["items"]):
         item["rank"] = int(item.pop("stored_rank") or offset + i + 1)
-    codes = session.scalars(select(CityResult.code).where(CityResult.run_id == run.id).distinct()).all()
+        values = siblings.get(item["place_id"], {})
+        if item["low"] is None:
+            item["low"], item["high"] = sibling_interval(values, code)
+        if item["rank_low"] is None and code == CDI_CODE:
+            item["rank_low"], item["rank_high"] = sibling_interval(values, RANK_CODE)
+    codes = [
+        c
+        for c in session.scalars(select(CityResult.code).where(CityResult.run_id == run.id).distinct())
+        if not is_interval_code(c)
+    ]
     out["run"] = {"id": run.id, "kind": run.kind, "created_at": run.created_at.isoformat()}
     out["code"] = code
     out["codes"] = sorted(codes)

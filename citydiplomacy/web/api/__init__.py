@@ -1,0 +1,1 @@
+"""The REST API of the web application (routes and request/response bodies)."""
