@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from citydiplomacy.store import db
@@ -148,8 +148,7 @@ def place_dict(place: Place) -> dict[str, Any]:
     }
 
 
-def _cite(session: Session, record: Any) -> dict[str, Any]:
-    source = session.get(Source, record.source_id) if record.source_id else None
+def _cite(source: Source | None, record: Any) -> dict[str, Any]:
     return {
         "source": source.name if source else None,
         "citation": source.citation if source else None,
@@ -161,45 +160,56 @@ def _cite(session: Session, record: Any) -> dict[str, Any]:
 def city_profile(session: Session, place: Place) -> dict[str, Any]:
     """Everything the registry knows of one place: relations, memberships, activities, latest results.
 
+    Four joined queries whatever the number of partners (the web's city-profile endpoint is a hot path).
+
     Returns
     -------
     dict
         ``place``, ``relations`` (partner, kind, status, years, provenance), ``relations_by_kind``,
         ``memberships``, ``activities`` (newest first), ``results`` (latest run of each kind: code -> value).
     """
-    relations = []
-    for rel in session.scalars(
-        select(Relation).where(or_(Relation.place_a_id == place.id, Relation.place_b_id == place.id))
-    ):
-        partner = session.get(Place, rel.place_b_id if rel.place_a_id == place.id else rel.place_a_id)
-        relations.append(
-            {
-                "id": rel.id,
-                "partner": place_dict(partner),
-                "kind": rel.kind,
-                "status": rel.status,
-                "signed_year": rel.signed_year,
-                "ended_year": rel.ended_year,
-                "notes": rel.notes,
-                "version": rel.version,
-                "provenance": _cite(session, rel),
-            }
+    partner = aliased(Place)
+    other_id = case((Relation.place_a_id == place.id, Relation.place_b_id), else_=Relation.place_a_id)
+    relations = [
+        {
+            "id": rel.id,
+            "partner": place_dict(p),
+            "kind": rel.kind,
+            "status": rel.status,
+            "signed_year": rel.signed_year,
+            "ended_year": rel.ended_year,
+            "notes": rel.notes,
+            "version": rel.version,
+            "provenance": _cite(src, rel),
+        }
+        for rel, p, src in session.execute(
+            select(Relation, partner, Source)
+            .join(partner, partner.id == other_id)
+            .outerjoin(Source, Source.id == Relation.source_id)
+            .where(or_(Relation.place_a_id == place.id, Relation.place_b_id == place.id))
         )
+    ]
     relations.sort(key=lambda r: (r["kind"], r["status"], r["partner"]["name"]))
     memberships = [
         {
             "id": m.id,
-            "organisation": m.organisation.name,
-            "acronym": m.organisation.acronym,
+            "organisation": o.name,
+            "acronym": o.acronym,
             "organisation_id": m.organisation_id,
             "role": m.role,
             "role_verbatim": m.role_verbatim,
             "since_year": m.since_year,
             "until_year": m.until_year,
             "version": m.version,
-            "provenance": _cite(session, m),
+            "provenance": _cite(src, m),
         }
-        for m in session.scalars(select(Membership).where(Membership.place_id == place.id).order_by(Membership.id))
+        for m, o, src in session.execute(
+            select(Membership, Organisation, Source)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .outerjoin(Source, Source.id == Membership.source_id)
+            .where(Membership.place_id == place.id)
+            .order_by(Membership.id)
+        )
     ]
     activities = [
         {
@@ -209,13 +219,17 @@ def city_profile(session: Session, place: Place) -> dict[str, Any]:
             "title_fa": a.title_fa,
             "date": a.happened_on.isoformat() if a.happened_on else None,
             "year": a.year,
-            "organisation": a.organisation.name if a.organisation else None,
+            "organisation": o.name if o else None,
             "dimensions": a.dimensions,
             "description": a.description,
-            "provenance": _cite(session, a),
+            "provenance": _cite(src, a),
         }
-        for a in session.scalars(
-            select(Activity).where(Activity.place_id == place.id).order_by(Activity.year.desc().nulls_last())
+        for a, o, src in session.execute(
+            select(Activity, Organisation, Source)
+            .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
+            .outerjoin(Source, Source.id == Activity.source_id)
+            .where(Activity.place_id == place.id)
+            .order_by(Activity.year.desc().nulls_last(), Activity.id.desc())
         )
     ]
     return {

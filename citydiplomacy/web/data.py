@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from citydiplomacy.store import queries
@@ -26,7 +26,6 @@ from citydiplomacy.store.schema import (
     PlaceMention,
     PlaceName,
     Relation,
-    Source,
 )
 from citydiplomacy.web.records import record_dict
 
@@ -247,7 +246,7 @@ def city_profile(session: Session, place_id: int) -> dict[str, Any] | None:
     place = session.get(Place, place_id)
     if place is None:
         return None
-    profile = registry_profile(session, place)
+    profile = queries.city_profile(session, place)
     profile["names"] = [
         {"name": n.name, "lang": n.lang, "kind": n.kind}
         for n in session.scalars(select(PlaceName).where(PlaceName.place_id == place_id).order_by(PlaceName.id))
@@ -257,95 +256,6 @@ def city_profile(session: Session, place_id: int) -> dict[str, Any] | None:
     counts: Counter[tuple[str, str]] = Counter((r["kind"], r["status"]) for r in profile["relations"])
     profile["relation_counts"] = [{"kind": k, "status": s, "count": n} for (k, s), n in sorted(counts.items())]
     return profile
-
-
-def _cite(source: Source | None, record: Any) -> dict[str, Any]:
-    return {
-        "source": source.name if source else None,
-        "citation": source.citation if source else None,
-        "locator": record.source_locator,
-        "entered_by": record.entered_by,
-    }
-
-
-def registry_profile(session: Session, place: Place) -> dict[str, Any]:
-    """The same dictionary as :func:`citydiplomacy.store.queries.city_profile`, in four joined queries.
-
-    The store's version looks partners and sources up one by one (one query per relation); a city with
-    hundreds of partners then costs hundreds of round trips, too slow for a web request.
-    """
-    partner = aliased(Place)
-    other_id = case((Relation.place_a_id == place.id, Relation.place_b_id), else_=Relation.place_a_id)
-    relations = [
-        {
-            "id": rel.id,
-            "partner": queries.place_dict(p),
-            "kind": rel.kind,
-            "status": rel.status,
-            "signed_year": rel.signed_year,
-            "ended_year": rel.ended_year,
-            "notes": rel.notes,
-            "version": rel.version,
-            "provenance": _cite(src, rel),
-        }
-        for rel, p, src in session.execute(
-            select(Relation, partner, Source)
-            .join(partner, partner.id == other_id)
-            .outerjoin(Source, Source.id == Relation.source_id)
-            .where(or_(Relation.place_a_id == place.id, Relation.place_b_id == place.id))
-        )
-    ]
-    relations.sort(key=lambda r: (r["kind"], r["status"], r["partner"]["name"]))
-    memberships = [
-        {
-            "id": m.id,
-            "organisation": o.name,
-            "acronym": o.acronym,
-            "organisation_id": m.organisation_id,
-            "role": m.role,
-            "role_verbatim": m.role_verbatim,
-            "since_year": m.since_year,
-            "until_year": m.until_year,
-            "version": m.version,
-            "provenance": _cite(src, m),
-        }
-        for m, o, src in session.execute(
-            select(Membership, Organisation, Source)
-            .join(Organisation, Organisation.id == Membership.organisation_id)
-            .outerjoin(Source, Source.id == Membership.source_id)
-            .where(Membership.place_id == place.id)
-            .order_by(Membership.id)
-        )
-    ]
-    activities = [
-        {
-            "id": a.id,
-            "kind": a.kind,
-            "title": a.title,
-            "title_fa": a.title_fa,
-            "date": a.happened_on.isoformat() if a.happened_on else None,
-            "year": a.year,
-            "organisation": o.name if o else None,
-            "dimensions": a.dimensions,
-            "description": a.description,
-            "provenance": _cite(src, a),
-        }
-        for a, o, src in session.execute(
-            select(Activity, Organisation, Source)
-            .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
-            .outerjoin(Source, Source.id == Activity.source_id)
-            .where(Activity.place_id == place.id)
-            .order_by(Activity.year.desc().nulls_last(), Activity.id.desc())
-        )
-    ]
-    return {
-        "place": queries.place_dict(place),
-        "relations_by_kind": dict(Counter(f"{r['kind']}:{r['status']}" for r in relations)),
-        "relations": relations,
-        "memberships": memberships,
-        "activities": activities,
-        "results": queries.latest_results(session, place.id),
-    }
 
 
 def organisation_profile(session: Session, organisation_id: int) -> dict[str, Any] | None:
