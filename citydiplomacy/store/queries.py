@@ -6,11 +6,12 @@ web API uses them too, so the CLI and the API always agree.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, case, func, or_, select
+from sqlalchemy import Engine, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from citydiplomacy.store import db
@@ -130,37 +131,70 @@ def get_place(session: Session, name: str, country: str | None = None) -> Place:
     return found[0]
 
 
+PLACE_FIELDS = ("id", "name", "name_fa", "country_code", "gazetteer", "gazetteer_id", "admin_level", "status",
+                "lat", "lng", "population", "is_capital")  # fmt: skip
+
+
 def place_dict(place: Place) -> dict[str, Any]:
-    """The public fields of a place."""
-    return {
-        "id": place.id,
-        "name": place.name,
-        "name_fa": place.name_fa,
-        "country_code": place.country_code,
-        "gazetteer": place.gazetteer,
-        "gazetteer_id": place.gazetteer_id,
-        "admin_level": place.admin_level,
-        "status": place.status,
-        "lat": place.lat,
-        "lng": place.lng,
-        "population": place.population,
-        "is_capital": place.is_capital,
-    }
+    """The public fields of a place (:data:`PLACE_FIELDS`)."""
+    return {field: getattr(place, field) for field in PLACE_FIELDS}
 
 
-def _cite(source: Source | None, record: Any) -> dict[str, Any]:
-    return {
-        "source": source.name if source else None,
-        "citation": source.citation if source else None,
-        "locator": record.source_locator,
-        "entered_by": record.entered_by,
-    }
+@functools.cache
+def _profile_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """The three statements of :func:`city_profile`, built once: building a statement costs more than
+    running it on a small city, and the profile is the web's hot path.  Columns, not ORM entities, are
+    selected for the same reason."""
+    pid = bindparam("place_id")
+    partner = aliased(Place)
+    other_id = case((Relation.place_a_id == pid, Relation.place_b_id), else_=Relation.place_a_id)
+    relations = (
+        select(
+            Relation.id, Relation.kind, Relation.status, Relation.signed_year, Relation.ended_year, Relation.notes,
+            Relation.version, Relation.source_locator, Relation.entered_by,
+            Source.name.label("src_name"), Source.citation.label("src_citation"),
+            *(getattr(partner, f).label(f"p_{f}") for f in PLACE_FIELDS),
+        )
+        .join(partner, partner.id == other_id)
+        .outerjoin(Source, Source.id == Relation.source_id)
+        .where(or_(Relation.place_a_id == pid, Relation.place_b_id == pid))
+    )  # fmt: skip
+    memberships = (
+        select(
+            Membership.id, Organisation.name.label("organisation"), Organisation.acronym, Membership.organisation_id,
+            Membership.role, Membership.role_verbatim, Membership.since_year, Membership.until_year,
+            Membership.version, Membership.source_locator, Membership.entered_by,
+            Source.name.label("src_name"), Source.citation.label("src_citation"),
+        )
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .outerjoin(Source, Source.id == Membership.source_id)
+        .where(Membership.place_id == pid)
+        .order_by(Membership.id)
+    )  # fmt: skip
+    activities = (
+        select(
+            Activity.id, Activity.kind, Activity.title, Activity.title_fa, Activity.happened_on, Activity.year,
+            Organisation.name.label("organisation"), Activity.dimensions, Activity.description,
+            Activity.source_locator, Activity.entered_by,
+            Source.name.label("src_name"), Source.citation.label("src_citation"),
+        )
+        .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
+        .outerjoin(Source, Source.id == Activity.source_id)
+        .where(Activity.place_id == pid)
+        .order_by(Activity.year.desc().nulls_last(), Activity.id.desc())
+    )  # fmt: skip
+    return relations, memberships, activities
+
+
+def _row_cite(row: Any) -> dict[str, Any]:
+    return {"source": row.src_name, "citation": row.src_citation, "locator": row.source_locator,
+            "entered_by": row.entered_by}  # fmt: skip
 
 
 def city_profile(session: Session, place: Place) -> dict[str, Any]:
     """Everything the registry knows of one place: relations, memberships, activities, latest results.
 
-    Four joined queries whatever the number of partners (the web's city-profile endpoint is a hot path).
+    Four queries whatever the number of partners (the web's city-profile endpoint is a hot path).
 
     Returns
     -------
@@ -168,48 +202,37 @@ def city_profile(session: Session, place: Place) -> dict[str, Any]:
         ``place``, ``relations`` (partner, kind, status, years, provenance), ``relations_by_kind``,
         ``memberships``, ``activities`` (newest first), ``results`` (latest run of each kind: code -> value).
     """
-    partner = aliased(Place)
-    other_id = case((Relation.place_a_id == place.id, Relation.place_b_id), else_=Relation.place_a_id)
+    relations_stmt, memberships_stmt, activities_stmt = _profile_statements()
+    params = {"place_id": place.id}
     relations = [
         {
-            "id": rel.id,
-            "partner": place_dict(p),
-            "kind": rel.kind,
-            "status": rel.status,
-            "signed_year": rel.signed_year,
-            "ended_year": rel.ended_year,
-            "notes": rel.notes,
-            "version": rel.version,
-            "provenance": _cite(src, rel),
+            "id": r.id,
+            "partner": {f: getattr(r, f"p_{f}") for f in PLACE_FIELDS},
+            "kind": r.kind,
+            "status": r.status,
+            "signed_year": r.signed_year,
+            "ended_year": r.ended_year,
+            "notes": r.notes,
+            "version": r.version,
+            "provenance": _row_cite(r),
         }
-        for rel, p, src in session.execute(
-            select(Relation, partner, Source)
-            .join(partner, partner.id == other_id)
-            .outerjoin(Source, Source.id == Relation.source_id)
-            .where(or_(Relation.place_a_id == place.id, Relation.place_b_id == place.id))
-        )
+        for r in session.execute(relations_stmt, params)
     ]
     relations.sort(key=lambda r: (r["kind"], r["status"], r["partner"]["name"]))
     memberships = [
         {
             "id": m.id,
-            "organisation": o.name,
-            "acronym": o.acronym,
+            "organisation": m.organisation,
+            "acronym": m.acronym,
             "organisation_id": m.organisation_id,
             "role": m.role,
             "role_verbatim": m.role_verbatim,
             "since_year": m.since_year,
             "until_year": m.until_year,
             "version": m.version,
-            "provenance": _cite(src, m),
+            "provenance": _row_cite(m),
         }
-        for m, o, src in session.execute(
-            select(Membership, Organisation, Source)
-            .join(Organisation, Organisation.id == Membership.organisation_id)
-            .outerjoin(Source, Source.id == Membership.source_id)
-            .where(Membership.place_id == place.id)
-            .order_by(Membership.id)
-        )
+        for m in session.execute(memberships_stmt, params)
     ]
     activities = [
         {
@@ -219,18 +242,12 @@ def city_profile(session: Session, place: Place) -> dict[str, Any]:
             "title_fa": a.title_fa,
             "date": a.happened_on.isoformat() if a.happened_on else None,
             "year": a.year,
-            "organisation": o.name if o else None,
+            "organisation": a.organisation,
             "dimensions": a.dimensions,
             "description": a.description,
-            "provenance": _cite(src, a),
+            "provenance": _row_cite(a),
         }
-        for a, o, src in session.execute(
-            select(Activity, Organisation, Source)
-            .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
-            .outerjoin(Source, Source.id == Activity.source_id)
-            .where(Activity.place_id == place.id)
-            .order_by(Activity.year.desc().nulls_last(), Activity.id.desc())
-        )
+        for a in session.execute(activities_stmt, params)
     ]
     return {
         "place": place_dict(place),
