@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
@@ -16,10 +16,12 @@ class LoginRequired(Exception):
     """A dashboard page needs a logged-in user: redirect to the login page."""
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """A database session for one request; rolled back (nothing partially written) unless committed.
 
     The session's ``actor`` (the logged-in user) and ``context`` are what the audit hook records.
+    ``async`` although the session is synchronous: creating it touches no database, and running the
+    dependency on the event loop saves two thread-pool hops a request (the endpoint still runs in one).
     """
     session: Session = request.app.state.sessionmaker()
     user = current_user(request)
@@ -58,7 +60,7 @@ def require(role: str):  # type: ignore[no-untyped-def]
     Dashboard pages redirect anonymous users to the login page instead of answering 401.
     """
 
-    def dependency(request: Request) -> auth.CurrentUser:
+    async def dependency(request: Request) -> auth.CurrentUser:  # no I/O: run on the event loop
         user = current_user(request)
         if user is None:
             if not _is_api(request):
@@ -71,7 +73,7 @@ def require(role: str):  # type: ignore[no-untyped-def]
     return dependency
 
 
-def check_csrf_header(request: Request) -> None:
+async def check_csrf_header(request: Request) -> None:
     """Writes through the API must echo the session's CSRF token in the ``X-CSRF-Token`` header."""
     expected = request.session.get("csrf") if "session" in request.scope else None
     if not auth.csrf_matches(expected, request.headers.get(auth.CSRF_HEADER)):
