@@ -214,15 +214,21 @@ def run_results(session: Session, run: AnalysisRun, place_id: int) -> list[dict[
     return out
 
 
-def analysis_block(session: Session, kind: str, place_id: int) -> dict[str, Any] | None:
-    """The latest run of ``kind`` that has results for the place, with those results; None when none."""
-    run = session.scalar(
-        select(AnalysisRun)
-        .join(CityResult, CityResult.run_id == AnalysisRun.id)
-        .where(AnalysisRun.kind == kind, CityResult.place_id == place_id)
-        .order_by(AnalysisRun.id.desc())
-        .limit(1)
-    )
+def analysis_block(session: Session, kind: str, place_id: int, run_id: int | None = None) -> dict[str, Any] | None:
+    """The latest run of ``kind`` that has results for the place, with those results; None when none.
+
+    ``run_id``: that run, when the caller already knows it (the profile's ``results`` name it).
+    """
+    if run_id is not None:
+        run = session.get(AnalysisRun, run_id)
+    else:
+        run = session.scalar(
+            select(AnalysisRun)
+            .join(CityResult, CityResult.run_id == AnalysisRun.id)
+            .where(AnalysisRun.kind == kind, CityResult.place_id == place_id)
+            .order_by(AnalysisRun.id.desc())
+            .limit(1)
+        )
     if run is None:
         return None
     results = run_results(session, run, place_id)
@@ -251,8 +257,10 @@ def city_profile(session: Session, place_id: int) -> dict[str, Any] | None:
         {"name": n.name, "lang": n.lang, "kind": n.kind}
         for n in session.scalars(select(PlaceName).where(PlaceName.place_id == place_id).order_by(PlaceName.id))
     ]
-    profile["assessment"] = analysis_block(session, "assessment", place_id)
-    profile["network"] = analysis_block(session, "network", place_id)
+    # The store's ``results`` already name the latest run of each kind with results for this place.
+    for kind in ("assessment", "network"):
+        run_id = profile["results"].get(kind, {}).get("run")
+        profile[kind] = analysis_block(session, kind, place_id, run_id) if run_id is not None else None
     counts: Counter[tuple[str, str]] = Counter((r["kind"], r["status"]) for r in profile["relations"])
     profile["relation_counts"] = [{"kind": k, "status": s, "count": n} for (k, s), n in sorted(counts.items())]
     return profile
