@@ -33,10 +33,12 @@ def _ok(args: list[str]) -> str:
 def test_demo_on_a_fresh_sqlite_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'fresh' / 'citydip.db'}"
     (tmp_path / "fresh").mkdir()
+    monkeypatch.chdir(tmp_path / "fresh")  # the demo writes its report into the working directory
     monkeypatch.setenv("CITYDIP_DATABASE_URL", url)
     db.get_engine.cache_clear()
     try:
         out = _ok(["demo"])
+        assert (tmp_path / "fresh" / "citydip-report.html").stat().st_size > 0
         assert "Tehran — تهران (IR)" in out
         assert "Bilateral relations (29)" in out
         bishkek_lines = [line for line in out.splitlines() if "Bishkek" in line]

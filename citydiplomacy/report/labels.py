@@ -11,22 +11,19 @@ from functools import cache
 
 import pycountry
 
-from citydiplomacy.web.i18n import VOCAB_FA
+from citydiplomacy.web.i18n import MESSAGES, VOCAB_FA
 
-#: label key -> (English, Persian)
+#: label key -> (English, Persian): the report's own words; the dashboard's (``MESSAGES``) serve the rest.
 LABELS: dict[str, tuple[str, str]] = {
     "report_title": ("City diplomacy profile", "نیم‌رخ دیپلماسی شهری"),
     "product": ("CityDiplomacy Observatory", "رصدخانه دیپلماسی شهری"),
     "generated": ("Generated", "تاریخ تهیه"),
-    "country": ("Country", "کشور"),
-    "population": ("Population", "جمعیت"),
     "capital": ("Capital city", "پایتخت"),
     "yes": ("yes", "بله"),
     "no": ("no", "خیر"),
     "unknown": ("unknown", "نامشخص"),
     "gazetteer_id": ("Gazetteer id", "شناسه در فرهنگ جغرافیایی"),
     "coordinates": ("Coordinates", "مختصات"),
-    "key_figures": ("Key figures", "ارقام کلیدی"),
     "relations_total": ("Bilateral relations", "روابط دوجانبه"),
     "relations_active": ("in force", "فعال"),
     "partner_countries": ("Partner countries", "کشورهای شریک"),
@@ -36,8 +33,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "sources_total": ("Sources cited", "منابع استنادشده"),
     "cdi": ("City Diplomacy Index", "شاخص دیپلماسی شهری"),
     "relations_by": ("Relations by kind and status", "روابط بر اساس نوع و وضعیت"),
-    "kind": ("Kind", "نوع"),
-    "status": ("Status", "وضعیت"),
     "total": ("Total", "جمع"),
     "count": ("Number of relations", "تعداد روابط"),
     "partners_map": ("Partners on the world map", "شرکا روی نقشه جهان"),
@@ -47,18 +42,11 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "no_coordinates": ("partners without coordinates", "شریک بدون مختصات"),
     "relations_list": ("Relations", "فهرست روابط"),
-    "partner": ("Partner", "شریک"),
     "signed": ("Signed", "امضا"),
     "ended": ("Ended", "پایان"),
-    "source": ("Source", "منبع"),
     "memberships_title": ("Memberships and roles", "عضویت‌ها و نقش‌ها"),
-    "organisation": ("Organisation", "سازمان"),
-    "role": ("Role", "نقش"),
     "role_verbatim": ("Role as the source states it", "نقش به بیان منبع"),
     "years": ("Years", "سال‌ها"),
-    "timeline": ("Activities timeline", "گاهشمار فعالیت‌ها"),
-    "date": ("Date", "تاریخ"),
-    "title": ("Title", "عنوان"),
     "undated": ("date not stated", "تاریخ ذکر نشده"),
     "dated_only": (
         "The chart shows the activities whose year is known.",
@@ -70,21 +58,17 @@ LABELS: dict[str, tuple[str, str]] = {
         "هنوز ارزیابی نشده است. برای محاسبه شاخص، فرمان citydip assess را اجرا کنید.",
     ),
     "score": ("Score (0-100)", "امتیاز (۰ تا ۱۰۰)"),
-    "rank": ("Rank", "رتبه"),
     "rank_of": ("of", "از"),
     "coverage": ("Indicator coverage", "پوشش شاخص‌ها"),
     "interval": ("Uncertainty interval", "بازه عدم قطعیت"),
     "no_interval": ("not computed by this run", "در این اجرا محاسبه نشده"),
     "dimension": ("Dimension", "بُعد"),
-    "run": ("Run", "اجرا"),
     "method": ("Method", "روش"),
-    "network_position": ("Network position", "جایگاه در شبکه"),
     "no_network": (
         "No network analysis yet. Run `citydip network` to compute it.",
         "هنوز تحلیل شبکه انجام نشده است. برای محاسبه، فرمان citydip network را اجرا کنید.",
     ),
     "measure": ("Measure", "سنجه"),
-    "value": ("Value", "مقدار"),
     "sources": ("Sources", "منابع"),
     "sources_note": (
         "Every record above cites a source; the bracketed number refers to this list.",
@@ -157,7 +141,7 @@ TERMS_EN: dict[str, str] = {
 
 def label(key: str, lang: str) -> str:
     """The report label ``key`` in ``lang`` (the key itself when unknown, so a typo shows, never fails)."""
-    pair = LABELS.get(key)
+    pair = LABELS.get(key) or MESSAGES.get(key)
     if pair is None:
         return key
     return pair[1] if lang == "fa" else pair[0]

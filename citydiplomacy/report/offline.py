@@ -56,13 +56,19 @@ def _script(body: str) -> str:
     return "<script>" + body.replace("</", "<\\/") + "</script>"
 
 
-def geo_assets_script() -> str:
-    """A ``<script>`` that registers the world topojson so Plotly never fetches it."""
+@cache
+def geo_assets_js() -> str:
+    """JavaScript that registers the world topojson with Plotly (``window.PlotlyGeoAssets``): no fetch."""
     payload = json.dumps({TOPOJSON_NAME: world_topojson()}, separators=(",", ":"))
-    return _script(
+    return (
         "window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};"
         f"Object.assign(window.PlotlyGeoAssets.topojson, {payload});"
     )
+
+
+def geo_assets_script() -> str:
+    """A ``<script>`` that registers the world topojson so Plotly never fetches it."""
+    return _script(geo_assets_js())
 
 
 def head_scripts(*, geo: bool = False) -> str:

@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from citydiplomacy.report import offline
 from citydiplomacy.store import db
 from citydiplomacy.web import auth, i18n
 from citydiplomacy.web.deps import API_PREFIX, LoginRequired, current_user
@@ -45,7 +46,6 @@ WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 TEMPLATES_DIR = WEB_DIR / "templates"
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-WORLD_TOPOJSON = STATIC_DIR / "topojson" / "world_110m.json"
 
 #: Largest request body accepted (bytes); bigger uploads are refused with 413 before they are read.
 MAX_BODY_BYTES = 1_000_000
@@ -164,13 +164,8 @@ class LanguageMiddleware:
 
 @cache
 def geo_assets_js() -> bytes:
-    """JavaScript that hands Plotly the vendored world topojson (no fetch from a CDN)."""
-    topo = WORLD_TOPOJSON.read_text(encoding="utf-8")
-    return (
-        "window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};\n"
-        "window.PlotlyGeoAssets.topojson = window.PlotlyGeoAssets.topojson || {};\n"
-        f"window.PlotlyGeoAssets.topojson['world_110m'] = {topo};\n"
-    ).encode()
+    """JavaScript that hands Plotly the vendored world topojson (the reports' copy: no fetch from a CDN)."""
+    return offline.geo_assets_js().encode()
 
 
 def _wants_json(request: Request) -> bool:
