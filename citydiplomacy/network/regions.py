@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from functools import cache
 
-import numpy as np
+from citydiplomacy.ingest.gazetteer import EARTH_RADIUS_KM, haversine_km  # noqa: F401  (one definition, re-exported)
 
 #: Mean Earth radius (IUGG R1), km: the radius used by every distance in this package.
-EARTH_RADIUS_KM = 6371.0088
 
 #: UN M49 sub-region (intermediate region where defined) -> ISO 3166-1 alpha-2 codes.
 UN_M49_SUBREGIONS: dict[str, tuple[str, ...]] = {
@@ -89,23 +88,3 @@ def subregion_of(country_code: str | None) -> str | None:
     if not isinstance(country_code, str) or not country_code:
         return None
     return _SUBREGION_OF.get(country_code.upper())
-
-
-def haversine_km(lat1: np.ndarray, lng1: np.ndarray, lat2: np.ndarray, lng2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km on a sphere of radius :data:`EARTH_RADIUS_KM`.
-
-    Parameters
-    ----------
-    lat1, lng1, lat2, lng2
-        Coordinates in decimal degrees, arrays of one shape (NaN propagates to NaN).
-
-    Returns
-    -------
-    numpy.ndarray
-        Distances in km, same shape as the inputs.
-    """
-    p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
-    dphi = p2 - p1
-    dlmb = np.radians(np.asarray(lng2, float) - np.asarray(lng1, float))
-    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))

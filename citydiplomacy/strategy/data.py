@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
+from citydiplomacy.ingest.gazetteer import haversine_km  # noqa: F401  (one definition, re-exported)
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.schema import Membership, Organisation, Place, Relation
 
@@ -170,11 +171,3 @@ def load_registry_graph(engine: Engine | None = None, *, kinds: tuple[str, ...] 
     )
     graph._index = index
     return graph
-
-
-def haversine_km(lat1: np.ndarray, lng1: np.ndarray, lat2: np.ndarray, lng2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km between coordinate arrays in degrees (``nan`` where one is unknown)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi, dlmb = p2 - p1, np.radians(lng2 - lng1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
