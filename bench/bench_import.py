@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from citydiplomacy import settings  # noqa: E402
-from citydiplomacy.ingest.gazetteer import get_gazetteer, haversine_km  # noqa: E402
+from citydiplomacy.geo.gazetteer import get_gazetteer, haversine_km  # noqa: E402
 from citydiplomacy.ingest.twinning import import_twinning  # noqa: E402
 from citydiplomacy.store import db, queries  # noqa: E402
 

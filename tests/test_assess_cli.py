@@ -11,7 +11,6 @@ from sqlalchemy import select
 from test_indicators import _build_registry
 from typer.testing import CliRunner
 
-from citydiplomacy.assess.catalogue import load_catalogue
 from citydiplomacy.assess.registry_index import (
     CDI_CODE,
     COVERAGE_CODE,
@@ -26,6 +25,7 @@ from citydiplomacy.assess.registry_index import (
     rank_order_weights,
 )
 from citydiplomacy.cli import app
+from citydiplomacy.model.indicators import load_catalogue
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import AnalysisRun, CityResult, IndicatorValue, Place, PlaceName
 

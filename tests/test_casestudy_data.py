@@ -12,7 +12,7 @@ import yaml
 import citydiplomacy
 from citydiplomacy import settings
 from citydiplomacy.model import load_model
-from citydiplomacy.store.vocab import (
+from citydiplomacy.model.vocab import (
     ACTIVITY_KINDS,
     DIMENSIONS,
     MEMBERSHIP_ROLES,

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from citydiplomacy.cli import app
 from citydiplomacy.ingest.common import ImportAborted
 from citydiplomacy.ingest.memberships import import_memberships
+from citydiplomacy.model.vocab import map_role
 from citydiplomacy.store import db
 from citydiplomacy.store.queries import stats
 from citydiplomacy.store.schema import AuditEntry, Membership, Organisation, Place, Source
-from citydiplomacy.store.vocab import map_role
 
 FIXTURES = Path(__file__).with_name("fixtures") / "ingest"
 MEMBERS = FIXTURES / "memberships_small.csv"

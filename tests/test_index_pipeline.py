@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from citydiplomacy.assess.commands import index_app
 from citydiplomacy.assess.errors import IndexInputError
 from citydiplomacy.assess.framework import Framework
 from citydiplomacy.assess.pipeline import Choices, IndexPipeline, compare
+from citydiplomacy.cli.index import index_app
 
 FIX = Path(__file__).parent / "fixtures" / "index"
 TOL = 1e-9

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from citydiplomacy.assess.commands import index_app
 from citydiplomacy.assess.pipeline import Choices, IndexPipeline
 from citydiplomacy.assess.sobol import ishigami, ishigami_indices, sobol_g, sobol_g_indices, sobol_indices
 from citydiplomacy.assess.uncertainty import (
@@ -19,6 +18,7 @@ from citydiplomacy.assess.uncertainty import (
     naive_ranks,
     run_uncertainty,
 )
+from citydiplomacy.cli.index import index_app
 
 FIX = Path(__file__).parent / "fixtures" / "index"
 

@@ -14,12 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from citydiplomacy.assess.catalogue import (
-    CatalogueError,
-    load_capacity,
-    load_catalogue,
-    parse_catalogue,
-)
 from citydiplomacy.assess.indicators import (
     COMPUTED,
     ENTERED,
@@ -27,6 +21,13 @@ from citydiplomacy.assess.indicators import (
     _count_relations,
     compute_indicators,
 )
+from citydiplomacy.model.indicators import (
+    CatalogueError,
+    load_capacity,
+    load_catalogue,
+    parse_catalogue,
+)
+from citydiplomacy.model.vocab import DIMENSIONS
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import (
     Activity,
@@ -39,7 +40,6 @@ from citydiplomacy.store.schema import (
     Place,
     Relation,
 )
-from citydiplomacy.store.vocab import DIMENSIONS
 
 # --- the catalogue ----------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from citydiplomacy import settings as cd_settings
 from citydiplomacy.cli import app
 from citydiplomacy.model import DIMENSION_CODES, SEED_FILES, Model, ModelError, clear_cache, load_model
 from citydiplomacy.model.catalogue import DATA_DIR, MODEL_FILES
-from citydiplomacy.store.vocab import DIMENSIONS, MEMBERSHIP_ROLES, ORGANISATION_KINDS, RELATION_KINDS
+from citydiplomacy.model.vocab import DIMENSIONS, MEMBERSHIP_ROLES, ORGANISATION_KINDS, RELATION_KINDS
 
 SEEDS_DIR = cd_settings.SHARED_DATA_DIR.parent / "seeds"
 PERSIAN = re.compile(r"[\u0600-\u06FF]")

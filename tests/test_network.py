@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
+from citydiplomacy.geo.regions import EARTH_RADIUS_KM, continent_of, haversine_km, subregion_of
 from citydiplomacy.network.communities import community_summaries, leiden_communities
 from citydiplomacy.network.graphs import (
     NetworkFilter,
@@ -26,7 +27,6 @@ from citydiplomacy.network.graphs import (
 )
 from citydiplomacy.network.interlocking import connectivity, connectivity_pairwise, interlocking_connectivity
 from citydiplomacy.network.metrics import city_metrics, geographic_metrics, search_metrics
-from citydiplomacy.network.regions import EARTH_RADIUS_KM, continent_of, haversine_km, subregion_of
 
 TOL = 1e-9
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from citydiplomacy.cli import app
 from citydiplomacy.network.analysis import analyse
 from citydiplomacy.network.graphs import NetworkFilter, load_bilateral, load_graph
-from citydiplomacy.report.offline import chromium_path
+from citydiplomacy.present.assets import chromium_path
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import AnalysisRun, CityResult, Membership, Organisation, Place, Relation
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from citydiplomacy.ingest.gazetteer import get_gazetteer, haversine_km
+from citydiplomacy.geo.gazetteer import get_gazetteer, haversine_km
 from citydiplomacy.ingest.resolve import Resolution, Resolver
 
 TEHRAN, ISFAHAN, SARAJEVO, TBILISI = "112931", "418863", "3191281", "611717"
@@ -49,13 +49,13 @@ def _km(res: Resolution, lat: float, lng: float) -> float:
     ],
 )
 def test_country_code_accepts_many_forms(text: str, code: str) -> None:
-    from citydiplomacy.ingest.gazetteer import country_code
+    from citydiplomacy.geo.gazetteer import country_code
 
     assert country_code(text) == code
 
 
 def test_unknown_country_is_none_and_never_raises(resolver: Resolver) -> None:
-    from citydiplomacy.ingest.gazetteer import country_code
+    from citydiplomacy.geo.gazetteer import country_code
 
     assert country_code("Narnia") is None
     assert country_code("") is None
@@ -272,7 +272,7 @@ def test_a_same_named_subdivision_does_not_hide_the_conflict(resolver: Resolver)
 
 
 def test_country_equivalence_table() -> None:
-    from citydiplomacy.ingest.gazetteer import compatible_countries, countries_compatible
+    from citydiplomacy.geo.gazetteer import compatible_countries, countries_compatible
 
     assert countries_compatible("CN", "MO") and countries_compatible("CN", "HK")
     assert not countries_compatible("MO", "CN")  # a territory does not cover its sovereign

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from citydiplomacy.ingest.normalise import loose_from_key, loose_key, normalise_name, split_qualifier
+from citydiplomacy.geo.names import loose_from_key, loose_key, normalise_name, split_qualifier
 
 LATIN = "abcdefghijklmnopqrstuvwxyz"
 ACCENTS = ["\u0301", "\u0300", "\u0302", "\u0308", "\u030c", "\u0327", "\u0303", "\u0304"]

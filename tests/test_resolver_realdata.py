@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from citydiplomacy.ingest.gazetteer import get_gazetteer, haversine_km
+from citydiplomacy.geo.gazetteer import get_gazetteer, haversine_km
 from citydiplomacy.ingest.resolve import Resolver
 
 pytestmark = pytest.mark.realdata

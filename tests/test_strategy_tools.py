@@ -14,8 +14,8 @@ from citydiplomacy.ingest.casestudy import load_case_study
 from citydiplomacy.ingest.twinning import import_twinning
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.schema import AnalysisRun
-from citydiplomacy.strategy.networks import eligibility, recommend_networks
-from citydiplomacy.strategy.recommend import RecommendError, recommend_partners
+from citydiplomacy.strategy.recommend_networks import eligibility, recommend_networks
+from citydiplomacy.strategy.recommend_partners import RecommendError, recommend_partners
 from citydiplomacy.strategy.swot import SwotError, add_items, build_swot, write_swot
 from citydiplomacy.strategy.union import Region, UnionError, assess_union
 from tests.registry_helpers import write_csv

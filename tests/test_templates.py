@@ -14,9 +14,9 @@ from citydiplomacy.cli import app
 from citydiplomacy.ingest.memberships import import_memberships
 from citydiplomacy.ingest.templates import TEMPLATES, write_template
 from citydiplomacy.ingest.twinning import import_twinning
+from citydiplomacy.model.vocab import MEMBERSHIP_ROLES, RELATION_KINDS, RELATION_STATUSES
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import Membership, Relation
-from citydiplomacy.store.vocab import MEMBERSHIP_ROLES, RELATION_KINDS, RELATION_STATUSES
 
 runner = CliRunner()
 

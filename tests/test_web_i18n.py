@@ -7,7 +7,8 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from citydiplomacy.web import auth, i18n
+from citydiplomacy.present import i18n
+from citydiplomacy.web import auth
 
 
 def test_language_choice_order() -> None:

@@ -46,7 +46,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citydiplomacy import settings
-from citydiplomacy.assess.catalogue import Catalogue, Indicator, load_catalogue
+from citydiplomacy.core.text import fold
+from citydiplomacy.model.indicators import Catalogue, Indicator, load_catalogue
 from citydiplomacy.store.schema import (
     Activity,
     ActivityParticipant,
@@ -58,7 +59,6 @@ from citydiplomacy.store.schema import (
     Place,
     Relation,
 )
-from citydiplomacy.store.vocab import fold
 
 COMPUTED = "computed"
 ENTERED = "entered"

@@ -23,11 +23,11 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from citydiplomacy.assess.catalogue import Catalogue, load_capacity, load_catalogue
 from citydiplomacy.assess.errors import IndexInputError
 from citydiplomacy.assess.framework import Framework
 from citydiplomacy.assess.indicators import IndicatorTable, ZeroPolicy, compute_indicators
 from citydiplomacy.assess.pipeline import UNIT, Choices, IndexPipeline
+from citydiplomacy.model.indicators import Catalogue, load_capacity, load_catalogue
 from citydiplomacy.store.schema import AnalysisRun, CityResult, IndicatorValue, Place, PlaceName, Relation
 
 WeightScheme = Literal["equal", "rank-order"]

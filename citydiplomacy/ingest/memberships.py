@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, insert, select
 
 from citydiplomacy import settings
+from citydiplomacy.core.text import fold
 from citydiplomacy.ingest.common import (
     Progress,
     count_resolutions,
@@ -33,10 +34,10 @@ from citydiplomacy.ingest.common import (
     run_in_transaction,
 )
 from citydiplomacy.ingest.tabular import ImportReport, InputError, parse_float, parse_year, read_rows
+from citydiplomacy.model.vocab import map_role
 from citydiplomacy.store.audit import record_bulk
 from citydiplomacy.store.places import Mention, upsert_places
 from citydiplomacy.store.schema import Membership, Organisation, utcnow
-from citydiplomacy.store.vocab import fold, map_role
 
 if TYPE_CHECKING:
     from citydiplomacy.ingest.resolve import Resolver

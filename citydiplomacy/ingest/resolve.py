@@ -16,7 +16,7 @@ Decisions (documented here because importers rely on them)
   UK nations ("Wales, United Kingdom") resolve to their GB-ENG/GB-SCT/GB-WLS/GB-NIR subdivision.
 * **Coordinates vs stated country.**  Source files carry geocoding errors ("Perth, Scotland" with the
   coordinates of Perth, Western Australia).  When the place found near the coordinates lies in a country
-  the stated one does not cover (:func:`~citydiplomacy.ingest.gazetteer.countries_compatible`: the same
+  the stated one does not cover (:func:`~citydiplomacy.geo.gazetteer.countries_compatible`: the same
   code, a territory of the stated sovereign -- "Macau, China" -> MO, "Réunion, France" -> RE -- or a
   contested pair such as EH/MA, PS/IL, XK/RS) and the stated country has a place of that exact or
   alternate name, the mention is ``ambiguous`` with candidates [the same-country places, the place near
@@ -50,7 +50,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from citydiplomacy import settings
-from citydiplomacy.ingest.gazetteer import (
+from citydiplomacy.geo.gazetteer import (
     RELATED_COUNTRIES,
     UK_NATIONS,
     CountryRef,
@@ -59,7 +59,7 @@ from citydiplomacy.ingest.gazetteer import (
     countries_compatible,
     get_gazetteer,
 )
-from citydiplomacy.ingest.normalise import loose_from_key, normalise_name, split_qualifier
+from citydiplomacy.geo.names import loose_from_key, normalise_name, split_qualifier
 
 __all__ = ["Resolution", "Resolver", "UnknownCountry", "get_gazetteer", "DOMINANCE", "reduced_forms", "raion_stems"]
 
@@ -246,7 +246,7 @@ def _finite(x: float | None) -> float | None:
 
 
 class Resolver:
-    """Resolve place mentions against a :class:`~citydiplomacy.ingest.gazetteer.Gazetteer`.
+    """Resolve place mentions against a :class:`~citydiplomacy.geo.gazetteer.Gazetteer`.
 
     Parameters
     ----------
@@ -746,7 +746,7 @@ class Resolver:
 
         The source file has geocoding errors ("Perth, Scotland" with the coordinates of Perth, Western
         Australia).  When the place found near the coordinates lies in a country that the stated one
-        does not cover (:func:`~citydiplomacy.ingest.gazetteer.countries_compatible`) and the stated
+        does not cover (:func:`~citydiplomacy.geo.gazetteer.countries_compatible`) and the stated
         country has a place of that exact (or alternate) name, the mention is ``ambiguous`` with both
         readings as candidates.  When the stated country has no such place, the coordinates win: the
         country text may be the error (a twin filed under its partner's country).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from citydiplomacy.store.vocab import DIMENSIONS, MEMBERSHIP_ROLES, RELATION_KINDS, RELATION_STATUSES
+from citydiplomacy.model.vocab import DIMENSIONS, MEMBERSHIP_ROLES, RELATION_KINDS, RELATION_STATUSES
 
 TEMPLATES: dict[str, list[tuple[str, str, list[str] | None]]] = {
     "relations": [

@@ -37,10 +37,10 @@ from citydiplomacy.ingest.common import (
     run_in_transaction,
 )
 from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, parse_float, parse_year, read_rows
+from citydiplomacy.model.vocab import DIMENSIONS, RELATION_KINDS, RELATION_STATUSES
 from citydiplomacy.store.audit import record_bulk
 from citydiplomacy.store.places import Mention, place_key, upsert_places
 from citydiplomacy.store.schema import Relation, utcnow
-from citydiplomacy.store.vocab import DIMENSIONS, RELATION_KINDS, RELATION_STATUSES
 
 if TYPE_CHECKING:
     from citydiplomacy.ingest.resolve import Resolver

@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from citydiplomacy.store.vocab import MEMBERSHIP_ROLES, ORGANISATION_KINDS, RELATION_KINDS
+from citydiplomacy.model.vocab import MEMBERSHIP_ROLES, ORGANISATION_KINDS, RELATION_KINDS
 
 #: Directory of the bundled model data.
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -1,6 +1,6 @@
 """Pictures of a city's network: its ego network and its partners on a world map (Plotly figures).
 
-Write them with :func:`citydiplomacy.report.offline.write_figure` (``.html`` self-contained and
+Write them with :func:`citydiplomacy.present.assets.write_figure` (``.html`` self-contained and
 offline, ``.png`` through headless Chromium).
 """
 
@@ -12,8 +12,8 @@ import igraph as ig
 import numpy as np
 import plotly.graph_objects as go
 
+from citydiplomacy.geo.regions import UN_M49_SUBREGIONS
 from citydiplomacy.network.graphs import NetworkInputError
-from citydiplomacy.network.regions import UN_M49_SUBREGIONS
 
 #: One colour per UN M49 sub-region (Plotly's Dark24 palette, then Light24), grey for unknown.
 _PALETTE = (

@@ -43,7 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citydiplomacy import settings
-from citydiplomacy.network.regions import UN_M49_SUBREGIONS, continent_of, subregion_of
+from citydiplomacy.geo.regions import UN_M49_SUBREGIONS, continent_of, subregion_of
 from citydiplomacy.store.schema import Membership, Organisation, Place, Relation
 
 NODE_COLUMNS = ("place_id", "name", "country_code", "lat", "lng", "population")

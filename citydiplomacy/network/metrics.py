@@ -50,7 +50,7 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 
-from citydiplomacy.network.regions import haversine_km
+from citydiplomacy.geo.regions import haversine_km
 
 CENTRALITY_COLUMNS = (
     "degree", "strength", "betweenness", "betweenness_norm", "harmonic", "harmonic_norm", "eigenvector",

@@ -35,12 +35,13 @@ from markupsafe import Markup
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from citydiplomacy.report.dates import persian_digits, solar_hijri_year, to_solar_hijri
-from citydiplomacy.report.labels import country_name, label, term
+from citydiplomacy.model.vocab import DIMENSIONS
+from citydiplomacy.present.assets import FONTS_DIR
+from citydiplomacy.present.calendar import persian_digits, solar_hijri_year, to_solar_hijri
+from citydiplomacy.present.i18n import digits, number
+from citydiplomacy.present.labels import country_name, label, term
 from citydiplomacy.store import db, queries
 from citydiplomacy.store.schema import AnalysisRun, CityResult, Organisation, Place, Source
-from citydiplomacy.store.vocab import DIMENSIONS
-from citydiplomacy.web.i18n import digits, number
 
 Lang = Literal["en", "fa"]
 Fmt = Literal["html", "pdf"]
@@ -48,9 +49,9 @@ LANGS: tuple[str, ...] = ("en", "fa")
 FORMATS: tuple[str, ...] = ("html", "pdf")
 
 TEMPLATES = Path(__file__).with_name("templates")
-ASSETS = Path(__file__).with_name("assets")
+
 #: Where the dashboard vendors Vazirmatn (npm ``vazirmatn``, OFL); the report reuses the same files.
-FONT_DIRS = (Path(__file__).parents[1] / "web" / "static" / "fonts", ASSETS / "fonts")
+FONT_DIRS = (FONTS_DIR,)
 
 #: Roles that put the city in charge of something in a network (counted as "leadership roles").
 LEADERSHIP_ROLES = frozenset({"founding", "board", "secretariat_host"})
@@ -292,7 +293,7 @@ def _font_faces() -> str:
 
 def _offline_scripts() -> Markup:
     """plotly.js and the world topojson, inlined once (the shared helper of :mod:`.offline`)."""
-    from citydiplomacy.report.offline import head_scripts
+    from citydiplomacy.present.assets import head_scripts
 
     return Markup(head_scripts(geo=True))
 

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from citydiplomacy import settings
+from citydiplomacy.core.text import fold
 from citydiplomacy.store.audit import record_bulk
 from citydiplomacy.store.schema import (
     Activity,
@@ -33,7 +34,6 @@ from citydiplomacy.store.schema import (
     Relation,
     utcnow,
 )
-from citydiplomacy.store.vocab import fold
 
 if TYPE_CHECKING:
     from citydiplomacy.ingest.resolve import Resolution

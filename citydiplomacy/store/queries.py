@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from citydiplomacy.core.text import fold
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import (
     Activity,
@@ -29,7 +30,6 @@ from citydiplomacy.store.schema import (
     Relation,
     Source,
 )
-from citydiplomacy.store.vocab import fold
 
 ENTITIES: dict[str, type] = {
     "places": Place,
@@ -90,7 +90,7 @@ def find_places(session: Session, name: str, country: str | None = None, limit: 
     Case and accents are ignored for Latin names.  ``country`` narrows by ISO code or country name.
     Results are ordered by population (largest first), so the capital comes before the village.
     """
-    from citydiplomacy.ingest.gazetteer import country_code
+    from citydiplomacy.geo.gazetteer import country_code
 
     cc = None
     if country:
@@ -323,7 +323,7 @@ EXPORT_COLUMNS: dict[str, list[str]] = {
 
 def _gazetteer_coordinates(geonames_id: str) -> tuple[float | str, float | str]:
     """Coordinates of a GeoNames entry from the embedded gazetteer (empty strings when absent)."""
-    from citydiplomacy.ingest.gazetteer import get_gazetteer
+    from citydiplomacy.geo.gazetteer import get_gazetteer
 
     gaz = get_gazetteer()
     i = gaz.index_of(geonames_id)

@@ -6,7 +6,7 @@ entered the record.  Every change is written to :class:`AuditEntry` (see :mod:`c
 Entities that people edit carry a ``version`` column used for optimistic locking.
 
 Vocabularies (relation kinds, membership roles, ...) are plain strings checked against
-:mod:`citydiplomacy.store.vocab`, so a new term in the model data needs no migration.
+:mod:`citydiplomacy.model.vocab`, so a new term in the model data needs no migration.
 """
 
 from __future__ import annotations

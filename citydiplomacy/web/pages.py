@@ -1,7 +1,7 @@
 """The server-rendered dashboard (Jinja2): search, profiles, rankings, network, forms, review, audit.
 
 Pages read through :mod:`citydiplomacy.web.data` (as the API does) and write through
-:mod:`citydiplomacy.web.records`; charts and maps are Plotly figures built here as JSON and drawn by
+:mod:`citydiplomacy.store.records`; charts and maps are Plotly figures built here as JSON and drawn by
 ``static/app.js`` with the locally served plotly.min.js (no CDN, no tile server).
 """
 
@@ -19,13 +19,9 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from citydiplomacy.present import i18n
 from citydiplomacy.store import queries
-from citydiplomacy.store.schema import Place
-from citydiplomacy.web import auth, data, i18n
-from citydiplomacy.web.api import schemas
-from citydiplomacy.web.api.routes import resolve_mention, start_session
-from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, current_user, get_db
-from citydiplomacy.web.records import (
+from citydiplomacy.store.records import (
     RECORD_KINDS,
     FieldProblem,
     body_from_form,
@@ -33,6 +29,11 @@ from citydiplomacy.web.records import (
     record_dict,
     update_record,
 )
+from citydiplomacy.store.schema import Place
+from citydiplomacy.web import auth, data
+from citydiplomacy.web.api import schemas
+from citydiplomacy.web.api.routes import resolve_mention, start_session
+from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, current_user, get_db
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]

@@ -20,6 +20,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from citydiplomacy.ingest.common import get_or_create_source, resolve_mentions
+from citydiplomacy.model.vocab import (
+    ACTIVITY_KINDS,
+    MEMBERSHIP_ROLES,
+    ORGANISATION_KINDS,
+    RELATION_KINDS,
+    RELATION_STATUSES,
+    fold,
+)
 from citydiplomacy.store import db
 from citydiplomacy.store.places import Mention, upsert_places
 from citydiplomacy.store.schema import (
@@ -32,14 +40,6 @@ from citydiplomacy.store.schema import (
     PlaceName,
     Relation,
     utcnow,
-)
-from citydiplomacy.store.vocab import (
-    ACTIVITY_KINDS,
-    MEMBERSHIP_ROLES,
-    ORGANISATION_KINDS,
-    RELATION_KINDS,
-    RELATION_STATUSES,
-    fold,
 )
 
 CASE_STUDY_FILE = Path(__file__).with_name("tehran.yaml")

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from citydiplomacy.store import places as place_store
 from citydiplomacy.store import queries
+from citydiplomacy.store.records import RECORD_KINDS, create_record, record_dict, update_record
 from citydiplomacy.store.schema import AppUser, Place, PlaceMention, utcnow
 from citydiplomacy.web import auth, data
 from citydiplomacy.web.api import schemas
 from citydiplomacy.web.deps import Admin, Editor, Viewer, check_csrf_header, get_db
-from citydiplomacy.web.records import RECORD_KINDS, create_record, record_dict, update_record
 
 router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]

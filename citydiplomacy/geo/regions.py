@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from citydiplomacy.ingest.gazetteer import EARTH_RADIUS_KM, haversine_km  # noqa: F401  (one definition, re-exported)
+from citydiplomacy.geo.gazetteer import EARTH_RADIUS_KM, haversine_km  # noqa: F401  (one definition, re-exported)
 
 #: Mean Earth radius (IUGG R1), km: the radius used by every distance in this package.
 

@@ -34,7 +34,7 @@ import pycountry
 from scipy.spatial import cKDTree
 
 from citydiplomacy import settings
-from citydiplomacy.ingest.normalise import loose_from_key, normalise_name
+from citydiplomacy.geo.names import loose_from_key, normalise_name
 
 __all__ = [
     "Gazetteer",

@@ -22,7 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-ASSETS_DIR = Path(__file__).with_name("assets")
+ASSETS_DIR = Path(__file__).with_name("assets_data")
+FONTS_DIR = ASSETS_DIR / "fonts"
 TOPOJSON_NAME = "world_110m"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 

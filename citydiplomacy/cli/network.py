@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from citydiplomacy.console import console, err_console, fail
+from citydiplomacy.cli.console import console, err_console, fail
 from citydiplomacy.network.graphs import GRAPH_KINDS, NetworkFilter, NetworkInputError
 from citydiplomacy.store import db, queries
 
@@ -251,7 +251,7 @@ def ego_command(
     """A picture of a city's ego network, nodes coloured by world region."""
     from citydiplomacy.network.draw import ego_figure, ego_network
     from citydiplomacy.network.graphs import load_graph
-    from citydiplomacy.report.offline import SnapshotUnavailable, write_figure
+    from citydiplomacy.present.assets import SnapshotUnavailable, write_figure
 
     _picture(out)
     _require_registry()
@@ -282,7 +282,7 @@ def map_command(
     """A city's partners on a world map that renders without internet access."""
     from citydiplomacy.network.draw import partners_map_figure
     from citydiplomacy.network.graphs import load_graph
-    from citydiplomacy.report.offline import SnapshotUnavailable, write_figure
+    from citydiplomacy.present.assets import SnapshotUnavailable, write_figure
 
     _picture(out)
     _require_registry()

@@ -28,7 +28,7 @@ from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.queries import get_place
 from citydiplomacy.store.schema import MemberCount
 from citydiplomacy.strategy.data import RegistryGraph, country_info, load_registry_graph
-from citydiplomacy.strategy.recommend import RecommendError, latest_dimension_scores
+from citydiplomacy.strategy.recommend_partners import RecommendError, latest_dimension_scores
 
 #: Weights of the score's components (sum 1).
 WEIGHTS = {"partners": 0.30, "peers": 0.20, "scope": 0.20, "reach": 0.15, "themes": 0.15}

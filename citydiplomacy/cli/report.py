@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from citydiplomacy.console import console, fail
+from citydiplomacy.cli.console import console, fail
 
 
 def report_command(

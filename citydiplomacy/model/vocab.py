@@ -6,7 +6,8 @@ The terms follow the five-level model (seed paper 000) and the case-study papers
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from citydiplomacy.core.text import fold
 
 RELATION_KINDS: dict[str, str] = {
     "sister_city": "sister-city agreement",
@@ -82,13 +83,6 @@ _ROLE_PATTERNS: list[tuple[str, str]] = [
     (r"^(active|full|ordinary|regular|member|membre|miembro|yes|x|عضو|فعال)", "active"),
     (r"\b(active|full)\b", "active"),
 ]
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip accents and collapse white space: the key used to compare labels."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"\s+", " ", text).strip().casefold()
 
 
 # Labels are folded before matching (NFKD drops the hamza of «ئ»/«ؤ»), so the patterns must be folded too.

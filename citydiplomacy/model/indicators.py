@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from citydiplomacy.store.vocab import (
+from citydiplomacy.model.vocab import (
     ACTIVITY_KINDS,
     DIMENSIONS,
     MEMBERSHIP_ROLES,
@@ -28,7 +28,7 @@ from citydiplomacy.store.vocab import (
     RELATION_STATUSES,
 )
 
-MODEL_DATA_DIR = Path(__file__).resolve().parents[1] / "model" / "data"
+MODEL_DATA_DIR = Path(__file__).resolve().parent / "data"
 INDICATORS_PATH = MODEL_DATA_DIR / "indicators.yaml"
 CAPACITY_PATH = MODEL_DATA_DIR / "capacity.yaml"
 

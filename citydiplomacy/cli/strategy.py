@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from citydiplomacy.console import console, err_console, fail, print_json
+from citydiplomacy.cli.console import console, err_console, fail, print_json
 from citydiplomacy.store.db import DatabaseUnavailable, get_engine
 
 recommend_app = typer.Typer(help="Recommend partners and city networks to join, with reasons.", no_args_is_help=True)
@@ -41,7 +41,7 @@ def partners_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Ranked candidate sister cities for CITY, each with a calibrated score and its reasons."""
-    from citydiplomacy.strategy.recommend import RecommendError, recommend_partners
+    from citydiplomacy.strategy.recommend_partners import RecommendError, recommend_partners
 
     try:
         with _status("Training the tie predictor on the registry…", not as_json):
@@ -131,8 +131,8 @@ def networks_command(
     as_json: JsonOpt = False,
 ) -> None:
     """City networks and bodies CITY should join: partners' and peers' memberships, scope, reach, themes."""
-    from citydiplomacy.strategy.networks import recommend_networks
-    from citydiplomacy.strategy.recommend import RecommendError
+    from citydiplomacy.strategy.recommend_networks import recommend_networks
+    from citydiplomacy.strategy.recommend_partners import RecommendError
 
     try:
         result = recommend_networks(city, country=country, top=top, engine=get_engine())

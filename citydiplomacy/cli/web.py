@@ -20,7 +20,7 @@ def serve_command(
 
     import uvicorn
 
-    from citydiplomacy.console import console, fail
+    from citydiplomacy.cli.console import console, fail
     from citydiplomacy.store import db
     from citydiplomacy.web.app import create_app
 
@@ -53,7 +53,7 @@ def user_add(
     database: Annotated[str | None, typer.Option(help="Database URL (default: CITYDIP_DATABASE_URL)")] = None,
 ) -> None:
     """Add a user, or reset an existing user's password and role."""
-    from citydiplomacy.console import console, fail
+    from citydiplomacy.cli.console import console, fail
     from citydiplomacy.store import db
     from citydiplomacy.web.auth import create_user
 

@@ -19,15 +19,15 @@ app = typer.Typer(
 )
 
 # --- capability command groups (one line each; keep this block sorted) -------------------------
-from citydiplomacy.assess.assess_commands import assess_command  # noqa: E402
-from citydiplomacy.assess.commands import index_app  # noqa: E402
-from citydiplomacy.ingest.commands import import_app, template_command  # noqa: E402
-from citydiplomacy.model.commands import model_app  # noqa: E402
-from citydiplomacy.network.commands import network_app  # noqa: E402
-from citydiplomacy.report.commands import report_command  # noqa: E402
-from citydiplomacy.store.commands import city_app, db_app, export_command, stats_command  # noqa: E402
-from citydiplomacy.strategy.commands import evaluate_app, recommend_app, swot_command, union_app  # noqa: E402
-from citydiplomacy.web.commands import serve_command, user_app  # noqa: E402
+from citydiplomacy.cli.assess import assess_command  # noqa: E402
+from citydiplomacy.cli.imports import import_app, template_command  # noqa: E402
+from citydiplomacy.cli.index import index_app  # noqa: E402
+from citydiplomacy.cli.model import model_app  # noqa: E402
+from citydiplomacy.cli.network import network_app  # noqa: E402
+from citydiplomacy.cli.registry import city_app, db_app, export_command, stats_command  # noqa: E402
+from citydiplomacy.cli.report import report_command  # noqa: E402
+from citydiplomacy.cli.strategy import evaluate_app, recommend_app, swot_command, union_app  # noqa: E402
+from citydiplomacy.cli.web import serve_command, user_app  # noqa: E402
 
 app.add_typer(city_app, name="city")
 app.add_typer(db_app, name="db")
@@ -65,13 +65,13 @@ def demo(
     and one network run.
     """
     from citydiplomacy.assess.registry_index import AssessmentChoices, assess
-    from citydiplomacy.console import console, fail
+    from citydiplomacy.cli.console import console, fail
+    from citydiplomacy.cli.registry import city_show
     from citydiplomacy.ingest.casestudy import load_case_study
     from citydiplomacy.ingest.model_release import record_model_release
     from citydiplomacy.network.analysis import analyse
     from citydiplomacy.report.city_report import write_report
     from citydiplomacy.store import db
-    from citydiplomacy.store.commands import city_show
 
     try:
         with console.status("Creating the registry and loading the gazetteer…"):

@@ -18,8 +18,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 import citydiplomacy.store.audit  # noqa: F401 - registers the audit hook on every ORM session
+from citydiplomacy.store import inputs as schemas
 from citydiplomacy.store.schema import Activity, Membership, Organisation, Place, Relation, Source
-from citydiplomacy.web.api import schemas
 
 
 class VersionConflict(Exception):

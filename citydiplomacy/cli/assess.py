@@ -13,7 +13,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from citydiplomacy.assess.catalogue import CatalogueError
 from citydiplomacy.assess.registry_index import (
     CDI_CODE,
     AssessmentChoices,
@@ -23,6 +22,7 @@ from citydiplomacy.assess.registry_index import (
     capacity_status,
     find_place,
 )
+from citydiplomacy.model.indicators import CatalogueError
 from citydiplomacy.store import db
 
 console = Console()

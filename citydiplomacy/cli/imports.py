@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from citydiplomacy.console import console, fail, print_json, progress_bars
+from citydiplomacy.cli.console import console, fail, print_json, progress_bars
 from citydiplomacy.ingest.common import ImportAborted
 from citydiplomacy.ingest.tabular import ImportReport, InputError
 from citydiplomacy.store.db import DatabaseUnavailable

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from citydiplomacy.console import console, fail, print_json
+from citydiplomacy.cli.console import console, fail, print_json
 from citydiplomacy.store import db, queries
 
 db_app = typer.Typer(help="Create and migrate the registry database.", no_args_is_help=True)
@@ -86,7 +86,7 @@ def city_show(
 
 def show_profile(profile: dict) -> None:
     """Print a city profile with Rich tables (English and Persian names, Gregorian and Solar Hijri years)."""
-    from citydiplomacy.report.dates import solar_hijri_year
+    from citydiplomacy.present.calendar import solar_hijri_year
 
     p = profile["place"]
     title = f"{p['name']}" + (f" — {p['name_fa']}" if p.get("name_fa") else "") + f" ({p['country_code']})"

@@ -1,6 +1,6 @@
 """English and Persian words of the city report: section titles, column heads, vocabulary terms.
 
-The dashboard's dictionary (:mod:`citydiplomacy.web.i18n`) covers the registry vocabulary; the report adds
+The dashboard's dictionary (:mod:`citydiplomacy.present.i18n`) covers the registry vocabulary; the report adds
 its own headings, the activity kinds, the model's dimensions and the network measures.
 """
 
@@ -11,7 +11,7 @@ from functools import cache
 
 import pycountry
 
-from citydiplomacy.web.i18n import MESSAGES, VOCAB_FA
+from citydiplomacy.present.i18n import MESSAGES, VOCAB_FA
 
 #: label key -> (English, Persian): the report's own words; the dashboard's (``MESSAGES``) serve the rest.
 LABELS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,1 @@
+"""Geography: the embedded gazetteer (places, countries, subdivisions), name keys, world regions, distances."""
