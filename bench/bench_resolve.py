@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from citydiplomacy import settings  # noqa: E402
 from citydiplomacy.geo.gazetteer import get_gazetteer, haversine_km  # noqa: E402
-from citydiplomacy.ingest.resolve import Resolution, Resolver  # noqa: E402
+from citydiplomacy.geo.resolve import Resolution, Resolver  # noqa: E402
 
 RIGHT_KM = 30.0
 

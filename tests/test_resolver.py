@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from citydiplomacy.geo.gazetteer import get_gazetteer, haversine_km
-from citydiplomacy.ingest.resolve import Resolution, Resolver
+from citydiplomacy.geo.resolve import Resolution, Resolver
 
 TEHRAN, ISFAHAN, SARAJEVO, TBILISI = "112931", "418863", "3191281", "611717"
 CORDOBA_BOLIVAR = "3685893"  # Córdoba, department of Bolívar, Colombia (admin1 35)

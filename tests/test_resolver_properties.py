@@ -63,7 +63,7 @@ def test_split_qualifier_is_total(text: str) -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=40), st.one_of(st.none(), st.text(max_size=20)))
 def test_resolver_never_raises_on_arbitrary_text(name: str, country: str | None) -> None:
-    from citydiplomacy.ingest.resolve import Resolver
+    from citydiplomacy.geo.resolve import Resolver
 
     res = Resolver().resolve(name, country)
     assert res.status in ("resolved", "subdivision", "ambiguous", "unresolved")
@@ -74,7 +74,7 @@ def test_resolver_never_raises_on_arbitrary_text(name: str, country: str | None)
 @given(st.text(max_size=60))
 @settings(max_examples=200, deadline=None)
 def test_reduced_forms_are_shorter_parts_of_the_name(text: str) -> None:
-    from citydiplomacy.ingest.resolve import raion_stems, reduced_forms
+    from citydiplomacy.geo.resolve import raion_stems, reduced_forms
 
     key = normalise_name(text)
     for kind, forms in reduced_forms(text):

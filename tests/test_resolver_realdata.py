@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from citydiplomacy.geo.gazetteer import get_gazetteer, haversine_km
-from citydiplomacy.ingest.resolve import Resolver
+from citydiplomacy.geo.resolve import Resolver
 
 pytestmark = pytest.mark.realdata
 

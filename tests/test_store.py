@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from citydiplomacy.ingest.resolve import Resolver
+from citydiplomacy.geo.resolve import Resolver
 from citydiplomacy.ingest.twinning import import_twinning
 from citydiplomacy.store import db
 from citydiplomacy.store.places import Mention, place_key, review_mention, script_tag

@@ -28,7 +28,7 @@ from citydiplomacy.store.places import Mention
 from citydiplomacy.store.schema import Source, utcnow
 
 if TYPE_CHECKING:
-    from citydiplomacy.ingest.resolve import Resolution, Resolver
+    from citydiplomacy.geo.resolve import Resolution, Resolver
 
 #: ``progress(stage, done, total)``: called as work advances (the CLI draws Rich bars from it).
 Progress = Callable[[str, int, int], None]

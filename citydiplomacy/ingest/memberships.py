@@ -40,7 +40,7 @@ from citydiplomacy.store.places import Mention, upsert_places
 from citydiplomacy.store.schema import Membership, Organisation, utcnow
 
 if TYPE_CHECKING:
-    from citydiplomacy.ingest.resolve import Resolver
+    from citydiplomacy.geo.resolve import Resolver
 
 REQUIRED = ("city", "country", "organization")
 COLUMNS = ("city", "country", "organization", "role", "since", "until", "lat", "lng", "source")
@@ -113,7 +113,7 @@ def import_memberships(
     InputError, ImportAborted, DatabaseUnavailable
         As :func:`citydiplomacy.ingest.twinning.import_twinning`.
     """
-    from citydiplomacy.ingest.resolve import Resolver
+    from citydiplomacy.geo.resolve import Resolver
 
     started = time.perf_counter()
     path = Path(path)

@@ -43,7 +43,7 @@ from citydiplomacy.store.places import Mention, place_key, upsert_places
 from citydiplomacy.store.schema import Relation, utcnow
 
 if TYPE_CHECKING:
-    from citydiplomacy.ingest.resolve import Resolver
+    from citydiplomacy.geo.resolve import Resolver
 
 REQUIRED = ("city1", "country1", "city2", "country2")
 COLUMNS = (
@@ -163,7 +163,7 @@ def import_twinning(
     DatabaseUnavailable
         The database is locked or unreachable; nothing was written.
     """
-    from citydiplomacy.ingest.resolve import Resolver
+    from citydiplomacy.geo.resolve import Resolver
 
     started = time.perf_counter()
     path = Path(path)

@@ -36,7 +36,7 @@ from citydiplomacy.store.schema import (
 )
 
 if TYPE_CHECKING:
-    from citydiplomacy.ingest.resolve import Resolution
+    from citydiplomacy.geo.resolve import Resolution
 
 
 @dataclass(frozen=True)

@@ -131,11 +131,13 @@ class PlaceName(Base):
     place: Mapped[Place] = relationship(back_populates="names")
 
 
-class PlaceMention(Base):
+class PlaceMention(Versioned, Base):
     """A place name as a source wrote it, and what the resolver made of it (the review queue).
 
     ``status``: ``resolved`` | ``subdivision`` | ``ambiguous`` (waits for review) | ``unresolved``
-    (kept with source coordinates) | ``reviewed`` (a person chose the place).
+    (kept with source coordinates) | ``reviewed`` (a person chose a gazetteer place) | ``kept`` (a person
+    confirmed it is a place of its own) | ``rejected`` (a person found none of the candidates right).
+    ``version`` makes review decisions optimistic: a second decision on the same version is refused.
     """
 
     __tablename__ = "place_mention"
@@ -307,6 +309,8 @@ class AnalysisRun(Base):
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     model_version: Mapped[str | None] = mapped_column(String(40))
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The registry's data version (:func:`citydiplomacy.store.runs.data_version`) the run read.
+    data_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class CityResult(Base):
@@ -336,6 +340,8 @@ class AppUser(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20), default="viewer")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Set when an admin disables the user: no login, every session ended.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Base):
@@ -363,3 +369,90 @@ class ModelRelease(Base):
     version: Mapped[str] = mapped_column(String(40), unique=True)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     checksum: Mapped[str] = mapped_column(String(80))
+
+
+class PlaceRedirect(Base):
+    """A place merged into another: links to the old id lead to the place it became."""
+
+    __tablename__ = "place_redirect"
+
+    old_place_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id", ondelete="CASCADE"), index=True)
+    merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    merged_by: Mapped[str] = mapped_column(String(120))
+
+
+class Job(Base):
+    """A long analysis run on request (network metrics, the assessment), one at a time, with its progress.
+
+    ``state``: ``queued`` -> ``running`` -> ``done`` | ``failed``.  ``result`` names the runs it stored.
+    """
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0-1
+    stage: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(120), default="citydip")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str | None] = mapped_column(String(200))
+
+
+class JobLock(Base):
+    """The single row that says which job is running: claimed by one conditional UPDATE, so two workers
+    (processes, hosts) never run jobs at the same time."""
+
+    __tablename__ = "job_lock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    job_id: Mapped[int | None] = mapped_column(Integer)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A login session of the web application, checked on every request (so it can be ended at once).
+
+    ``id`` is the SHA-256 of the random token the cookie carries: a copy of the table gives no session.
+    """
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    client: Mapped[str | None] = mapped_column(String(100))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_reason: Mapped[str | None] = mapped_column(String(40))  # logout | password | role | disabled | admin
+
+
+class LoginThrottle(Base):
+    """Failed logins per key (an address, or an address and an account), shared by every web worker."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AppSetting(Base):
+    """A value the application generates and keeps (e.g. the session-signing key made on first start)."""
+
+    __tablename__ = "app_setting"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -137,7 +137,7 @@ def load_case_study(engine: Engine | None = None, path: Path = CASE_STUDY_FILE, 
     LoadSummary
         Records created and already present, per entity.
     """
-    from citydiplomacy.ingest.resolve import Resolver
+    from citydiplomacy.geo.resolve import Resolver
 
     engine = engine or db.get_engine()
     db.upgrade(engine)
