@@ -8,8 +8,10 @@ first data row after the header, and ``line`` is the physical line of the CSV (`
 
 from __future__ import annotations
 
+from citydiplomacy.core.errors import BadInput
 
-class IndexInputError(ValueError):
+
+class IndexInputError(BadInput):
     """Bad input to the index pipeline.
 
     Parameters

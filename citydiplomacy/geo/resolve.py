@@ -50,6 +50,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from citydiplomacy import settings
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.geo.gazetteer import (
     RELATED_COUNTRIES,
     UK_NATIONS,
@@ -195,7 +196,7 @@ _TOWN_LIKE_TYPES = {
 }
 
 
-class UnknownCountry(ValueError):
+class UnknownCountry(BadInput):
     """A country name that no table recognises (``resolve`` reports it instead of raising)."""
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from citydiplomacy.core.errors import CityDipError
 from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, write_rejects
 from citydiplomacy.store import db
 from citydiplomacy.store.places import Mention
@@ -36,7 +37,7 @@ Progress = Callable[[str, int, int], None]
 ON_ERROR_CHOICES = ("abort", "skip")
 
 
-class ImportAborted(RuntimeError):
+class ImportAborted(CityDipError, RuntimeError):
     """The import was stopped before writing anything; ``report`` says why (its rejects, its error)."""
 
     def __init__(self, message: str, report: ImportReport):

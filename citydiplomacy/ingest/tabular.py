@@ -15,10 +15,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from citydiplomacy.core.errors import BadInput
+
 MAX_FIELD_CHARS = 2000
 
 
-class InputError(ValueError):
+class InputError(BadInput):
     """A problem with an input file, located by file, row and field.
 
     The message always starts with ``FILE:ROW: FIELD: `` (row and field omitted when they do not apply).

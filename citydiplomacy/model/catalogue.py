@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.model.vocab import MEMBERSHIP_ROLES, ORGANISATION_KINDS, RELATION_KINDS
 
 #: Directory of the bundled model data.
@@ -112,7 +113,7 @@ _RESERVED_KEYS = {"code", "name", "name_fa", "description", "cite"}
 _SEED_NAME = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 
 
-class ModelError(ValueError):
+class ModelError(BadInput):
     """The model data break the schema; ``problems`` lists every violation found."""
 
     def __init__(self, problems: Sequence[str]) -> None:

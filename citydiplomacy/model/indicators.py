@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.model.vocab import (
     ACTIVITY_KINDS,
     DIMENSIONS,
@@ -57,7 +58,7 @@ RULE_PARAMETERS: dict[str, set[str]] = {
 REGISTRY_RULES = frozenset(RULE_PARAMETERS) - {"manual", "network_metric"}
 
 
-class CatalogueError(ValueError):
+class CatalogueError(BadInput):
     """The indicator catalogue or the capacity checklist is malformed; the message lists every problem."""
 
 

@@ -43,6 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citydiplomacy import settings
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.geo.regions import UN_M49_SUBREGIONS, continent_of, subregion_of
 from citydiplomacy.store.schema import Membership, Organisation, Place, Relation
 
@@ -54,7 +55,7 @@ CONTINENT_CODES = ("AF", "AN", "AS", "EU", "NA", "OC", "SA")
 GRAPH_KINDS = ("bilateral", "membership", "combined")
 
 
-class NetworkInputError(ValueError):
+class NetworkInputError(BadInput):
     """The frames or filters given to the network layer cannot be used (the message says why)."""
 
 

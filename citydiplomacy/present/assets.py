@@ -22,13 +22,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from citydiplomacy.core.errors import Unavailable
+
 ASSETS_DIR = Path(__file__).with_name("assets_data")
 FONTS_DIR = ASSETS_DIR / "fonts"
 TOPOJSON_NAME = "world_110m"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
-class SnapshotUnavailable(RuntimeError):
+class SnapshotUnavailable(Unavailable):
     """No headless browser is installed to turn a page into a PNG."""
 
 

@@ -35,6 +35,7 @@ from markupsafe import Markup
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from citydiplomacy.core.errors import CityDipError
 from citydiplomacy.model.vocab import DIMENSIONS
 from citydiplomacy.present.assets import FONTS_DIR
 from citydiplomacy.present.calendar import persian_digits, solar_hijri_year, to_solar_hijri
@@ -81,7 +82,7 @@ INTERVAL_SUFFIXES = (("_LOW", "_HIGH"), ("_LO", "_HI"), ("_P05", "_P95"), ("_P5"
 INTERVAL_KEYS = (("low", "high"), ("lo", "hi"), ("ci_low", "ci_high"), ("p05", "p95"), ("lower", "upper"))
 
 
-class ReportError(RuntimeError):
+class ReportError(CityDipError, RuntimeError):
     """The report cannot be produced (unknown city, bad option, rendering failure)."""
 
 

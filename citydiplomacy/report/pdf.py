@@ -12,6 +12,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from citydiplomacy.core.errors import CityDipError, Unavailable
+
 #: Where Debian's chromium package installs the browser; ``CITYDIP_CHROMIUM`` overrides it.
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,11 +31,11 @@ PDF_MARGIN = {"top": "10mm", "bottom": "12mm", "left": "10mm", "right": "10mm"}
 READY_FLAG = "window.__citydipReportReady === true"
 
 
-class ChromiumMissing(RuntimeError):
+class ChromiumMissing(Unavailable):
     """No Chromium executable to print with."""
 
 
-class PdfRenderError(RuntimeError):
+class PdfRenderError(CityDipError, RuntimeError):
     """Chromium ran but the page failed to draw (a figure raised, or drawing timed out)."""
 
 

@@ -17,12 +17,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from citydiplomacy import settings
+from citydiplomacy.core.errors import Unavailable
 from citydiplomacy.store import audit  # noqa: F401  (registers the audit hook on every Session)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(Unavailable):
     """The database cannot be reached, opened or written (locked, gone, wrong URL)."""
 
 

@@ -18,22 +18,12 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 import citydiplomacy.store.audit  # noqa: F401 - registers the audit hook on every ORM session
+from citydiplomacy.core.errors import BadInput, VersionConflict
 from citydiplomacy.store import inputs as schemas
 from citydiplomacy.store.schema import Activity, Membership, Organisation, Place, Relation, Source
 
 
-class VersionConflict(Exception):
-    """The record was changed by someone else since the client read it (HTTP 409)."""
-
-    def __init__(self, kind: str, record_id: int, given: int, current: int):
-        super().__init__(
-            f"{kind} {record_id} was changed by someone else (you edited version {given}, it is now at "
-            f"version {current}); reload it and apply your change again"
-        )
-        self.current = current
-
-
-class FieldProblem(ValueError):
+class FieldProblem(BadInput):
     """A body that is well-formed but refers to something that does not exist (HTTP 422)."""
 
     def __init__(self, field: str, message: str):

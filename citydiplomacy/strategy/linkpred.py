@@ -40,6 +40,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from threadpoolctl import threadpool_limits
 
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.strategy.data import RegistryGraph
 from citydiplomacy.strategy.features import FEATURE_NAMES, FeatureGraph, baseline_scores
 
@@ -47,7 +48,7 @@ from citydiplomacy.strategy.features import FEATURE_NAMES, FeatureGraph, baselin
 MIN_TIES_FOR_MODEL = 60
 
 
-class LinkPredictionError(ValueError):
+class LinkPredictionError(BadInput):
     """Bad parameters or a graph too small to evaluate."""
 
 

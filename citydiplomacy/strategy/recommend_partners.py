@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.queries import get_place
 from citydiplomacy.store.schema import AnalysisRun, CityResult
@@ -32,7 +33,7 @@ _PREDICTORS: dict[str, LinkPredictor] = {}
 COMPLEMENT_MARGIN = 10.0
 
 
-class RecommendError(ValueError):
+class RecommendError(BadInput):
     """The city cannot be found or the request cannot be answered."""
 
 

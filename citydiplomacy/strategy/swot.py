@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.queries import get_place
 from citydiplomacy.store.schema import AnalysisRun, Relation
@@ -55,7 +56,7 @@ DIMENSION_MARGIN = 5.0
 WEIGHT_TOLERANCE = 1e-6
 
 
-class SwotError(ValueError):
+class SwotError(BadInput):
     """Bad SWOT input: unknown city or kind, weights not summing to 1, ratings outside 1-4."""
 
 

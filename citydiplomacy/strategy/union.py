@@ -33,6 +33,7 @@ from scipy import sparse
 from sqlalchemy import Engine
 
 from citydiplomacy import settings
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.queries import get_place
 from citydiplomacy.strategy.data import RegistryGraph, country_info, haversine_km, load_registry_graph
@@ -50,7 +51,7 @@ WEIGHTS = {
 HOST_WEIGHTS = {"internal_ties": 0.35, "all_ties": 0.2, "memberships": 0.2, "capital": 0.1, "centrality": 0.15}
 
 
-class UnionError(ValueError):
+class UnionError(BadInput):
     """A region that cannot be assessed: unknown countries, a bad box, fewer than two cities."""
 
 

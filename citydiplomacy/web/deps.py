@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from citydiplomacy.core.errors import CityDipError
 from citydiplomacy.present import i18n
 from citydiplomacy.web import auth
 
 API_PREFIX = "/api"
 
 
-class LoginRequired(Exception):
+class LoginRequired(CityDipError):
     """A dashboard page needs a logged-in user: redirect to the login page."""
 
 

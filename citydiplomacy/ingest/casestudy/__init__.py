@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.ingest.common import get_or_create_source, resolve_mentions
 from citydiplomacy.model.vocab import (
     ACTIVITY_KINDS,
@@ -46,7 +47,7 @@ CASE_STUDY_FILE = Path(__file__).with_name("tehran.yaml")
 ACTOR = "casestudy"
 
 
-class CaseStudyError(ValueError):
+class CaseStudyError(BadInput):
     """The case-study file breaks its own rules (unknown source key, unknown kind, missing citation)."""
 
 
