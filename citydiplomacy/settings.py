@@ -57,6 +57,13 @@ ROLE_VALUES: dict[str, float] = {
 }
 
 
+# --- the domain core: one answer to each question --------------------------------------------------------
+
+#: Place lookup: of several places bearing a name, the most populous is meant only when it has at least this
+#: many times the population of the next; otherwise the lookup lists the candidates.
+PLACE_LOOKUP_DOMINANCE = 10.0
+
+
 def database_url() -> str:
     """Return the SQLAlchemy URL of the registry: ``$CITYDIP_DATABASE_URL`` or the SQLite default."""
     return os.environ.get("CITYDIP_DATABASE_URL") or DEFAULT_DATABASE_URL

@@ -16,17 +16,17 @@ from citydiplomacy.assess.registry_index import (
     COVERAGE_CODE,
     RANK_CODE,
     AssessmentChoices,
-    PlaceNotFound,
     assess,
     capacity_status,
     dimension_code,
     equal_weights,
-    find_place,
     rank_order_weights,
 )
 from citydiplomacy.cli import app
+from citydiplomacy.core.errors import AmbiguousPlace, PlaceNotFound
 from citydiplomacy.model.indicators import load_catalogue
 from citydiplomacy.store import db
+from citydiplomacy.store.lookup import find_place
 from citydiplomacy.store.schema import AnalysisRun, CityResult, IndicatorValue, Place, PlaceName
 
 runner = CliRunner()
@@ -60,8 +60,11 @@ def test_find_place_by_name_alias_and_country(sqlite_url: str) -> None:
     with db.session_scope(db.get_engine(sqlite_url)) as s:
         assert find_place(s, "tehran").id == ids["teh"]
         assert find_place(s, "تهران").id == ids["teh"]
-        # Two places called Paris: the one with relations wins, --country picks the other.
-        assert find_place(s, "Paris").id == ids["par"]
+        # Two places called Paris and no population to tell them apart: the lookup lists both; a country picks.
+        with pytest.raises(AmbiguousPlace) as caught:
+            find_place(s, "Paris")
+        assert {c["country_code"] for c in caught.value.candidates} == {"FR", "US"}
+        assert find_place(s, "Paris", "France").id == ids["par"]
         assert find_place(s, "Paris", "us").country_code == "US"
         with pytest.raises(PlaceNotFound):
             find_place(s, "Atlantis")

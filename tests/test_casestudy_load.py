@@ -12,7 +12,8 @@ from citydiplomacy.ingest.casestudy import load_case_study as load
 from citydiplomacy.ingest.casestudy import read_case_study
 from citydiplomacy.ingest.twinning import import_twinning
 from citydiplomacy.store import db
-from citydiplomacy.store.queries import city_profile, get_place, stats
+from citydiplomacy.store.lookup import find_place
+from citydiplomacy.store.queries import city_profile, stats
 from citydiplomacy.store.schema import (
     Activity,
     AuditEntry,
@@ -29,7 +30,7 @@ SEED_FILE = re.compile(r"00\d_[0-9a-f]{16}\.txt")
 
 
 def _tehran_relations(session) -> list[Relation]:  # type: ignore[no-untyped-def]
-    tehran = get_place(session, "Tehran", "IR")
+    tehran = find_place(session, "Tehran", "IR")
     return list(
         session.scalars(select(Relation).where(or_(Relation.place_a_id == tehran.id, Relation.place_b_id == tehran.id)))
     )
@@ -50,11 +51,11 @@ def test_tehran_case_study_loads_with_the_papers_relations(db_url: str) -> None:
         assert all(r.place_a_id < r.place_b_id for r in relations)
         dated = sorted(((r.signed_year, r.id), r) for r in relations if r.kind == "sister_city" and r.signed_year)
         (first_year, _), first = dated[0]
-        tehran = get_place(session, "Tehran", "IR")
+        tehran = find_place(session, "Tehran", "IR")
         partner = session.get(Place, first.place_b_id if first.place_a_id == tehran.id else first.place_a_id)
         assert (partner.name, partner.country_code, first_year) == ("Bishkek", "KG", 1994)
         # Two relations of different kinds with Paris (MoU and friendship), none duplicated.
-        paris = get_place(session, "Paris", "FR")
+        paris = find_place(session, "Paris", "FR")
         with_paris = sorted(r.kind for r in relations if paris.id in (r.place_a_id, r.place_b_id))
         assert with_paris == ["friendship", "mou"]
 
@@ -62,8 +63,8 @@ def test_tehran_case_study_loads_with_the_papers_relations(db_url: str) -> None:
         assert tehran.name_fa == "تهران"
         fa = session.scalars(select(PlaceName).where(PlaceName.place_id == tehran.id, PlaceName.lang == "fa")).all()
         assert [(n.name, n.kind) for n in fa] == [("تهران", "official")]
-        assert get_place(session, "تهران").id == tehran.id
-        assert get_place(session, "بیشکک").name == "Bishkek"
+        assert find_place(session, "تهران").id == tehran.id
+        assert find_place(session, "بیشکک").name == "Bishkek"
 
         # Every record cites a seed paper by its file name, with a locator.
         declared = {src["file"] for src in data["sources"].values()}
@@ -115,7 +116,7 @@ def test_case_study_after_a_twinning_import_reuses_places(db_url: str, tmp_path)
         relations = _tehran_relations(session)
         # The file's sister-city pair and the paper's are the same relation (same places, same kind).
         assert len(relations) == 29
-        profile = city_profile(session, get_place(session, "Tehran", "IR"))
+        profile = city_profile(session, find_place(session, "Tehran", "IR"))
         assert len(profile["relations"]) == 29
         assert {m["acronym"] for m in profile["memberships"]} >= {"UCLG", "OICC", "AMF", "GFCD"}
         assert {m["role"] for m in profile["memberships"]} >= {"founding", "board", "secretariat_host", "active"}

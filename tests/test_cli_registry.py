@@ -94,8 +94,8 @@ def test_city_show_ambiguous_and_unknown_names(db_url: str, tmp_path: Path) -> N
     import_twinning(write_csv(tmp_path / "v.csv", TWIN_HEADER, valencias))
     ambiguous = runner.invoke(app, ["city", "show", "Valencia"])
     assert ambiguous.exit_code == 2
-    assert "add --country" in ambiguous.stderr
-    assert "(ES)" in ambiguous.stderr and "(VE)" in ambiguous.stderr
+    assert "add a country (--country)" in ambiguous.stderr
+    assert ", ES" in ambiguous.stderr and ", VE" in ambiguous.stderr
 
     spain = json.loads(_ok(["city", "show", "Valencia", "--country", "ES", "--json"]))
     assert spain["place"]["country_code"] == "ES"

@@ -116,7 +116,7 @@ def test_cli_metrics_communities_and_ambiguous_city(registry, db_url, tmp_path: 
     res = runner.invoke(app, ["network", "metrics", "--region", "Atlantis", "--no-store"])
     assert res.exit_code == 2 and "unknown region" in res.output
     res = runner.invoke(app, ["network", "map", "Valencia", "--out", str(tmp_path / "v.html")])
-    assert res.exit_code == 2 and "candidates" in res.output
+    assert res.exit_code == 2 and "matches 2 places" in res.output
     res = runner.invoke(app, ["network", "map", "Valencia", "--country", "ES", "--out", str(tmp_path / "v.html")])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["network", "ego", "Tehran", "--out", str(tmp_path / "e.svg")])

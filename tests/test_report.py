@@ -228,7 +228,7 @@ def test_atomic_write_leaves_nothing_when_the_rename_fails(tmp_path: Path) -> No
 
 
 def test_failed_report_keeps_the_previous_file(registry: tuple[str, Engine], tmp_path: Path) -> None:
-    from citydiplomacy.store.queries import PlaceNotFound
+    from citydiplomacy.core.errors import PlaceNotFound
 
     out = tmp_path / "report.html"
     out.write_text("previous report")

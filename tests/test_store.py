@@ -10,11 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from citydiplomacy.core.errors import AmbiguousPlace, BadInput, PlaceNotFound
 from citydiplomacy.geo.resolve import Resolver
 from citydiplomacy.ingest.twinning import import_twinning
 from citydiplomacy.store import db
+from citydiplomacy.store.lookup import find_place, find_places
 from citydiplomacy.store.places import Mention, place_key, review_mention, script_tag
-from citydiplomacy.store.queries import AmbiguousPlace, PlaceNotFound, find_places, get_place, stats
+from citydiplomacy.store.queries import stats
 from citydiplomacy.store.schema import AuditEntry, Membership, Organisation, Place, PlaceMention, Relation
 
 SPRINGFIELD_IL = "4250542"  # GeoNames: Springfield, Illinois
@@ -139,16 +141,24 @@ def test_find_and_get_place(db_url: str, tmp_path: Path) -> None:
         both = find_places(session, "valencia")
         assert {p.country_code for p in both} == {"ES", "VE"}
         with pytest.raises(AmbiguousPlace) as caught:
-            get_place(session, "Valencia")
-        assert {p.country_code for p in caught.value.candidates} == {"ES", "VE"}
-        assert get_place(session, "Valencia", "Spain").country_code == "ES"
-        assert get_place(session, "Valencia", "VE").country_code == "VE"
-        assert get_place(session, "Cordoba").name == "Córdoba"  # accents ignored
-        assert get_place(session, "SAO PAULO").country_code == "BR"
+            find_place(session, "Valencia")
+        assert {c["country_code"] for c in caught.value.candidates} == {"ES", "VE"}
+        assert "--country" in str(caught.value) and "ES" in str(caught.value)
+        assert find_place(session, "Valencia", "Spain").country_code == "ES"
+        assert find_place(session, "Valencia", "VE").country_code == "VE"
+        assert find_place(session, "Cordoba").name == "Córdoba"  # accents ignored
+        assert find_place(session, "SAO PAULO").country_code == "BR"
         with pytest.raises(PlaceNotFound):
-            get_place(session, "Valencia", "France")
-        with pytest.raises(PlaceNotFound, match="unknown country"):
-            get_place(session, "Valencia", "Narnia")
+            find_place(session, "Valencia", "France")
+        with pytest.raises(BadInput, match="unknown country"):
+            find_place(session, "Valencia", "Narnia")
+        # the country as a name in another script, as an ISO alpha-3 code, and a place by its id
+        assert find_place(session, "Valencia", "اسپانیا").country_code == "ES"
+        assert find_place(session, "Valencia", "esp").country_code == "ES"
+        es = find_place(session, "Valencia", "ES")
+        assert find_place(session, f"#{es.id}").id == es.id
+        with pytest.raises(PlaceNotFound):
+            find_place(session, f"#{es.id}", "VE")
 
 
 def test_stats_counts_match_the_tables(db_url: str, tmp_path: Path) -> None:

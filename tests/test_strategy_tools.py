@@ -74,10 +74,11 @@ def test_partner_recommendations_for_tehran_are_explained(registry: str) -> None
 
 
 def _profile(url: str, name: str) -> dict:
-    from citydiplomacy.store.queries import city_profile, get_place
+    from citydiplomacy.store.lookup import find_place
+    from citydiplomacy.store.queries import city_profile
 
     with session_scope(get_engine(url)) as session:
-        return city_profile(session, get_place(session, name))
+        return city_profile(session, find_place(session, name))
 
 
 def test_partner_country_filter_and_bad_input(registry: str) -> None:

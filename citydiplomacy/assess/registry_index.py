@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citydiplomacy.assess.errors import IndexInputError
@@ -28,7 +28,8 @@ from citydiplomacy.assess.framework import Framework
 from citydiplomacy.assess.indicators import IndicatorTable, ZeroPolicy, compute_indicators
 from citydiplomacy.assess.pipeline import UNIT, Choices, IndexPipeline
 from citydiplomacy.model.indicators import Catalogue, load_capacity, load_catalogue
-from citydiplomacy.store.schema import AnalysisRun, CityResult, IndicatorValue, Place, PlaceName, Relation
+from citydiplomacy.store.lookup import find_place
+from citydiplomacy.store.schema import AnalysisRun, CityResult, IndicatorValue
 
 WeightScheme = Literal["equal", "rank-order"]
 
@@ -41,10 +42,6 @@ COVERAGE_CODE = "COVERAGE"
 def dimension_code(dimension: str) -> str:
     """The ``CityResult.code`` of a dimension score, e.g. ``DIM_security``."""
     return f"DIM_{dimension}"
-
-
-class PlaceNotFound(LookupError):
-    """No place of the registry matches the name (and country) asked for."""
 
 
 @dataclass(frozen=True)
@@ -185,39 +182,6 @@ def equal_weights(catalogue: Catalogue) -> pd.Series:
     return pd.Series({ind.code: 1.0 / len(groups[ind.dimension]) for ind in catalogue}, dtype=float).reindex(
         catalogue.codes
     )
-
-
-def find_place(session: Session, name: str, country: str | None = None) -> Place:
-    """The registry's place called ``name`` (any recorded name or alias), optionally in ``country``.
-
-    When several places match, the one with the most relations is chosen (the city, not a namesake
-    village).
-
-    Raises
-    ------
-    PlaceNotFound
-        When nothing matches; the message suggests ``--country`` when another country would match.
-    """
-    key = name.strip()
-    pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    alias_ids = select(PlaceName.place_id).where(PlaceName.name.ilike(pattern, escape="\\"))
-    stmt = select(Place).where(
-        or_(Place.name.ilike(pattern, escape="\\"), Place.name_fa == key, Place.id.in_(alias_ids))
-    )
-    if country:
-        stmt = stmt.where(Place.country_code == country.upper())
-    candidates = list(session.scalars(stmt))
-    if not candidates:
-        where = f" in {country.upper()}" if country else ""
-        raise PlaceNotFound(f"no place called {name!r}{where} in the registry")
-    if len(candidates) == 1:
-        return candidates[0]
-    ids = [p.id for p in candidates]
-    degree = dict.fromkeys(ids, 0)
-    for column in (Relation.place_a_id, Relation.place_b_id):
-        for pid, n in session.execute(select(column, func.count()).where(column.in_(ids)).group_by(column)):
-            degree[pid] += n
-    return max(candidates, key=lambda p: (degree[p.id], p.population or 0, -p.id))
 
 
 def capacity_status(session: Session, place_id: int) -> pd.DataFrame:
@@ -370,8 +334,8 @@ def assess(
     session : Session
         A registry session; the run is added and flushed (the caller commits).
     city : int, str or None
-        A place id, a place name (resolved with :func:`find_place`, optionally within ``country``), or
-        None / ``"all"`` for every place.
+        A place id, a place name (resolved with :func:`citydiplomacy.store.lookup.find_place`, optionally
+        within ``country``), or None / ``"all"`` for every place.
     choices : AssessmentChoices, optional
         Weights, normalisation, aggregation, missing-value treatment, year (default: rank-order, min-max,
         arithmetic, re-weighting over available indicators, current state).

@@ -17,13 +17,13 @@ from citydiplomacy.assess.registry_index import (
     CDI_CODE,
     AssessmentChoices,
     AssessmentResult,
-    PlaceNotFound,
     assess,
     capacity_status,
-    find_place,
 )
+from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound
 from citydiplomacy.model.indicators import CatalogueError
 from citydiplomacy.store import db
+from citydiplomacy.store.lookup import find_place
 
 console = Console()
 err_console = Console(stderr=True)
@@ -162,7 +162,7 @@ def assess_command(
         if not db.is_initialised(engine):
             _fail(
                 f"the registry at {engine.url.render_as_string(hide_password=True)} is not initialised"
-                " (run citydip init)"
+                " (run citydip db upgrade)"
             )
         with db.session_scope(engine) as session:
             if capacity:
@@ -190,7 +190,7 @@ def assess_command(
             )
             with err_console.status("computing indicators and the City Diplomacy Index…"):
                 result = assess(session, None if all_places else city, choices, country=country)
-    except (PlaceNotFound, CatalogueError, ValueError) as exc:
+    except (AmbiguousPlace, NotFound, BadInput, CatalogueError, ValueError) as exc:
         _fail(str(exc))
         return
     except db.DatabaseUnavailable as exc:

@@ -10,8 +10,10 @@ import typer
 from rich.table import Table
 
 from citydiplomacy.cli.console import console, err_console, fail
+from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound
 from citydiplomacy.network.graphs import GRAPH_KINDS, NetworkFilter, NetworkInputError
-from citydiplomacy.store import db, queries
+from citydiplomacy.store import db
+from citydiplomacy.store.lookup import find_place
 
 network_app = typer.Typer(help="Network analytics of sister-city and membership networks.", no_args_is_help=True)
 
@@ -219,11 +221,8 @@ def _city_vertex(session, g, city: str, country: str | None) -> int:  # type: ig
     from citydiplomacy.network.draw import vertex_of
 
     try:
-        place = queries.get_place(session, city, country)
-    except queries.AmbiguousPlace as exc:
-        options = "; ".join(f"{p.name} ({p.country_code})" for p in exc.candidates[:8])
-        fail(f"{exc} — candidates: {options}", code=2)
-    except queries.PlaceNotFound as exc:
+        place = find_place(session, city, country)
+    except (AmbiguousPlace, NotFound, BadInput) as exc:
         fail(str(exc), code=2)
     try:
         return vertex_of(g, place.id)

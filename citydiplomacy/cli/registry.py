@@ -12,7 +12,9 @@ import typer
 from rich.table import Table
 
 from citydiplomacy.cli.console import console, fail, print_json
+from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound
 from citydiplomacy.store import db, queries
+from citydiplomacy.store.lookup import find_place
 
 db_app = typer.Typer(help="Create and migrate the registry database.", no_args_is_help=True)
 city_app = typer.Typer(help="Look up cities in the registry.", no_args_is_help=True)
@@ -71,11 +73,8 @@ def city_show(
     _require_registry()
     with db.session_scope() as session:
         try:
-            place = queries.get_place(session, name, country)
-        except queries.AmbiguousPlace as exc:
-            options = "; ".join(f"{p.name} ({p.country_code})" for p in exc.candidates[:8])
-            fail(f"{exc} — candidates: {options}", code=2)
-        except queries.PlaceNotFound as exc:
+            place = find_place(session, name, country)
+        except (AmbiguousPlace, NotFound, BadInput) as exc:
             fail(str(exc), code=2)
         profile = queries.city_profile(session, place)
     if as_json:

@@ -22,9 +22,10 @@ def report_command(
     The file is self-contained (fonts, charts and map data inlined; it makes no network request) and is
     written atomically.  PDF output prints the page with Debian's headless Chromium.
     """
+    from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound
     from citydiplomacy.report.city_report import FORMATS, LANGS, ReportError, write_report
     from citydiplomacy.report.pdf import ChromiumMissing, PdfRenderError
-    from citydiplomacy.store import db, queries
+    from citydiplomacy.store import db
 
     if lang not in LANGS:
         fail(f"unknown --lang {lang!r}; one of {', '.join(LANGS)}", code=2)
@@ -45,10 +46,7 @@ def report_command(
     try:
         with console.status(f"Writing the {fmt.upper()} report…"):
             path = write_report(None, city, country, lang, fmt, out)
-    except queries.AmbiguousPlace as exc:
-        options = "; ".join(f"{p.name} ({p.country_code})" for p in exc.candidates[:8])
-        fail(f"{exc} — candidates: {options}", code=2)
-    except queries.PlaceNotFound as exc:
+    except (AmbiguousPlace, NotFound, BadInput) as exc:
         fail(str(exc), code=2)
     except ChromiumMissing as exc:
         fail(str(exc), code=2)

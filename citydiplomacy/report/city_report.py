@@ -42,6 +42,7 @@ from citydiplomacy.present.calendar import persian_digits, solar_hijri_year, to_
 from citydiplomacy.present.i18n import digits, number
 from citydiplomacy.present.labels import country_name, label, term
 from citydiplomacy.store import db, queries
+from citydiplomacy.store.lookup import find_place
 from citydiplomacy.store.schema import AnalysisRun, CityResult, Organisation, Place, Source
 
 Lang = Literal["en", "fa"]
@@ -691,12 +692,12 @@ def city_report_html(
 
     Raises
     ------
-    citydiplomacy.store.queries.PlaceNotFound, citydiplomacy.store.queries.AmbiguousPlace
+    citydiplomacy.core.errors.PlaceNotFound, citydiplomacy.core.errors.AmbiguousPlace
         The city is unknown, or its name is shared by places in several countries and no country is given.
     """
     engine = engine or db.get_engine()
     with db.session_scope(engine) as session:
-        place = queries.get_place(session, city, country)
+        place = find_place(session, city, country)
         report = collect_report(session, place)
     return render_html(report, lang), report["place"]
 

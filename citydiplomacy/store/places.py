@@ -137,16 +137,26 @@ def upsert_places(
 
     existing = _existing_place_ids(conn, list(wanted))
     new_rows = []
+    gaz = None
     for key, (mention, res) in wanted.items():
         if key in existing:
             continue
         source_only = key[0] in ("source", "geonames-district")
+        admin1 = None
+        if res.gazetteer == "geonames" and res.gazetteer_id:
+            # The region tells namesakes apart (five Cambridges in the US): keep GeoNames' admin-1 code.
+            from citydiplomacy.geo.gazetteer import get_gazetteer
+
+            gaz = gaz or get_gazetteer()
+            i = gaz.index_of(res.gazetteer_id)
+            admin1 = (gaz.admin1[i] or None) if i is not None else None
         new_rows.append(
             {
                 "gazetteer": key[0],
                 "gazetteer_id": key[1],
                 "name": mention.name if source_only else res.name,
                 "country_code": res.country_code,
+                "admin1_code": admin1,
                 "admin_level": res.admin_level,
                 "lat": mention.lat if source_only and mention.lat is not None else res.lat,
                 "lng": mention.lng if source_only and mention.lng is not None else res.lng,

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Engine, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from citydiplomacy.core.text import fold
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import (
     Activity,
@@ -46,18 +45,6 @@ ENTITIES: dict[str, type] = {
 }
 
 
-class PlaceNotFound(LookupError):
-    """No place matches a name (and country)."""
-
-
-class AmbiguousPlace(LookupError):
-    """Several places match a name; ``candidates`` lists them so the user can add a country."""
-
-    def __init__(self, message: str, candidates: list[Place]):
-        super().__init__(message)
-        self.candidates = candidates
-
-
 def stats(engine: Engine | None = None) -> dict[str, Any]:
     """Counts per entity, plus places by resolution status and relations by kind.
 
@@ -82,53 +69,6 @@ def stats(engine: Engine | None = None) -> dict[str, Any]:
             session.execute(select(Membership.role, func.count()).group_by(Membership.role)).all()
         )
     return out
-
-
-def find_places(session: Session, name: str, country: str | None = None, limit: int = 20) -> list[Place]:
-    """Places whose name, any stored name (any script) or source spelling equals ``name``.
-
-    Case and accents are ignored for Latin names.  ``country`` narrows by ISO code or country name.
-    Results are ordered by population (largest first), so the capital comes before the village.
-    """
-    from citydiplomacy.geo.gazetteer import country_code
-
-    cc = None
-    if country:
-        cc = country.upper() if len(country) == 2 else country_code(country)
-        if cc is None:
-            raise PlaceNotFound(f"unknown country {country!r}")
-    by_name = select(PlaceName.place_id).where(func.lower(PlaceName.name) == name.lower())
-    query = select(Place).where(or_(func.lower(Place.name) == name.lower(), Place.id.in_(by_name)))
-    if cc:
-        query = query.where(Place.country_code == cc)
-    found = list(session.scalars(query.order_by(Place.population.desc().nulls_last(), Place.id).limit(limit)))
-    if not found:  # accent-insensitive fallback over the (few) names sharing the first letter
-        key = fold(name)
-        rows = session.scalars(select(Place).where(func.lower(Place.name).like(name[:1].lower() + "%")))
-        found = [p for p in rows if fold(p.name) == key and (cc is None or p.country_code == cc)][:limit]
-    return found
-
-
-def get_place(session: Session, name: str, country: str | None = None) -> Place:
-    """The one place called ``name`` (in ``country``).
-
-    Raises
-    ------
-    PlaceNotFound
-        Nothing matches.
-    AmbiguousPlace
-        Several places of that name in different countries and no country given.  When the places share
-        a country the most populous wins, which is what people mean by "Tehran".
-    """
-    found = find_places(session, name, country)
-    if not found:
-        raise PlaceNotFound(f"no place called {name!r}" + (f" in {country}" if country else ""))
-    countries = {p.country_code for p in found}
-    if len(countries) > 1 and country is None and (found[0].population or 0) < 10 * (found[1].population or 1):
-        raise AmbiguousPlace(
-            f"{name!r} matches {len(found)} places in {len(countries)} countries; add --country", found
-        )
-    return found[0]
 
 
 PLACE_FIELDS = ("id", "name", "name_fa", "country_code", "gazetteer", "gazetteer_id", "admin_level", "status",

@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 
 from citydiplomacy.store.db import get_engine, session_scope
-from citydiplomacy.store.queries import get_place
+from citydiplomacy.store.lookup import find_place
 from citydiplomacy.store.schema import MemberCount
 from citydiplomacy.strategy.data import RegistryGraph, country_info, load_registry_graph
 from citydiplomacy.strategy.recommend_partners import RecommendError, latest_dimension_scores
@@ -143,7 +143,7 @@ def recommend_networks(
     engine = engine or get_engine()
     with session_scope(engine) as session:
         try:
-            place = get_place(session, city, country)
+            place = find_place(session, city, country)
         except LookupError as exc:
             raise RecommendError(str(exc)) from exc
         place_id, place_name = place.id, place.name

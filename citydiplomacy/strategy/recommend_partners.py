@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.store.db import get_engine, session_scope
-from citydiplomacy.store.queries import get_place
+from citydiplomacy.store.lookup import find_place
 from citydiplomacy.store.schema import AnalysisRun, CityResult
 from citydiplomacy.strategy.data import RegistryGraph, country_info, haversine_km, load_registry_graph
 from citydiplomacy.strategy.features import FEATURE_NAMES
@@ -219,7 +219,7 @@ def recommend_partners(
             raise RecommendError(f"unknown country code {partner_country!r} (use ISO 3166-1 alpha-2, e.g. DE)")
     with session_scope(engine) as session:
         try:
-            place = get_place(session, city, country)
+            place = find_place(session, city, country)
         except LookupError as exc:
             raise RecommendError(str(exc)) from exc
         place_id, place_name, place_cc = place.id, place.name, place.country_code

@@ -32,7 +32,7 @@ from sqlalchemy import Engine, select
 
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.store.db import get_engine, session_scope
-from citydiplomacy.store.queries import get_place
+from citydiplomacy.store.lookup import find_place
 from citydiplomacy.store.schema import AnalysisRun, Relation
 from citydiplomacy.strategy.recommend_partners import latest_dimension_scores
 
@@ -131,7 +131,7 @@ def add_items(
     engine = engine or get_engine()
     with session_scope(engine) as session:
         try:
-            place_id = get_place(session, city, country).id
+            place_id = find_place(session, city, country).id
         except LookupError as exc:
             raise SwotError(str(exc)) from exc
     current = stored_items(engine, place_id)
@@ -321,13 +321,13 @@ def build_swot(
     engine = engine or get_engine()
     with session_scope(engine) as session:
         try:
-            place = get_place(session, city, country)
+            place = find_place(session, city, country)
             peer_ids = None
             if peers is not None:
                 peer_ids = []
                 for spec in peers:
                     name, _, cc = spec.partition(":")
-                    peer_ids.append(get_place(session, name.strip(), cc.strip() or None).id)
+                    peer_ids.append(find_place(session, name.strip(), cc.strip() or None).id)
         except LookupError as exc:
             raise SwotError(str(exc)) from exc
         place_id, name, cc = place.id, place.name, place.country_code

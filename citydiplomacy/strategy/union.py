@@ -35,7 +35,7 @@ from sqlalchemy import Engine
 from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.store.db import get_engine, session_scope
-from citydiplomacy.store.queries import get_place
+from citydiplomacy.store.lookup import find_place
 from citydiplomacy.strategy.data import RegistryGraph, country_info, haversine_km, load_registry_graph
 from citydiplomacy.strategy.recommend_partners import latest_dimension_scores
 
@@ -98,7 +98,7 @@ def select_region(graph: RegistryGraph, region: Region, engine: Engine) -> np.nd
             raise UnionError("--km must be positive")
         with session_scope(engine) as session:
             try:
-                centre = graph.index_of(get_place(session, city, country).id)
+                centre = graph.index_of(find_place(session, city, country).id)
             except LookupError as exc:
                 raise UnionError(str(exc)) from exc
         dist = haversine_km(graph.lat[centre], graph.lng[centre], graph.lat, graph.lng)
