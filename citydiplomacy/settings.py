@@ -33,15 +33,17 @@ IMPORT_BATCH_SIZE = 2000
 #: Where the real public data sets live, relative to the repository (never copied into the project).
 SHARED_DATA_DIR = Path(os.environ.get("CITYDIP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
-#: Network analytics: weight of a relation = kind weight x status weight (0 leaves it out of the graph).
-RELATION_KIND_WEIGHTS: dict[str, float] = {
+#: What counts as a tie, for every analysis alike (network graphs, indicators, recommenders): a relation is a tie
+#: when its kind AND its status have a weight here, and weighs their product.  A relation in negotiation,
+#: suspended or ended is a record of the registry, not a tie.  Every analysis run stores the rule it used.
+TIE_KIND_WEIGHTS: dict[str, float] = {
     "sister_city": 1.0,
     "partnership": 1.0,
     "cooperation_memorandum": 0.75,
     "mou": 0.75,
     "friendship": 0.5,
 }
-RELATION_STATUS_WEIGHTS: dict[str, float] = {"active": 1.0, "in_negotiation": 0.5, "suspended": 0.25, "ended": 0.0}
+TIE_STATUS_WEIGHTS: dict[str, float] = {"active": 1.0}
 
 #: Membership role values for interlocking network connectivity (Taylor): secretariat/board 3, full 2, else 1.
 ROLE_VALUES: dict[str, float] = {
@@ -62,6 +64,10 @@ ROLE_VALUES: dict[str, float] = {
 #: Place lookup: of several places bearing a name, the most populous is meant only when it has at least this
 #: many times the population of the next; otherwise the lookup lists the candidates.
 PLACE_LOOKUP_DOMINANCE = 10.0
+
+#: Jobs: a running job whose worker has not reported progress for this long (s) is taken to have died; its
+#: lock can be taken over and the job is marked failed.
+JOB_STALE_AFTER_S = 900.0
 
 
 def database_url() -> str:

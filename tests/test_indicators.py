@@ -28,7 +28,7 @@ from citydiplomacy.model.indicators import (
     parse_catalogue,
 )
 from citydiplomacy.model.vocab import DIMENSIONS
-from citydiplomacy.store import db
+from citydiplomacy.store import db, runs
 from citydiplomacy.store.schema import (
     Activity,
     ActivityParticipant,
@@ -40,6 +40,7 @@ from citydiplomacy.store.schema import (
     Place,
     Relation,
 )
+from citydiplomacy.store.ties import TieRule
 
 # --- the catalogue ----------------------------------------------------------------------------------
 
@@ -252,15 +253,21 @@ def _build_registry(url: str) -> dict[str, int]:
                 IndicatorValue(place_id=p["man"].id, indicator_code="ECO04", year=2020, value=500.0),
             ]
         )
-        old = AnalysisRun(kind="network", created_at=datetime.now(UTC) - timedelta(days=1))
-        new = AnalysisRun(kind="network")
-        s.add_all([old, new])
+        now = runs.network_run_for(None)
+        old = AnalysisRun(kind="network", parameters=now, created_at=datetime.now(UTC) - timedelta(days=1))
+        new = AnalysisRun(kind="network", parameters=now)
+        # Newer still, but of another graph and of a region only: never what the indicators read.
+        other = AnalysisRun(kind="network", parameters={**now, "graph": "membership"})
+        regional = AnalysisRun(kind="network", parameters={**now, "filter": {**now["filter"], "regions": ["EU"]}})
+        s.add_all([old, new, other, regional])
         s.flush()
         s.add_all(
             [
                 CityResult(run_id=old.id, place_id=p["teh"].id, code="pagerank", value=0.9),
                 CityResult(run_id=new.id, place_id=p["teh"].id, code="pagerank", value=0.3),
                 CityResult(run_id=new.id, place_id=p["par"].id, code="pagerank", value=0.2),
+                CityResult(run_id=other.id, place_id=p["teh"].id, code="pagerank", value=0.7),
+                CityResult(run_id=regional.id, place_id=p["teh"].id, code="pagerank", value=0.6),
             ]
         )
         return {key: place.id for key, place in p.items()}
@@ -337,7 +344,9 @@ def test_manual_and_network_values(registry: tuple[str, dict[str, int]]) -> None
     assert math.isnan(t.values.at[teh, "ECO04"]) and t.coverage.at[teh, "ECO04"] == MISSING
     # Manila is in the registry only through a hand-entered value: every count is missing, not 0.
     assert t.coverage.loc[man].value_counts().to_dict() == {MISSING: 31, ENTERED: 1}
-    assert t.values.at[teh, "NET04"] == pytest.approx(0.3)  # the latest network run, not the older 0.9
+    # the latest network run that matches (bilateral, whole registry, now, this tie rule): not the older 0.9,
+    # nor the newer membership-graph 0.7 or regional 0.6
+    assert t.values.at[teh, "NET04"] == pytest.approx(0.3)
     assert math.isnan(t.values.at[msh, "NET04"])
     assert t.notes["network_run_id"] is not None
     assert set(t.manual["code"]) == {"ECO03", "ECO04"}
@@ -406,7 +415,9 @@ def test_count_relations_matches_brute_force(rows: list[tuple[int, int, str, str
         [(a, b, k, s) for a, b, k, s in rows] + [(b, a, k, s) for a, b, k, s in rows],
         columns=["place_id", "partner_id", "kind", "status"],
     )
-    got = _count_relations(both, {"relation_kinds": ["sister_city", "mou"], "statuses": ["active"]})
+    # The frame holds ties only (store.ties.load_ties applies the one rule upstream): ended relations are none.
+    both = both.loc[TieRule().weights(both["kind"], both["status"]) > 0]
+    got = _count_relations(both, {"relation_kinds": ["sister_city", "mou"]})
     for place in range(7):
         expected = sum(1 for a, b, k, s in rows if place in (a, b) and k in ("sister_city", "mou") and s == "active")
         assert got.get(place, 0) == expected

@@ -110,11 +110,11 @@ def test_bilateral_graph_collapses_pairs_drops_self_relations_and_keeps_isolated
     e = g.es[g.get_eid(0, 2)]
     assert e["weight"] == pytest.approx(1.75)
     assert (e["n_sister_city"], e["n_mou"], e["n_relations"]) == (1, 1, 2)
-    # Isfahan–Lyon is in negotiation: half weight; Kyoto–Nowhere ended: weight 0, left out.
-    assert g.es[g.get_eid(1, 4)]["weight"] == pytest.approx(0.5)
+    # Isfahan–Lyon is in negotiation and Kyoto–Nowhere ended: neither is a tie under the one rule, both left out.
+    assert not g.are_adjacent(1, 4)
     assert not g.are_adjacent(3, 6)
     notes = g["notes"]
-    assert (notes.self_relations, notes.zero_weight_relations) == (1, 1)
+    assert (notes.self_relations, notes.zero_weight_relations) == (1, 2)
     assert g.degree(5) == 0  # Lonely stays as an isolated vertex
 
 

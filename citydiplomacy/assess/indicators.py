@@ -26,10 +26,10 @@ A manual indicator without an entered value is always missing.
 
 Time
 ----
-With ``year=Y`` the registry is read as of the end of year ``Y``: relations signed by ``Y`` and not
-ended before it, memberships begun by ``Y`` and not ended before it, activities up to ``Y`` (cumulative)
-and, for manual values, the latest entry dated ``Y`` or earlier.  Undated records (the twinning data
-has no dates) are taken to be in force.  Without a year, the registry's current state is used.
+With ``year=Y`` the registry is read as of the end of year ``Y``: ties in force then (the tie rule's reading
+of time, :mod:`citydiplomacy.store.ties`), memberships begun by ``Y`` and not ended before it, activities up
+to ``Y`` (cumulative) and, for manual values, the latest entry dated ``Y`` or earlier.  Undated records (the
+twinning data has no dates) are taken to be in force.  Without a year, the registry's current state is used.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from citydiplomacy import settings
 from citydiplomacy.core.text import fold
 from citydiplomacy.model.indicators import Catalogue, Indicator, load_catalogue
+from citydiplomacy.store import runs
 from citydiplomacy.store.schema import (
     Activity,
     ActivityParticipant,
@@ -57,8 +58,8 @@ from citydiplomacy.store.schema import (
     Membership,
     Organisation,
     Place,
-    Relation,
 )
+from citydiplomacy.store.ties import TieRule, load_ties
 
 COMPUTED = "computed"
 ENTERED = "entered"
@@ -135,27 +136,13 @@ def _frame(session: Session, stmt: Any, columns: list[str]) -> pd.DataFrame:
 
 
 def _relations(session: Session, year: int | None) -> pd.DataFrame:
-    """Relations seen from both ends: ``place_id``, ``partner_id``, ``kind``, ``status`` (as of ``year``)."""
-    rel = _frame(
-        session,
-        select(
-            Relation.place_a_id,
-            Relation.place_b_id,
-            Relation.kind,
-            Relation.status,
-            Relation.signed_year,
-            Relation.ended_year,
-        ),
-        ["a", "b", "kind", "status", "signed_year", "ended_year"],
-    )
-    if year is not None and not rel.empty:
-        signed = rel["signed_year"]
-        rel = rel[signed.isna() | (signed <= year)].copy()
-        ended = rel["ended_year"]
-        # A relation ended after `year` was still in force in `year`.
-        still_on = (rel["status"] == "ended") & ended.notna() & (ended > year)
-        rel.loc[still_on, "status"] = "active"
-        rel = rel[~(ended.notna() & (ended <= year)) | (rel["status"] != "active")]
+    """Ties seen from both ends: ``place_id``, ``partner_id``, ``kind``, ``status`` (as of ``year``).
+
+    Only relations the one tie rule counts (:mod:`citydiplomacy.store.ties`), so these counts agree with the
+    network's degree and the recommender's graph.
+    """
+    rel = load_ties(session, year_from=year, year_to=year)[["place_a_id", "place_b_id", "kind", "status"]]
+    rel = rel.rename(columns={"place_a_id": "a", "place_b_id": "b"})
     both = pd.concat(
         [
             rel.rename(columns={"a": "place_id", "b": "partner_id"}),
@@ -264,13 +251,11 @@ def _manual_values(session: Session, year: int | None) -> pd.DataFrame:
     return val.drop_duplicates(["place_id", "code"], keep="last").drop(columns="_order")
 
 
-def latest_network_run(session: Session) -> AnalysisRun | None:
-    """The most recent ``AnalysisRun`` of kind ``network`` (None when no network analysis was stored)."""
-    return session.scalars(
-        select(AnalysisRun)
-        .where(AnalysisRun.kind == "network")
-        .order_by(AnalysisRun.created_at.desc(), AnalysisRun.id.desc())
-    ).first()
+def matching_network_run(session: Session, year: int | None = None) -> AnalysisRun | None:
+    """The network run the ``network_metric`` indicators read: the latest of the bilateral graph of the whole
+    registry as of ``year``, under the current tie rule (:func:`citydiplomacy.store.runs.network_run_for`).
+    A run of another graph, filter, year or tie rule is never used."""
+    return runs.latest_run(session, "network", runs.network_run_for(year))
 
 
 @cache
@@ -284,12 +269,12 @@ def _continent_of_country() -> dict[str, str]:
 
 
 def _count_relations(rel: pd.DataFrame, rule: dict[str, Any]) -> pd.Series:
-    sel = rel[rel["kind"].isin(rule["relation_kinds"]) & rel["status"].isin(rule.get("statuses") or ["active"])]
+    sel = rel[rel["kind"].isin(rule["relation_kinds"])]
     return sel.groupby("place_id").size().astype(float)
 
 
 def _foreign_partners(rel: pd.DataFrame, rule: dict[str, Any], country: pd.Series) -> pd.DataFrame:
-    sel = rel[rel["status"].isin(rule.get("statuses") or ["active"])]
+    sel = rel
     if rule.get("relation_kinds"):
         sel = sel[sel["kind"].isin(rule["relation_kinds"])]
     sel = sel.assign(own=sel["place_id"].map(country), partner_country=sel["partner_id"].map(country))
@@ -395,6 +380,7 @@ def compute_indicators(
         ``values`` and ``coverage`` of shape (places, indicators).
     """
     catalogue = catalogue or load_catalogue()
+    version = runs.data_version(session)  # read first: what the values describe
     rel = _relations(session, year)
     mem = _memberships(session, year)
     seats = _seats(session)
@@ -422,7 +408,8 @@ def compute_indicators(
     place_info = place_rows.reindex(place_ids)
     place_info.index.name = "place_id"
 
-    network_run = latest_network_run(session) if any(i.rule_kind == "network_metric" for i in catalogue) else None
+    wants_network = any(i.rule_kind == "network_metric" for i in catalogue)
+    network_run = matching_network_run(session, year) if wants_network else None
     index = pd.Index(place_ids, name="place_id")
     values = pd.DataFrame(np.nan, index=index, columns=catalogue.codes, dtype=float)
     coverage = pd.DataFrame(MISSING, index=index, columns=catalogue.codes, dtype=object)
@@ -453,7 +440,15 @@ def compute_indicators(
     notes: dict[str, Any] = {
         "zero_policy": zero_policy,
         "network_run_id": network_run.id if network_run else None,
+        "tie_rule": TieRule().as_parameters(),
+        "data_version": version,
     }
+    if network_run is None and wants_network:
+        notes["network_run_missing"] = (
+            "no network run of the bilateral graph" + (f" as of {year}" if year else "")
+            + " under the current tie rule: network indicators are missing; run `citydip network metrics"
+            + (f" --from {year} --to {year}" if year else "") + "` first"
+        )  # fmt: skip
     return IndicatorTable(
         values=values,
         coverage=coverage,

@@ -29,6 +29,7 @@ from citydiplomacy.assess.indicators import IndicatorTable, ZeroPolicy, compute_
 from citydiplomacy.assess.pipeline import UNIT, Choices, IndexPipeline
 from citydiplomacy.model.indicators import Catalogue, load_capacity, load_catalogue
 from citydiplomacy.store.lookup import find_place
+from citydiplomacy.store.runs import new_run
 from citydiplomacy.store.schema import AnalysisRun, CityResult, IndicatorValue
 
 WeightScheme = Literal["equal", "rank-order"]
@@ -246,6 +247,7 @@ def _store(
         "catalogue_checksum": catalogue.checksum,
         "weights_used": {code: round(float(w), 6) for code, w in weights.items()},
         "network_run_id": table.notes.get("network_run_id"),
+        "tie_rule": table.notes.get("tie_rule"),
         **{f"engine_{k}": v for k, v in engine_info.items()},
     }
     ranked = scores[CDI_CODE].notna()
@@ -255,9 +257,12 @@ def _store(
         "mean_coverage": round(float(scores["coverage"].mean()), 4) if len(scores) else None,
         "coverage_counts": {k: int(v) for k, v in table.coverage.stack().value_counts().items()},
     }
-    run = AnalysisRun(kind="assessment", parameters=parameters, model_version=catalogue.version, summary=summary)
-    session.add(run)
-    session.flush()
+    if table.notes.get("network_run_missing"):
+        summary["notes"] = [table.notes["network_run_missing"]]
+    run = new_run(
+        session, "assessment", parameters, summary=summary, model_version=catalogue.version,
+        version=table.notes.get("data_version"),
+    )  # fmt: skip
 
     records: list[dict[str, Any]] = []
     long = table.long()

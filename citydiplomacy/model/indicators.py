@@ -26,7 +26,6 @@ from citydiplomacy.model.vocab import (
     MEMBERSHIP_ROLES,
     ORGANISATION_KINDS,
     RELATION_KINDS,
-    RELATION_STATUSES,
 )
 
 MODEL_DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -42,13 +41,13 @@ SUB_KINDS: dict[str, tuple[str, ...]] = {
 
 #: Rule kinds and the parameters each accepts (``kind`` itself excluded).
 RULE_PARAMETERS: dict[str, set[str]] = {
-    "count_relations": {"relation_kinds", "statuses"},
+    "count_relations": {"relation_kinds"},
     "membership_score": {"role_weights", "organisations", "organisation_kinds"},
     "leadership_posts": {"roles"},
     "hosted_secretariats": set(),
     "summits_hosted": set(),
-    "countries_reached": {"relation_kinds", "statuses"},
-    "world_regions_reached": {"relation_kinds", "statuses"},
+    "countries_reached": {"relation_kinds"},
+    "world_regions_reached": {"relation_kinds"},
     "count_activities": {"activity_kinds", "dimensions", "indicator_tag"},
     "network_metric": {"metric"},
     "manual": set(),
@@ -209,7 +208,6 @@ def _check_rule(code: str, rule: Any, problems: list[str]) -> None:
         problems.append(f"{code}: rule {kind} does not take {sorted(extra)}")
     vocabularies = {
         "relation_kinds": RELATION_KINDS,
-        "statuses": RELATION_STATUSES,
         "activity_kinds": ACTIVITY_KINDS,
         "dimensions": DIMENSIONS,
         "organisation_kinds": ORGANISATION_KINDS,

@@ -9,6 +9,7 @@ e.g. ``betweenness``; ``value`` NULL where the metric is undefined, e.g. constra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,9 @@ from citydiplomacy.network.communities import DEFAULT_SEED, community_summaries,
 from citydiplomacy.network.graphs import NetworkFilter, load_graph, load_membership
 from citydiplomacy.network.interlocking import interlocking_connectivity
 from citydiplomacy.network.metrics import city_metrics
-from citydiplomacy.store.schema import AnalysisRun, CityResult
+from citydiplomacy.store import runs
+from citydiplomacy.store.schema import CityResult
+from citydiplomacy.store.ties import TieRule
 
 IDENTITY_COLUMNS = ("place_id", "name", "country_code", "continent", "subregion")
 
@@ -49,6 +52,7 @@ def analyse(
     workers: int = 1,
     store: bool = True,
     actor: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> NetworkResult:
     """Compute (and by default store) every per-city metric of one graph of the registry.
 
@@ -66,6 +70,8 @@ def analyse(
         Processes for betweenness and closeness searches.
     store
         Write an AnalysisRun and its CityResult rows.
+    progress
+        ``progress(stage, done, total)``, called as the stages advance (jobs and the CLI show it).
 
     Returns
     -------
@@ -75,8 +81,13 @@ def analyse(
         (interlocking network connectivity).
     """
     flt = flt or NetworkFilter()
+    tick = progress or (lambda _stage, _done, _total: None)
+    version = runs.data_version(session)  # read first: writes during the analysis count as changes since
+    tick("reading the graph", 0, 4)
     g = load_graph(session, graph, flt)
+    tick("per-city metrics", 1, 4)
     metrics = city_metrics(g, workers=workers)
+    tick("communities", 2, 4)
     membership, modularity = leiden_communities(g, resolution=resolution, seed=seed)
     metrics["community"] = membership
     if graph in ("membership", "combined"):
@@ -88,8 +99,7 @@ def analyse(
     parameters = {
         "graph": graph,
         "filter": flt.as_parameters(),
-        "relation_kind_weights": settings.RELATION_KIND_WEIGHTS,
-        "relation_status_weights": settings.RELATION_STATUS_WEIGHTS,
+        "tie_rule": TieRule().as_parameters(),
         "role_values": settings.ROLE_VALUES,
         "leiden": {"objective": "modularity", "resolution": resolution, "seed": seed},
         "distances": "unweighted hops (betweenness, harmonic); weights for strength, eigenvector, PageRank, constraint",
@@ -107,7 +117,9 @@ def analyse(
     }
     result = NetworkResult(metrics, community_summaries(g, membership), parameters, summary, notes=notes)
     if store:
-        result.run_id = store_run(session, metrics, parameters, summary, actor=actor)
+        tick("storing the results", 3, 4)
+        result.run_id = store_run(session, metrics, parameters, summary, actor=actor, version=version)
+    tick("done", 4, 4)
     return result
 
 
@@ -118,19 +130,18 @@ def store_run(
     summary: dict[str, Any] | None = None,
     *,
     actor: str | None = None,
+    version: int | None = None,
 ) -> int:
     """Write one AnalysisRun(kind="network") and a CityResult per place and numeric metric.
+
+    ``version`` is the registry's data version the metrics were computed from (default: the current one).
 
     Returns
     -------
     int
         The run's id.
     """
-    run = AnalysisRun(
-        kind="network", parameters=parameters, summary=summary, created_by=actor or settings.DEFAULT_ACTOR
-    )
-    session.add(run)
-    session.flush()
+    run = runs.new_run(session, "network", parameters, summary=summary, actor=actor, version=version)
     numeric = [c for c in metrics.columns if c not in IDENTITY_COLUMNS and pd.api.types.is_numeric_dtype(metrics[c])]
     place_ids = metrics["place_id"].to_numpy()
     rows: list[dict[str, Any]] = []

@@ -2,9 +2,9 @@
 
 Three graphs are built, all undirected, simple (one edge per pair of places) and weighted:
 
-* the **bilateral** graph: places linked by their relations (sister-city agreements, MoUs, ...).  A
-  relation weighs ``kind weight × status weight`` (:data:`citydiplomacy.settings.RELATION_KIND_WEIGHTS`,
-  :data:`~citydiplomacy.settings.RELATION_STATUS_WEIGHTS`); the relations of one pair are summed
+* the **bilateral** graph: places linked by their ties (sister-city agreements, MoUs, ...), as the one tie
+  rule of :mod:`citydiplomacy.store.ties` says: a relation weighs ``kind weight × status weight`` and is
+  left out when that is 0 (in negotiation, suspended, ended); the relations of one pair are summed
   into one edge, which also keeps per-kind counts (``n_<kind>``) and weights (``w_<kind>``);
 * the **membership** graph: the bipartite place–organisation graph (vertex attribute ``type``: False
   for places, True for organisations), weighted by the role value of
@@ -45,7 +45,9 @@ from sqlalchemy.orm import Session
 from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.geo.regions import UN_M49_SUBREGIONS, continent_of, subregion_of
-from citydiplomacy.store.schema import Membership, Organisation, Place, Relation
+from citydiplomacy.model.vocab import RELATION_KINDS, RELATION_STATUSES
+from citydiplomacy.store.schema import Membership, Organisation, Place
+from citydiplomacy.store.ties import TieRule, in_force, load_ties
 
 NODE_COLUMNS = ("place_id", "name", "country_code", "lat", "lng", "population")
 EDGE_COLUMNS = ("place_a_id", "place_b_id", "kind", "status", "signed_year", "ended_year")
@@ -66,15 +68,16 @@ class NetworkFilter:
     Attributes
     ----------
     year_from, year_to
-        Period (inclusive years): a relation is kept when it was in force at some time in it
-        (``signed_year <= year_to`` and ``ended_year`` null or ``>= year_from``); memberships likewise
-        with ``since_year``/``until_year``.  Records without a year are kept when ``keep_undated``.
+        Period (inclusive years): a relation is kept when it was in force at the end of some year of it
+        (:func:`citydiplomacy.store.ties.in_force`: signed by ``year_to``, not ended by ``year_from``);
+        memberships when held in some year of it (``since_year <= year_to``, ``until_year >= year_from``).
+        Records without a year are kept when ``keep_undated``.  ``year_from == year_to == Y``: as of ``Y``.
     keep_undated
         Keep relations and memberships whose years are unknown (most sources give none).
     kinds
         Relation kinds to keep (None: all).
     statuses
-        Relation statuses to keep (None: all; ``ended`` relations weigh 0 by default and so drop out).
+        Relation statuses to keep (None: all; only the tie rule's statuses are ties in any case).
     regions
         Keep only places in these regions, and the relations between them (the induced subgraph):
         continent codes (``EU``), UN M49 sub-region names (``Western Asia``) or ISO country codes.
@@ -162,6 +165,7 @@ def _region_mask(nodes: pd.DataFrame, regions: Iterable[str]) -> np.ndarray:
 
 
 def _in_period(start: pd.Series, end: pd.Series, flt: NetworkFilter) -> np.ndarray:
+    """Memberships in force at some time of the filter's period (``until_year`` is the last year held)."""
     start = pd.to_numeric(start, errors="coerce")
     end = pd.to_numeric(end, errors="coerce")
     keep = np.ones(len(start), dtype=bool)
@@ -186,7 +190,9 @@ def filter_bilateral(
     """
     flt = flt or NetworkFilter()
     edges = _with_columns(edges, EDGE_COLUMNS, ("place_a_id", "place_b_id"), "relations")
-    keep = _in_period(edges["signed_year"], edges["ended_year"], flt)
+    # Relations in force in the period, with their status as it was then: the tie rule's reading of time.
+    edges = in_force(edges, flt.year_from, flt.year_to, keep_undated=flt.keep_undated)
+    keep = np.ones(len(edges), dtype=bool)
     if flt.kinds is not None:
         keep &= edges["kind"].isin(flt.kinds).to_numpy()
     if flt.statuses is not None:
@@ -210,50 +216,43 @@ def _vertex_attributes(g: ig.Graph, nodes: pd.DataFrame) -> None:
         g.vs[col] = values
 
 
-def relation_weights(
-    edges: pd.DataFrame,
-    kind_weights: Mapping[str, float] | None = None,
-    status_weights: Mapping[str, float] | None = None,
-) -> np.ndarray:
-    """Weight of each relation: kind weight × status weight.
+def relation_weights(edges: pd.DataFrame, rule: TieRule | None = None) -> np.ndarray:
+    """Weight of each relation under the tie rule: kind weight × status weight (0: not a tie).
 
     Raises
     ------
     NetworkInputError
-        A kind or status has no weight (the message lists them and the known ones).
+        A kind or status outside the registry's vocabulary (a typo in a frame must not silently drop ties).
     """
-    kind_weights = dict(kind_weights or settings.RELATION_KIND_WEIGHTS)
-    status_weights = dict(status_weights or settings.RELATION_STATUS_WEIGHTS)
+    rule = rule or TieRule()
     kinds = edges["kind"].fillna("sister_city")
     statuses = edges["status"].fillna("active")
-    for values, table, what in ((kinds, kind_weights, "kind"), (statuses, status_weights, "status")):
-        unknown = sorted(set(values) - set(table))
+    for values, vocab, what in ((kinds, RELATION_KINDS, "kind"), (statuses, RELATION_STATUSES, "status")):
+        unknown = sorted(set(values) - set(vocab))
         if unknown:
             raise NetworkInputError(
-                f"relation {what}(s) without a weight: {', '.join(map(str, unknown))} "
-                f"(known: {', '.join(sorted(table))})"
+                f"unknown relation {what}(s): {', '.join(map(str, unknown))} (known: {', '.join(vocab)})"
             )
-    return kinds.map(kind_weights).to_numpy(float) * statuses.map(status_weights).to_numpy(float)
+    return rule.weights(kinds, statuses)
 
 
 def bilateral_graph(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
     *,
-    kind_weights: Mapping[str, float] | None = None,
-    status_weights: Mapping[str, float] | None = None,
+    rule: TieRule | None = None,
 ) -> ig.Graph:
-    """The bilateral graph: one vertex per node row, one weighted edge per related pair.
+    """The bilateral graph: one vertex per node row, one weighted edge per pair of places with a tie.
 
     Parameters
     ----------
     nodes
         Nodes frame (see the module docstring); every row becomes a vertex, isolated or not.
     edges
-        Relations frame; both ends must be in ``nodes``.  Self-relations and relations of weight 0
-        (ended ones, by default) are left out and counted in ``g["notes"]``.
-    kind_weights, status_weights
-        Weight of a relation kind and status (defaults: the settings).
+        Relations frame; both ends must be in ``nodes``.  Self-relations and relations that are not ties
+        (weight 0 under the rule: in negotiation, suspended, ended) are left out and counted in ``g["notes"]``.
+    rule
+        The tie rule (default: the settings').
 
     Returns
     -------
@@ -265,7 +264,7 @@ def bilateral_graph(
     Raises
     ------
     NetworkInputError
-        A relation names a place missing from ``nodes``, or a kind/status has no weight.
+        A relation names a place missing from ``nodes``.
     """
     nodes = prepare_nodes(nodes)
     edges = _with_columns(edges, EDGE_COLUMNS, ("place_a_id", "place_b_id"), "relations")
@@ -276,7 +275,7 @@ def bilateral_graph(
     if a.isna().any() or b.isna().any():
         missing = sorted(set(edges.loc[a.isna(), "place_a_id"]) | set(edges.loc[b.isna(), "place_b_id"]))
         raise NetworkInputError(f"relations name place ids absent from the nodes frame: {missing[:10]}")
-    weights = relation_weights(edges, kind_weights, status_weights) if len(edges) else np.zeros(0)
+    weights = relation_weights(edges, rule) if len(edges) else np.zeros(0)
     a_idx, b_idx = a.to_numpy(np.int64), b.to_numpy(np.int64)
     self_loop = a_idx == b_idx
     zero = (weights <= 0) & ~self_loop
@@ -507,7 +506,11 @@ def _places_frame(session: Session, place_ids: Iterable[int] | None = None) -> p
 
 
 def load_bilateral(
-    session: Session, flt: NetworkFilter | None = None, *, include_isolated: bool = False
+    session: Session,
+    flt: NetworkFilter | None = None,
+    *,
+    include_isolated: bool = False,
+    rule: TieRule | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read places and relations from the registry and apply the filter.
 
@@ -522,17 +525,10 @@ def load_bilateral(
     tuple[pandas.DataFrame, pandas.DataFrame]
         ``(nodes, edges)`` frames as described in the module docstring.
     """
-    rows = session.execute(
-        select(
-            Relation.place_a_id,
-            Relation.place_b_id,
-            Relation.kind,
-            Relation.status,
-            Relation.signed_year,
-            Relation.ended_year,
-        )  # fmt: skip
-    ).all()
-    edges = pd.DataFrame(rows, columns=list(EDGE_COLUMNS))
+    # Only ties enter the graph (the one rule, read in the filter's period); kinds and regions follow.
+    flt = flt or NetworkFilter()
+    ties = load_ties(session, year_from=flt.year_from, year_to=flt.year_to, keep_undated=flt.keep_undated, rule=rule)
+    edges = ties[list(EDGE_COLUMNS)].copy()
     nodes = prepare_nodes(_places_frame(session))
     nodes, edges = filter_bilateral(nodes, edges, flt)
     if not include_isolated:

@@ -41,9 +41,9 @@ from citydiplomacy.present.assets import FONTS_DIR
 from citydiplomacy.present.calendar import persian_digits, solar_hijri_year, to_solar_hijri
 from citydiplomacy.present.i18n import digits, number
 from citydiplomacy.present.labels import country_name, label, term
-from citydiplomacy.store import db, queries
+from citydiplomacy.store import db, queries, runs
 from citydiplomacy.store.lookup import find_place
-from citydiplomacy.store.schema import AnalysisRun, CityResult, Organisation, Place, Source
+from citydiplomacy.store.schema import CityResult, Organisation, Place, Source
 
 Lang = Literal["en", "fa"]
 Fmt = Literal["html", "pdf"]
@@ -150,16 +150,6 @@ def _interval(code: str, values: dict[str, float | None], details: dict[str, Any
     return None
 
 
-def _latest_run(session: Session, place_id: int, kind: str) -> AnalysisRun | None:
-    """The newest run of ``kind`` that stored at least one row for the place."""
-    run_id = session.scalar(
-        select(func.max(AnalysisRun.id))
-        .join(CityResult, CityResult.run_id == AnalysisRun.id)
-        .where(CityResult.place_id == place_id, AnalysisRun.kind == kind)
-    )
-    return session.get(AnalysisRun, run_id) if run_id is not None else None
-
-
 def _run_rows(session: Session, run_id: int, place_id: int) -> tuple[dict[str, float | None], dict[str, Any]]:
     rows = session.execute(
         select(CityResult.code, CityResult.value, CityResult.detail)
@@ -180,7 +170,7 @@ def assessment_summary(session: Session, place_id: int) -> dict[str, Any] | None
         ``ranked`` (places with a CDI in the run), ``coverage`` (0-1) and ``dimensions``: a list of
         ``{"code", "value", "interval"}`` in the model's order of dimensions.
     """
-    run = _latest_run(session, place_id, "assessment")
+    run = runs.latest_run(session, "assessment", place_id=place_id)
     if run is None:
         return None
     values, details = _run_rows(session, run.id, place_id)
@@ -209,6 +199,7 @@ def assessment_summary(session: Session, place_id: int) -> dict[str, Any] | None
         "ranked": ranked,
         "coverage": values.get(COVERAGE_CODE),
         "dimensions": dims,
+        "freshness": runs.freshness(session, run),
     }
 
 
@@ -218,7 +209,7 @@ def network_summary(session: Session, place_id: int) -> dict[str, Any] | None:
     ``measures`` is a list of ``{"code", "value", "interval"}`` (interval codes folded into their measure);
     None when no network run has rows for the place.
     """
-    run = _latest_run(session, place_id, "network")
+    run = runs.latest_run(session, "network", place_id=place_id)
     if run is None:
         return None
     values, details = _run_rows(session, run.id, place_id)
@@ -228,7 +219,13 @@ def network_summary(session: Session, place_id: int) -> dict[str, Any] | None:
         for code, value in sorted(values.items())
         if not code.endswith(suffixes)
     ]
-    return {"run": run.id, "created_at": run.created_at, "parameters": run.parameters or {}, "measures": measures}
+    return {
+        "run": run.id,
+        "created_at": run.created_at,
+        "parameters": run.parameters or {},
+        "measures": measures,
+        "freshness": runs.freshness(session, run),
+    }
 
 
 def collect_report(session: Session, place: Place) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from citydiplomacy.store import db
+from citydiplomacy.store import db, runs
 from citydiplomacy.store.schema import (
     Activity,
     AnalysisRun,
@@ -200,21 +200,24 @@ def city_profile(session: Session, place: Place) -> dict[str, Any]:
 
 
 def latest_results(session: Session, place_id: int) -> dict[str, dict[str, Any]]:
-    """The latest stored analysis run of each kind for a place: ``{kind: {"run": id, code: value}}``."""
+    """The latest run of each kind with results for a place (:func:`citydiplomacy.store.runs.latest_run`):
+    ``{kind: {"run": id, "changes_since": n, code: value, ...}}`` (``changes_since``: audited changes since the
+    run read the registry, None for a run older than data versions)."""
     out: dict[str, dict[str, Any]] = {}
-    latest = (
-        select(AnalysisRun.kind, func.max(AnalysisRun.id).label("run_id"))
-        .join(CityResult, CityResult.run_id == AnalysisRun.id)
-        .where(CityResult.place_id == place_id)
-        .group_by(AnalysisRun.kind)
-    )
-    for kind, run_id in session.execute(latest):
+    kinds = session.scalars(
+        select(AnalysisRun.kind).join(CityResult, CityResult.run_id == AnalysisRun.id)
+        .where(CityResult.place_id == place_id).distinct()
+    )  # fmt: skip
+    for kind in sorted(kinds):
+        run = runs.latest_run(session, kind, place_id=place_id)
+        if run is None:
+            continue
         values = session.execute(
             select(CityResult.code, CityResult.value).where(
-                CityResult.run_id == run_id, CityResult.place_id == place_id
+                CityResult.run_id == run.id, CityResult.place_id == place_id
             )
         ).all()
-        out[kind] = {"run": run_id, **dict(values)}
+        out[kind] = {"run": run.id, "changes_since": runs.changes_since(session, run), **dict(values)}
     return out
 
 

@@ -17,10 +17,8 @@ from sqlalchemy import Engine, select
 
 from citydiplomacy.geo.gazetteer import haversine_km  # noqa: F401  (one definition, re-exported)
 from citydiplomacy.store.db import get_engine, session_scope
-from citydiplomacy.store.schema import Membership, Organisation, Place, Relation
-
-#: Relation statuses that do not count as a tie (a negotiation is not yet a partnership).
-INACTIVE_STATUSES = frozenset({"ended", "suspended", "proposed", "in_negotiation", "negotiation", "rejected"})
+from citydiplomacy.store.schema import Membership, Organisation, Place
+from citydiplomacy.store.ties import load_ties
 
 
 @cache
@@ -109,7 +107,7 @@ class RegistryGraph:
 
 
 def load_registry_graph(engine: Engine | None = None, *, kinds: tuple[str, ...] | None = None) -> RegistryGraph:
-    """Read places, active ties and memberships from the registry.
+    """Read places, ties (the one tie rule of :mod:`citydiplomacy.store.ties`) and memberships from the registry.
 
     Parameters
     ----------
@@ -130,8 +128,8 @@ def load_registry_graph(engine: Engine | None = None, *, kinds: tuple[str, ...] 
                 Place.id, Place.name, Place.country_code, Place.lat, Place.lng, Place.population, Place.is_capital
             ).order_by(Place.id)
         ).all()
-        rel_query = select(Relation.place_a_id, Relation.place_b_id, Relation.status, Relation.kind)
-        rels = session.execute(rel_query).all()
+        # The one tie rule: the same ties as the network's graph and the indicators' counts.
+        ties = load_ties(session, kinds=kinds)
         mems = session.execute(select(Membership.place_id, Membership.organisation_id, Membership.role)).all()
         orgs = {
             o.id: {
@@ -149,8 +147,7 @@ def load_registry_graph(engine: Engine | None = None, *, kinds: tuple[str, ...] 
     index = {int(p): i for i, p in enumerate(place_ids)}
     pairs = {
         (min(index[a], index[b]), max(index[a], index[b]))
-        for a, b, status, kind in rels
-        if (status or "active") not in INACTIVE_STATUSES and (kinds is None or kind in kinds)
+        for a, b in zip(ties["place_a_id"].tolist(), ties["place_b_id"].tolist(), strict=True)
     }
     edges = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
     memberships: dict[int, dict[int, str]] = {}

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import BadInput
+from citydiplomacy.store import runs
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.lookup import find_place
-from citydiplomacy.store.schema import AnalysisRun, CityResult
+from citydiplomacy.store.schema import CityResult
 from citydiplomacy.strategy.data import RegistryGraph, country_info, haversine_km, load_registry_graph
 from citydiplomacy.strategy.features import FEATURE_NAMES
 from citydiplomacy.strategy.linkpred import LinkPredictor
@@ -72,9 +73,10 @@ def fitted_predictor(graph: RegistryGraph, seed: int = 0, inner_rounds: int = 3)
 
 def latest_dimension_scores(session: Session) -> dict[int, dict[str, float]]:
     """Dimension scores (``DIM_<dimension>`` codes, 0-100) of the latest assessment run: place id -> dim -> value."""
-    run_id = session.scalar(select(func.max(AnalysisRun.id)).where(AnalysisRun.kind == "assessment"))
-    if run_id is None:
+    run = runs.latest_run(session, "assessment")
+    if run is None:
         return {}
+    run_id = run.id
     out: dict[int, dict[str, float]] = {}
     rows = session.execute(
         select(CityResult.place_id, CityResult.code, CityResult.value).where(

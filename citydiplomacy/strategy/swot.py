@@ -31,9 +31,10 @@ import numpy as np
 from sqlalchemy import Engine, select
 
 from citydiplomacy.core.errors import BadInput
+from citydiplomacy.store import runs
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.lookup import find_place
-from citydiplomacy.store.schema import AnalysisRun, Relation
+from citydiplomacy.store.schema import Relation
 from citydiplomacy.strategy.recommend_partners import latest_dimension_scores
 
 KINDS = ("strength", "weakness", "opportunity", "threat")
@@ -67,11 +68,8 @@ def _item(kind: str, code: str, text: str, source: str, **extra: Any) -> dict[st
 def stored_items(engine: Engine, place_id: int) -> list[dict[str, Any]]:
     """User-entered items of a place (latest ``swot`` run), oldest first."""
     with session_scope(engine) as session:
-        runs = session.scalars(select(AnalysisRun).where(AnalysisRun.kind == "swot").order_by(AnalysisRun.id.desc()))
-        for run in runs:
-            if (run.parameters or {}).get("place_id") == place_id:
-                return list((run.summary or {}).get("items", []))
-    return []
+        run = runs.latest_run(session, "swot", {"place_id": place_id})
+        return list((run.summary or {}).get("items", [])) if run is not None else []
 
 
 def _normalise_kind(kind: str) -> str:
@@ -137,9 +135,7 @@ def add_items(
     current = stored_items(engine, place_id)
     current += new_items(current, items, actor)
     with session_scope(engine) as session:
-        session.add(
-            AnalysisRun(kind="swot", created_by=actor, parameters={"place_id": place_id}, summary={"items": current})
-        )
+        runs.new_run(session, "swot", {"place_id": place_id}, summary={"items": current}, actor=actor)
     return current
 
 

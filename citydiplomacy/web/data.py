@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from citydiplomacy.store import queries
+from citydiplomacy.store import queries, runs
 from citydiplomacy.store.records import record_dict
 from citydiplomacy.store.schema import (
     Activity,
@@ -173,9 +173,19 @@ def review_query(status: str = "ambiguous") -> Select[Any]:
     return select(PlaceMention).where(PlaceMention.status == status).order_by(PlaceMention.id)
 
 
-def latest_run(session: Session, kind: str) -> AnalysisRun | None:
-    """The newest analysis run of ``kind``, or None."""
-    return session.scalar(select(AnalysisRun).where(AnalysisRun.kind == kind).order_by(AnalysisRun.id.desc()))
+def run_meta(session: Session, run: AnalysisRun) -> dict[str, Any]:
+    """What every page and API answer says of the run its results come from: id, when, by whom, its
+    parameters, the data version it read and how many changes the registry has had since."""
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "created_at": run.created_at.isoformat() if run.created_at else None,
+        "created_by": run.created_by,
+        "model_version": run.model_version,
+        "parameters": run.parameters or {},
+        "data_version": run.data_version,
+        "changes_since": runs.changes_since(session, run),
+    }
 
 
 def interval(detail: dict[str, Any] | None, prefix: str = "") -> tuple[float | None, float | None]:
@@ -219,23 +229,15 @@ def analysis_block(session: Session, kind: str, place_id: int, run_id: int | Non
 
     ``run_id``: that run, when the caller already knows it (the profile's ``results`` name it).
     """
-    if run_id is not None:
-        run = session.get(AnalysisRun, run_id)
-    else:
-        run = session.scalar(
-            select(AnalysisRun)
-            .join(CityResult, CityResult.run_id == AnalysisRun.id)
-            .where(AnalysisRun.kind == kind, CityResult.place_id == place_id)
-            .order_by(AnalysisRun.id.desc())
-            .limit(1)
-        )
+    run = session.get(AnalysisRun, run_id) if run_id is not None else None
+    run = run or runs.latest_run(session, kind, place_id=place_id)
     if run is None:
         return None
     results = run_results(session, run, place_id)
     by_code = {r["code"]: r for r in results}
     details = [r["detail"] or {} for r in results]
     return {
-        "run": {"id": run.id, "created_at": run.created_at.isoformat(), "model_version": run.model_version},
+        "run": run_meta(session, run),
         "results": results,
         "index": by_code.get(CDI_CODE),
         "rank": by_code.get(RANK_CODE),
@@ -322,7 +324,7 @@ def ranking(session: Session, run_id: int | None, code: str, limit: int, offset:
     ``CDI_RANK`` for the CDI, else by value), ``rank_low``/``rank_high`` when the run stored them, and
     the value's own interval ``low``/``high``.
     """
-    run = session.get(AnalysisRun, run_id) if run_id else latest_run(session, "assessment")
+    run = session.get(AnalysisRun, run_id) if run_id else runs.latest_run(session, "assessment")
     if run is None:
         return None
     rank_row = aliased(CityResult)
@@ -379,7 +381,7 @@ def ranking(session: Session, run_id: int | None, code: str, limit: int, offset:
         for c in session.scalars(select(CityResult.code).where(CityResult.run_id == run.id).distinct())
         if not is_interval_code(c)
     ]
-    out["run"] = {"id": run.id, "kind": run.kind, "created_at": run.created_at.isoformat()}
+    out["run"] = run_meta(session, run)
     out["code"] = code
     out["codes"] = sorted(codes)
     return out
@@ -389,7 +391,7 @@ def network_table(
     session: Session, run_id: int | None, code: str | None, limit: int, offset: int
 ) -> dict[str, Any] | None:
     """Places by a network metric of a network run (default: latest run, first code); None without runs."""
-    run = session.get(AnalysisRun, run_id) if run_id else latest_run(session, "network")
+    run = session.get(AnalysisRun, run_id) if run_id else runs.latest_run(session, "network")
     if run is None:
         return None
     codes = sorted(session.scalars(select(CityResult.code).where(CityResult.run_id == run.id).distinct()).all())
@@ -414,12 +416,7 @@ def network_table(
         }
 
     out = page(session, query, limit, offset, to_dict)
-    out["run"] = {
-        "id": run.id,
-        "created_at": run.created_at.isoformat(),
-        "parameters": run.parameters,
-        "summary": run.summary,
-    }
+    out["run"] = {**run_meta(session, run), "summary": run.summary}
     out["code"] = code
     out["codes"] = codes
     return out

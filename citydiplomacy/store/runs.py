@@ -1,0 +1,139 @@
+"""Which run is current, and whether results still describe the registry's data.
+
+* :func:`data_version` is the registry's data version: a counter that every write advances.  Every write is
+  audited (ORM writes by the session hook, bulk writes by :func:`~citydiplomacy.store.audit.record_bulk`),
+  so the counter is the audit trail's highest id; every analysis run stores the version it read
+  (:attr:`AnalysisRun.data_version`), and :func:`changes_since` counts what was written after it.
+* :func:`latest_run` is the one answer to "which run": the newest run of a kind (by id) whose parameters
+  contain the ones asked for, optionally one with results for a place; :func:`require_run` raises a clear
+  "run X first" when there is none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from citydiplomacy.core.errors import RunNotFound
+from citydiplomacy.store.schema import AnalysisRun, AuditEntry, CityResult
+
+__all__ = ["changes_since", "data_version", "freshness", "latest_run", "matches", "new_run", "require_run"]
+
+#: The command that produces a run of each kind (for "run X first").
+RUN_COMMANDS = {"network": "citydip network metrics", "assessment": "citydip assess --all"}
+
+
+def network_run_for(year: int | None = None) -> dict[str, Any]:
+    """The parameters of the network run an assessment as of ``year`` needs: the bilateral graph of the whole
+    registry, as of that year (None: now), under the current tie rule (``NetworkFilter.as_parameters`` form)."""
+    from citydiplomacy.store.ties import TieRule
+
+    return {
+        "graph": "bilateral",
+        "filter": {
+            "year_from": year, "year_to": year, "keep_undated": True, "kinds": None, "statuses": None,
+            "regions": None,
+        },
+        "tie_rule": TieRule().as_parameters(),
+    }  # fmt: skip
+
+
+def data_version(session: Session) -> int:
+    """The registry's data version: the number of the latest audited change (0 for an empty registry)."""
+    return int(session.scalar(select(func.max(AuditEntry.id))) or 0)
+
+
+def _canonical(value: Any) -> Any:
+    # JSON round trip: tuples become lists and numbers compare as stored.
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def matches(parameters: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> bool:
+    """True when every key of ``wanted`` is in ``parameters`` with the same (JSON-equal) value."""
+    params = parameters or {}
+    return all(key in params and _canonical(params[key]) == _canonical(value) for key, value in wanted.items())
+
+
+def latest_run(
+    session: Session,
+    kind: str,
+    matching: Mapping[str, Any] | None = None,
+    *,
+    place_id: int | None = None,
+) -> AnalysisRun | None:
+    """The newest run of ``kind`` whose parameters contain ``matching`` (and with results for ``place_id``).
+
+    Runs are few (one per analysis someone asked for), so matching is done in Python over the newest first.
+    """
+    query = select(AnalysisRun).where(AnalysisRun.kind == kind).order_by(AnalysisRun.id.desc())
+    if place_id is not None:
+        query = query.where(exists().where(CityResult.run_id == AnalysisRun.id, CityResult.place_id == place_id))
+    for run in session.scalars(query):
+        if not matching or matches(run.parameters, matching):
+            return run
+    return None
+
+
+def require_run(
+    session: Session, kind: str, matching: Mapping[str, Any] | None = None, *, hint: str | None = None
+) -> AnalysisRun:
+    """:func:`latest_run`, or :class:`RunNotFound` saying what to run first."""
+    run = latest_run(session, kind, matching)
+    if run is None:
+        wanted = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in (matching or {}).items())
+        raise RunNotFound(
+            f"no {kind} run" + (f" with {wanted}" if wanted else "")
+            + f"; run `{hint or RUN_COMMANDS.get(kind, kind)}` first"
+        )  # fmt: skip
+    return run
+
+
+def changes_since(session: Session, run: AnalysisRun) -> int | None:
+    """How many audited changes the registry has had since ``run`` read it (None for runs older than versions)."""
+    if run.data_version is None:
+        return None
+    return int(session.scalar(select(func.count()).where(AuditEntry.id > run.data_version)) or 0)
+
+
+def freshness(session: Session, run: AnalysisRun | None) -> dict[str, Any] | None:
+    """What a page, an API answer or a report says about the run its results come from."""
+    if run is None:
+        return None
+    return {
+        "run_id": run.id,
+        "kind": run.kind,
+        "created_at": run.created_at.isoformat() if run.created_at else None,
+        "created_by": run.created_by,
+        "data_version": run.data_version,
+        "changes_since": changes_since(session, run),
+    }
+
+
+def new_run(
+    session: Session,
+    kind: str,
+    parameters: dict[str, Any],
+    *,
+    summary: dict[str, Any] | None = None,
+    actor: str | None = None,
+    model_version: str | None = None,
+    version: int | None = None,
+) -> AnalysisRun:
+    """Add (and flush) a run that records the data version it read (``version``: read before the analysis)."""
+    from citydiplomacy import settings
+
+    run = AnalysisRun(
+        kind=kind,
+        parameters=parameters,
+        summary=summary,
+        created_by=actor or settings.DEFAULT_ACTOR,
+        model_version=model_version,
+        data_version=data_version(session) if version is None else version,
+    )
+    session.add(run)
+    session.flush()
+    return run
