@@ -63,6 +63,12 @@ def demo(
     assesses every place (indicators incl. network ones, City Diplomacy Index with rank intervals), writes
     the city report and prints the profile.  Loading again changes nothing; each run adds one assessment
     and one network run.
+
+    Examples:
+
+        citydip demo
+
+        citydip demo --city Tehran --country IR --report tehran.html --samples 200
     """
     from citydiplomacy.assess.registry_index import AssessmentChoices, assess
     from citydiplomacy.cli.console import console, fail
