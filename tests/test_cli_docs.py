@@ -16,6 +16,7 @@ import shlex
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -192,3 +193,43 @@ def test_citydip_help_is_fast() -> None:
         assert done.returncode == 0, done.stderr
         assert "Usage" in done.stdout
     assert min(times) < 1.5, f"`citydip --help` took {min(times):.2f} s at best"
+
+
+def _readme_code_lines() -> list[str]:
+    lines, in_block = [], False
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith("```"):
+            in_block = not in_block
+        elif in_block:
+            lines.append(line.strip())
+    return lines
+
+
+def test_ci_runs_the_readme_test_command_with_the_lock() -> None:
+    (test_command,) = [line for line in _readme_code_lines() if "pytest" in line and "pip install" in line]
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert test_command in ci, "keep .ci/run running exactly the README's test command"
+    (demo_command,) = [line for line in _readme_code_lines() if line.endswith("citydip demo")]
+    for command in (test_command, demo_command):
+        assert "-c requirements.lock" in command, f"install with the lock as constraints: {command}"
+
+
+def test_the_lock_pins_every_dependency_within_its_range() -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    locked = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            locked[canonicalize_name(name)] = version.strip()
+    problems = []
+    for spec in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        requirement = Requirement(spec)
+        version = locked.get(canonicalize_name(requirement.name))
+        if version is None:
+            problems.append(f"{requirement.name} is not in requirements.lock")
+        elif not requirement.specifier.contains(version, prereleases=True):
+            problems.append(f"requirements.lock has {requirement.name}=={version}, outside {requirement.specifier}")
+    assert not problems, "run `bash scripts/lock.sh`:\n" + "\n".join(problems)

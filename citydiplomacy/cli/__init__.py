@@ -1,7 +1,8 @@
 """The ``citydip`` command: a thin layer over the library, one sub-command group per capability.
 
-Each capability module owns its commands (``<capability>/commands.py``); this module only wires them
-together and holds the few commands that span capabilities (``demo``, ``stats``, ``init``).
+Each capability's commands live in a module of this package (``cli/<capability>.py``); this module only wires
+them together and holds ``demo``, which spans capabilities.  Command modules import the library inside each
+command, so that ``citydip --help`` loads no pandas, SciPy or SQLAlchemy (tests/test_cli_docs.py checks).
 """
 
 from __future__ import annotations
