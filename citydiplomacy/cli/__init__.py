@@ -1,7 +1,8 @@
 """The ``citydip`` command: a thin layer over the library, one sub-command group per capability.
 
-Each capability module owns its commands (``<capability>/commands.py``); this module only wires them
-together and holds the few commands that span capabilities (``demo``, ``stats``, ``init``).
+Each capability's commands live in a module of this package (``cli/<capability>.py``); this module only wires
+them together and holds ``demo``, which spans capabilities.  Command modules import the library inside each
+command, so that ``citydip --help`` loads no pandas, SciPy or SQLAlchemy (tests/test_cli_docs.py checks).
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ def demo(
     assesses every place (indicators incl. network ones, City Diplomacy Index with rank intervals), writes
     the city report and prints the profile.  Loading again changes nothing; each run adds one assessment
     and one network run.
+
+    Examples:
+
+        citydip demo
+
+        citydip demo --city Tehran --country IR --report tehran.html --samples 200
     """
     from citydiplomacy.assess.registry_index import AssessmentChoices, assess
     from citydiplomacy.cli.console import console, fail

@@ -7,23 +7,16 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from citydiplomacy.assess.registry_index import (
-    CDI_CODE,
-    AssessmentChoices,
-    AssessmentResult,
-    assess,
-    capacity_status,
-)
 from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound
-from citydiplomacy.model.indicators import CatalogueError
-from citydiplomacy.store import db
-from citydiplomacy.store.lookup import find_place
+
+if TYPE_CHECKING:  # the library (pandas, scipy, SQLAlchemy) is imported when the command runs, not for --help
+    from citydiplomacy.assess.registry_index import AssessmentResult
 
 console = Console()
 err_console = Console(stderr=True)
@@ -86,6 +79,8 @@ def _print_city(result: AssessmentResult) -> None:
 
 
 def _print_all(result: AssessmentResult, top: int) -> None:
+    from citydiplomacy.assess.registry_index import CDI_CODE
+
     scores = result.scores.sort_values(["rank", "coverage"], ascending=[True, False], na_position="last")
     dims = list(result.table.catalogue.dimensions)
     table = Table(title=f"City Diplomacy Index — top {min(top, len(scores))} of {len(scores)} places")
@@ -146,7 +141,21 @@ def assess_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     top: int = typer.Option(20, "--top", help="Rows printed with --all."),
 ) -> None:
-    """Compute the 32 indicators and the City Diplomacy Index, store the run and print the result."""
+    """Compute the 32 indicators and the City Diplomacy Index, store the run and print the result.
+
+    Examples:
+
+        citydip assess Tehran --country IR
+
+        citydip assess --all --top 10 --uncertainty 2000
+
+        citydip assess Tehran --capacity --json
+    """
+    from citydiplomacy.assess.registry_index import AssessmentChoices, assess, capacity_status
+    from citydiplomacy.model.indicators import CatalogueError
+    from citydiplomacy.store import db
+    from citydiplomacy.store.lookup import find_place
+
     if not city and not all_places:
         _fail("name a CITY or pass --all", 2)
     if city and all_places:
@@ -162,7 +171,7 @@ def assess_command(
         if not db.is_initialised(engine):
             _fail(
                 f"the registry at {engine.url.render_as_string(hide_password=True)} is not initialised"
-                " (run citydip db upgrade)"
+                " (run `citydip db upgrade`, or `citydip demo` to load the case study)"
             )
         with db.session_scope(engine) as session:
             if capacity:

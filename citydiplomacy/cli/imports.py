@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from citydiplomacy.cli.console import console, fail, print_json, progress_bars
-from citydiplomacy.ingest.common import ImportAborted
-from citydiplomacy.ingest.tabular import ImportReport, InputError
-from citydiplomacy.store.db import DatabaseUnavailable
+
+if TYPE_CHECKING:  # the importers (SQLAlchemy, pandas) load when a command runs, not for --help
+    from citydiplomacy.ingest.tabular import ImportReport
 
 import_app = typer.Typer(help="Import real data into the registry (transactional, idempotent).", no_args_is_help=True)
 
@@ -27,6 +27,10 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the summary as JSON"
 
 
 def _run(importer: Callable[..., ImportReport], path: Path, rejects: Path | None, as_json: bool, **kwargs) -> None:
+    from citydiplomacy.ingest.common import ImportAborted
+    from citydiplomacy.ingest.tabular import InputError
+    from citydiplomacy.store.db import DatabaseUnavailable
+
     rejects = rejects or path.with_name(path.stem + ".rejects.csv")
     try:
         with progress_bars(enabled=not as_json) as progress:
@@ -77,7 +81,14 @@ def import_twinning_command(
     no_coordinates: Annotated[bool, typer.Option(help="Resolve places from names and countries only")] = False,
     as_json: AsJson = False,
 ) -> None:
-    """Import a sister-city pair list (the layout of ../shared/data/twin_cities.csv)."""
+    """Import a sister-city pair list (the layout of ../shared/data/twin_cities.csv).
+
+    Examples:
+
+        citydip import twinning ../shared/data/twin_cities.csv --on-error skip
+
+        citydip import twinning pairs.csv --no-coordinates --json
+    """
     from citydiplomacy.ingest.twinning import import_twinning
 
     _run(import_twinning, file, rejects, as_json, on_error=on_error, use_coordinates=not no_coordinates)
@@ -90,7 +101,12 @@ def import_relations_command(
     rejects: Rejects = None,
     as_json: AsJson = False,
 ) -> None:
-    """Import an office's own list of relations (sister cities, MoUs, memoranda; see `citydip template`)."""
+    """Import an office's own list of relations (sister cities, MoUs, memoranda; see `citydip template`).
+
+    Example:
+
+        citydip import relations our_relations.xlsx --rejects bad-rows.csv
+    """
     from citydiplomacy.ingest.twinning import import_twinning
 
     _run(import_twinning, file, rejects, as_json, on_error=on_error)
@@ -103,7 +119,12 @@ def import_memberships_command(
     rejects: Rejects = None,
     as_json: AsJson = False,
 ) -> None:
-    """Import a membership list; free-text roles are mapped onto the model's roles."""
+    """Import a membership list; free-text roles are mapped onto the model's roles.
+
+    Example:
+
+        citydip import memberships members.csv --on-error skip
+    """
     from citydiplomacy.ingest.memberships import import_memberships
 
     _run(import_memberships, file, rejects, as_json, on_error=on_error)
@@ -117,7 +138,14 @@ def import_wikidata_command(
     rejects: Rejects = None,
     as_json: AsJson = False,
 ) -> None:
-    """Import Wikidata SPARQL JSON results saved to a file."""
+    """Import Wikidata SPARQL JSON results saved to a file.
+
+    Examples:
+
+        citydip import wikidata p190.json --kind twinning
+
+        citydip import wikidata p463.json --kind membership
+    """
     from citydiplomacy.ingest.wikidata import import_wikidata
 
     if kind not in ("twinning", "membership"):
@@ -129,7 +157,14 @@ def template_command(
     kind: Annotated[str, typer.Argument(help="twinning | relations | memberships")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.csv or .xlsx)")],
 ) -> None:
-    """Write an empty CSV/XLSX template that the importers accept."""
+    """Write an empty CSV/XLSX template that the importers accept.
+
+    Examples:
+
+        citydip template relations -o relations.xlsx
+
+        citydip template memberships -o members.csv
+    """
     from citydiplomacy.ingest.templates import write_template
 
     try:

@@ -12,16 +12,18 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from citydiplomacy.assess.errors import IndexInputError
-from citydiplomacy.assess.pipeline import Choices, IndexPipeline
-from citydiplomacy.assess.uncertainty import UncertaintyResult, UncertaintySpec, run_uncertainty
+if TYPE_CHECKING:  # pandas and the index engine load when a command runs, not for --help
+    import pandas as pd
+
+    from citydiplomacy.assess.pipeline import Choices, IndexPipeline
+    from citydiplomacy.assess.uncertainty import UncertaintyResult
 
 index_app = typer.Typer(
     help="Composite indicators (OECD/JRC Handbook): build, uncertainty, sensitivity.", no_args_is_help=True
@@ -58,6 +60,8 @@ def _write_atomically(targets: dict[Path, Callable[[Path], None]]) -> None:
 def _pipeline(
     data: Path, framework: Path, denominators: Path | None, choices: Choices, meta: list[str]
 ) -> IndexPipeline:
+    from citydiplomacy.assess.pipeline import IndexPipeline
+
     return IndexPipeline.from_csv(data, framework, denominators, choices, meta_columns=meta)
 
 
@@ -78,7 +82,17 @@ def build_command(
     out: Path | None = typer.Option(None, "--out", help="Results CSV (default: print to stdout)."),
     stages: Path | None = typer.Option(None, "--stages", help="Directory for every intermediate stage as CSV."),
 ) -> None:
-    """Build the index: RESULTS.csv has unit, one score column per aggregate, then rank_<code> columns."""
+    """Build the index: RESULTS.csv has unit, one score column per aggregate, then rank_<code> columns.
+
+    Examples:
+
+        citydip index build data.csv --framework framework.csv --out results.csv
+
+        citydip index build data.csv --framework framework.csv --impute median --weights equal --stages stages/
+    """
+    from citydiplomacy.assess.errors import IndexInputError
+    from citydiplomacy.assess.pipeline import Choices
+
     try:
         choices = Choices(
             denominate=not no_denominate,
@@ -126,7 +140,16 @@ def uncertainty_command(
     weights: str = typer.Option("framework", "--weights", help="Nominal (base) weights."),
     meta: list[str] = typer.Option([], "--meta", help="Extra non-indicator data column (repeatable)."),
 ) -> None:
-    """Monte Carlo over choices: median rank and 5-95 % interval per unit, Sobol indices, chart."""
+    """Monte Carlo over choices: median rank and 5-95 % interval per unit, Sobol indices, chart.
+
+    Example:
+
+        citydip index uncertainty data.csv --framework framework.csv --samples 10000 --seed 1 --out ua/
+    """
+    from citydiplomacy.assess.errors import IndexInputError
+    from citydiplomacy.assess.pipeline import Choices
+    from citydiplomacy.assess.uncertainty import UncertaintySpec, run_uncertainty
+
     split = lambda text: tuple(s.strip() for s in text.split(",") if s.strip())  # noqa: E731
     spec = UncertaintySpec(
         weight_spread=weight_spread,

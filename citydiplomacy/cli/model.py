@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from citydiplomacy.model.catalogue import Item, Model, ModelError, load_model
+if TYPE_CHECKING:  # the catalogue (pandas) loads when a command runs, not for --help
+    from citydiplomacy.model.catalogue import Item, Model
 
 model_app = typer.Typer(
     help="The five-level model of city diplomacy: types, levels, actors, dimensions, functions, SWOT.",
@@ -43,6 +44,8 @@ _EXTRA_COLUMNS = (
 
 
 def _model_or_exit() -> Model:
+    from citydiplomacy.model.catalogue import ModelError, load_model
+
     try:
         return load_model()
     except ModelError as exc:  # the data are broken: say exactly how, then stop
@@ -88,7 +91,16 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     lang: Annotated[Lang, typer.Option("--lang", help="Label language.")] = Lang.en,
 ) -> None:
-    """Show the sections of the model, one section, or one item by code."""
+    """Show the sections of the model, one section, or one item by code.
+
+    Examples:
+
+        citydip model show
+
+        citydip model show dimensions --lang fa
+
+        citydip model show activities --json
+    """
     model = _model_or_exit()
     console = Console()
     if section is None:
@@ -119,7 +131,14 @@ def show(
 
 @model_app.command("version")
 def version(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Print the model version, its checksum and each file's version."""
+    """Print the model version, its checksum and each file's version.
+
+    Examples:
+
+        citydip model version
+
+        citydip model version --json
+    """
     model = _model_or_exit()
     info = {
         "version": model.version,

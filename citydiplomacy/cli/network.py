@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from citydiplomacy.cli.console import console, err_console, fail
 from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound
-from citydiplomacy.network.graphs import GRAPH_KINDS, NetworkFilter, NetworkInputError
-from citydiplomacy.store import db
-from citydiplomacy.store.lookup import find_place
+
+if TYPE_CHECKING:  # pandas, igraph and SQLAlchemy load when a command runs, not for --help
+    import pandas as pd
+
+    from citydiplomacy.network.graphs import NetworkFilter
+
+# The graphs ``load_graph`` builds, repeated here so that ``--help`` need not import igraph and pandas
+# (tests/test_cli_docs.py checks it equals citydiplomacy.network.graphs.GRAPH_KINDS).
+GRAPH_KINDS = ("bilateral", "membership", "combined")
 
 network_app = typer.Typer(help="Network analytics of sister-city and membership networks.", no_args_is_help=True)
 
@@ -38,6 +43,8 @@ def _filter(
     regions: list[str] | None,
     only_dated: bool,
 ) -> NetworkFilter:
+    from citydiplomacy.network.graphs import NetworkFilter
+
     return NetworkFilter(
         year_from=year_from,
         year_to=year_to,
@@ -49,6 +56,8 @@ def _filter(
 
 
 def _require_registry() -> None:
+    from citydiplomacy.store import db
+
     try:
         if not db.is_initialised():
             fail("the registry is empty: run `citydip demo` or `citydip db upgrade` first", code=2)
@@ -68,6 +77,8 @@ def _write_table(frame: pd.DataFrame, out: Path) -> None:
 
 
 def _print_top(frame: pd.DataFrame, by: str, columns: list[str], title: str, top: int) -> None:
+    import pandas as pd
+
     table = Table(title=title)
     table.add_column("city")
     for col in columns:
@@ -96,8 +107,17 @@ def metrics_command(
     top: Annotated[int, typer.Option("--top", help="Cities shown in the terminal")] = 15,
 ) -> None:
     """Per-city network metrics (degree, strength, betweenness, closeness, eigenvector, PageRank,
-    clustering, k-core, constraint, reach, distances, diversity, communities), stored as a run."""
+    clustering, k-core, constraint, reach, distances, diversity, communities), stored as a run.
+
+    Examples:
+
+        citydip network metrics --graph bilateral --out metrics.parquet
+
+        citydip network metrics --from-year 2000 --to-year 2020 --region AS --no-store
+    """
     from citydiplomacy.network.analysis import analyse
+    from citydiplomacy.network.graphs import NetworkInputError
+    from citydiplomacy.store import db
 
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         fail(f"unsupported table format {out.suffix or '(none)'}: use .csv or .parquet", code=2)
@@ -147,9 +167,19 @@ def communities_command(
     only_dated: DatedOpt = False,
     top: Annotated[int, typer.Option("--top", help="Communities shown in the terminal")] = 20,
 ) -> None:
-    """Communities of the graph (Leiden, modularity) with a summary of each."""
+    """Communities of the graph (Leiden, modularity) with a summary of each.
+
+    Examples:
+
+        citydip network communities
+
+        citydip network communities --resolution 1.5 --out communities.csv
+    """
+    import pandas as pd
+
     from citydiplomacy.network.communities import community_summaries, leiden_communities
-    from citydiplomacy.network.graphs import load_graph
+    from citydiplomacy.network.graphs import NetworkInputError, load_graph
+    from citydiplomacy.store import db
 
     _require_registry()
     flt = _filter(year_from, year_to, kind, status, region, only_dated)
@@ -191,9 +221,15 @@ def connectivity_command(
     region: RegionOpt = None,
     top: Annotated[int, typer.Option("--top")] = 20,
 ) -> None:
-    """Interlocking network connectivity of cities through their memberships (Taylor's model)."""
-    from citydiplomacy.network.graphs import load_membership
+    """Interlocking network connectivity of cities through their memberships (Taylor's model).
+
+    Example:
+
+        citydip network connectivity --top 30 --out connectivity.csv
+    """
+    from citydiplomacy.network.graphs import NetworkInputError, load_membership
     from citydiplomacy.network.interlocking import interlocking_connectivity
+    from citydiplomacy.store import db
 
     _require_registry()
     flt = _filter(year_from, year_to, None, None, region, False)
@@ -219,6 +255,8 @@ def connectivity_command(
 
 def _city_vertex(session, g, city: str, country: str | None) -> int:  # type: ignore[no-untyped-def]
     from citydiplomacy.network.draw import vertex_of
+    from citydiplomacy.network.graphs import NetworkInputError
+    from citydiplomacy.store.lookup import find_place
 
     try:
         place = find_place(session, city, country)
@@ -247,10 +285,16 @@ def ego_command(
     kind: KindOpt = None,
     region: RegionOpt = None,
 ) -> None:
-    """A picture of a city's ego network, nodes coloured by world region."""
+    """A picture of a city's ego network, nodes coloured by world region.
+
+    Example:
+
+        citydip network ego Tehran --country IR --radius 2 --out ego.html
+    """
     from citydiplomacy.network.draw import ego_figure, ego_network
-    from citydiplomacy.network.graphs import load_graph
+    from citydiplomacy.network.graphs import NetworkInputError, load_graph
     from citydiplomacy.present.assets import SnapshotUnavailable, write_figure
+    from citydiplomacy.store import db
 
     _picture(out)
     _require_registry()
@@ -278,10 +322,16 @@ def map_command(
     year_to: ToOpt = None,
     kind: KindOpt = None,
 ) -> None:
-    """A city's partners on a world map that renders without internet access."""
+    """A city's partners on a world map that renders without internet access.
+
+    Example:
+
+        citydip network map Tehran --country IR --out partners.html
+    """
     from citydiplomacy.network.draw import partners_map_figure
-    from citydiplomacy.network.graphs import load_graph
+    from citydiplomacy.network.graphs import NetworkInputError, load_graph
     from citydiplomacy.present.assets import SnapshotUnavailable, write_figure
+    from citydiplomacy.store import db
 
     _picture(out)
     _require_registry()

@@ -13,8 +13,8 @@ from rich.table import Table
 
 from citydiplomacy.cli.console import console, fail, print_json
 from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound
-from citydiplomacy.store import db, queries
-from citydiplomacy.store.lookup import find_place
+
+# The registry (SQLAlchemy) is imported inside each command, so that ``--help`` stays fast.
 
 db_app = typer.Typer(help="Create and migrate the registry database.", no_args_is_help=True)
 city_app = typer.Typer(help="Look up cities in the registry.", no_args_is_help=True)
@@ -22,7 +22,16 @@ city_app = typer.Typer(help="Look up cities in the registry.", no_args_is_help=T
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Create or upgrade the schema (Alembic) of the database named by CITYDIP_DATABASE_URL."""
+    """Create or upgrade the schema (Alembic) of the database named by CITYDIP_DATABASE_URL.
+
+    Examples:
+
+        citydip db upgrade
+
+        CITYDIP_DATABASE_URL=postgresql://user@host/citydip citydip db upgrade
+    """
+    from citydiplomacy.store import db
+
     try:
         db.upgrade(revision=revision)
     except db.DatabaseUnavailable as exc:
@@ -32,11 +41,20 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 
 @db_app.command("current")
 def db_current() -> None:
-    """Print the schema revision of the database."""
+    """Print the schema revision of the database.
+
+    Example:
+
+        citydip db current
+    """
+    from citydiplomacy.store import db
+
     console.print(db.current_revision() or "empty (run `citydip db upgrade`)")
 
 
 def _require_registry() -> None:
+    from citydiplomacy.store import db
+
     try:
         if not db.is_initialised():
             fail("the registry is empty: run `citydip demo` or `citydip db upgrade` first", code=2)
@@ -45,7 +63,16 @@ def _require_registry() -> None:
 
 
 def stats_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Counts per entity of the registry."""
+    """Counts per entity of the registry.
+
+    Examples:
+
+        citydip stats
+
+        citydip stats --json
+    """
+    from citydiplomacy.store import queries
+
     _require_registry()
     data = queries.stats()
     if as_json:
@@ -69,7 +96,17 @@ def city_show(
     country: Annotated[str | None, typer.Option("--country", help="ISO code or country name")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """A city's profile: relations by kind and status, memberships and roles, activities, results."""
+    """A city's profile: relations by kind and status, memberships and roles, activities, results.
+
+    Examples:
+
+        citydip city show Tehran --country IR
+
+        citydip city show تهران --json
+    """
+    from citydiplomacy.store import db, queries
+    from citydiplomacy.store.lookup import find_place
+
     _require_registry()
     with db.session_scope() as session:
         try:
@@ -129,7 +166,16 @@ def export_command(
     fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: stdout)")] = None,
 ) -> None:
-    """Export places (one row per name as a source wrote it), relations or memberships."""
+    """Export places (one row per name as a source wrote it), relations or memberships.
+
+    Examples:
+
+        citydip export places --format csv
+
+        citydip export relations --format json -o relations.json
+    """
+    from citydiplomacy.store import db, queries
+
     if what not in queries.EXPORT_COLUMNS:
         fail(f"unknown export {what!r}; one of {', '.join(queries.EXPORT_COLUMNS)}", code=2)
     if fmt not in ("csv", "json"):

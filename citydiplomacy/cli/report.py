@@ -21,6 +21,12 @@ def report_command(
 
     The file is self-contained (fonts, charts and map data inlined; it makes no network request) and is
     written atomically.  PDF output prints the page with Debian's headless Chromium.
+
+    Examples:
+
+        citydip report Tehran --out tehran.html
+
+        citydip report Tehran --lang fa --format pdf --out tehran-fa.pdf
     """
     from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound
     from citydiplomacy.report.city_report import FORMATS, LANGS, ReportError, write_report

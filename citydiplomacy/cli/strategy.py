@@ -12,7 +12,9 @@ import typer
 from rich.table import Table
 
 from citydiplomacy.cli.console import console, err_console, fail, print_json
-from citydiplomacy.store.db import DatabaseUnavailable, get_engine
+
+# The strategy tools and the registry (scikit-learn, SQLAlchemy) are imported inside each command,
+# so that ``--help`` stays fast.
 
 recommend_app = typer.Typer(help="Recommend partners and city networks to join, with reasons.", no_args_is_help=True)
 evaluate_app = typer.Typer(help="Evaluate the predictive tools against baselines.", no_args_is_help=True)
@@ -40,7 +42,15 @@ def partners_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the model's training.")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ranked candidate sister cities for CITY, each with a calibrated score and its reasons."""
+    """Ranked candidate sister cities for CITY, each with a calibrated score and its reasons.
+
+    Examples:
+
+        citydip recommend partners Tehran --country IR --top 10
+
+        citydip recommend partners Tehran --in TR --json
+    """
+    from citydiplomacy.store.db import DatabaseUnavailable, get_engine
     from citydiplomacy.strategy.recommend_partners import RecommendError, recommend_partners
 
     try:
@@ -78,7 +88,13 @@ def link_prediction_command(
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="Inner hold-out rounds for training.")] = 5,
     as_json: JsonOpt = False,
 ) -> None:
-    """Hide a share of the real ties, train on the rest; ROC AUC, AP and precision@10 vs baselines."""
+    """Hide a share of the real ties, train on the rest; ROC AUC, AP and precision@10 vs baselines.
+
+    Example:
+
+        citydip evaluate link-prediction --holdout 0.1 --seed 0
+    """
+    from citydiplomacy.store.db import DatabaseUnavailable, get_engine
     from citydiplomacy.strategy.data import load_registry_graph
     from citydiplomacy.strategy.linkpred import LinkPredictionError, check_holdout, evaluate_link_prediction
 
@@ -130,7 +146,13 @@ def networks_command(
     top: Annotated[int, typer.Option("--top", min=1, help="Number of organisations.")] = 10,
     as_json: JsonOpt = False,
 ) -> None:
-    """City networks and bodies CITY should join: partners' and peers' memberships, scope, reach, themes."""
+    """City networks and bodies CITY should join: partners' and peers' memberships, scope, reach, themes.
+
+    Example:
+
+        citydip recommend networks Tehran --country IR
+    """
+    from citydiplomacy.store.db import DatabaseUnavailable, get_engine
     from citydiplomacy.strategy.recommend_networks import recommend_networks
     from citydiplomacy.strategy.recommend_partners import RecommendError
 
@@ -170,7 +192,15 @@ def union_assess_command(
     top: Annotated[int, typer.Option("--top", min=1, help="Secretariat candidates listed.")] = 5,
     as_json: JsonOpt = False,
 ) -> None:
-    """Feasibility of an urban union of a region's cities: cohesion, founding core, secretariat hosts."""
+    """Feasibility of an urban union of a region's cities: cohesion, founding core, secretariat hosts.
+
+    Examples:
+
+        citydip union assess --countries IR,IQ,TR,AF,PK
+
+        citydip union assess --around Tehran --country IR --km 1500
+    """
+    from citydiplomacy.store.db import DatabaseUnavailable, get_engine
     from citydiplomacy.strategy.union import Region, UnionError, assess_union, parse_bbox
 
     try:
@@ -236,9 +266,17 @@ def swot_command(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """SWOT workbench of CITY: items, IFE/EFE matrices, SO/ST/WO/WT grid, linked recommendations."""
+    """SWOT workbench of CITY: items, IFE/EFE matrices, SO/ST/WO/WT grid, linked recommendations.
+
+    Examples:
+
+        citydip swot Tehran --peers Istanbul:TR,Baghdad:IQ --out swot.html
+
+        citydip swot Tehran --add "opportunity=A new direct flight to Almaty"
+    """
     import json
 
+    from citydiplomacy.store.db import DatabaseUnavailable, get_engine
     from citydiplomacy.strategy.swot import SwotError, add_items, build_swot, render_markdown, write_swot
 
     try:

@@ -15,7 +15,14 @@ def serve_command(
     database: Annotated[str | None, typer.Option(help="Database URL (default: CITYDIP_DATABASE_URL)")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (needs CITYDIP_SECRET_KEY when > 1)")] = 1,
 ) -> None:
-    """Serve the REST API (/api, OpenAPI at /api/openapi.json) and the dashboard."""
+    """Serve the REST API (/api, OpenAPI at /api/openapi.json) and the dashboard.
+
+    Examples:
+
+        citydip serve
+
+        citydip serve --host 0.0.0.0 --port 8080
+    """
     import os
 
     import uvicorn
@@ -52,7 +59,14 @@ def user_add(
     ] = None,
     database: Annotated[str | None, typer.Option(help="Database URL (default: CITYDIP_DATABASE_URL)")] = None,
 ) -> None:
-    """Add a user, or reset an existing user's password and role."""
+    """Add a user, or reset an existing user's password and role.
+
+    Examples:
+
+        citydip user add admin --role admin
+
+        citydip user add ali --role editor
+    """
     from citydiplomacy.cli.console import console, fail
     from citydiplomacy.store import db
     from citydiplomacy.web.auth import create_user

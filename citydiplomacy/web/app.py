@@ -287,13 +287,14 @@ def create_app(
     FastAPI
         The application; ``app.state.engine`` is its database engine.
     """
+    from citydiplomacy import __version__
     from citydiplomacy.web import pages
     from citydiplomacy.web.api.routes import router as api_router
 
     engine = db.get_engine(database_url)
     app = FastAPI(
         title="CityDiplomacy Observatory",
-        version="0.1.0",
+        version=__version__,
         description="Registry, assessment and network analytics of city diplomacy. "
         "Log in with POST /api/auth/login; send X-CSRF-Token on writes.",
         openapi_url=f"{API_PREFIX}/openapi.json",
