@@ -23,6 +23,7 @@ app = typer.Typer(
 from citydiplomacy.cli.assess import assess_command  # noqa: E402
 from citydiplomacy.cli.imports import import_app, template_command  # noqa: E402
 from citydiplomacy.cli.index import index_app  # noqa: E402
+from citydiplomacy.cli.jobs import jobs_app  # noqa: E402
 from citydiplomacy.cli.model import model_app  # noqa: E402
 from citydiplomacy.cli.network import network_app  # noqa: E402
 from citydiplomacy.cli.registry import city_app, db_app, export_command, stats_command  # noqa: E402
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(import_app, name="import")
 app.add_typer(index_app, name="index")
+app.add_typer(jobs_app, name="jobs")
 app.add_typer(model_app, name="model")
 app.add_typer(network_app, name="network")
 app.add_typer(recommend_app, name="recommend")

@@ -139,6 +139,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lng": ("Longitude (°E)", "طول جغرافیایی"),
     "is_capital": ("Capital", "پایتخت"),
     "scale": ("Scale", "مقیاس"),
+    # --- jobs and the freshness of results
+    "jobs": ("Jobs", "کارها"),
+    "jobs_note": (
+        "Network metrics and the assessment run here as jobs, one at a time; this page follows their progress.",
+        "سنجه‌های شبکه و ارزیابی اینجا به صورت کار، یکی پس از دیگری، اجرا می‌شوند؛ پیشرفتشان اینجا دیده می‌شود.",
+    ),
+    "rerun_network": ("Re-run network metrics", "اجرای دوباره سنجه‌های شبکه"),
+    "rerun_assessment": ("Re-run the assessment", "اجرای دوباره ارزیابی"),
+    "uncertainty_samples": ("Monte Carlo samples", "نمونه‌های مونت‌کارلو"),
+    "progress": ("Progress", "پیشرفت"),
+    "result": ("Result", "نتیجه"),
+    "no_jobs": ("No job has run yet.", "هنوز کاری اجرا نشده است."),
+    "job_network": ("network metrics", "سنجه‌های شبکه"),
+    "job_assessment": ("assessment", "ارزیابی"),
+    "job_state_queued": ("queued", "در نوبت"),
+    "job_state_running": ("running", "در حال اجرا"),
+    "job_state_done": ("done", "انجام شد"),
+    "job_state_failed": ("failed", "ناموفق"),
+    "from_run": ("From run", "از اجرای"),
+    "changes_since": ("changes to the registry since this run", "تغییر در پایگاه از زمان این اجرا"),
+    "up_to_date": ("up to date with the registry", "هم‌خوان با داده‌های کنونی"),
+    "rerun": ("Re-run", "اجرای دوباره"),
 }
 
 VOCAB_FA: dict[str, str] = {

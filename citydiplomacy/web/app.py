@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from citydiplomacy.core.errors import CityDipError
 from citydiplomacy.present import assets, i18n
 from citydiplomacy.store import db
 from citydiplomacy.store.records import FieldProblem, VersionConflict
@@ -232,6 +233,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _conflict(request: Request, exc: VersionConflict) -> Response:
         return error_response(request, 409, str(exc), "stale")
 
+    @app.exception_handler(CityDipError)
+    async def _domain(request: Request, exc: CityDipError) -> Response:
+        # Any other error of the package: its own status (404 not found, 409 conflict, 422 bad input, 503).
+        if exc.http_status >= 500:
+            log.warning("%s during %s: %s", type(exc).__name__, request.url.path, exc)
+        return error_response(request, exc.http_status, str(exc))
+
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> Response:
         return error_response(
@@ -288,7 +296,8 @@ def create_app(
         The application; ``app.state.engine`` is its database engine.
     """
     from citydiplomacy import __version__
-    from citydiplomacy.web import pages
+    from citydiplomacy.web import jobs_pages, pages
+    from citydiplomacy.web.api.jobs import router as jobs_api_router
     from citydiplomacy.web.api.routes import router as api_router
 
     engine = db.get_engine(database_url)
@@ -335,5 +344,7 @@ def create_app(
     app.mount("/static/fonts", StaticFiles(directory=str(assets.FONTS_DIR)), name="fonts")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(jobs_api_router, prefix=API_PREFIX)
     app.include_router(pages.router)
+    app.include_router(jobs_pages.router)
     return app
