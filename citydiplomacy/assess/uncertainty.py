@@ -33,7 +33,9 @@ tied units share the best rank of their group, in every draw as in the nominal r
 **Score intervals**: the normalisations put scores on incomparable scales (0-100, z-scores, 1..n), so the
 per-unit 5-95 % score interval of each aggregate is expressed on the *nominal* scale: in each draw a unit
 takes the nominal score found at its rank position (quantile mapping, linear interpolation when the number
-of units with a score differs).  The nominal draw maps onto itself.
+of units with a score differs; a tie group is placed at its mean rank, so a block of imputed values sits
+mid-block rather than on top).  The nominal draw maps onto itself.  Units without the nominal score (a
+dimension without data under the available-data rule) get no interval.
 
 Outputs analysed: the rank of every unit (per-unit indices, also summarised as the variance-weighted
 average over units) and the mean absolute rank shift from the nominal ranking,
@@ -43,6 +45,7 @@ average over units) and the mean absolute rank shift from the nominal ranking,
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -105,7 +108,7 @@ class UncertaintyResult:
         quantiles over the ``2N`` independent draws, linear interpolation; NaN for units not ranked).
     scores
         Per unit (index ``unit``): ``<aggregate>_q05`` and ``<aggregate>_q95`` for every aggregate, on the
-        nominal scale (see the module docstring).
+        nominal scale (see the module docstring); NaN where the nominal build has no such score.
     sobol
         ``factor, output, S1, ST`` for the outputs ``mean_abs_rank_shift`` and ``unit_rank``
         (per-unit indices averaged with weights = each unit's rank variance).
@@ -149,7 +152,7 @@ class _Design:
     column_of: dict[str, int]
 
 
-def min_ranks(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def min_ranks(scores: np.ndarray, counts: np.ndarray, ties: str = RANK_TIES) -> np.ndarray:
     """Ranks (1 = best) of each row of ``scores``, ties sharing the lowest rank, with unit multiplicities.
 
     Parameters
@@ -158,11 +161,15 @@ def min_ranks(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
         ``(m, u)`` scores, larger = better; NaN = not ranked.
     counts
         ``(u,)`` how many units each column stands for (0 = not ranked).
+    ties
+        ``min`` (the ranking everywhere) or ``average`` (the mean rank of the tie group, used only to place
+        a unit on the nominal score scale).
 
     Returns
     -------
     numpy.ndarray
-        ``(m, u)`` float64: ``1 +`` the number of units with a strictly larger score; NaN where not ranked.
+        ``(m, u)`` float64: ``1 +`` the number of units with a strictly larger score (``min``); NaN where
+        not ranked.
     """
     scores = np.atleast_2d(scores)
     finite = np.isfinite(scores) & (counts > 0)
@@ -177,6 +184,14 @@ def min_ranks(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
     new_group[:, 1:] = s_sorted[:, 1:] != s_sorted[:, :-1]
     start = np.maximum.accumulate(np.where(new_group, positions, 0), axis=1)
     ranked_sorted = np.take_along_axis(before, start, axis=1) + 1.0
+    if ties == "average":
+        last = np.ones(s.shape, dtype=bool)
+        last[:, :-1] = new_group[:, 1:]
+        end = np.minimum.accumulate(np.where(last, positions, s.shape[1] - 1)[:, ::-1], axis=1)[:, ::-1]
+        through = np.take_along_axis(np.cumsum(c_sorted, axis=1), end, axis=1)
+        ranked_sorted = (ranked_sorted + through) / 2.0
+    elif ties != "min":
+        raise ValueError(f"unknown ties {ties!r}; choose min|average")
     out = np.empty(s.shape)
     np.put_along_axis(out, order, ranked_sorted, axis=1)
     out[~finite] = np.nan
@@ -513,7 +528,10 @@ def run_uncertainty(
     for code in engine.aggregates:
         values = engine.nominal.scores[code].to_numpy(dtype=np.float64)
         nominal_scores[code] = np.sort(values[engine.ranked & np.isfinite(values)])
-    score_store = {code: np.empty((2 * n_base, n_unique), dtype=np.float32) for code in engine.aggregates}
+    # float64 keeps the nominal draw mapping exactly onto itself; float32 bounds memory on large runs
+    wide = 2 * n_base * n_unique * len(engine.aggregates) > 25_000_000
+    score_dtype = np.float32 if wide else np.float64
+    score_store = {code: np.empty((2 * n_base, n_unique), dtype=score_dtype) for code in engine.aggregates}
     per_unit = SobolAccumulator(k, (n_unique,), offset=np.nan_to_num(nominal_unique, nan=unranked))
     shift = SobolAccumulator(k)
     done = 0
@@ -527,8 +545,9 @@ def run_uncertainty(
         rank_store[done : done + size] = ranks[:size]
         rank_store[n_base + done : n_base + done + size] = ranks[size : 2 * size]
         for code in engine.aggregates:
-            agg_ranks = ranks if code == engine.root else engine._ranks_unique(transformed[code][: 2 * size], 1)
-            mapped = _to_nominal_scale(agg_ranks[: 2 * size], counts, nominal_scores[code])
+            # mean rank of a tie group: a block of tied (e.g. imputed) units sits mid-block, not on top
+            mid = min_ranks(transformed[code][: 2 * size], counts, ties="average")
+            mapped = _to_nominal_scale(mid, counts, nominal_scores[code])
             score_store[code][done : done + size] = mapped[:size]
             score_store[code][n_base + done : n_base + done + size] = mapped[size:]
         filled = np.nan_to_num(ranks, nan=unranked)
@@ -553,7 +572,9 @@ def run_uncertainty(
     score_columns: dict[str, np.ndarray] = {}
     for code in engine.aggregates:
         low, high = (q[inverse] for q in _quantiles(score_store[code], (LOW, HIGH)))
-        low[~engine.ranked], high[~engine.ranked] = np.nan, np.nan
+        # no interval for a unit not ranked, nor for a score the nominal build does not have
+        absent = ~engine.ranked | engine.nominal.scores[code].isna().to_numpy()
+        low[absent], high[absent] = np.nan, np.nan
         score_columns[f"{code}_q05"], score_columns[f"{code}_q95"] = low, high
     scores_table = pd.DataFrame(score_columns, index=units)
     at_nominal = engine.ranks(engine.nominal_row(), workers=1)[0]
@@ -609,7 +630,8 @@ def _quantiles(store: np.ndarray, percents: tuple[float, ...], chunk: int = 2048
     out = [np.empty(store.shape[1]) for _ in percents]
     for start in range(0, store.shape[1], chunk):
         block = store[:, start : start + chunk].astype(np.float64)
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # a unit without any score in every draw has a NaN interval
+            warnings.simplefilter("ignore", RuntimeWarning)
             values = (
                 np.nanpercentile(block, percents, axis=0)
                 if np.isnan(block).any()
