@@ -63,9 +63,16 @@ def _pipeline(
 
 @index_app.command("build")
 def build_command(
-    data: Path = typer.Argument(..., help="Units CSV: unit, optional name/meta columns, one column per indicator."),
+    data: Path = typer.Argument(
+        ...,
+        help="Units CSV: unit, optional name/meta columns, one column per indicator; or COINr's iData "
+        "(uCode, uName, Time, groups, denominators: recognised without --meta).",
+    ),
     framework: Path = typer.Option(
-        ..., "--framework", help="Framework CSV (code,name,parent,weight,direction,denominator)."
+        ...,
+        "--framework",
+        help="Framework CSV (code,name,parent,weight,direction,denominator) or COINr's iMeta "
+        "(iCode,Parent,Weight,Direction,Denominator,Type).",
     ),
     denominators: Path | None = typer.Option(None, "--denominators", help="CSV: unit + denominator columns."),
     impute: str = typer.Option("none", "--impute", help="none|mean|median|group-mean:COLUMN"),
