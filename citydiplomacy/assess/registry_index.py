@@ -7,7 +7,10 @@
    *indicators -> dimensions -> CDI*, with weights equal or from the literature ranks of paper 000
    (rank-order centroid over the rank tiers, see :func:`rank_order_weights`);
 3. store an ``AnalysisRun(kind="assessment")`` with every choice and the catalogue version, and one
-   ``CityResult`` row per place and number (indicator values, dimension scores, CDI, rank, coverage).
+   ``CityResult`` row per place and number (indicator values, dimension scores, CDI, rank, coverage;
+   with ``uncertainty_samples`` also the rank interval ``CDI_RANK_MEDIAN``/``_P05``/``_P95`` and the score
+   intervals ``CDI_P05``/``CDI_P95``, ``DIM_<dimension>_P05``/``_P95``, see :func:`rank_intervals`; the run's
+   summary counts the places whose nominal rank lies outside its interval).
 
 The index is always built over *all* places (normalisation needs the reference set); assessing one city
 stores and reports the same numbers with that city in focus.
