@@ -78,3 +78,15 @@ def database_url() -> str:
 def shared_data_path(name: str) -> Path:
     """Return the path of a file in ``../shared/data`` (it may not exist: callers skip cleanly)."""
     return Path(os.environ.get("CITYDIP_SHARED_DATA", SHARED_DATA_DIR)) / name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# index: the composite-index engine's uncertainty analysis (citydiplomacy.assess.uncertainty / registry_index)
+# ---------------------------------------------------------------------------------------------------------
+
+#: Half-width s of the multiplicative weight perturbation U(1 - s, 1 + s), centred on the nominal weights.
+INDEX_WEIGHT_SPREAD: float = 0.25
+#: Alternatives the Monte Carlo draws from (the nominal choice is always added as one more option).
+INDEX_UNCERTAINTY_NORMALISATIONS: tuple[str, ...] = ("minmax", "zscore", "rank")
+INDEX_UNCERTAINTY_AGGREGATIONS: tuple[str, ...] = ("arithmetic", "geometric")
+INDEX_UNCERTAINTY_IMPUTATIONS: tuple[str, ...] = ("mean", "median")

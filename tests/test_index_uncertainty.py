@@ -15,6 +15,7 @@ from citydiplomacy.assess.uncertainty import (
     UncertaintySpec,
     _Engine,
     design_rows,
+    min_ranks,
     naive_ranks,
     run_uncertainty,
 )
@@ -109,3 +110,87 @@ def test_cli_uncertainty_writes_outputs(tmp_path: Path) -> None:
     # plotly.js is inlined (the bundle is megabytes), never loaded from a CDN
     assert 'src="https://cdn.plot.ly' not in page and len(page) > 1_000_000
     assert (out / "ranks.svg").exists() or (out / "ranks.png").exists()
+
+
+# ---------------------------------------------------------------------- gaps, ties, the nominal point
+def tied_pipeline(impute: str = "none") -> IndexPipeline:
+    """Units with gaps and many identical rows (ties), like a sparse registry."""
+    rng = np.random.default_rng(3)
+    n = 30
+    data = pd.DataFrame({"unit": [f"u{i}" for i in range(n)]})
+    for code in "abcd":
+        data[code] = rng.integers(1, 4, n).astype(float)  # few distinct values: exact ties
+    data.loc[::4, "c"] = np.nan
+    data.loc[1::5, ["a", "b"]] = np.nan
+    data.loc[20:, list("abcd")] = data.loc[0, list("abcd")].to_numpy()  # ten copies of u0
+    framework = pd.read_csv(FIX / "framework.csv", dtype=str, keep_default_na=False).assign(denominator="")
+    return IndexPipeline(data, framework, choices=Choices(impute=impute))
+
+
+def test_min_ranks_with_multiplicities_match_pandas() -> None:
+    scores = np.array([[3.0, 1.0, 3.0, np.nan, 2.0], [1.0, 1.0, 1.0, 0.0, 5.0]])
+    counts = np.array([2, 1, 1, 1, 3])
+    for row in range(2):
+        expanded = pd.Series(np.repeat(scores[row], counts))
+        expected = expanded.rank(ascending=False, method="min").to_numpy()
+        got = np.repeat(min_ranks(scores[row], counts)[0], counts)
+        np.testing.assert_array_equal(got, expected)
+        average = expanded.rank(ascending=False, method="average").to_numpy()
+        np.testing.assert_array_equal(np.repeat(min_ranks(scores[row], counts, ties="average")[0], counts), average)
+
+
+def test_fast_engine_matches_pandas_pipeline_with_gaps_and_ties() -> None:
+    pipe = tied_pipeline()
+    spec = UncertaintySpec(
+        normalisations=("minmax", "zscore", "rank"),
+        aggregations=("arithmetic", "geometric", "harmonic"),
+        imputations=("none", "mean", "median"),
+    )
+    engine = _Engine(pipe, spec)
+    assert engine.representatives.size < len(pipe.raw)  # identical units evaluated once
+    rows = design_rows(pipe, spec, 25, seed=6)
+    np.testing.assert_array_equal(engine.ranks(rows, workers=1), naive_ranks(pipe, spec, rows))
+
+
+def test_nominal_is_a_point_of_the_space_and_ties_rank_alike() -> None:
+    pipe = tied_pipeline()
+    # the nominal imputation (available-data rule) is not among the options: it is added
+    engine = _Engine(pipe, UncertaintySpec(imputations=("mean", "median")))
+    assert engine.spec.imputations == ("none", "mean", "median")
+    nominal = pipe.run().ranks["IDX"].to_numpy(dtype=float)
+    np.testing.assert_array_equal(engine.ranks(engine.nominal_row(), workers=1)[0], nominal)
+    np.testing.assert_array_equal(engine.nominal_ranks, nominal)
+    # with (almost) nothing uncertain every interval collapses onto the nominal rank, ties of identical
+    # units included; a tie of *different* units at the nominal weights (a coincidence of measure zero) is
+    # split by any perturbation: its members spread over the ranks the tie group covers.
+    fixed = UncertaintySpec(
+        weight_spread=1e-9, normalisations=("minmax",), aggregations=("arithmetic",), imputations=("none",)
+    )
+    result = run_uncertainty(pipe, fixed, samples=40, seed=1)
+    ranks = result.ranks.set_index("unit")
+    rows = pipe.raw.fillna(-1.0).apply(tuple, axis=1)
+    distinct_rows_per_rank = rows.groupby(nominal).nunique()
+    coincidental = distinct_rows_per_rank.reindex(nominal).to_numpy() > 1
+    assert coincidental.any() and not coincidental.all()
+    for column in ("q05_rank", "median_rank", "q95_rank"):
+        values = ranks[column].to_numpy()
+        np.testing.assert_array_equal(values[~coincidental], nominal[~coincidental])
+        group_size = pd.Series(nominal).map(pd.Series(nominal).value_counts()).to_numpy()
+        split = values[coincidental]
+        assert (split >= nominal[coincidental]).all()
+        assert (split <= (nominal + group_size - 1)[coincidental]).all()
+    assert result.outside["nominal_row_mismatch"] == 0 and result.outside["worse_than_q95"] == 0
+    scores = pipe.run().scores
+    for code in ("P1", "P2", "IDX"):  # score intervals of the units that keep their rank are the score
+        keep = ~coincidental & scores[code].notna().to_numpy()
+        np.testing.assert_allclose(result.scores[f"{code}_q05"][keep], scores[code][keep], rtol=1e-9)
+        np.testing.assert_allclose(result.scores[f"{code}_q95"][keep], scores[code][keep], rtol=1e-9)
+    # the ten copies of u0 always share one rank and one interval
+    full = run_uncertainty(pipe, UncertaintySpec(), samples=120, seed=2)
+    copies = full.ranks.set_index("unit").loc[["u0", *(f"u{i}" for i in range(20, 30))]]
+    assert (copies.nunique() == 1).all()
+    both = full.ranks.dropna()
+    assert (both["q05_rank"] <= both["q95_rank"]).all()
+    low, high = full.scores.filter(like="_q05").to_numpy(), full.scores.filter(like="_q95").to_numpy()
+    assert np.array_equal(np.isnan(low), np.isnan(high)) and np.isnan(low).any()  # u1 has no P1 score
+    assert (low[~np.isnan(low)] <= high[~np.isnan(high)] + 1e-12).all()

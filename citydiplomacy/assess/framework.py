@@ -15,10 +15,19 @@ A framework CSV has one row per node::
 * ``denominator`` names a column of the denominators table (e.g. ``population``); only for indicators.
 * ``literature_rank`` (optional; 1 = most important among siblings) feeds rank-order centroid weights.
 * ``goal_low``/``goal_high`` (optional) are the goalposts of the goalposts normalisation, in data units.
+
+**COINr's iMeta layout** is read as well (COINr >= 1.0, ``new_coin()``; see
+https://github.com/bluefoxr/COINr, ``R/new_coin.R`` and the ``ASEM_iMeta`` data set): columns ``iCode``,
+``iName``, ``Parent``, ``Weight``, ``Direction``, ``Denominator``, ``Level`` and ``Type``.  Rows of type
+``Indicator``/``Aggregate`` are the tree; rows of type ``Denominator``, ``Group`` and ``Other`` are not
+nodes but name data columns (denominators, unit groups, pass-through metadata), kept in
+:attr:`Framework.column_types` so the data table needs no ``--meta`` declarations.  ``NA`` (R's missing
+value, as written by ``write.csv``) is a blank there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +39,21 @@ from citydiplomacy.assess.errors import IndexInputError
 
 #: Cell contents read as "missing" everywhere in the index engine.
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "..", "-"})
+
+#: COINr iMeta column -> framework column (COINr >= 1.0, ``R/new_coin.R``).
+COINR_META_COLUMNS = {
+    "iCode": "code",
+    "iName": "name",
+    "Parent": "parent",
+    "Weight": "weight",
+    "Direction": "direction",
+    "Denominator": "denominator",
+    "Type": "type",
+    "Level": "level",
+}
+#: COINr iMeta ``Type`` values: tree nodes, and the data columns that are not indicators.
+COINR_NODE_TYPES = ("Indicator", "Aggregate")
+COINR_COLUMN_TYPES = ("Denominator", "Group", "Other")
 
 
 def read_csv_text(path: str | Path) -> pd.DataFrame:
@@ -127,10 +151,14 @@ class Framework:
         Nodes by code, in file order.
     source
         File name used in error messages.
+    column_types
+        Data columns that are not nodes, by COINr type (``Denominator``, ``Group``, ``Other``), from the
+        ``Type`` column of a COINr iMeta table (empty for the native layout).
     """
 
     nodes: dict[str, Node]
     source: str = "<framework>"
+    column_types: dict[str, str] = field(default_factory=dict)
     _children: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ construction
@@ -150,11 +178,12 @@ class Framework:
             cycles, non-numeric/negative weights, all-zero sibling weights, bad directions, a denominator
             or direction on an aggregate.
         """
+        frame, column_types, node_rows = _from_coinr(frame, source)
         for column in ("code", "parent"):
             if column not in frame.columns:
                 raise IndexInputError(f"missing column {column!r}", source=source, row=0)
         nodes: dict[str, Node] = {}
-        for position, record in enumerate(frame.to_dict("records")):
+        for position, record in zip(node_rows, frame.to_dict("records"), strict=True):
             row = position + 1
             code = _text(record.get("code"))
             if not code:
@@ -234,7 +263,17 @@ class Framework:
                 raise IndexInputError(
                     f"all weights of the children of {parent!r} are zero", source=source, row=first.row, code=first.code
                 )
-        return cls(nodes=nodes, source=source, _children={k: tuple(v) for k, v in children.items()})
+        for column in column_types:
+            if column in nodes:
+                raise IndexInputError(
+                    f"{column_types[column]} column is also a node of the tree", source=source, code=column
+                )
+        return cls(
+            nodes=nodes,
+            source=source,
+            column_types=column_types,
+            _children={k: tuple(v) for k, v in children.items()},
+        )
 
     # ------------------------------------------------------------------ structure
     @property
@@ -286,7 +325,7 @@ class Framework:
         """A copy with other raw weights (codes absent from ``weights`` keep theirs); re-validated."""
         frame = self.to_frame()
         frame["weight"] = [weights.get(code, w) for code, w in zip(frame["code"], frame["weight"], strict=True)]
-        return Framework.from_frame(frame, source=self.source)
+        return dataclasses.replace(Framework.from_frame(frame, source=self.source), column_types=self.column_types)
 
     def to_frame(self) -> pd.DataFrame:
         """The framework as a table with the CSV columns (plus ``literature_rank`` and goalposts)."""
@@ -309,6 +348,41 @@ class Framework:
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes.values())
+
+
+def _from_coinr(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, dict[str, str], list[int]]:
+    """Translate a COINr iMeta table into framework columns; native tables pass through.
+
+    Returns
+    -------
+    tuple
+        The node rows with framework column names, ``{data column: COINr type}`` of the non-node rows,
+        and the 0-based position of each node row in the file (so messages name the right row).
+    """
+    if "iCode" not in frame.columns:
+        return frame, {}, list(range(len(frame)))
+    renamed = frame.rename(columns=COINR_META_COLUMNS)
+    for column in ("parent", "denominator"):  # R writes its missing value as the text NA
+        if column in renamed.columns:
+            renamed[column] = ["" if _text(v).lower() in MISSING_TOKENS else _text(v) for v in renamed[column].tolist()]
+    if "type" not in renamed.columns:
+        return renamed, {}, list(range(len(renamed)))
+    column_types: dict[str, str] = {}
+    keep: list[int] = []
+    for position, (code, kind) in enumerate(zip(renamed["code"].tolist(), renamed["type"].tolist(), strict=True)):
+        kind = _text(kind)
+        if kind in COINR_NODE_TYPES:
+            keep.append(position)
+        elif kind in COINR_COLUMN_TYPES:
+            column_types[_text(code)] = kind
+        else:
+            raise IndexInputError(
+                f"Type {kind!r} must be one of {', '.join(COINR_NODE_TYPES + COINR_COLUMN_TYPES)}",
+                source=source,
+                row=position + 1,
+                code=_text(code) or None,
+            )
+    return renamed.iloc[keep].reset_index(drop=True), column_types, keep
 
 
 def _text(value: object) -> str:

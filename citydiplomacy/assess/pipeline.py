@@ -22,6 +22,14 @@ In-memory use (the registry computation): ``IndexPipeline(data, framework, denom
   columns ``code,name,parent,weight,direction,denominator`` (see :mod:`.framework`);
 * ``denominators`` (optional) has a ``unit`` column and one column per denominator name.
 
+COINr's iData layout is recognised without ``meta_columns`` (COINr >= 1.0, ``R/new_coin.R`` and the
+``ASEM_iData`` data set of https://github.com/bluefoxr/COINr; the prefixes are those ``R/convert.R`` maps
+from COINr < 1.0): ``uCode`` is the unit id and ``uName`` its name; ``Time`` is carried along (one value
+only: panel data must be split by the caller); ``Group_*`` columns and columns of iMeta ``Type`` ``Group``
+are groups (usable by ``group-mean:COLUMN``); ``x_*`` columns and iMeta ``Type`` ``Other`` are passed
+through; columns of iMeta ``Type`` ``Denominator``, ``Den_*`` columns and columns an indicator names as its
+denominator are the denominators table when none is given separately.
+
 Stages, in order: ``raw`` -> ``denominated`` -> ``imputed`` -> ``treated`` -> ``normalised`` ->
 ``weighted`` (normalised value x effective weight, i.e. the contribution to the root under arithmetic
 aggregation) -> ``scores`` (every aggregate) -> ``ranks``.  Missing data never silently become zero:
@@ -46,7 +54,7 @@ from scipy import stats
 from citydiplomacy.assess.errors import IndexInputError
 from citydiplomacy.assess.framework import MISSING_TOKENS, Framework, read_csv_text
 from citydiplomacy.assess.methods.aggregate import AGGREGATIONS, aggregate
-from citydiplomacy.assess.methods.denominate import denominate
+from citydiplomacy.assess.methods.denominate import denominate, missing_denominators
 from citydiplomacy.assess.methods.impute import impute, parse_imputation
 from citydiplomacy.assess.methods.normalise import NORMALISATIONS, normalise
 from citydiplomacy.assess.methods.treat import WINSOR_CAP, treat
@@ -62,6 +70,12 @@ from citydiplomacy.assess.methods.weights import (
 )
 
 UNIT = "unit"
+#: How tied scores are ranked, everywhere (nominal ranks, Monte Carlo ranks, the registry's CDI rank):
+#: ties share the best (lowest) rank of their group, pandas' ``method="min"``.
+RANK_TIES = "min"
+#: COINr iData columns (``R/new_coin.R``): unit code, unit name, time; prefixes of ``R/convert.R``.
+COINR_UNIT, COINR_NAME, COINR_TIME = "uCode", "uName", "Time"
+COINR_GROUP_PREFIX, COINR_DENOMINATOR_PREFIX, COINR_OTHER_PREFIX = "Group_", "Den_", "x_"
 
 
 @dataclass(frozen=True)
@@ -298,6 +312,10 @@ class IndexPipeline:
         self.ahp_matrices = dict(ahp_matrices or {})
         self.data_source = data_source
         self.denominators_source = denominators_source
+        data, denominators, layout_meta, from_data = _recognise_layout(data, self.framework, denominators, data_source)
+        if from_data:
+            self.denominators_source = denominators_source = data_source
+        self.meta_columns = (*self.meta_columns, *(c for c in layout_meta if c not in self.meta_columns))
         self._data = data
         self._denominators = denominators
         self.raw, self.meta, self.rows = _parse_units(data, self.framework, self._allowed_meta(), data_source)
@@ -425,8 +443,14 @@ class IndexPipeline:
             ]
         )
         weighted = normalised * pd.Series({c: effective[c] for c in indicators})
-        ranks = scores.rank(ascending=False, method="min").astype("Int64")
-        present = raw.notna()
+        ranks = scores.rank(ascending=False, method=RANK_TIES).astype("Int64")
+        # Coverage is of the denominated values: a value without its denominator is missing (COINr's rule).
+        present = denominated.notna()
+        no_denominator = (
+            missing_denominators(raw, self.denominators, {c: fw.nodes[c].denominator for c in indicators})
+            if ch.denominate
+            else pd.Series(0, index=indicators)
+        )
         coverage_units = pd.DataFrame(
             {
                 "unit": raw.index,
@@ -441,6 +465,7 @@ class IndexPipeline:
                 "units": len(raw),
                 "present": present.sum(axis=0).to_numpy(),
                 "coverage": present.mean(axis=0).to_numpy(),
+                "missing_denominator": no_denominator.reindex(indicators).to_numpy(),
             }
         )
         return IndexResult(
@@ -603,6 +628,58 @@ def _parse_units(
     meta_columns = [c for c in data.columns if c in allowed_meta]
     meta = pd.DataFrame({c: data[c].to_numpy() for c in meta_columns}, index=raw.index)
     return raw, meta, rows
+
+
+def _recognise_layout(
+    data: pd.DataFrame, framework: Framework, denominators: pd.DataFrame | None, source: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None, tuple[str, ...], bool]:
+    """Recognise COINr's iData conventions (see the module docstring).
+
+    Returns
+    -------
+    tuple
+        The data (``uCode``/``uName`` renamed to ``unit``/``name``, denominator columns removed), the
+        denominators table (taken from the data when none was given), the meta columns recognised, and
+        whether the denominators came from the data.
+    """
+    if UNIT not in data.columns and COINR_UNIT in data.columns:
+        renames = {COINR_UNIT: UNIT}
+        if COINR_NAME in data.columns and "name" not in data.columns:
+            renames[COINR_NAME] = "name"
+        data = data.rename(columns=renames)
+    indicators = set(framework.indicators)
+    typed = framework.column_types
+    named_denominators = {n.denominator for n in framework if n.denominator}
+    meta: list[str] = []
+    denominator_columns: list[str] = []
+    for column in map(str, data.columns):
+        if column == UNIT or column in indicators:
+            continue
+        kind = typed.get(column)
+        if kind == "Denominator" or column.startswith(COINR_DENOMINATOR_PREFIX) or column in named_denominators:
+            denominator_columns.append(column)
+        elif (
+            kind in ("Group", "Other")
+            or column.startswith((COINR_GROUP_PREFIX, COINR_OTHER_PREFIX))
+            or column in (COINR_TIME, COINR_NAME)
+        ):
+            meta.append(column)
+    if COINR_TIME in data.columns:
+        times = {str(t).strip() for t in data[COINR_TIME].tolist()} - {"", "nan", "NA"}
+        if len(times) > 1:
+            raise IndexInputError(
+                f"panel data: {len(times)} Time values; build the index for one Time at a time",
+                source=source,
+                row=0,
+                code=COINR_TIME,
+            )
+    from_data = False
+    if denominator_columns:
+        if denominators is None:
+            denominators = data[[UNIT, *denominator_columns]].copy()
+            from_data = True
+        data = data.drop(columns=denominator_columns)
+    return data, denominators, tuple(meta), from_data
 
 
 def _parse_denominators(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, dict[str, int]]:

@@ -7,7 +7,10 @@
    *indicators -> dimensions -> CDI*, with weights equal or from the literature ranks of paper 000
    (rank-order centroid over the rank tiers, see :func:`rank_order_weights`);
 3. store an ``AnalysisRun(kind="assessment")`` with every choice and the catalogue version, and one
-   ``CityResult`` row per place and number (indicator values, dimension scores, CDI, rank, coverage).
+   ``CityResult`` row per place and number (indicator values, dimension scores, CDI, rank, coverage;
+   with ``uncertainty_samples`` also the rank interval ``CDI_RANK_MEDIAN``/``_P05``/``_P95`` and the score
+   intervals ``CDI_P05``/``CDI_P95``, ``DIM_<dimension>_P05``/``_P95``, see :func:`rank_intervals`; the run's
+   summary counts the places whose nominal rank lies outside its interval).
 
 The index is always built over *all* places (normalisation needs the reference set); assessing one city
 stores and reports the same numbers with that city in focus.
@@ -15,6 +18,7 @@ stores and reports the same numbers with that city in focus.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -26,7 +30,7 @@ from sqlalchemy.orm import Session
 from citydiplomacy.assess.errors import IndexInputError
 from citydiplomacy.assess.framework import Framework
 from citydiplomacy.assess.indicators import IndicatorTable, ZeroPolicy, compute_indicators
-from citydiplomacy.assess.pipeline import UNIT, Choices, IndexPipeline
+from citydiplomacy.assess.pipeline import RANK_TIES, UNIT, Choices, IndexPipeline
 from citydiplomacy.model.indicators import Catalogue, load_capacity, load_catalogue
 from citydiplomacy.store.lookup import find_place
 from citydiplomacy.store.runs import new_run
@@ -94,7 +98,9 @@ class AssessmentResult:
         ``AnalysisRun.id`` of the stored run.
     scores : pandas.DataFrame
         Index ``place_id``: ``name``, ``country_code``, one column per dimension (0-100 scale of the
-        engine), ``CDI``, ``rank`` (1 = highest CDI; NaN where no CDI) and ``coverage`` (0-1).
+        engine), ``CDI``, ``rank`` (1 = highest CDI, ties share the lowest rank; NaN where no CDI) and
+        ``coverage`` (0-1); with uncertainty samples also :data:`RANK_INTERVAL_CODES` and the 5-95 % score
+        intervals ``CDI_P05``, ``CDI_P95``, ``DIM_<dimension>_P05``, ``DIM_<dimension>_P95``.
     table : IndicatorTable
         The indicator values and their coverage.
     weights : pandas.Series
@@ -257,6 +263,9 @@ def _store(
         "mean_coverage": round(float(scores["coverage"].mean()), 4) if len(scores) else None,
         "coverage_counts": {k: int(v) for k, v in table.coverage.stack().value_counts().items()},
     }
+    if "uncertainty" in engine_info:
+        # reported, not hidden: nominal ranks outside their own interval (see rank_intervals)
+        summary["uncertainty"] = engine_info["uncertainty"]
     if table.notes.get("network_run_missing"):
         summary["notes"] = [table.notes["network_run_missing"]]
     run = new_run(
@@ -280,6 +289,10 @@ def _store(
         )
     dims = list(catalogue.dimensions)
     coverage_counts = table.coverage_counts()
+    interval_columns = [c for c in RANK_INTERVAL_CODES if c in scores.columns]
+    interval_columns += [
+        c for code in (CDI_CODE, *map(dimension_code, dims)) for c in interval_codes(code) if c in scores.columns
+    ]
     for place_id, row in scores.iterrows():
         pid = int(place_id)  # type: ignore[arg-type]
         for dim in dims:
@@ -304,8 +317,8 @@ def _store(
         records.append(
             {"run_id": run.id, "place_id": pid, "code": RANK_CODE, "value": _num(row["rank"]), "detail": None}
         )
-        for column in RANK_INTERVAL_CODES:
-            if column in scores.columns and _num(row[column]) is not None:
+        for column in interval_columns:
+            if _num(row[column]) is not None:
                 records.append(
                     {"run_id": run.id, "place_id": pid, "code": column, "value": _num(row[column]), "detail": None}
                 )
@@ -376,10 +389,16 @@ def assess(
     cdi = cdi.where(coverage >= choices.min_coverage)
     scores = table.places[["name", "country_code"]].join(dim_scores)
     scores[CDI_CODE] = cdi
-    scores["rank"] = cdi.rank(ascending=False, method="min")
+    scores["rank"] = cdi.rank(ascending=False, method=RANK_TIES)  # as the Monte Carlo ranks ties
     scores["coverage"] = coverage
     if intervals is not None:
         scores = scores.join(intervals)
+        # the stored rank against its stored interval (the check the engine made, on the final table)
+        ranked = scores["rank"].notna() & scores["CDI_RANK_P05"].notna()
+        outside = engine_info["uncertainty"]["nominal_rank_outside_interval"]
+        outside["better_than_p05"] = int((scores["rank"] < scores["CDI_RANK_P05"])[ranked].sum())
+        outside["worse_than_p95"] = int((scores["rank"] > scores["CDI_RANK_P95"])[ranked].sum())
+        outside["places_ranked"] = int(ranked.sum())
     run = _store(session, table, scores, weights, choices, catalogue, engine_info)
     return AssessmentResult(
         run_id=run.id,
@@ -396,26 +415,67 @@ def assess(
 RANK_INTERVAL_CODES = ("CDI_RANK_MEDIAN", "CDI_RANK_P05", "CDI_RANK_P95")
 
 
-def rank_intervals(pipeline: IndexPipeline, choices: AssessmentChoices) -> pd.DataFrame:
-    """Median rank and 5-95% rank interval of every place under uncertain methodological choices.
+def interval_codes(code: str) -> tuple[str, str]:
+    """The codes of the 5-95 % interval of a stored score: ``<code>_P05``, ``<code>_P95``."""
+    return f"{code}_P05", f"{code}_P95"
 
-    Monte Carlo over weights (±25%), normalisation (min-max, z-score, rank), aggregation (arithmetic,
-    geometric) and imputation of missing indicators (mean, median), as in the Handbook's uncertainty
-    analysis; ``choices.uncertainty_samples`` index builds, seeded by ``choices.uncertainty_seed``.
+
+def rank_intervals(
+    pipeline: IndexPipeline, choices: AssessmentChoices, ranked: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Rank and score intervals of every place under uncertain methodological choices.
+
+    Monte Carlo over weights (nominal weights ±25%), normalisation (the nominal one, min-max, z-score,
+    rank), aggregation (the nominal one, arithmetic, geometric) and the treatment of missing indicators
+    (the nominal one - by default the available-data re-weighting - mean, median imputation), as in the
+    Handbook's uncertainty analysis; the nominal configuration is one point of that space.
+    ``choices.uncertainty_samples`` index builds, seeded by ``choices.uncertainty_seed``; ties are ranked
+    ``min`` as the nominal CDI rank is.
+
+    Parameters
+    ----------
+    pipeline
+        The nominal build (its units are the place ids as text).
+    choices
+        The assessment's choices.
+    ranked
+        Units that get a rank (those whose CDI is kept, see ``min_coverage``); default all.
 
     Returns
     -------
-    pandas.DataFrame
-        Index ``place_id``; columns :data:`RANK_INTERVAL_CODES` (rank 1 = best).
+    intervals : pandas.DataFrame
+        Index ``place_id``; columns :data:`RANK_INTERVAL_CODES` (rank 1 = best), then
+        ``<score>_P05``/``<score>_P95`` for the CDI and each built dimension (``DIM_<dimension>``), on the
+        nominal score scale (see :mod:`.uncertainty`).
+    outside : dict
+        How many places' nominal rank lies outside their interval (``better_than_p05``,
+        ``worse_than_p95``) and ``nominal_row_mismatch`` (see :class:`.uncertainty.UncertaintyResult`).
     """
     from citydiplomacy.assess.uncertainty import UncertaintySpec, run_uncertainty
 
     result = run_uncertainty(
-        pipeline, UncertaintySpec(), samples=choices.uncertainty_samples, seed=choices.uncertainty_seed, workers=1
+        pipeline,
+        UncertaintySpec(),
+        samples=choices.uncertainty_samples,
+        seed=choices.uncertainty_seed,
+        workers=1,
+        ranked=ranked,
     )
     ranks = result.ranks.set_index(UNIT)
-    ranks.index = pd.Index([int(u) for u in ranks.index], name="place_id")
-    return ranks[["median_rank", "q05_rank", "q95_rank"]].set_axis(list(RANK_INTERVAL_CODES), axis=1)
+    index = pd.Index([int(u) for u in ranks.index], name="place_id")
+    out = ranks[["median_rank", "q05_rank", "q95_rank"]].set_axis(list(RANK_INTERVAL_CODES), axis=1)
+    out.index = index
+    for aggregate in pipeline.framework.aggregates:
+        code = CDI_CODE if aggregate == CDI_CODE else dimension_code(aggregate)
+        low, high = interval_codes(code)
+        out[low] = result.scores[f"{aggregate}_q05"].to_numpy()
+        out[high] = result.scores[f"{aggregate}_q95"].to_numpy()
+    outside = {
+        "better_than_p05": result.outside["better_than_q05"],
+        "worse_than_p95": result.outside["worse_than_q95"],
+        "nominal_row_mismatch": result.outside["nominal_row_mismatch"],
+    }
+    return out, outside
 
 
 def build_index(
@@ -511,8 +571,16 @@ def build_index(
     except IndexInputError as exc:
         raise ValueError(f"the index engine rejected the registry's indicators: {exc}") from exc
     if choices.uncertainty_samples > 0:
-        info["_rank_intervals"] = rank_intervals(pipeline, choices)
-        info["uncertainty"] = {"samples": choices.uncertainty_samples, "seed": choices.uncertainty_seed}
+        # rank only the places that keep a CDI, as the nominal rank does (assess applies min_coverage)
+        coverage = table.coverage_share().reindex(units)
+        ranked = [str(pid) for pid in units[(coverage >= choices.min_coverage).to_numpy()]]
+        intervals, outside = rank_intervals(pipeline, choices, ranked)
+        info["_rank_intervals"] = intervals
+        info["uncertainty"] = {
+            "samples": choices.uncertainty_samples,
+            "seed": choices.uncertainty_seed,
+            "nominal_rank_outside_interval": outside,
+        }
     engine_scores = result.scores.copy()
     engine_scores.index = pd.Index([int(u) for u in engine_scores.index], name="place_id")
     dim_scores = engine_scores.reindex(index=values.index, columns=dims)

@@ -67,9 +67,16 @@ def _pipeline(
 
 @index_app.command("build")
 def build_command(
-    data: Path = typer.Argument(..., help="Units CSV: unit, optional name/meta columns, one column per indicator."),
+    data: Path = typer.Argument(
+        ...,
+        help="Units CSV: unit, optional name/meta columns, one column per indicator; or COINr's iData "
+        "(uCode, uName, Time, groups, denominators: recognised without --meta).",
+    ),
     framework: Path = typer.Option(
-        ..., "--framework", help="Framework CSV (code,name,parent,weight,direction,denominator)."
+        ...,
+        "--framework",
+        help="Framework CSV (code,name,parent,weight,direction,denominator) or COINr's iMeta "
+        "(iCode,Parent,Weight,Direction,Denominator,Type).",
     ),
     denominators: Path | None = typer.Option(None, "--denominators", help="CSV: unit + denominator columns."),
     impute: str = typer.Option("none", "--impute", help="none|mean|median|group-mean:COLUMN"),
@@ -197,11 +204,18 @@ def uncertainty_command(
     _err.print(
         f"{result.n_runs} builds ({result.n_base} base samples, factors: {', '.join(result.factors)}); wrote {out}"
     )
+    outside = result.outside
+    _err.print(
+        f"nominal rank outside its 5-95 % interval: {outside['better_than_q05']} better, "
+        f"{outside['worse_than_q95']} worse"
+    )
 
 
 def write_uncertainty(result: UncertaintyResult, directory: Path) -> None:
-    """Write ranks.csv, sobol.csv, sobol_units.csv and the rank chart (HTML with plotly.js inlined, SVG)."""
+    """Write ranks.csv, scores.csv (5-95 % score intervals on the nominal scale), sobol.csv, sobol_units.csv
+    and the rank chart (HTML with plotly.js inlined, SVG)."""
     result.ranks.to_csv(directory / "ranks.csv", index=False)
+    result.scores.rename_axis("unit").reset_index().to_csv(directory / "scores.csv", index=False)
     result.sobol.to_csv(directory / "sobol.csv", index=False)
     result.sobol_units.to_csv(directory / "sobol_units.csv", index=False)
     chart = rank_chart(result.ranks)

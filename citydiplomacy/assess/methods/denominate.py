@@ -1,8 +1,11 @@
 """Denomination: divide size-dependent indicators by a scale variable (population, GDP, area...).
 
 Handbook step 2: ``x'_{ci} = x_{ci} / d_{c}`` where ``d`` is the denominator column named by the
-framework for indicator ``i``.  A unit with a value but no usable denominator is an input error (never a
-silent zero or a silent missing value).
+framework for indicator ``i``.  As in COINr (``Denominate()`` divides with R's ``/``, so ``x / NA`` is
+``NA``), a *missing* denominator gives a missing denominated value: it is counted in the coverage and
+left to the chosen imputation (COINr's ASEM data lack Lao PDR's ``Energy``).  A denominator that is zero
+or negative, a denominator column that is absent and a unit absent from the denominators table remain input
+errors (COINr also stops on units it cannot match); nothing silently becomes zero.
 """
 
 from __future__ import annotations
@@ -39,13 +42,14 @@ def denominate(
     Returns
     -------
     pandas.DataFrame
-        Same shape as ``values``; missing values stay missing.
+        Same shape as ``values``; missing values stay missing, and so does a value whose denominator is
+        missing (see :func:`missing_denominators`).
 
     Raises
     ------
     IndexInputError
-        Denominator column absent, unit absent, or a denominator that is missing, zero or negative where the
-        indicator has a value.
+        Denominator column absent, unit absent from the denominators table, or a denominator that is zero or
+        negative where the indicator has a value.
     """
     out = values.copy()
     needed = {code: d for code, d in denominator_of.items() if d}
@@ -62,15 +66,39 @@ def denominate(
             raise IndexInputError(
                 f"denominator column {column!r} (for indicator {code!r}) is absent", source=source, row=0, code=code
             )
-        scale = denominators[column].reindex(out.index)
+        absent = out.index.difference(denominators.index)
+        if len(absent):
+            raise IndexInputError(f"unit {absent[0]!r} is absent from the denominators table", source=source, code=code)
+        scale = denominators[column].reindex(out.index).astype(float)
         has_value = out[code].notna()
-        bad = has_value & ~(scale > 0)
+        bad = has_value & scale.notna() & ~(scale > 0)
         if bad.any():
             unit = bad[bad].index[0]
-            shown = scale.loc[unit]
-            state = "missing" if pd.isna(shown) else f"{shown:g} (must be > 0)"
             raise IndexInputError(
-                f"denominator {column!r} of unit {unit!r} is {state}", source=source, row=rows.get(unit), code=code
+                f"denominator {column!r} of unit {unit!r} is {scale.loc[unit]:g} (must be > 0)",
+                source=source,
+                row=rows.get(unit),
+                code=code,
             )
-        out[code] = out[code] / scale.astype(float)
+        out[code] = out[code] / scale  # NaN denominator -> NaN value, as in COINr
     return out.astype(np.float64)
+
+
+def missing_denominators(
+    values: pd.DataFrame, denominators: pd.DataFrame | None, denominator_of: dict[str, str | None]
+) -> pd.Series:
+    """Per indicator, how many units have a value but a missing denominator (so a missing denominated value).
+
+    Returns
+    -------
+    pandas.Series
+        Index: indicator codes of ``values``; integer counts (0 where no denominator is used).
+    """
+    counts = pd.Series(0, index=values.columns, dtype=np.int64)
+    if denominators is None:
+        return counts
+    for code, column in denominator_of.items():
+        if column and column in denominators.columns and code in values.columns:
+            scale = denominators[column].reindex(values.index)
+            counts[code] = int((values[code].notna() & scale.isna()).sum())
+    return counts
