@@ -13,7 +13,7 @@ still uncommitted.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, or_, select, update
@@ -30,6 +30,11 @@ LOCK_ID = 1
 
 class JobBusy(Conflict):
     """Another job is running; only one runs at a time."""
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; the registry's clock is UTC (schema.utcnow).
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def job_dict(job: Job) -> dict[str, Any]:
@@ -117,7 +122,7 @@ def claim(engine: Engine, job_id: int, *, worker: str) -> dict[str, Any]:
         holder = session.get(JobLock, LOCK_ID).job_id
         holder_job = session.get(Job, holder) if holder is not None else None
         holder_dead = holder_job is None or holder_job.state != "running" or (
-            (holder_job.heartbeat_at or holder_job.started_at or now) < stale
+            _aware(holder_job.heartbeat_at or holder_job.started_at or now) < stale
         )  # fmt: skip
         # One conditional UPDATE decides: the lock is free (or its holder is dead) at the moment of writing.
         condition = JobLock.job_id.is_(None) if holder is None or not holder_dead else or_(
