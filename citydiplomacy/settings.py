@@ -69,6 +69,51 @@ PLACE_LOOKUP_DOMINANCE = 10.0
 #: lock can be taken over and the job is marked failed.
 JOB_STALE_AFTER_S = 900.0
 
+# --- place resolution (the resolver's thresholds) ---------------------------------------------------------
+
+#: Without coordinates, the most populous candidate is chosen when it has this many times the population of
+#: the runner-up (or is the capital); otherwise the mention is ambiguous.
+RESOLVE_DOMINANCE = 4.0
+#: Weight of the population of a candidate matched only through an alternate name (not its own name).
+RESOLVE_ALT_WEIGHT = 0.3
+#: Minimum fuzzy similarity (0-100) of a name to a gazetteer name near the source coordinates.
+RESOLVE_NEAR_FUZZY_MIN = 80.0
+#: Minimum fuzzy similarity (0-100) for a country-wide fuzzy match without coordinates.
+RESOLVE_FAR_FUZZY_MIN = 95.0
+#: At most this many same-country candidates are listed when coordinates and country conflict.
+RESOLVE_CONFLICT_CANDIDATES = 5
+#: Candidates of the same name closer together than this (km) are one place recorded twice.
+RESOLVE_SAME_PLACE_KM = 15.0
+#: A district's main part is looked for within this distance (km) of its parent city.
+RESOLVE_DISTRICT_RADIUS_KM = 40.0
+#: Reduced forms ("Weiden" for "Weiden in der Oberpfalz") are only accepted this close (km) to the source
+#: coordinates: they name the same town or one of its parts.
+RESOLVE_REDUCED_RADIUS_KM = 12.0
+
+# --- strategy ---------------------------------------------------------------------------------------------
+
+#: Regional-union feasibility (paper 000): weights of the score's components (sum 1).
+UNION_WEIGHTS: dict[str, float] = {
+    "connectedness": 0.30,
+    "inward_ties": 0.20,
+    "network_coverage": 0.15,
+    "interlocking": 0.15,
+    "complementarity": 0.20,
+}
+#: Weights of a union's secretariat-host score (sum 1).
+UNION_HOST_WEIGHTS: dict[str, float] = {
+    "internal_ties": 0.35, "all_ties": 0.2, "memberships": 0.2, "capital": 0.1, "centrality": 0.15,
+}  # fmt: skip
+#: Network recommender: weights of the score's components (sum 1).
+NETWORK_RECOMMENDER_WEIGHTS: dict[str, float] = {
+    "partners": 0.30, "peers": 0.20, "scope": 0.20, "reach": 0.15, "themes": 0.15,
+}  # fmt: skip
+#: Partner recommender: a dimension counts as complementary when the candidate's score exceeds the city's
+#: by this much (0-100 scale).
+PARTNER_COMPLEMENT_MARGIN = 10.0
+#: SWOT: a dimension is a strength or weakness when it is this far (0-100) above or below the peers' mean.
+SWOT_DIMENSION_MARGIN = 5.0
+
 
 def database_url() -> str:
     """Return the SQLAlchemy URL of the registry: ``$CITYDIP_DATABASE_URL`` or the SQLite default."""

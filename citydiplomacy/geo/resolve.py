@@ -64,27 +64,14 @@ from citydiplomacy.geo.names import loose_from_key, normalise_name, split_qualif
 
 __all__ = ["Resolution", "Resolver", "UnknownCountry", "get_gazetteer", "DOMINANCE", "reduced_forms", "raion_stems"]
 
-#: Without coordinates, the most populous candidate is chosen when it has this many times the
-#: population of the runner-up (or is the capital); otherwise the mention is ambiguous.
-DOMINANCE = 4.0
-
-#: Weight of the population of a candidate matched only through an alternate name (not its own name).
-ALT_WEIGHT = 0.3
-
-#: Minimum fuzzy similarity (0-100) of a name to a gazetteer name near the source coordinates.
-NEAR_FUZZY_MIN = 80.0
-
-#: Minimum fuzzy similarity (0-100) for a country-wide fuzzy match without coordinates.
-FAR_FUZZY_MIN = 95.0
-
-#: At most this many same-country candidates are listed when coordinates and country conflict.
-CONFLICT_CANDIDATES = 5
-
-#: Candidates of the same name closer together than this (km) are one place recorded twice.
-SAME_PLACE_KM = 15.0
-
-#: A district's main part is looked for within this distance (km) of its parent city.
-DISTRICT_RADIUS_KM = 40.0
+# The resolver's thresholds are tunables of the settings module (short names kept for this module's code).
+DOMINANCE = settings.RESOLVE_DOMINANCE
+ALT_WEIGHT = settings.RESOLVE_ALT_WEIGHT
+NEAR_FUZZY_MIN = settings.RESOLVE_NEAR_FUZZY_MIN
+FAR_FUZZY_MIN = settings.RESOLVE_FAR_FUZZY_MIN
+CONFLICT_CANDIDATES = settings.RESOLVE_CONFLICT_CANDIDATES
+SAME_PLACE_KM = settings.RESOLVE_SAME_PLACE_KM
+DISTRICT_RADIUS_KM = settings.RESOLVE_DISTRICT_RADIUS_KM
 
 _AREA_WORDS = {
     "district",
@@ -911,9 +898,7 @@ class Resolver:
         )
 
 
-#: Reduced forms ("Weiden" for "Weiden in der Oberpfalz", "Oadby" for "Oadby and Wigston") are only
-#: accepted this close (km) to the source coordinates: they name the same town or one of its parts.
-REDUCED_RADIUS_KM = 12.0
+REDUCED_RADIUS_KM = settings.RESOLVE_REDUCED_RADIUS_KM
 
 # Lower-case words that start a locating qualifier: "Waren an der Müritz", "Zell am See", "Évry-sur-Seine".
 _QUALIFIER_WORDS = {

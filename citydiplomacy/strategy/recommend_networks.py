@@ -24,14 +24,14 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, func, select
 
+from citydiplomacy import settings
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.lookup import find_place
 from citydiplomacy.store.schema import MemberCount
 from citydiplomacy.strategy.data import RegistryGraph, country_info, load_registry_graph
 from citydiplomacy.strategy.recommend_partners import RecommendError, latest_dimension_scores
 
-#: Weights of the score's components (sum 1).
-WEIGHTS = {"partners": 0.30, "peers": 0.20, "scope": 0.20, "reach": 0.15, "themes": 0.15}
+WEIGHTS = settings.NETWORK_RECOMMENDER_WEIGHTS
 
 #: Organisation kinds a city joins (international organisations such as the IMF admit states, not cities).
 JOINABLE_KINDS = frozenset({"global_network", "regional_network", "forum", "un_agency", "fund"})

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.store import runs
 from citydiplomacy.store.db import get_engine, session_scope
@@ -31,7 +32,7 @@ _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _PREDICTORS: dict[str, LinkPredictor] = {}
 
 #: A dimension counts as complementary when the candidate's score exceeds the city's by this much (0-100 scale).
-COMPLEMENT_MARGIN = 10.0
+COMPLEMENT_MARGIN = settings.PARTNER_COMPLEMENT_MARGIN
 
 
 class RecommendError(BadInput):

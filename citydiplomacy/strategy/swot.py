@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
+from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.store import runs
 from citydiplomacy.store.db import get_engine, session_scope
@@ -53,7 +54,7 @@ DIMENSION_SOLUTIONS: dict[str, tuple[str, ...]] = {
 }
 
 #: A dimension is a strength/weakness when it differs from the peers' mean by at least this (0-100 scale).
-DIMENSION_MARGIN = 5.0
+DIMENSION_MARGIN = settings.SWOT_DIMENSION_MARGIN
 WEIGHT_TOLERANCE = 1e-6
 
 

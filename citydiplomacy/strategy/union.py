@@ -39,16 +39,8 @@ from citydiplomacy.store.lookup import find_place
 from citydiplomacy.strategy.data import RegistryGraph, country_info, haversine_km, load_registry_graph
 from citydiplomacy.strategy.recommend_partners import latest_dimension_scores
 
-WEIGHTS = {
-    "connectedness": 0.30,
-    "inward_ties": 0.20,
-    "network_coverage": 0.15,
-    "interlocking": 0.15,
-    "complementarity": 0.20,
-}
-
-#: Weights of the secretariat-host score.
-HOST_WEIGHTS = {"internal_ties": 0.35, "all_ties": 0.2, "memberships": 0.2, "capital": 0.1, "centrality": 0.15}
+WEIGHTS = settings.UNION_WEIGHTS
+HOST_WEIGHTS = settings.UNION_HOST_WEIGHTS
 
 
 class UnionError(BadInput):
