@@ -249,3 +249,32 @@ def test_secure_cookies(db_url: str, seeded: Seeded, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("CITYDIP_SECURE_COOKIES", "1")
     with TestClient(create_app(db_url, secret_key="k")) as c:
         assert "Secure" in c.get("/login").headers["set-cookie"]
+
+
+def test_user_commands(db_url: str, seeded: Seeded) -> None:
+    from typer.testing import CliRunner
+
+    from citydiplomacy.cli import app as cli
+
+    runner = CliRunner()
+    for command in (["serve"], ["user"], ["user", "add"], ["user", "disable"], ["user", "delete"], ["user", "list"]):
+        help_text = runner.invoke(cli, [*command, "--help"]).output
+        assert "Example" in help_text and "citydip " in help_text.split("Example", 1)[1], command
+    with TestClient(create_app(db_url, secret_key="k")) as c:
+        login(c, "editor")
+        assert runner.invoke(cli, ["user", "disable", "editor"]).exit_code == 0
+        assert c.get("/api/me").status_code == 401
+    listing = runner.invoke(cli, ["user", "list"])
+    assert listing.exit_code == 0 and "disabled" in listing.output and "viewer" in listing.output
+    assert runner.invoke(cli, ["user", "delete", "editor"]).exit_code == 0
+    missing = runner.invoke(cli, ["user", "delete", "editor"])
+    assert missing.exit_code == 2 and "no user" in missing.output
+    short = runner.invoke(cli, ["user", "add", "ana", "--password", "short"])
+    assert short.exit_code == 2 and "8 characters" in short.output
+    assert runner.invoke(cli, ["user", "add", "ana", "--role", "editor", "--password", "long-enough-1"]).exit_code == 0
+    with db.session_scope(db.get_engine(db_url)) as s:
+        assert [(u.username, u.role) for u in auth.list_users(s)] == [
+            ("admin", "admin"),
+            ("ana", "editor"),
+            ("viewer", "viewer"),
+        ]

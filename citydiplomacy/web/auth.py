@@ -130,8 +130,7 @@ def delete_user(session: Session, username: str) -> None:
         When no user has that name.
     """
     user = _find_user(session, username)
-    sessions.end_user_sessions(session, user.id, "deleted")
-    session.delete(user)  # web_session rows go with it (ON DELETE CASCADE)
+    session.delete(user)  # its web_session rows go with it (ON DELETE CASCADE): its cookies open nothing
     session.flush()
 
 

@@ -33,7 +33,8 @@ from citydiplomacy.store.schema import Place
 from citydiplomacy.web import auth, data, sessions
 from citydiplomacy.web.api import schemas
 from citydiplomacy.web.api.routes import resolve_mention, start_session
-from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, csrf_token, current_user, get_db
+from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, current_user, get_db
+from citydiplomacy.web.deps import csrf_token as page_csrf_token
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
@@ -64,7 +65,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
             "lang": lang,
             "dir": "rtl" if lang == "fa" else "ltr",
             "user": current_user(request),
-            "csrf": csrf_token(request),
+            "csrf": page_csrf_token(request),
             "switch_url": f"{request.url.path}?{urlencode(params)}",
             **context,
         },

@@ -32,7 +32,7 @@ from citydiplomacy.core.errors import Unavailable
 from citydiplomacy.store.schema import AppSetting, AppUser, WebSession, utcnow
 
 #: Why a session ended (``web_session.ended_reason``).
-END_REASONS: tuple[str, ...] = ("logout", "password", "role", "disabled", "deleted", "admin")
+END_REASONS: tuple[str, ...] = ("logout", "password", "role", "disabled", "admin")
 
 
 @dataclass(frozen=True)
