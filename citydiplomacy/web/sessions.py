@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -123,8 +123,11 @@ def load_session(engine: Engine, token: str, *, touch_s: float = settings.WEB_SE
         if as_utc(row.expires_at) <= now or user.disabled_at is not None:
             return None
         if (now - as_utc(row.last_seen_at)).total_seconds() >= touch_s:
-            db.execute(update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
-            db.commit()
+            try:
+                db.execute(update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
+                db.commit()
+            except OperationalError:  # e.g. SQLite busy with another writer: last seen is only informative
+                db.rollback()
         return LiveSession(row.id, row.csrf_token, user.id, user.username, user.role)
 
 
