@@ -135,3 +135,57 @@ INDEX_WEIGHT_SPREAD: float = 0.25
 INDEX_UNCERTAINTY_NORMALISATIONS: tuple[str, ...] = ("minmax", "zscore", "rank")
 INDEX_UNCERTAINTY_AGGREGATIONS: tuple[str, ...] = ("arithmetic", "geometric")
 INDEX_UNCERTAINTY_IMPUTATIONS: tuple[str, ...] = ("mean", "median")
+
+
+# --- web ---------------------------------------------------------------------------------------------
+# Sessions, login throttle and cookies of the web application (citydiplomacy.web).  Sessions, the
+# throttle and the generated secret key live in the database, so every worker process shares them.
+
+#: Lifetime of a login session from the login (seconds); after it the user logs in again.
+WEB_SESSION_MAX_AGE_S = 8 * 3600
+
+#: A session's ``last_seen_at`` is written at most this often (seconds): one write per minute, not per request.
+WEB_SESSION_TOUCH_S = 60
+
+#: Ended and expired sessions are kept this long for the record before they are purged (seconds).
+WEB_SESSION_KEEP_S = 30 * 24 * 3600
+
+#: Lifetime of the anonymous visitor's CSRF cookie (the login form's token; seconds).
+WEB_ANON_CSRF_MAX_AGE_S = 24 * 3600
+
+#: Login throttle: failures allowed per (address, account) before each further one costs a wait.
+WEB_THROTTLE_FREE_FAILURES = 3
+
+#: Login throttle: failures allowed per address, all accounts together (an office behind one NAT address).
+WEB_THROTTLE_ADDRESS_FREE_FAILURES = 20
+
+#: Login throttle: wait after the first failure past the free ones (seconds); it doubles with each failure.
+#: With 3 free failures, the n-th failure costs ``base x 2^(n-3)`` seconds.
+WEB_THROTTLE_BASE_DELAY_S = float(os.environ.get("CITYDIP_LOGIN_BASE_DELAY_S") or 1.0)
+
+#: Login throttle: the longest wait (seconds).
+WEB_THROTTLE_MAX_DELAY_S = 900.0
+
+#: Login throttle: failures older than this are forgotten (seconds).
+WEB_THROTTLE_FORGET_S = 24 * 3600
+
+#: Name of the generated session-signing key in the ``app_setting`` table.
+WEB_SECRET_KEY_SETTING = "secret_key"
+
+
+def web_secret_key() -> str | None:
+    """Return ``$CITYDIP_SECRET_KEY`` (None: the key generated once and kept in the database is used)."""
+    return os.environ.get("CITYDIP_SECRET_KEY") or None
+
+
+def web_secure_cookies() -> bool:
+    """Return True when ``$CITYDIP_SECURE_COOKIES`` asks for ``Secure`` cookies (served behind HTTPS)."""
+    return os.environ.get("CITYDIP_SECURE_COOKIES", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def web_expose_worker() -> bool:
+    """Return True when ``$CITYDIP_EXPOSE_WORKER`` asks every answer to name its worker (``X-Citydip-Worker``).
+
+    For tests and debugging of several workers; off by default (a process id is nobody else's business).
+    """
+    return os.environ.get("CITYDIP_EXPOSE_WORKER", "").strip() == "1"

@@ -226,3 +226,54 @@ def test_cli_runs_and_lists_jobs(db_url: str) -> None:
     assert listed.exit_code == 0 and '"state": "done"' in listed.stdout
     bad = runner.invoke(app, ["jobs", "run", "network", "--set", "graph=telepathic"])
     assert bad.exit_code != 0 and "graph must be" in bad.stderr
+
+
+def test_jobs_and_freshness_through_the_api(db_url: str) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from citydiplomacy.web.app import create_app
+    from citydiplomacy.web.auth import create_user
+
+    load_case_study()
+    with db.session_scope() as session:
+        create_user(session, "editor", "editor-password", "editor")
+        create_user(session, "viewer", "viewer-password", "viewer")
+        tehran_id = find_place(session, "Tehran", "IR").id
+    with TestClient(create_app(db_url)) as client:
+        token = client.post("/api/auth/login", json={"username": "viewer", "password": "viewer-password"}).json()
+        refused = client.post("/api/jobs", json={"kind": "network"}, headers={"X-CSRF-Token": token["csrf_token"]})
+        assert refused.status_code == 403  # viewers follow jobs, editors start them
+        token = client.post("/api/auth/login", json={"username": "editor", "password": "editor-password"}).json()
+        headers = {"X-CSRF-Token": token["csrf_token"]}
+        bad = client.post("/api/jobs", json={"kind": "assessment", "parameters": {"bogus": 1}}, headers=headers)
+        assert bad.status_code == 422 and "bogus" in bad.text
+        started = client.post(
+            "/api/jobs", json={"kind": "assessment", "parameters": {"uncertainty_samples": 20}}, headers=headers
+        )
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        for _ in range(240):
+            job = client.get(f"/api/jobs/{job_id}").json()
+            if job["state"] in ("done", "failed"):
+                break
+            time.sleep(0.25)
+        assert job["state"] == "done", job
+        assert client.get("/api/jobs").json()["items"][0]["id"] == job_id
+        # Results say which run they come from, and that nothing changed since.
+        ranking = client.get("/api/rankings").json()
+        assert ranking["run"]["id"] == job["result"]["runs"]["assessment"] and ranking["run"]["changes_since"] == 0
+        profile = client.get(f"/api/places/{tehran_id}").json()
+        assert profile["results"]["assessment"]["changes_since"] == 0
+        # An office adds a relation: every result now says the registry has changed since its run.
+        other = client.get("/api/places", params={"q": "Kazan"}).json()["items"]
+        partner = other[0]["id"] if other else client.get("/api/places", params={"q": "Minsk"}).json()["items"][0]["id"]
+        body = {"place_a_id": tehran_id, "place_b_id": partner, "kind": "friendship", "status": "active"}
+        assert client.post("/api/relations", json=body, headers=headers).status_code == 201
+        assert client.get("/api/rankings").json()["run"]["changes_since"] >= 1
+        assert client.get(f"/api/places/{tehran_id}").json()["results"]["network"]["changes_since"] >= 1
+        page = client.get(f"/cities/{tehran_id}")
+        assert page.status_code == 200
+        jobs_page = client.get("/jobs")
+        assert jobs_page.status_code == 200 and "job-done" in jobs_page.text

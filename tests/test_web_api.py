@@ -298,10 +298,18 @@ def test_users_admin_only(client: TestClient) -> None:
 
 
 def test_login_is_rate_limited(client: TestClient) -> None:
-    for _ in range(5):
+    for _ in range(3):  # the free failures of one (address, account)
         assert client.post("/api/auth/login", json={"username": "viewer", "password": "wrong"}).status_code == 401
+    # Then every attempt must wait (even with the right password: no guessing while blocked).
     blocked = client.post("/api/auth/login", json={"username": "viewer", "password": PASSWORD})
-    assert blocked.status_code == 429
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) >= 1
+    assert "try again" in blocked.json()["detail"]
+    page = client.post("/login", data={"username": "viewer", "password": PASSWORD, "csrf_token": "x"})
+    assert page.status_code == 403  # the dashboard's form still needs its CSRF token first
+    form = client.get("/login")
+    token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    page = client.post("/login", data={"username": "viewer", "password": PASSWORD, "csrf_token": token})
+    assert page.status_code == 429 and int(page.headers["Retry-After"]) >= 1
 
 
 def test_tampered_and_expired_sessions(db_url: str, seeded: Seeded) -> None:

@@ -1,4 +1,8 @@
-"""``citydip serve`` and ``citydip user add``: run the web application, manage its users."""
+"""``citydip serve`` and ``citydip user ...``: run the web application, manage its users.
+
+The commands are thin: the work is done by :mod:`citydiplomacy.web.auth` (users) and
+:mod:`citydiplomacy.web.app` (the application).
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,30 @@ from typing import Annotated
 
 import typer
 
-user_app = typer.Typer(help="Users of the web application (viewer, editor, admin).", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Users of the web application (viewer, editor, admin).\n\nExample:\n\n    citydip user add ana --role editor",
+    no_args_is_help=True,
+)
+
+DatabaseOption = Annotated[str | None, typer.Option(help="Database URL (default: CITYDIP_DATABASE_URL)")]
 
 
 def serve_command(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    database: Annotated[str | None, typer.Option(help="Database URL (default: CITYDIP_DATABASE_URL)")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes (needs CITYDIP_SECRET_KEY when > 1)")] = 1,
+    database: DatabaseOption = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (they share sessions)")] = 1,
+    secure_cookies: Annotated[
+        bool, typer.Option("--secure-cookies", help="Mark cookies Secure (behind HTTPS; or CITYDIP_SECURE_COOKIES=1)")
+    ] = False,
 ) -> None:
     """Serve the REST API (/api, OpenAPI at /api/openapi.json) and the dashboard.
 
-    Examples:
+    Sessions, login throttle and secret key live in the database: several workers and restarts share them.
 
-        citydip serve
+    Example:
 
-        citydip serve --host 0.0.0.0 --port 8080
+        citydip serve --port 8000 --workers 4 --secure-cookies
     """
     import os
 
@@ -29,24 +41,25 @@ def serve_command(
 
     from citydiplomacy.cli.console import console, fail
     from citydiplomacy.store import db
-    from citydiplomacy.web.app import create_app
+    from citydiplomacy.web import sessions
 
     try:
         engine = db.get_engine(database)
         if not db.is_initialised(engine):
             db.upgrade(engine)
+        # Make the secret key now, once, rather than in several workers racing on first start.
+        if not os.environ.get("CITYDIP_SECRET_KEY"):
+            sessions.stored_secret_key(engine)
     except db.DatabaseUnavailable as exc:
         fail(str(exc), code=2)
     url = engine.url.render_as_string(hide_password=True)
-    console.print(f"[green]serving[/] {url} on http://{host}:{port}/  (API docs: /api/docs)")
-    if workers > 1:
-        if not os.environ.get("CITYDIP_SECRET_KEY"):
-            fail("several workers need a shared CITYDIP_SECRET_KEY to accept each other's sessions", code=2)
-        if database:
-            os.environ["CITYDIP_DATABASE_URL"] = database
-        uvicorn.run("citydiplomacy.web.app:create_app", factory=True, host=host, port=port, workers=workers)
-    else:
-        uvicorn.run(create_app(database), host=host, port=port)
+    console.print(f"[green]serving[/] {url} on http://{host}:{port}/  (API docs: /api/docs; {workers} worker(s))")
+    # Every worker builds its application from the environment (an import string and a factory).
+    os.environ["CITYDIP_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    if secure_cookies:
+        os.environ["CITYDIP_SECURE_COOKIES"] = "1"
+    engine.dispose()  # workers open their own connections
+    uvicorn.run("citydiplomacy.web.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 @user_app.command("add")
@@ -57,28 +70,96 @@ def user_add(
         str | None,
         typer.Option(help="Password (asked for when omitted; or CITYDIP_PASSWORD)", envvar="CITYDIP_PASSWORD"),
     ] = None,
-    database: Annotated[str | None, typer.Option(help="Database URL (default: CITYDIP_DATABASE_URL)")] = None,
+    database: DatabaseOption = None,
 ) -> None:
-    """Add a user, or reset an existing user's password and role.
+    """Add a user, or reset an existing user's password and role (ends their sessions, enables them again).
 
-    Examples:
+    Example:
 
-        citydip user add admin --role admin
-
-        citydip user add ali --role editor
+        citydip user add ana --role editor
     """
-    from citydiplomacy.cli.console import console, fail
-    from citydiplomacy.store import db
     from citydiplomacy.web.auth import create_user
 
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    pw = password
+    _run(database, lambda s: f"user {create_user(s, username, pw, role).username} ({role})")
+
+
+@user_app.command("disable")
+def user_disable(
+    username: Annotated[str, typer.Argument(help="User name")],
+    database: DatabaseOption = None,
+) -> None:
+    """Disable a user: no more logins, and every session of theirs ends at once.
+
+    ``citydip user add NAME`` enables them again (with a new password).
+
+    Example:
+
+        citydip user disable ana
+    """
+    from citydiplomacy.web.auth import disable_user
+
+    _run(database, lambda s: f"user {disable_user(s, username).username} disabled; their sessions ended")
+
+
+@user_app.command("delete")
+def user_delete(
+    username: Annotated[str, typer.Argument(help="User name")],
+    database: DatabaseOption = None,
+) -> None:
+    """Delete a user and their sessions (the audit trail keeps their name).
+
+    Example:
+
+        citydip user delete ana
+    """
+    from citydiplomacy.web.auth import delete_user
+
+    def delete(session) -> str:  # type: ignore[no-untyped-def]
+        delete_user(session, username)
+        return f"user {username.strip()} deleted"
+
+    _run(database, delete)
+
+
+@user_app.command("list")
+def user_list(database: DatabaseOption = None) -> None:
+    """List the users with their role, state and number of live sessions.
+
+    Example:
+
+        citydip user list
+    """
+    from rich.table import Table
+
+    from citydiplomacy.cli.console import console
+    from citydiplomacy.web.auth import list_users
+
+    def show(session) -> str:  # type: ignore[no-untyped-def]
+        table = Table("user", "role", "state", "live sessions", "created")
+        for user in list_users(session):
+            state = f"disabled {user.disabled_at:%Y-%m-%d}" if user.disabled_at else "enabled"
+            table.add_row(user.username, user.role, state, str(user.live_sessions), f"{user.created_at:%Y-%m-%d}")
+        console.print(table)
+        return ""
+
+    _run(database, show)
+
+
+def _run(database: str | None, work) -> None:  # type: ignore[no-untyped-def]
+    """Run ``work(session)`` in one transaction; print its message, or fail with the error's exit code."""
+    from citydiplomacy.cli.console import console, fail
+    from citydiplomacy.core.errors import CityDipError
+    from citydiplomacy.store import db
+
     try:
         engine = db.get_engine(database)
         with db.session_scope(engine) as session:
-            user = create_user(session, username, password, role)
-            console.print(f"[green]user[/] {user.username} ({user.role})")
-    except ValueError as exc:
-        fail(str(exc), code=2)
-    except db.DatabaseUnavailable as exc:
-        fail(str(exc), code=2)
+            session.info["actor"] = "citydip user"
+            message = work(session)
+    except CityDipError as exc:  # a bad name or password, no such user, no database
+        fail(str(exc), code=max(exc.exit_code, 2))  # 2 as for any unusable argument
+    if message:
+        console.print(f"[green]{message}[/]")

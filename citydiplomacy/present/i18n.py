@@ -277,10 +277,12 @@ def format_date(value: date | datetime | str | None, lang: str) -> str:
     return f"{day.isoformat()} ({sh_text} SH)"
 
 
-def format_datetime(value: datetime | None, lang: str) -> str:
-    """A timestamp (UTC, to the minute) in both calendars."""
-    if value is None:
+def format_datetime(value: datetime | str | None, lang: str) -> str:
+    """A timestamp (UTC, to the minute; a datetime or ISO text) in both calendars."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return f"{format_date(value, lang)} {digits(value.strftime('%H:%M'), lang)}"
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 from functools import cache
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -31,15 +30,15 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from citydiplomacy import settings
 from citydiplomacy.core.errors import CityDipError
 from citydiplomacy.present import assets, i18n
 from citydiplomacy.store import db
 from citydiplomacy.store.records import FieldProblem, VersionConflict
-from citydiplomacy.web import auth
-from citydiplomacy.web.deps import API_PREFIX, LoginRequired, current_user
+from citydiplomacy.web import sessions
+from citydiplomacy.web.deps import API_PREFIX, LoginRequired, known_user
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,8 @@ PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.mi
 #: Largest request body accepted (bytes); bigger uploads are refused with 413 before they are read.
 MAX_BODY_BYTES = 1_000_000
 #: Lifetime of a login session (seconds); after it the user logs in again.
-SESSION_MAX_AGE_S = 8 * 3600
-SESSION_COOKIE = "citydip_session"
+SESSION_MAX_AGE_S = settings.WEB_SESSION_MAX_AGE_S
+SESSION_COOKIE = sessions.SESSION_COOKIE
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -163,6 +162,36 @@ class LanguageMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class WebStateMiddleware:
+    """Send the cookies a request queued (:func:`citydiplomacy.web.sessions.queue_cookie`).
+
+    With ``expose_worker``, every answer also names the worker process that made it (``X-Citydip-Worker``),
+    so tests and operators can see several workers share the load.
+    """
+
+    def __init__(self, app: ASGIApp, expose_worker: bool = False):
+        self.app = app
+        self.worker = str(os.getpid()).encode() if expose_worker else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # The list object is shared with the request's state, so what the handler queues is seen here.
+        queue: list[bytes] = scope.setdefault("state", {}).setdefault(sessions.COOKIE_QUEUE, [])
+
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start" and (queue or self.worker):
+                headers = list(message.get("headers", []))
+                headers += [(b"set-cookie", cookie) for cookie in queue]
+                if self.worker:
+                    headers.append((b"x-citydip-worker", self.worker))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookies)
+
+
 @cache
 def geo_assets_js() -> bytes:
     """JavaScript that hands Plotly the vendored world topojson (the reports' copy: no fetch from a CDN)."""
@@ -199,7 +228,14 @@ def error_response(request: Request, status: int, detail: Any, message_key: str 
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"lang": lang, "user": current_user(request), "status": status, "message": message, "detail": detail},
+        {
+            "lang": lang,
+            "user": known_user(request),  # never reloaded here: the error may be the database's
+            "csrf": (live.csrf_token if (live := sessions.loaded_session(request)) else ""),
+            "status": status,
+            "message": message,
+            "detail": detail,
+        },
         status_code=status,
     )
 
@@ -270,9 +306,9 @@ def create_app(
     database_url: str | None = None,
     *,
     secret_key: str | None = None,
-    session_max_age: int = SESSION_MAX_AGE_S,
+    session_max_age: float = SESSION_MAX_AGE_S,
     max_body_bytes: int = MAX_BODY_BYTES,
-    https_only: bool = False,
+    https_only: bool | None = None,
 ) -> FastAPI:
     """Build the web application for one database.
 
@@ -281,14 +317,18 @@ def create_app(
     database_url
         SQLAlchemy URL of the registry (default: ``CITYDIP_DATABASE_URL`` or the SQLite default).
     secret_key
-        Key that signs session cookies (default: ``CITYDIP_SECRET_KEY``, else a random key per process,
-        which logs everyone out on restart).
+        Key that signs the anonymous visitors' CSRF cookies (default: ``CITYDIP_SECRET_KEY``, else the key
+        generated on first start and kept in the database, so restarts and several workers share it).
+        Login sessions themselves are rows of the database, valid for every worker.
     session_max_age
         Lifetime of a login session (seconds).
     max_body_bytes
         Largest request body accepted (bytes).
     https_only
-        Mark the session cookie ``Secure`` (set it when serving behind HTTPS).
+        Mark the cookies ``Secure`` (serving behind HTTPS); default: ``CITYDIP_SECURE_COOKIES``.
+
+    Called without arguments (``uvicorn --factory citydiplomacy.web.app:create_app``, as ``citydip serve
+    --workers N`` does), everything comes from the environment.
 
     Returns
     -------
@@ -312,18 +352,15 @@ def create_app(
     )
     app.state.engine = engine
     app.state.sessionmaker = db.session_factory(engine)
-    app.state.limiter = auth.LoginRateLimiter()
     app.state.templates = make_templates()
-
-    key = secret_key or os.environ.get("CITYDIP_SECRET_KEY") or secrets.token_urlsafe(32)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=key,
-        session_cookie=SESSION_COOKIE,
-        max_age=session_max_age,
-        same_site="lax",
-        https_only=https_only,
+    # The key is read from the database on first use, not here: the app starts even while it is down.
+    app.state.web = sessions.WebConfig(
+        engine=engine,
+        max_age_s=session_max_age,
+        secure_cookies=settings.web_secure_cookies() if https_only is None else https_only,
+        secret_key=secret_key or settings.web_secret_key(),
     )
+    app.add_middleware(WebStateMiddleware, expose_worker=settings.web_expose_worker())
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     _install_error_handlers(app)

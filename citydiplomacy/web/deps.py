@@ -1,15 +1,19 @@
-"""Request dependencies shared by the API and the dashboard: database session, user, role, CSRF, language."""
+"""Request dependencies shared by the API and the dashboard: database session, user, role, CSRF, language.
+
+The session and its user are loaded from the database (:mod:`citydiplomacy.web.sessions`) once per
+request, so the dependencies that need them are plain functions run in the thread pool.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import CityDipError
 from citydiplomacy.present import i18n
-from citydiplomacy.web import auth
+from citydiplomacy.web import auth, sessions
 
 API_PREFIX = "/api"
 
@@ -18,15 +22,13 @@ class LoginRequired(CityDipError):
     """A dashboard page needs a logged-in user: redirect to the login page."""
 
 
-async def get_db(request: Request) -> AsyncIterator[Session]:
+def get_db(request: Request) -> Iterator[Session]:
     """A database session for one request; rolled back (nothing partially written) unless committed.
 
     The session's ``actor`` (the logged-in user) and ``context`` are what the audit hook records.
-    ``async`` although the session is synchronous: creating it touches no database, and running the
-    dependency on the event loop saves two thread-pool hops a request (the endpoint still runs in one).
     """
-    session: Session = request.app.state.sessionmaker()
     user = current_user(request)
+    session: Session = request.app.state.sessionmaker()
     session.info["actor"] = user.username if user else "anonymous"
     session.info["context"] = f"web {request.method} {request.url.path}"[:300]
     try:
@@ -36,15 +38,18 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         session.close()
 
 
+def _user(live: sessions.LiveSession | None) -> auth.CurrentUser | None:
+    return auth.CurrentUser(id=live.user_id, username=live.username, role=live.role) if live else None
+
+
 def current_user(request: Request) -> auth.CurrentUser | None:
-    """The user of the session cookie, or None (no cookie, expired, or tampered)."""
-    data = request.session.get("user") if "session" in request.scope else None
-    if not isinstance(data, dict):
-        return None
-    try:
-        return auth.CurrentUser(id=int(data["id"]), username=str(data["username"]), role=str(data["role"]))
-    except (KeyError, TypeError, ValueError):
-        return None
+    """The user of the session cookie as the database has them now, or None (no, ended or expired session)."""
+    return _user(sessions.request_session(request))
+
+
+def known_user(request: Request) -> auth.CurrentUser | None:
+    """The user if this request already loaded them, else None; never touches the database (error pages)."""
+    return _user(sessions.loaded_session(request))
 
 
 def language(request: Request) -> str:
@@ -62,7 +67,7 @@ def require(role: str):  # type: ignore[no-untyped-def]
     Dashboard pages redirect anonymous users to the login page instead of answering 401.
     """
 
-    async def dependency(request: Request) -> auth.CurrentUser:  # no I/O: run on the event loop
+    def dependency(request: Request) -> auth.CurrentUser:  # loads the session: runs in the thread pool
         user = current_user(request)
         if user is None:
             if not _is_api(request):
@@ -75,18 +80,22 @@ def require(role: str):  # type: ignore[no-untyped-def]
     return dependency
 
 
-async def check_csrf_header(request: Request) -> None:
+def check_csrf_header(request: Request) -> None:
     """Writes through the API must echo the session's CSRF token in the ``X-CSRF-Token`` header."""
-    expected = request.session.get("csrf") if "session" in request.scope else None
-    if not auth.csrf_matches(expected, request.headers.get(auth.CSRF_HEADER)):
+    live = sessions.request_session(request)
+    if not auth.csrf_matches(live.csrf_token if live else None, request.headers.get(auth.CSRF_HEADER)):
         raise HTTPException(status_code=403, detail="missing or wrong X-CSRF-Token header")
 
 
 def check_csrf_form(request: Request, token: str | None) -> None:
-    """Dashboard forms must carry the session's CSRF token in the ``csrf_token`` field."""
-    expected = request.session.get("csrf") if "session" in request.scope else None
-    if not auth.csrf_matches(expected, token):
+    """Dashboard forms must carry the CSRF token of the page: the session's, or the anonymous signed cookie's."""
+    if not auth.csrf_matches(sessions.expected_csrf(request), token):
         raise HTTPException(status_code=403, detail="the form expired or was not sent from this site; reload it")
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token for this page's forms (an anonymous visitor gets a signed cookie with it)."""
+    return sessions.form_csrf_token(request)
 
 
 Viewer = Depends(require("viewer"))

@@ -30,10 +30,11 @@ from citydiplomacy.store.records import (
     update_record,
 )
 from citydiplomacy.store.schema import Place
-from citydiplomacy.web import auth, data
+from citydiplomacy.web import auth, data, sessions
 from citydiplomacy.web.api import schemas
 from citydiplomacy.web.api.routes import resolve_mention, start_session
 from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, current_user, get_db
+from citydiplomacy.web.deps import csrf_token as page_csrf_token
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
@@ -54,8 +55,6 @@ ROLE_COLOURS = {
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with the common context: language, direction, user, CSRF token, language links."""
     lang = getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE)
-    if "csrf" not in request.session:
-        request.session["csrf"] = auth.new_csrf_token()
     other = "en" if lang == "fa" else "fa"
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", other)]
     templates = request.app.state.templates
@@ -66,7 +65,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
             "lang": lang,
             "dir": "rtl" if lang == "fa" else "ltr",
             "user": current_user(request),
-            "csrf": request.session["csrf"],
+            "csrf": page_csrf_token(request),
             "switch_url": f"{request.url.path}?{urlencode(params)}",
             **context,
         },
@@ -348,24 +347,27 @@ def login_submit(
 ) -> Response:
     check_csrf_form(request, csrf_token)
     lang = getattr(request.state, "lang", "en")
-    limiter: auth.LoginRateLimiter = request.app.state.limiter
-    client = request.client.host if request.client else "?"
-    if limiter.blocked(client, username):
-        return render(request, "login.html", 429, next=_safe_next(next), error=i18n.translate("too_many", lang))
+    client = sessions.client_address(request)
+    wait = auth.login_wait(db, client, username)
+    if wait > 0:
+        page = render(request, "login.html", 429, next=_safe_next(next), error=i18n.translate("too_many", lang))
+        page.headers["Retry-After"] = auth.retry_after(wait)
+        return page
     user = auth.authenticate(db, username, password) if username and password else None
     if user is None:
-        limiter.failed(client, username)
+        auth.login_failed(db, client, username)
+        db.commit()  # the failure counts although the login failed
         return render(request, "login.html", 401, next=_safe_next(next), error=i18n.translate("bad_login", lang))
-    limiter.succeeded(client, username)
-    db.commit()
-    start_session(request, user)
+    auth.login_succeeded(db, client, username)
+    start_session(request, db, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+def logout(request: Request, db: DB, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf_form(request, csrf_token)
-    request.session.clear()
+    sessions.log_out(request, db)
+    db.commit()
     return RedirectResponse("/login", status_code=303)
 
 

@@ -19,7 +19,7 @@ from citydiplomacy.store import places as place_store
 from citydiplomacy.store import queries
 from citydiplomacy.store.records import RECORD_KINDS, create_record, record_dict, update_record
 from citydiplomacy.store.schema import AppUser, Place, PlaceMention, utcnow
-from citydiplomacy.web import auth, data
+from citydiplomacy.web import auth, data, sessions
 from citydiplomacy.web.api import schemas
 from citydiplomacy.web.deps import Admin, Editor, Viewer, check_csrf_header, get_db
 
@@ -51,47 +51,55 @@ def _not_found(what: str, record_id: int) -> HTTPException:
 
 @router.post("/auth/login", response_model=schemas.Session, tags=["auth"], responses={401: {}, 429: {}})
 def login(body: schemas.LoginIn, request: Request, db: DB) -> dict[str, str]:
-    """Log in: sets the session cookie and returns the CSRF token for writes."""
-    limiter: auth.LoginRateLimiter = request.app.state.limiter
-    client = request.client.host if request.client else "?"
-    if limiter.blocked(client, body.username):
-        raise HTTPException(status_code=429, detail="too many failed logins; wait a minute")
+    """Log in: sets the session cookie and returns the CSRF token for writes.
+
+    Failed logins slow further attempts from the same address (429 with ``Retry-After``, in seconds).
+    """
+    client = sessions.client_address(request)
+    wait = auth.login_wait(db, client, body.username)
+    if wait > 0:
+        seconds = auth.retry_after(wait)
+        raise HTTPException(
+            status_code=429,
+            detail=f"too many failed logins; try again in {seconds} s",
+            headers={"Retry-After": seconds},
+        )
     user = auth.authenticate(db, body.username, body.password)
     if user is None:
-        limiter.failed(client, body.username)
+        auth.login_failed(db, client, body.username)
+        db.commit()  # the failure counts although the login failed
         raise HTTPException(status_code=401, detail="wrong user name or password")
-    limiter.succeeded(client, body.username)
-    db.commit()  # a re-hashed password, if any
-    return start_session(request, user)
+    auth.login_succeeded(db, client, body.username)
+    return start_session(request, db, user)
 
 
-def start_session(request: Request, user: AppUser) -> dict[str, str]:
-    """Fill a fresh session for ``user`` (a new CSRF token each login: no session fixation)."""
-    request.session.clear()
-    token = auth.new_csrf_token()
-    request.session["user"] = {"id": user.id, "username": user.username, "role": user.role}
-    request.session["csrf"] = token
-    return {"username": user.username, "role": user.role, "csrf_token": token}
+def start_session(request: Request, db: Session, user: AppUser) -> dict[str, str]:
+    """Start a fresh session for ``user`` (new token and CSRF token each login: no session fixation); commits."""
+    live = sessions.log_in(request, db, user)
+    db.commit()  # the session, and a re-hashed password if any
+    return {"username": live.username, "role": live.role, "csrf_token": live.csrf_token}
 
 
 @router.post("/auth/logout", status_code=204, tags=["auth"])
-def logout(request: Request) -> Response:
-    """End the session."""
-    request.session.clear()
+def logout(request: Request, db: DB) -> Response:
+    """End the session: its cookie no longer works anywhere, even if someone kept a copy."""
+    sessions.log_out(request, db)
+    db.commit()
     return Response(status_code=204)
 
 
 @router.get("/me", response_model=schemas.Session, tags=["auth"], responses=ERRORS)
 def me(request: Request, user: auth.CurrentUser = Viewer) -> dict[str, str]:
     """The logged-in user and the session's CSRF token."""
-    return {"username": user.username, "role": user.role, "csrf_token": request.session.get("csrf", "")}
+    live = sessions.request_session(request)
+    return {"username": user.username, "role": user.role, "csrf_token": live.csrf_token if live else ""}
 
 
 @router.post("/users", status_code=201, tags=["auth"], responses=WRITE_ERRORS)
 def add_user(
     body: schemas.UserIn, db: DB, user: auth.CurrentUser = Admin, _csrf: None = Depends(check_csrf_header)
 ) -> dict[str, Any]:
-    """Add a user or reset a user's password and role (admin only)."""
+    """Add a user or reset a user's password and role (admin only); a reset ends the user's sessions."""
     created = auth.create_user(db, body.username, body.password, body.role)
     db.commit()
     return {"id": created.id, "username": created.username, "role": created.role}
