@@ -72,3 +72,15 @@ def database_url() -> str:
 def shared_data_path(name: str) -> Path:
     """Return the path of a file in ``../shared/data`` (it may not exist: callers skip cleanly)."""
     return Path(os.environ.get("CITYDIP_SHARED_DATA", SHARED_DATA_DIR)) / name
+
+
+# --- places: merges, the review queue, same-named places ---------------------------------------------------
+
+#: Mention statuses a review decision may settle (resolve, keep as a new place, none of these).
+REVIEW_WAITING_STATUSES: tuple[str, ...] = ("ambiguous", "unresolved")
+
+#: Status of a source place a reviewer confirmed as a place of its own ("keep as a new place").
+REVIEW_CONFIRMED_PLACE_STATUS = "confirmed"
+
+#: Page size of ``citydip review list`` and of the dashboard's review queue.
+REVIEW_PAGE_SIZE = 50
