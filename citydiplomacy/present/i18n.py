@@ -139,6 +139,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lng": ("Longitude (°E)", "طول جغرافیایی"),
     "is_capital": ("Capital", "پایتخت"),
     "scale": ("Scale", "مقیاس"),
+    # --- places: the review queue ---
+    "review_resolve": ("Confirm this place", "تأیید این مکان"),
+    "review_keep": ("Keep as a new place", "نگه‌داشتن به‌عنوان مکانی تازه"),
+    "review_reject": ("None of these", "هیچ‌کدام"),
+    "review_best": ("best match", "بهترین گزینه"),
+    "review_region": ("Region", "منطقه"),
+    "review_distance": ("Distance from the source's coordinates", "فاصله از مختصات منبع"),
+    "review_km": ("km", "کیلومتر"),
+    "review_resolved": ("Confirmed: the mention is linked to the place.", "تأیید شد: نام به مکان پیوند خورد."),
+    "review_kept": ("Kept as a new place.", "به‌عنوان مکانی تازه نگه داشته شد."),
+    "review_rejected": ("Recorded: none of the candidates.", "ثبت شد: هیچ‌یک از گزینه‌ها."),
+    "review_no_candidates": ("No gazetteer candidates.", "گزینه‌ای در فهرست جغرافیایی نیست."),
+    "review_or_place": ("or an existing place (#id)", "یا مکانی موجود (شناسه)"),
 }
 
 VOCAB_FA: dict[str, str] = {

@@ -245,9 +245,7 @@ def resolve(
         cands = mention.candidates or []
         assert candidate is not None
         if not 0 <= candidate < len(cands) or not cands[candidate].get("gazetteer_id"):
-            raise BadInput(
-                f"mention {mention_id} has no candidate {candidate} (it has {len(cands)}, numbered from 0)"
-            )
+            raise BadInput(f"mention {mention_id} has no candidate {candidate} (it has {len(cands)}, numbered from 0)")
         target = _gazetteer_place(session, cands[candidate], mention, actor)
     old = session.get(Place, mention.place_id) if mention.place_id else None
     mention.place_id = target.id
@@ -269,7 +267,7 @@ def resolve(
 
 
 def keep(session: Session, mention_id: int, *, version: int | None, actor: str) -> PlaceMention:
-    """"Keep as a new place": the mention is ``kept``, its provisional place confirmed as a place of its own.
+    """ "Keep as a new place": the mention is ``kept``, its provisional place confirmed as a place of its own.
 
     Raises
     ------
@@ -287,7 +285,7 @@ def keep(session: Session, mention_id: int, *, version: int | None, actor: str) 
 
 
 def reject(session: Session, mention_id: int, *, version: int | None, actor: str) -> PlaceMention:
-    """"None of these": the mention is ``rejected`` (no candidate is right), the reviewer recorded; its place
+    """ "None of these": the mention is ``rejected`` (no candidate is right), the reviewer recorded; its place
     stays a provisional place of its own.
 
     Raises
