@@ -7,6 +7,7 @@ Skipped when the data set is absent.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -221,4 +222,13 @@ def test_review_after_network_and_assessment_carries_results_over(full_registry:
         assert orphans == 0
         merges = conn.execute(text("SELECT count(*) FROM audit_entry WHERE action = 'merge'")).scalar()
         assert merges == 40
-    print("\nreal-data figures:", {k: round(v, 1) for k, v in TIMES.items()}, f"queue {waiting}")
+        moved = dropped = 0
+        for (changes,) in conn.execute(text("SELECT changes FROM audit_entry WHERE action = 'merge'")):
+            changes = json.loads(changes) if isinstance(changes, str) else changes
+            moved += changes["moved"].get("city_result", 0)
+            dropped += changes["dropped"].get("city_result", 0)
+        places, relations = (conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("place", "relation"))
+    print(
+        "\nreal-data figures:", {k: round(v, 1) for k, v in TIMES.items()},
+        f"places {places}, relations {relations}, queue {waiting}, results carried over {moved}, dropped {dropped}",
+    )  # fmt: skip
