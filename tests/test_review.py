@@ -276,3 +276,39 @@ def test_the_cli_works_the_queue(db_url: str, tmp_path: Path) -> None:
                   for r in s.scalars(select(Relation)) if spring_place.id in (r.place_a_id, r.place_b_id)}  # fmt: skip
         assert len(others) == 2  # Tehran (once) and Bishkek
         assert s.scalar(select(func.count()).select_from(PlaceRedirect)) == 2
+
+
+def test_a_reference_without_a_rule_is_still_moved(db_url: str) -> None:
+    """A table added later (here, for the test only) is covered by the generic move, unique keys respected."""
+    from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
+
+    from citydiplomacy.store.schema import Base
+
+    future = Table(
+        "future_note",
+        Base.metadata,
+        Column("id", Integer, primary_key=True),
+        Column("place_id", ForeignKey("place.id"), nullable=False),
+        Column("topic", String(20)),
+        UniqueConstraint("place_id", "topic", name="future_note_topic"),
+    )
+    engine = db.get_engine(db_url)
+    try:
+        future.create(engine)
+        assert ("future_note", "place_id") in place_references()
+        with db.session_scope() as s:
+            old, target = _place(s, "Old", "XX:old", gazetteer="source"), _place(s, "Target", "1")
+            ids = (old.id, target.id)
+            s.execute(future.insert(), [
+                {"place_id": old.id, "topic": "a"}, {"place_id": old.id, "topic": "b"},
+                {"place_id": target.id, "topic": "a"},
+            ])  # fmt: skip
+        with db.session_scope() as s:
+            summary = merge_places(s, s.get(Place, ids[0]), s.get(Place, ids[1]), actor="m")
+        assert (summary.moved["future_note"], summary.dropped["future_note"]) == (1, 1)
+        with engine.connect() as conn:
+            rows = conn.execute(select(future.c.place_id, future.c.topic).order_by(future.c.topic)).all()
+        assert rows == [(ids[1], "a"), (ids[1], "b")]
+    finally:
+        Base.metadata.remove(future)
+        future.drop(engine, checkfirst=True)
