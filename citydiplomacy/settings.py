@@ -189,3 +189,15 @@ def web_expose_worker() -> bool:
     For tests and debugging of several workers; off by default (a process id is nobody else's business).
     """
     return os.environ.get("CITYDIP_EXPOSE_WORKER", "").strip() == "1"
+
+
+# --- places: merges, the review queue, same-named places ---------------------------------------------------
+
+#: Mention statuses a review decision may settle (resolve, keep as a new place, none of these).
+REVIEW_WAITING_STATUSES: tuple[str, ...] = ("ambiguous", "unresolved")
+
+#: Status of a source place a reviewer confirmed as a place of its own ("keep as a new place").
+REVIEW_CONFIRMED_PLACE_STATUS = "confirmed"
+
+#: Page size of ``citydip review list`` and of the dashboard's review queue.
+REVIEW_PAGE_SIZE = 50

@@ -76,6 +76,39 @@ def test_small_pair_list_counts_and_pair_stored_once(db_url: str, tmp_path: Path
         assert session.scalar(select(func.count()).select_from(PlaceMention)) == 8
 
 
+def test_same_named_places_with_shared_coordinates_are_kept_apart(db_url: str, tmp_path: Path) -> None:
+    """Both sides given one place's coordinates: namesakes are found again by name, or kept apart."""
+    path = write_csv(tmp_path / "namesakes.csv", TWIN_HEADER, [
+        ["Nienburg", "Germany", "52.6488", "9.2578", "Nienburg", "Germany", "52.6488", "9.2578"],
+        ["Randwick", "Australia", "-33.9164", "151.2365", "Randwick", "England, United Kingdom", "-33.9164",
+         "151.2365"],
+        ["Dobřany", "Czech Republic", "49.6539", "13.2903", "Dobřany", "Czech Republic", "49.6539", "13.2903"],
+        ["Nienburg", "Germany", "52.6488", "9.2578", "Nienburg", "Germany", "52.6488", "9.2578"],  # repeated
+        ["Randwick", "England, United Kingdom", "", "", "Tehran", "Iran", "", ""],
+    ])  # fmt: skip
+    report = import_twinning(path)  # on_error="abort": nothing is rejected
+    assert report.committed and report.rows_rejected == 0
+    assert report.records_created["relation"] == 4
+    assert sum("namesake" in w for w in report.warnings) == 4
+    with db.session_scope() as session:
+
+        def ends(row: int) -> tuple[Place, Place]:
+            rel = session.scalars(select(Relation).where(Relation.source_locator.like(f"row {row}%"))).one()
+            return rel.place_a, rel.place_b
+
+        weser, saale = sorted(ends(2), key=lambda p: p.gazetteer_id)
+        assert (weser.gazetteer_id, saale.gazetteer_id) == ("2862620", "2862621")  # Nienburg (Saale)
+        au, gb = sorted(ends(3), key=lambda p: p.country_code != "AU")
+        assert (au.gazetteer, au.country_code, gb.gazetteer, gb.country_code) == ("geonames", "AU", "source", "GB")
+        assert gb.lat is None and gb.lng is None  # the shared coordinates are not copied
+        gaz, src = sorted(ends(4), key=lambda p: p.gazetteer)
+        assert (gaz.gazetteer, src.gazetteer, src.name, src.country_code) == ("geonames", "source", "Dobřany", "CZ")
+        derived = session.scalars(select(PlaceMention.key).where(PlaceMention.key.like("%namesake of%"))).all()
+        assert len(derived) == 3
+    again = import_twinning(path)
+    assert again.records_created["relation"] == 0 and again.records_created["place"] == 0
+
+
 def test_provenance_and_audit_on_every_created_record(db_url: str, tmp_path: Path) -> None:
     path = _copy_pairs(tmp_path)
     import_twinning(path, actor="tester")

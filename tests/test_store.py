@@ -1,4 +1,4 @@
-"""The registry's store: review queue (review_mention / merge_places), optimistic locking, place look-ups."""
+"""The registry's store: review queue (store.review / merge_places), optimistic locking, place look-ups."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from citydiplomacy.core.errors import AmbiguousPlace, BadInput, PlaceNotFound
+from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound, PlaceNotFound
 from citydiplomacy.geo.resolve import Resolver
 from citydiplomacy.ingest.twinning import import_twinning
-from citydiplomacy.store import db
+from citydiplomacy.store import db, review
 from citydiplomacy.store.lookup import find_place, find_places
-from citydiplomacy.store.places import Mention, place_key, review_mention, script_tag
+from citydiplomacy.store.places import Mention, place_key, script_tag
 from citydiplomacy.store.queries import stats
 from citydiplomacy.store.schema import AuditEntry, Membership, Organisation, Place, PlaceMention, Relation
 
@@ -52,7 +52,7 @@ def test_review_links_ambiguous_mention_and_merges_provisional_place(db_url: str
 
     with db.session_scope() as session:
         session.info["context"] = "review"
-        reviewed = review_mention(session, mention_id, chosen_id, actor="reviewer")
+        reviewed = review.resolve(session, mention_id, place_id=chosen_id, version=1, actor="reviewer")
         assert reviewed.status == "reviewed"
 
     with db.session_scope() as session:
@@ -79,6 +79,7 @@ def test_review_links_ambiguous_mention_and_merges_provisional_place(db_url: str
         assert ("relation", "delete") in kinds  # the duplicate Tehran relation
         assert ("membership", "update") in kinds
         assert ("place", "delete", provisional_id) in set(audit)
+        assert ("place", "merge", provisional_id) in set(audit)
         moved = session.scalars(
             select(AuditEntry).where(AuditEntry.actor == "reviewer", AuditEntry.entity == "place_mention")
         ).one()
@@ -89,12 +90,12 @@ def test_review_links_ambiguous_mention_and_merges_provisional_place(db_url: str
 def test_review_of_unknown_mention_or_place_raises(db_url: str, tmp_path: Path) -> None:
     _import_springfields(tmp_path)
     with db.session_scope() as session:
-        mention_id = session.scalars(select(PlaceMention.id)).first()
+        mention_id = session.scalars(select(PlaceMention.id).where(PlaceMention.status == "ambiguous")).one()
         place_id = session.scalars(select(Place.id)).first()
-        with pytest.raises(LookupError, match="no place mention"):
-            review_mention(session, 10**6, place_id, actor="r")
-        with pytest.raises(LookupError, match="no place 1000000"):
-            review_mention(session, mention_id, 10**6, actor="r")
+        with pytest.raises(NotFound, match="no place mention"):
+            review.resolve(session, 10**6, place_id=place_id, version=None, actor="r")
+        with pytest.raises(NotFound, match="no place with id 1000000"):
+            review.resolve(session, mention_id, place_id=10**6, version=None, actor="r")
 
 
 def test_concurrent_edits_of_one_relation_raise_stale_data(db_url: str, tmp_path: Path) -> None:

@@ -264,21 +264,65 @@ def test_review_queue_resolution(client: TestClient, seeded: Seeded, db_url: str
     h = {"X-CSRF-Token": login(client, "editor")}
     queue = client.get("/api/review").json()
     assert [m["id"] for m in queue["items"]] == [seeded.mention] and len(queue["items"][0]["candidates"]) == 2
-    bad = client.post(f"/api/review/{seeded.mention}/resolve", json={"candidate": 7}, headers=h)
+    item = queue["items"][0]
+    assert item["version"] == 1 and item["best"] == 0  # no source coordinates: the resolver's score decides
+    assert [c["region"] for c in item["candidates"]] == ["Missouri", "Illinois"]
+    url = f"/api/review/{seeded.mention}"
+    bad = client.post(f"{url}/resolve", json={"candidate": 7, "version": 1}, headers=h)
     assert bad.status_code == 422
-    both = client.post(f"/api/review/{seeded.mention}/resolve", json={"candidate": 0, "place_id": 1}, headers=h)
+    both = client.post(f"{url}/resolve", json={"candidate": 0, "place_id": 1, "version": 1}, headers=h)
     assert both.status_code == 422
-    r = client.post(f"/api/review/{seeded.mention}/resolve", json={"candidate": 1}, headers=h)
+    assert client.post(f"{url}/resolve", json={"candidate": 1}, headers=h).status_code == 422  # no version
+    stale = client.post(f"{url}/resolve", json={"candidate": 1, "version": 5}, headers=h)
+    assert stale.status_code == 409 and "changed by someone else" in stale.json()["detail"]
+    r = client.post(f"{url}/resolve", json={"candidate": 1, "version": 1}, headers=h)
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["status"] == "reviewed" and done["reviewed_by"] == "editor" and done["reviewed_at"]
+    assert done["version"] == 2
     with db.session_scope(db.get_engine(db_url)) as s:
         mention = s.get(PlaceMention, seeded.mention)
         assert mention.place.gazetteer_id == "4250542" and mention.place.name == "Springfield"
+        assert mention.place.admin1_code == "IL"
     assert client.get("/api/review").json()["total"] == 0
-    again = client.post(f"/api/review/{seeded.mention}/resolve", json={"candidate": 0}, headers=h)
-    assert again.status_code == 409
-    assert client.post("/api/review/424242/resolve", json={"candidate": 0}, headers=h).status_code == 404
+    assert client.get("/api/review", params={"status": "reviewed"}).json()["total"] == 1
+    again = client.post(f"{url}/resolve", json={"candidate": 0, "version": 2}, headers=h)
+    assert again.status_code == 409 and "not waiting" in again.json()["detail"]
+    for action in ("keep", "reject"):
+        assert client.post(f"{url}/{action}", json={"version": 2}, headers=h).status_code == 409
+        assert client.post(f"/api/review/424242/{action}", json={"version": 1}, headers=h).status_code == 404
+    assert client.post("/api/review/424242/resolve", json={"candidate": 0, "version": 1}, headers=h).status_code == 404
+
+
+def test_review_keep_and_reject(client: TestClient, seeded: Seeded, db_url: str) -> None:
+    with db.session_scope(db.get_engine(db_url)) as s:
+        other = PlaceMention(key="Franklin|US|", name_in_source="Franklin", country_in_source="US", status="ambiguous")
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    login(client, "viewer")
+    viewer = client.post(f"/api/review/{other_id}/keep", json={"version": 1}, headers={"X-CSRF-Token": "x"})
+    assert viewer.status_code == 403
+    h = {"X-CSRF-Token": login(client, "editor")}
+    assert client.post(f"/api/review/{other_id}/keep", json={"version": 1}).status_code == 403  # no CSRF token
+    kept = client.post(f"/api/review/{other_id}/keep", json={"version": 1}, headers=h)
+    assert kept.status_code == 200 and kept.json()["status"] == "kept"
+    rejected = client.post(f"/api/review/{seeded.mention}/reject", json={"version": 1}, headers=h)
+    assert rejected.status_code == 200, rejected.text
+    assert (rejected.json()["status"], rejected.json()["reviewed_by"]) == ("rejected", "editor")
+    assert client.get("/api/review").json()["total"] == 0
+
+
+def test_review_page_preselects_the_best_and_offers_every_decision(client: TestClient, seeded: Seeded) -> None:
+    login(client, "editor")
+    for lang, resolve_label in (("en", "Confirm this place"), ("fa", "تأیید این مکان")):
+        page = client.get("/review", params={"lang": lang}).text
+        assert resolve_label in page and "Missouri" in page and "Illinois" in page
+        assert 'value="candidate:0" checked' in page and 'value="candidate:1" >' in page
+        assert f'formaction="/review/{seeded.mention}/keep"' in page
+        assert f'formaction="/review/{seeded.mention}/reject"' in page
+        assert 'name="version" value="1"' in page
+    assert ">حل<" not in client.get("/review", params={"lang": "fa"}).text
 
 
 def test_users_admin_only(client: TestClient) -> None:
@@ -377,6 +421,8 @@ def test_openapi_document(client: TestClient) -> None:
         "/api/places/{place_id}",
         "/api/relations/{record_id}",
         "/api/review/{mention_id}/resolve",
+        "/api/review/{mention_id}/keep",
+        "/api/review/{mention_id}/reject",
     ):
         assert path in doc["paths"], path
     assert set(doc["components"]["schemas"]["RelationIn"]["properties"]["kind"]["enum"]) >= {"sister_city", "mou"}

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, insert, select, tuple_
 
 from citydiplomacy import settings
+from citydiplomacy.core.text import fold
 from citydiplomacy.ingest.common import (
     Progress,
     count_resolutions,
@@ -43,7 +44,7 @@ from citydiplomacy.store.places import Mention, place_key, upsert_places
 from citydiplomacy.store.schema import Relation, utcnow
 
 if TYPE_CHECKING:
-    from citydiplomacy.geo.resolve import Resolver
+    from citydiplomacy.geo.resolve import Resolution, Resolver
 
 REQUIRED = ("city1", "country1", "city2", "country2")
 COLUMNS = (
@@ -198,18 +199,31 @@ def import_twinning(
     count_resolutions(report, resolved)
     res_by_key = {m.key: r for m, r in resolved}
 
-    # Self-relations show only after resolution ("Tehran" twinned with "Teheran").
+    # Self-relations show only after resolution ("Tehran" twinned with "Teheran"); but two sides that
+    # resolve to one place are often namesakes the source gave the same coordinates (Nienburg/Weser and
+    # Nienburg (Saale)): see _namesake.
     kept: list[PairRow] = []
+    derived: dict[str, tuple[Mention, Resolution]] = {}
     for pair in pairs:
         ra, rb = res_by_key[pair.a.key], res_by_key[pair.b.key]
-        same = pair.a.key == pair.b.key or (
-            ra.status in ("resolved", "subdivision") and place_key(pair.a, ra) == place_key(pair.b, rb)
-        )
-        if same:
+        if pair.a.key != pair.b.key and place_key(pair.a, ra) != place_key(pair.b, rb):
+            kept.append(pair)
+            continue
+        split = _namesake(pair, ra, rb, resolver)
+        if split is None:
             report.rejects.append(Reject(pair.row, "city2", f"self-relation: both sides are {ra.name}",
                                          _row_values(pair)))  # fmt: skip
-        else:
-            kept.append(pair)
+            continue
+        side, mention, res = split
+        derived.setdefault(mention.key, (mention, res))
+        kept.append(replace(pair, **{side: mention}))
+        report.warnings.append(
+            f"row {pair.row}: both sides resolved to {ra.name}; {mention.name!r} ({mention.country}) is taken "
+            f"for a namesake: {_describe(res)}"
+        )
+    if derived:
+        count_resolutions(report, list(derived.values()))
+        resolved = [*resolved, *derived.values()]
     report.rejects.sort(key=lambda r: r.row)
     finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS)
 
@@ -232,6 +246,125 @@ def import_twinning(
     report.committed = True
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _namesake(
+    pair: PairRow, ra: Resolution, rb: Resolution, resolver: Resolver
+) -> tuple[str, Mention, Resolution] | None:
+    """When both sides of a pair resolve to one place: the side that is another place, or None (a self-relation).
+
+    A place is never twinned with itself, so the source most likely gave two namesakes the same
+    coordinates.  The side re-resolved is the second, or the first when only the second is in the shared
+    entry's country (Pașcani, Moldova <-> Pașcani, Romania).  It is resolved again by its written name,
+    country and qualifier, without the coordinates and excluding the other side's entry:
+
+    * another gazetteer entry found: it is linked (several: the mention goes to the review queue);
+    * none, but the written names or countries say they are different places (Randwick, Australia <->
+      Randwick, England) or both sides are written identically: it is a source place of its own (no
+      coordinates copied);
+    * none, and the sides are spellings of one place in one country ("Tehran" <-> "Teheran"): None.
+
+    Returns
+    -------
+    tuple or None
+        ``("a" | "b", derived mention, its resolution)``.
+    """
+    gaz = resolver.gaz
+    ref_a, ref_b = gaz.parse_country(pair.a.country), gaz.parse_country(pair.b.country)
+    shared_cc = ra.country_code
+    side = "a" if ref_a.code != shared_cc and ref_b.code == shared_cc and shared_cc is not None else "b"
+    first, first_res, second = (pair.b, rb, pair.a) if side == "a" else (pair.a, ra, pair.b)
+    first_gaz, first_id = place_key(first, first_res)
+    excluded = first_id if first_gaz == "geonames" else None
+    mention = Mention(second.name, second.country, derived=f"namesake of {first_gaz}:{first_id}")
+
+    found = _other_entry(resolver, second, excluded)
+    if found is not None:
+        return side, mention, found
+    identical = fold(pair.a.name) == fold(pair.b.name) and fold(pair.a.country) == fold(pair.b.country)
+    if identical or _written_apart(pair.a, pair.b, ref_a, ref_b):
+        from citydiplomacy.geo.resolve import Resolution
+
+        own = Resolution(
+            gazetteer="source", gazetteer_id=None, name=second.name,
+            country_code=(ref_b if side == "b" else ref_a).code, admin_level="city", lat=None, lng=None,
+            population=None, is_capital=False, score=0.0, status="unresolved",
+            candidates=({"reason": f"namesake of {first_res.name} ({first_gaz}:{first_id}), which the source "
+                                   "gave the same coordinates"},),
+        )  # fmt: skip
+        return side, mention, own
+    return None
+
+
+def _other_entry(resolver: Resolver, mention: Mention, excluded: str | None) -> Resolution | None:
+    """The gazetteer entry ``mention`` names by its name, country and qualifier alone, other than ``excluded``.
+
+    Several such entries: an ``ambiguous`` resolution listing them (the review queue decides).
+    """
+    from citydiplomacy.geo.names import split_qualifier
+    from citydiplomacy.geo.resolve import Resolution
+
+    gaz = resolver.gaz
+    res = resolver.resolve(mention.name, mention.country)
+    if res.gazetteer_id and res.gazetteer_id != excluded and res.status in ("resolved", "subdivision"):
+        return res
+    cands = [c for c in res.candidates if c.get("gazetteer_id") and str(c["gazetteer_id"]) != excluded]
+    if not cands and res.status == "resolved":
+        # The name's dominant entry is the excluded one: its namesakes in the same country, if any.
+        cc = gaz.parse_country(mention.country).code
+        main = split_qualifier(" ".join(mention.name.split()))[0]
+        idx = {int(i) for v in dict.fromkeys((mention.name, main)) for i in gaz.lookup(v, cc)} if cc else set()
+        for i in sorted(idx, key=lambda j: -int(gaz.population[j])):
+            entry = gaz.place(i)
+            if entry["gazetteer_id"] != excluded:
+                cands.append({**entry, "score": res.score, "distance_km": None})
+    if not cands:
+        return None
+    if len(cands) == 1 and not (res.status == "ambiguous" and len(res.candidates) == 1):
+        # The exclusion settled it (two Lagoas in Portugal, one is the other side's).
+        c = cands[0]
+        i = gaz.index_of(c["gazetteer_id"])
+        return Resolution(
+            gazetteer="geonames", gazetteer_id=str(c["gazetteer_id"]), name=str(c["name"]),
+            country_code=c.get("country_code"), admin_level="city", lat=c.get("lat"), lng=c.get("lng"),
+            population=c.get("population"), is_capital=bool(gaz.is_capital[i]) if i is not None else False,
+            score=max(float(c.get("score") or 0.0), settings.RESOLVE_ACCEPT_SCORE), status="resolved",
+            candidates=(c,), alt_names=gaz.alternate_names(i) if i is not None else (),
+        )  # fmt: skip
+    return Resolution(
+        gazetteer="source", gazetteer_id=None, name=mention.name, country_code=cands[0].get("country_code"),
+        admin_level="city", lat=None, lng=None, population=None, is_capital=False,
+        score=float(res.score), status="ambiguous", candidates=tuple(cands[:10]),
+    )  # fmt: skip
+
+
+def _written_apart(a: Mention, b: Mention, ref_a: object, ref_b: object) -> bool:
+    """The two sides as written name different places: other countries, or other regions or qualifiers."""
+    from citydiplomacy.geo.names import split_qualifier
+
+    code_a, code_b = getattr(ref_a, "code", None), getattr(ref_b, "code", None)
+    if code_a != code_b:
+        return True
+    sub_a, sub_b = getattr(ref_a, "subdivision", None), getattr(ref_b, "subdivision", None)
+    if sub_a and sub_b and sub_a != sub_b:
+        return True
+
+    def qualifier(m: Mention) -> str | None:
+        qual = split_qualifier(" ".join(m.name.split()))[1]
+        if qual is None and "," in m.country:
+            qual = m.country.split(",", 1)[0]
+        return fold(qual) if qual else None
+
+    qa, qb = qualifier(a), qualifier(b)
+    return bool(qa and qb and qa != qb)
+
+
+def _describe(res: Resolution) -> str:
+    if res.status == "resolved":
+        return f"linked to GeoNames {res.gazetteer_id} ({res.name}, {res.country_code})"
+    if res.status == "ambiguous":
+        return f"{len(res.candidates)} candidates, sent to the review queue"
+    return "kept as a source place of its own"
 
 
 def _row_values(pair: PairRow) -> dict[str, str]:

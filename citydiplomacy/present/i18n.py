@@ -161,6 +161,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "changes_since": ("changes to the registry since this run", "تغییر در پایگاه از زمان این اجرا"),
     "up_to_date": ("up to date with the registry", "هم‌خوان با داده‌های کنونی"),
     "rerun": ("Re-run", "اجرای دوباره"),
+    # --- places: the review queue ---
+    "review_resolve": ("Confirm this place", "تأیید این مکان"),
+    "review_keep": ("Keep as a new place", "نگه‌داشتن به‌عنوان مکانی تازه"),
+    "review_reject": ("None of these", "هیچ‌کدام"),
+    "review_best": ("best match", "بهترین گزینه"),
+    "review_region": ("Region", "منطقه"),
+    "review_distance": ("Distance from the source's coordinates", "فاصله از مختصات منبع"),
+    "review_km": ("km", "کیلومتر"),
+    "review_resolved": ("Confirmed: the mention is linked to the place.", "تأیید شد: نام به مکان پیوند خورد."),
+    "review_kept": ("Kept as a new place.", "به‌عنوان مکانی تازه نگه داشته شد."),
+    "review_rejected": ("Recorded: none of the candidates.", "ثبت شد: هیچ‌یک از گزینه‌ها."),
+    "review_no_candidates": ("No gazetteer candidates.", "گزینه‌ای در فهرست جغرافیایی نیست."),
+    "review_or_place": ("or an existing place (#id)", "یا مکانی موجود (شناسه)"),
 }
 
 VOCAB_FA: dict[str, str] = {
@@ -188,6 +201,9 @@ VOCAB_FA: dict[str, str] = {
     "reviewed": "بازبینی‌شده",
     "resolved": "حل‌شده",
     "unresolved": "حل‌نشده",
+    "kept": "مکان تازه",
+    "rejected": "هیچ‌کدام از گزینه‌ها",
+    "confirmed": "تأییدشده",
     "gazetteer": "فهرست جغرافیایی",
     "manual": "دستی",
     "city": "شهر",

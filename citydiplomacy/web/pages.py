@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlencode
@@ -19,8 +20,9 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from citydiplomacy.core.errors import CityDipError, VersionConflict
 from citydiplomacy.present import i18n
-from citydiplomacy.store import queries
+from citydiplomacy.store import queries, review
 from citydiplomacy.store.records import (
     RECORD_KINDS,
     FieldProblem,
@@ -31,8 +33,7 @@ from citydiplomacy.store.records import (
 )
 from citydiplomacy.store.schema import Place
 from citydiplomacy.web import auth, data, sessions
-from citydiplomacy.web.api import schemas
-from citydiplomacy.web.api.routes import resolve_mention, start_session
+from citydiplomacy.web.api.routes import start_session
 from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, current_user, get_db
 from citydiplomacy.web.deps import csrf_token as page_csrf_token
 
@@ -511,8 +512,25 @@ def audit_page(
 def review_page(
     request: Request, db: DB, offset: Annotated[int, Query(ge=0)] = 0, user: auth.CurrentUser = Viewer
 ) -> Response:
-    queue = data.page(db, data.review_query("ambiguous"), PAGE_SIZE, offset)
+    queue = review.queue(db, "ambiguous", PAGE_SIZE, offset)
     return render(request, "review.html", queue=queue, pager=pager(request, queue["total"], offset), message=None)
+
+
+def _review_decision(decision: Callable[[], Any]) -> None:
+    """Run a decision of :mod:`citydiplomacy.store.review`; its errors become the dashboard's error pages."""
+    try:
+        decision()
+    except VersionConflict:
+        raise  # the application's handler: 409 "changed by someone else"
+    except CityDipError as exc:  # BadInput 422, NotFound 404, Conflict 409
+        raise HTTPException(status_code=exc.http_status, detail=str(exc)) from exc
+
+
+def _form_version(form: Any) -> int:
+    try:
+        return int(str(form.get("version") or ""))
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail="the form lacks the mention's version; reload the page") from exc
 
 
 @router.post("/review/{mention_id}/resolve")
@@ -520,16 +538,38 @@ async def review_submit(request: Request, mention_id: int, db: DB, user: auth.Cu
     form = await request.form()
     check_csrf_form(request, str(form.get("csrf_token") or ""))
     choice = str(form.get("choice") or "")
+    version = _form_version(form)
+    kind, _, value = choice.partition(":")
     try:
-        if choice.startswith("place:"):
-            body = schemas.ResolveIn(place_id=int(choice.split(":", 1)[1]))
-        else:
-            body = schemas.ResolveIn(candidate=int(choice.split(":", 1)[-1]))
-    except (ValueError, ValidationError) as exc:
+        number = int(value)
+    except ValueError as exc:
         raise HTTPException(status_code=422, detail="choose a candidate or give a place id") from exc
-    resolve_mention(db, mention_id, body, user.username)
+    if kind == "place":
+        _review_decision(lambda: review.resolve(db, mention_id, place_id=number, version=version, actor=user.username))
+    else:
+        _review_decision(lambda: review.resolve(db, mention_id, candidate=number, version=version, actor=user.username))
     db.commit()
     return RedirectResponse(_url("/review", resolved=mention_id), status_code=303)
+
+
+@router.post("/review/{mention_id}/keep")
+async def review_keep(request: Request, mention_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
+    form = await request.form()
+    check_csrf_form(request, str(form.get("csrf_token") or ""))
+    version = _form_version(form)
+    _review_decision(lambda: review.keep(db, mention_id, version=version, actor=user.username))
+    db.commit()
+    return RedirectResponse(_url("/review", kept=mention_id), status_code=303)
+
+
+@router.post("/review/{mention_id}/reject")
+async def review_reject(request: Request, mention_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
+    form = await request.form()
+    check_csrf_form(request, str(form.get("csrf_token") or ""))
+    version = _form_version(form)
+    _review_decision(lambda: review.reject(db, mention_id, version=version, actor=user.username))
+    db.commit()
+    return RedirectResponse(_url("/review", rejected=mention_id), status_code=303)
 
 
 # --- data-entry forms ------------------------------------------------------------------------------

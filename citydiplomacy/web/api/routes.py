@@ -8,17 +8,17 @@ a stale version answers 409 and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citydiplomacy.store import places as place_store
-from citydiplomacy.store import queries
+from citydiplomacy.core.errors import BadInput, CityDipError, VersionConflict
+from citydiplomacy.store import queries, review
 from citydiplomacy.store.records import RECORD_KINDS, create_record, record_dict, update_record
-from citydiplomacy.store.schema import AppUser, Place, PlaceMention, utcnow
+from citydiplomacy.store.schema import AppUser, PlaceMention
 from citydiplomacy.web import auth, data, sessions
 from citydiplomacy.web.api import schemas
 from citydiplomacy.web.deps import Admin, Editor, Viewer, check_csrf_header, get_db
@@ -225,8 +225,9 @@ def list_review(
     offset: Offset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> dict[str, Any]:
-    """The review queue: place mentions the resolver could not settle, with their candidates."""
-    return data.page(db, data.review_query(status), limit, offset)
+    """The review queue: place mentions the resolver could not settle, with their candidates (region,
+    population, distance from the source's coordinates) and ``best``, the index of the likeliest one."""
+    return review.queue(db, status, limit, offset)
 
 
 @router.get("/runs", response_model=schemas.Page, tags=["results"], responses=ERRORS)
@@ -344,56 +345,19 @@ for _kind in RECORD_KINDS:
     _register_writes(_kind)
 
 
-def resolve_mention(db: Session, mention_id: int, body: schemas.ResolveIn, actor: str) -> PlaceMention:
-    """Settle an ambiguous mention with an existing place or one of its candidates (created if new).
-
-    Raises
-    ------
-    HTTPException
-        404 for an unknown mention or place, 409 when the mention is not waiting for review, 422 for a
-        candidate index out of range.
-    """
-    mention = db.get(PlaceMention, mention_id)
-    if mention is None:
-        raise _not_found("place mention", mention_id)
-    if mention.status != "ambiguous":
-        raise HTTPException(status_code=409, detail=f"mention {mention_id} is {mention.status}, not waiting for review")
-    if body.place_id is not None:
-        target = db.get(Place, body.place_id)
-        if target is None:
-            raise _not_found("place", body.place_id)
-    else:
-        candidates = mention.candidates or []
-        if (
-            body.candidate is None
-            or body.candidate >= len(candidates)
-            or not candidates[body.candidate].get("gazetteer_id")
-        ):
-            raise HTTPException(
-                status_code=422,
-                detail=[{"loc": ["body", "candidate"], "msg": "no such candidate", "type": "value_error"}],
-            )
-        cand = candidates[body.candidate]
-        target = db.scalar(
-            select(Place).where(Place.gazetteer == "geonames", Place.gazetteer_id == str(cand["gazetteer_id"]))
-        )
-        if target is None:
-            target = Place(
-                gazetteer="geonames",
-                gazetteer_id=str(cand["gazetteer_id"]),
-                name=str(cand.get("name") or mention.name_in_source),
-                country_code=cand.get("country_code"),
-                lat=cand.get("lat"),
-                lng=cand.get("lng"),
-                population=cand.get("population"),
-                entered_by=actor,
-            )
-            db.add(target)
-            db.flush()
-    mention = place_store.review_mention(db, mention.id, target.id, actor=actor)
-    mention.reviewed_at = mention.reviewed_at or utcnow()
-    db.flush()
-    return mention
+def _decide(decision: Callable[[], PlaceMention]) -> dict[str, Any]:
+    """Run a review decision of :mod:`citydiplomacy.store.review`; its errors become HTTP answers."""
+    try:
+        mention = decision()
+    except VersionConflict:
+        raise  # the application's handler answers 409 "changed by someone else"
+    except BadInput as exc:
+        raise HTTPException(
+            status_code=422, detail=[{"loc": ["body", "candidate"], "msg": str(exc), "type": "value_error"}]
+        ) from exc
+    except CityDipError as exc:  # NotFound 404, Conflict 409
+        raise HTTPException(status_code=exc.http_status, detail=str(exc)) from exc
+    return record_dict(mention)
 
 
 @router.post("/review/{mention_id}/resolve", tags=["review"], responses=WRITE_ERRORS)
@@ -404,7 +368,45 @@ def resolve(
     user: auth.CurrentUser = Editor,
     _csrf: None = Depends(check_csrf_header),
 ) -> dict[str, Any]:
-    """Resolve a review-queue item: sets its place, status ``reviewed``, reviewer and time."""
-    mention = resolve_mention(db, mention_id, body, user.username)
+    """Resolve a review-queue item with one of its candidates or an existing place (send the ``version``
+    you read): sets its place, status ``reviewed``, reviewer and time, and merges its provisional place."""
+    out = _decide(
+        lambda: review.resolve(
+            db,
+            mention_id,
+            candidate=body.candidate,
+            place_id=body.place_id,
+            version=body.version,
+            actor=user.username,
+        )  # fmt: skip
+    )
     db.commit()
-    return record_dict(mention)
+    return out
+
+
+@router.post("/review/{mention_id}/keep", tags=["review"], responses=WRITE_ERRORS)
+def keep(
+    mention_id: PathId,
+    db: DB,
+    body: Annotated[schemas.DecisionIn, Body()],
+    user: auth.CurrentUser = Editor,
+    _csrf: None = Depends(check_csrf_header),
+) -> dict[str, Any]:
+    """Keep a review-queue item as a new place: status ``kept``, its place confirmed as a place of its own."""
+    out = _decide(lambda: review.keep(db, mention_id, version=body.version, actor=user.username))
+    db.commit()
+    return out
+
+
+@router.post("/review/{mention_id}/reject", tags=["review"], responses=WRITE_ERRORS)
+def reject(
+    mention_id: PathId,
+    db: DB,
+    body: Annotated[schemas.DecisionIn, Body()],
+    user: auth.CurrentUser = Editor,
+    _csrf: None = Depends(check_csrf_header),
+) -> dict[str, Any]:
+    """None of the candidates is right: status ``rejected``, the reviewer recorded; the place stays its own."""
+    out = _decide(lambda: review.reject(db, mention_id, version=body.version, actor=user.username))
+    db.commit()
+    return out

@@ -42,17 +42,25 @@ class UserIn(BaseModel):
 
 
 class ResolveIn(BaseModel):
-    """How to settle an ambiguous place mention: an existing place or one of its candidates."""
+    """How to settle a place mention: an existing place or one of its candidates, on the version read."""
 
     model_config = ConfigDict(extra="forbid")
-    place_id: int | None = Field(default=None, ge=1, description="An existing place")
-    candidate: int | None = Field(default=None, ge=0, description="Index into the mention's candidates")
+    place_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="An existing place")
+    candidate: int | None = Field(default=None, ge=0, le=1000, description="Index into the mention's candidates")
+    version: int = Field(ge=1, le=2**31 - 1, description="The mention's version you read (409 when stale)")
 
     @model_validator(mode="after")
     def _one(self) -> ResolveIn:
         if (self.place_id is None) == (self.candidate is None):
             raise ValueError("give exactly one of place_id and candidate")
         return self
+
+
+class DecisionIn(BaseModel):
+    """A review decision without a place ("keep as a new place", "none of these"), on the version read."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1, le=2**31 - 1, description="The mention's version you read (409 when stale)")
 
 
 class Page(BaseModel):
