@@ -17,6 +17,7 @@ import math
 from collections import Counter, defaultdict
 from typing import Any
 
+from citydiplomacy.model.vocab import DIMENSIONS
 from citydiplomacy.present.fmt import Formatter
 
 Figure = dict[str, Any]
@@ -256,6 +257,13 @@ def timeline_chart(activities: list[dict[str, Any]], fmt: Formatter) -> Figure |
     }
 
 
+def dimension_order(code: str) -> tuple[int, str]:
+    """Sort key of a ``DIM_<dimension>`` code: the model's order of dimensions, unknown ones last."""
+    names = list(DIMENSIONS)
+    name = code.removeprefix("DIM_")
+    return (names.index(name) if name in names else len(names), code)
+
+
 def _error_bars(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Asymmetric error bars from each row's ``low``/``high`` (0 where a row has none); None if no row has."""
     if not any(r.get("low") is not None and r.get("high") is not None for r in rows):
@@ -291,8 +299,9 @@ def dimensions_chart(
     Parameters
     ----------
     dimensions : list of dict
-        ``{"code": "DIM_security", "value", "low", "high"}`` per dimension, in display order; ``low``
-        and ``high`` (the stored ``DIM_<dimension>_P05``/``_P95``) may be None.
+        ``{"code": "DIM_security", "value", "low", "high"}`` per dimension, drawn in the model's order
+        of dimensions (:data:`citydiplomacy.model.vocab.DIMENSIONS`); ``low`` and ``high`` (the stored
+        ``DIM_<dimension>_P05``/``_P95``) may be None.
     fmt : Formatter
     index : dict, optional
         The CDI as ``{"value", "low", "high"}`` (from ``CDI``, ``CDI_P05``, ``CDI_P95``): drawn as the
@@ -303,7 +312,7 @@ def dimensions_chart(
     dict or None
         None when no dimension has a score.
     """
-    dims = [d for d in dimensions if d.get("value") is not None]
+    dims = sorted((d for d in dimensions if d.get("value") is not None), key=lambda d: dimension_order(d["code"]))
     if not dims:
         return None
     labels = [fmt.term(d["code"]) for d in dims]

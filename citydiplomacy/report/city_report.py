@@ -35,7 +35,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import CityDipError
-from citydiplomacy.model.vocab import DIMENSIONS
 from citydiplomacy.present import charts
 from citydiplomacy.present.assets import FONTS_DIR, head_scripts
 from citydiplomacy.present.fmt import formatter
@@ -165,14 +164,8 @@ def assessment_summary(session: Session, place_id: int) -> dict[str, Any] | None
     if run is None:
         return None
     values = _run_values(session, run.id, place_id)
-    model_order = {f"DIM_{name}": i for i, name in enumerate(DIMENSIONS)}  # the five-level model's order
-    dims = [
-        result(code, values)
-        for code in sorted(
-            (c for c in values if c.startswith("DIM_") and not _is_interval_code(c)),
-            key=lambda c: (model_order.get(c, len(model_order)), c),
-        )
-    ]
+    dim_codes = (c for c in values if c.startswith("DIM_") and not _is_interval_code(c))
+    dims = [result(code, values) for code in sorted(dim_codes, key=charts.dimension_order)]
     ranked = session.scalar(
         select(func.count()).where(
             CityResult.run_id == run.id, CityResult.code == CDI_CODE, CityResult.value.isnot(None)

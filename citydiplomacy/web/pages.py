@@ -41,6 +41,7 @@ router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
 PAGE_SIZE = 50
 
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with the common context: language, direction, user, CSRF token, language links."""
     lang = getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE)
