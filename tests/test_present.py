@@ -97,7 +97,8 @@ def test_dimensions_chart_draws_intervals_and_the_index_in_persian() -> None:
     bars, index = fig["data"]
     assert bars["error_x"]["array"] == [12.5, 0] and bars["error_x"]["arrayminus"] == [10.0, 0]
     assert index["x"] == [61.5] and index["error_x"]["array"] == [6.5]
-    assert fig["layout"]["xaxis"]["range"] == [100, 0]  # right to left
+    high, low = fig["layout"]["xaxis"]["range"]
+    assert low == 0 and high >= 100  # right to left
     assert all(not re.search(r"[0-9]", t) for t in fig["layout"]["xaxis"]["ticktext"])
     assert charts.dimensions_chart([{"code": "DIM_x", "value": None}], fmt.formatter("en")) is None
 

@@ -131,6 +131,8 @@ def relations_chart(profile: dict[str, Any], fmt: Formatter) -> Figure | None:
                 "y": ys,
                 "text": [fmt.num(y) if y else "" for y in ys],
                 "textposition": "inside",
+                "textangle": 0,
+                "constraintext": "none",  # a thin segment keeps a readable label rather than a shrunken one
                 "marker": {"color": STATUS_COLOURS.get(status, OTHER_COLOUR)},
                 "hovertemplate": "%{x}: %{text}<extra>" + fmt.term(status) + "</extra>",
             }
@@ -354,6 +356,8 @@ def dimensions_chart(
             cdi["error_x"] = bars
         traces.append(cdi)
     top = max([100.0] + [r["high"] for r in rows if r.get("high") is not None] + [r["value"] for r in rows])
+    ticks = _ticks(0, top, fmt, integer=True, most=5)
+    top *= 1.03  # room for an error bar ending at 100, and for the last tick's label
     return {
         "data": traces,
         "layout": _layout(
@@ -363,7 +367,7 @@ def dimensions_chart(
             showlegend=False,
             xaxis={
                 "range": [top, 0] if fmt.rtl else [0, top],
-                **_ticks(0, top, fmt, integer=True, most=5),
+                **ticks,
                 "title": {"text": fmt.t("score_100")},
                 "automargin": True,
             },

@@ -8,6 +8,13 @@
 
   function drawCharts() {
     if (typeof window.Plotly === "undefined") { return; }
+    if (rtl) {
+      // Plotly measures label sizes in a hidden SVG appended to <body>; in a right-to-left page the
+      // text anchors flip there too and the margins made to fit the labels come out wrong.
+      var style = document.createElement("style");
+      style.textContent = "#js-plotly-tester { direction: ltr; }";
+      document.head.appendChild(style);
+    }
     document.querySelectorAll("[data-figure]").forEach(function (el) {
       var src = document.getElementById(el.getAttribute("data-figure"));
       if (!src) { return; }
