@@ -74,10 +74,28 @@ def _layout(fmt: Formatter, height: int, **extra: Any) -> dict[str, Any]:
         "font": {"family": FONT_FAMILY, "size": 12},
         # Hover numbers: Plotly's own formatting takes the decimal and thousands separators from here.
         "separators": "٫٬" if fmt.rtl else ".,",
-        "legend": {"orientation": "h", "y": -0.15, "x": 1 if fmt.rtl else 0, "xanchor": "right" if fmt.rtl else "left"},
+        # Above the plot: below it, the legend would collide with rotated or wrapped tick labels.
+        "legend": {
+            "orientation": "h",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "x": 1 if fmt.rtl else 0,
+            "xanchor": "right" if fmt.rtl else "left",
+        },
     }
     layout.update(extra)
     return layout
+
+
+def _wrap(label: str, width: int = 12) -> str:
+    """``label`` broken into lines of about ``width`` characters (``<br>``), so narrow charts need no rotation."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
 
 
 def _nice_step(span: float, most: int = 6) -> float:
@@ -127,7 +145,7 @@ def relations_chart(profile: dict[str, Any], fmt: Formatter) -> Figure | None:
             {
                 "type": "bar",
                 "name": fmt.term(status),
-                "x": [fmt.term(k) for k in kinds],
+                "x": [_wrap(fmt.term(k)) for k in kinds],
                 "y": ys,
                 "text": [fmt.num(y) if y else "" for y in ys],
                 "textposition": "inside",

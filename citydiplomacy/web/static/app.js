@@ -20,6 +20,8 @@
       if (!src) { return; }
       var fig = JSON.parse(src.textContent);
       var layout = fig.layout || {};
+      // A world map keeps its aspect ratio: on a narrow screen its fixed height would be mostly blank.
+      if (layout.geo && el.clientWidth < 600) { layout.height = Math.round(el.clientWidth * 0.55) + 90; }
       if (rtl && layout.legend === undefined) { layout.legend = { x: 0, xanchor: "left" }; }
       window.Plotly.newPlot(el, fig.data, layout, { displaylogo: false, responsive: true }).then(function () {
         el.setAttribute("data-rendered", "1");
