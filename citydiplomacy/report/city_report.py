@@ -4,8 +4,10 @@ Workflow step behind ``citydip report``:
 
 1. :func:`collect_report` reads the registry: the city profile (:func:`citydiplomacy.store.queries.city_profile`),
    the latest assessment and network runs with their per-place rows, and every source the records cite;
-2. :func:`render_html` fills the Jinja2 template ``templates/city_report.html`` and builds the Plotly
-   figures (relations by kind and status, partners map, activities timeline, index dimensions);
+2. :func:`render_html` fills the Jinja2 template ``templates/city_report.html`` with the dashboard's
+   words, numbers and dates (one :class:`citydiplomacy.present.fmt.Formatter`) and its Plotly figures
+   (:mod:`citydiplomacy.present.charts`: relations by kind and status, partners map, activities timeline,
+   the CDI and its dimensions with their 5-95 % intervals);
 3. :func:`write_report` writes the HTML, or prints it to PDF with headless Chromium (:mod:`.pdf`),
    atomically (temporary file + rename), so a failed render leaves nothing half-written.
 
