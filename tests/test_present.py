@@ -103,6 +103,13 @@ def test_dimensions_chart_draws_intervals_and_the_index_in_persian() -> None:
     assert charts.dimensions_chart([{"code": "DIM_x", "value": None}], fmt.formatter("en")) is None
 
 
+def test_maps_show_the_whole_world_even_for_one_point() -> None:
+    members = [{"lat": 35.69, "lng": 51.42, "role": "founding", "name": "Tehran", "name_fa": "تهران"}]
+    fig = charts.members_map({"members": members}, fmt.formatter("fa"))
+    assert fig is not None
+    assert fig["layout"]["geo"]["fitbounds"] is False and fig["layout"]["geo"]["resolution"] == 110
+
+
 # --- the same values on the dashboard and in the report ---------------------------------------------------
 
 

@@ -55,6 +55,7 @@ FONT_FAMILY = "Vazirmatn, 'Noto Sans Arabic', 'DejaVu Sans', system-ui, sans-ser
 GEO_LAYOUT: dict[str, Any] = {
     "scope": "world",
     "resolution": 110,  # the vendored world_110m topojson: nothing is fetched
+    "fitbounds": False,  # the whole world, always: fitted to a lone member's point, the map showed only land
     "projection": {"type": "natural earth"},
     "showcountries": True,
     "countrycolor": "#bbb",
@@ -164,7 +165,7 @@ def relations_chart(profile: dict[str, Any], fmt: Formatter) -> Figure | None:
             barmode="stack",
             yaxis={
                 "title": {"text": fmt.t("count")},
-                **_ticks(0, top, fmt, integer=True),
+                **_ticks(0, top * 1.08, fmt, integer=True),
                 "range": [0, top * 1.08],  # headroom so the top segment's label is not clipped
                 "side": "right" if fmt.rtl else "left",
                 "automargin": True,
@@ -475,7 +476,7 @@ def growth_chart(profile: dict[str, Any], fmt: Formatter) -> Figure | None:
             },
             yaxis={
                 "range": [0, top * 1.08],
-                **_ticks(0, top, fmt, integer=True),
+                **_ticks(0, top * 1.08, fmt, integer=True),
                 "side": "right" if fmt.rtl else "left",
                 "automargin": True,
             },
