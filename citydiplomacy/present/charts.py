@@ -139,6 +139,7 @@ def relations_chart(profile: dict[str, Any], fmt: Formatter) -> Figure | None:
     if not counts:
         return None
     kinds = sorted({k for k, _ in counts}, key=lambda k: (-sum(n for (kk, _), n in counts.items() if kk == k), k))
+    top = max(sum(counts.get((k, s), 0) for s in statuses_in(counts)) for k in kinds)
     traces = []
     for status in statuses_in(counts):
         ys = [counts.get((k, status), 0) for k in kinds]
@@ -148,15 +149,16 @@ def relations_chart(profile: dict[str, Any], fmt: Formatter) -> Figure | None:
                 "name": fmt.term(status),
                 "x": [_wrap(fmt.term(k)) for k in kinds],
                 "y": ys,
-                "text": [fmt.num(y) if y else "" for y in ys],
+                # A segment too thin for its label leaves it to the hover text (and the table beside).
+                "text": [fmt.num(y) if y >= 0.06 * top else "" for y in ys],
+                "hovertext": [fmt.num(y) for y in ys],
                 "textposition": "inside",
                 "textangle": 0,
                 "constraintext": "none",  # a thin segment keeps a readable label rather than a shrunken one
                 "marker": {"color": STATUS_COLOURS.get(status, OTHER_COLOUR)},
-                "hovertemplate": "%{x}: %{text}<extra>" + fmt.term(status) + "</extra>",
+                "hovertemplate": "%{x}: %{hovertext}<extra>" + fmt.term(status) + "</extra>",
             }
         )
-    top = max(sum(counts.get((k, s), 0) for s in statuses_in(counts)) for k in kinds)
     return {
         "data": traces,
         "layout": _layout(
