@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 
 from citydiplomacy.cli import app
 from citydiplomacy.ingest.casestudy import load_case_study
-from citydiplomacy.report.city_report import Formatter, atomic_write, city_report_html, write_report
+from citydiplomacy.present.fmt import Formatter
+from citydiplomacy.report.city_report import atomic_write, city_report_html, write_report
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import Activity, AnalysisRun, CityResult, Membership, Place, Relation, Source
 
@@ -174,11 +175,17 @@ def assessed(registry: tuple[str, Engine], tmp_path: Path) -> Iterator[Engine]:
         session.flush()
         rows = [
             (run.id, tehran.id, "CDI", 61.5, None),
-            (run.id, tehran.id, "CDI_LOW", 55.0, None),
-            (run.id, tehran.id, "CDI_HIGH", 68.0, None),
-            (run.id, tehran.id, "CDI_RANK", 1.0, {"low": 1, "high": 2}),
+            # The codes the assessment writes: a value, its 5th and 95th percentiles as sibling codes.
+            (run.id, tehran.id, "CDI_P05", 55.0, None),
+            (run.id, tehran.id, "CDI_P95", 68.0, None),
+            (run.id, tehran.id, "CDI_RANK", 1.0, None),
+            (run.id, tehran.id, "CDI_RANK_P05", 1.0, None),
+            (run.id, tehran.id, "CDI_RANK_MEDIAN", 1.0, None),
+            (run.id, tehran.id, "CDI_RANK_P95", 2.0, None),
             (run.id, tehran.id, "COVERAGE", 0.75, None),
-            (run.id, tehran.id, "DIM_security", 40.0, {"low": 30.0, "high": 52.5}),
+            (run.id, tehran.id, "DIM_security", 40.0, None),
+            (run.id, tehran.id, "DIM_security_P05", 30.0, None),
+            (run.id, tehran.id, "DIM_security_P95", 52.5, None),
             (run.id, tehran.id, "DIM_networks", 80.0, None),
             (run.id, other.id, "CDI", 20.0, None),
             (net.id, tehran.id, "degree", 29.0, None),
@@ -194,18 +201,20 @@ def test_assessment_and_network_sections_show_stored_runs(assessed: Engine) -> N
     section = html.split('id="assessment"', 1)[1].split("</section>", 1)[0]
     assert "Not assessed yet" not in section
     assert "61.5" in section and "55.0 – 68.0" in section
-    assert "1 of 2" in section  # rank among the places with a CDI in the run
+    assert "1 of 2" in section and "1 – 2" in section  # rank among the places with a CDI, and its interval
     assert "75%" in section
     assert "urban security" in section and "30.0 – 52.5" in section
     figures = json.loads(re.search(r"var figures = (\{.*?\});\n", html, re.S).group(1))  # type: ignore[union-attr]
-    bars = figures["fig-dimensions"]["data"][0]
+    bars, cdi = figures["fig-dimensions"]["data"]
     assert bars["x"] == [40.0, 80.0]
     assert bars["error_x"]["array"] == [12.5, 0] and bars["error_x"]["arrayminus"] == [10.0, 0]
+    assert cdi["x"] == [61.5] and cdi["error_x"]["array"] == [6.5] and cdi["error_x"]["arrayminus"] == [6.5]
+    assert figures["fig-dimensions"]["layout"]["yaxis"]["categoryarray"] == ["CDI", "urban security", "urban networks"]
     network = html.split('id="network"', 1)[1].split("</section>", 1)[0]
-    assert "degree" in network and ">29<" in network and "0.1250" in network
+    assert "degree" in network and ">29<" in network and ">0.125<" in network  # four significant digits
     html_fa = city_report_html(assessed, "Tehran", "IR", "fa")[0]
     section_fa = html_fa.split('id="assessment"', 1)[1].split("</section>", 1)[0]
-    assert "۶۱٫۵" in section_fa and "امنیت شهری" in section_fa
+    assert "۶۱٫۵" in section_fa and "۵۵٫۰ – ۶۸٫۰" in section_fa and "امنیت شهری" in section_fa
 
 
 def test_write_report_writes_the_file_and_leaves_no_temporary(registry: tuple[str, Engine], tmp_path: Path) -> None:
@@ -258,7 +267,7 @@ def test_cli_report(registry: tuple[str, Engine], tmp_path: Path, monkeypatch: p
 @settings(max_examples=60, deadline=None)
 @given(st.dates(min_value=date(1800, 1, 1), max_value=date(2200, 12, 31)))
 def test_persian_dates_round_trip_through_the_solar_hijri_calendar(day: date) -> None:
-    text = Formatter("fa").day(day)
+    text = Formatter("fa").date(day)
     assert not re.search(r"[0-9]", text)  # Persian digits only
     ascii_text = text.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
     sh, gregorian = re.fullmatch(r"(\d{4}/\d\d/\d\d) \((\d{4}-\d\d-\d\d)\)", ascii_text).groups()  # type: ignore[union-attr]

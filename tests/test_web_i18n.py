@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from citydiplomacy.present import i18n
+from citydiplomacy.present import fmt, i18n
 from citydiplomacy.web import auth, sessions
 
 
@@ -19,17 +19,18 @@ def test_language_choice_order() -> None:
 
 @given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_persian_digits_keep_the_number(n: int) -> None:
-    fa = i18n.number(n, "fa")
+    fa = fmt.number(n, "fa")
     assert not any(ch.isascii() and ch.isdigit() for ch in fa)
-    back = fa.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹٬−", "0123456789,-")).replace(",", "")
+    assert fa.startswith(fmt.PERSIAN_MINUS) == (n < 0)
+    back = fa.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹٬−", "0123456789,-", "\u200e")).replace(",", "")
     assert int(back) == n
 
 
 def test_both_calendars() -> None:
-    assert i18n.format_date(date(2014, 10, 31), "en") == "2014-10-31 (1393/08/09 SH)"
-    assert i18n.format_date("2014-10-31", "fa") == "۱۳۹۳/۰۸/۰۹ (۲۰۱۴−۱۰−۳۱)"
-    assert i18n.format_year(1997, "en") == "1997 (1375/76 SH)"
-    assert i18n.format_date(None, "en") == ""
+    assert fmt.format_date(date(2014, 10, 31), "en") == "2014-10-31 (1393/08/09 SH)"
+    assert fmt.format_date("2014-10-31", "fa") == "۱۳۹۳/۰۸/۰۹ (۲۰۱۴-۱۰-۳۱)"  # hyphens: a date is no subtraction
+    assert fmt.format_year(1997, "en") == "1997 (1375/76 SH)"
+    assert fmt.format_date(None, "en") == ""
 
 
 def test_every_message_has_both_languages() -> None:

@@ -122,7 +122,7 @@ def city_show(
 
 def show_profile(profile: dict) -> None:
     """Print a city profile with Rich tables (English and Persian names, Gregorian and Solar Hijri years)."""
-    from citydiplomacy.present.calendar import solar_hijri_year
+    from citydiplomacy.present.fmt import solar_hijri_year
 
     p = profile["place"]
     title = f"{p['name']}" + (f" — {p['name_fa']}" if p.get("name_fa") else "") + f" ({p['country_code']})"

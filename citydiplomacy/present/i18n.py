@@ -1,41 +1,45 @@
-"""English and Persian for the dashboard: messages, numbers in the locale's digits, both calendars.
+"""English and Persian words of the dashboard and the reports: one dictionary, one ``term()``, country names.
 
-The language comes from ``?lang=`` on any URL (remembered in the ``lang`` cookie), else the cookie,
-else English.  Persian pages are right-to-left and use the vendored Vazirmatn font.
+Every visible word goes through :func:`translate` (messages, headings, column heads) or :func:`term`
+(vocabulary codes of the registry, the model's dimensions, network measures).  Numbers and dates are
+formatted by :mod:`citydiplomacy.present.fmt`.
+
+The page language of the dashboard comes from ``?lang=`` on any URL (remembered in the ``lang``
+cookie), else the cookie, else English (:func:`pick_language`).  Persian pages are right-to-left.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+import gettext
+from functools import cache
 
-import jdatetime
+import pycountry
 
 LANGUAGES: tuple[str, ...] = ("en", "fa")
 DEFAULT_LANGUAGE = "en"
+#: The dashboard's cookie remembering a ``?lang=`` choice.
 LANG_COOKIE = "lang"
-PERSIAN_DIGITS = str.maketrans("0123456789.,-", "۰۱۲۳۴۵۶۷۸۹٫٬−")
 
-#: message key -> (English, Persian)
+#: message key -> (English, Persian): dashboard and report alike.
 MESSAGES: dict[str, tuple[str, str]] = {
     "app_title": ("CityDiplomacy Observatory", "رصدخانه دیپلماسی شهری"),
     "search": ("Search", "جستجو"),
     "search_placeholder": ("City or organisation name", "نام شهر یا سازمان"),
     "key_figures": ("Key figures", "ارقام کلیدی"),
-    "places": ("Places", "مکان‌ها"),
+    "places": ("Places", "مکان\u200cها"),
     "place": ("Place", "مکان"),
     "cities": ("Cities", "شهرها"),
     "relations": ("Relations", "روابط"),
     "relation": ("Relation", "رابطه"),
-    "memberships": ("Memberships", "عضویت‌ها"),
+    "memberships": ("Memberships", "عضویت\u200cها"),
     "membership": ("Membership", "عضویت"),
-    "organisations": ("Organisations", "سازمان‌ها"),
+    "organisations": ("Organisations", "سازمان\u200cها"),
     "organisation": ("Organisation", "سازمان"),
-    "activities": ("Activities", "فعالیت‌ها"),
+    "activities": ("Activities", "فعالیت\u200cها"),
     "activity": ("Activity", "فعالیت"),
     "audit_log": ("Audit log", "گزارش تغییرات"),
     "review_queue": ("Review queue", "صف بازبینی"),
-    "rankings": ("Rankings", "رتبه‌بندی"),
+    "rankings": ("Rankings", "رتبه\u200cبندی"),
     "network": ("Network", "شبکه"),
     "network_explorer": ("Network explorer", "کاوشگر شبکه"),
     "network_position": ("Network position", "جایگاه در شبکه"),
@@ -68,11 +72,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_assessment": ("No assessment run yet.", "هنوز ارزیابی اجرا نشده است."),
     "no_network": ("No network analysis run yet.", "هنوز تحلیل شبکه اجرا نشده است."),
     "index_chart": ("Index and dimensions", "شاخص و ابعاد"),
-    "partners_map": ("Partners map", "نقشه شرکا"),
+    "partners_map": ("Partners on the world map", "شرکا روی نقشه جهان"),
     "members_map": ("Members map", "نقشه اعضا"),
     "growth": ("Growth over time", "رشد در طول زمان"),
-    "timeline": ("Activities timeline", "گاهشمار فعالیت‌ها"),
-    "recommendations": ("Recommendations", "توصیه‌ها"),
+    "timeline": ("Activities timeline", "گاهشمار فعالیت\u200cها"),
+    "recommendations": ("Recommendations", "توصیه\u200cها"),
     "swot": ("SWOT", "تحلیل SWOT"),
     "rank": ("Rank", "رتبه"),
     "rank_interval": ("Rank interval", "بازه رتبه"),
@@ -84,16 +88,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "action": ("Action", "عمل"),
     "previous": ("Previous", "قبلی"),
     "next": ("Next", "بعدی"),
-    "total": ("total", "مجموع"),
+    "total": ("Total", "جمع"),
     "error": ("Error", "خطا"),
     "not_found": ("Not found", "پیدا نشد"),
     "forbidden": ("You are not allowed to do this.", "شما اجازه این کار را ندارید."),
     "stale": (
         "Someone else changed this record while you were editing it. Reload to see their change.",
-        "شخص دیگری هم‌زمان این رکورد را تغییر داده است. برای دیدن تغییر، صفحه را دوباره بارگذاری کنید.",
+        "شخص دیگری هم\u200cزمان این رکورد را تغییر داده است. برای دیدن تغییر، صفحه را دوباره بارگذاری کنید.",
     ),
     "bad_login": ("Wrong user name or password.", "نام کاربری یا گذرواژه نادرست است."),
-    "too_many": ("Too many attempts; wait a minute.", "تلاش‌های زیاد؛ یک دقیقه صبر کنید."),
+    "too_many": ("Too many attempts; wait a minute.", "تلاش\u200cهای زیاد؛ یک دقیقه صبر کنید."),
     "db_unavailable": (
         "The database is unavailable right now; nothing was written. Try again shortly.",
         "پایگاه داده اکنون در دسترس نیست؛ چیزی نوشته نشد. کمی بعد دوباره تلاش کنید.",
@@ -113,9 +117,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run": ("Run", "اجرا"),
     "code": ("Code", "کد"),
     "version": ("Version", "نسخه"),
-    "mentions_ambiguous": ("Ambiguous place matches", "تطبیق‌های مبهم مکان"),
+    "mentions_ambiguous": ("Ambiguous place matches", "تطبیق\u200cهای مبهم مکان"),
     "choose_place": ("Choose the place", "مکان را انتخاب کنید"),
-    "in_source": ("As written in the source", "به صورت نوشته‌شده در منبع"),
+    "in_source": ("As written in the source", "به صورت نوشته\u200cشده در منبع"),
     "by_kind_status": ("Relations by kind and status", "روابط بر اساس نوع و وضعیت"),
     "page": ("Page", "صفحه"),
     "place_a_id": ("Place A (id)", "مکان الف (شناسه)"),
@@ -130,7 +134,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "until_year": ("Until (year)", "تا سال"),
     "happened_on": ("Date", "تاریخ"),
     "title_fa": ("Persian title", "عنوان فارسی"),
-    "role_verbatim": ("Role as the source wrote it", "نقش به نوشته منبع"),
+    "role_verbatim": ("Role as the source states it", "نقش به بیان منبع"),
     "dimensions": ("Dimensions", "ابعاد"),
     "themes": ("Themes (comma-separated)", "موضوعات (با ویرگول)"),
     "country_code": ("Country (ISO code)", "کشور (کد ISO)"),
@@ -139,6 +143,68 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lng": ("Longitude (°E)", "طول جغرافیایی"),
     "is_capital": ("Capital", "پایتخت"),
     "scale": ("Scale", "مقیاس"),
+    "report_title": ("City diplomacy profile", "نیم\u200cرخ دیپلماسی شهری"),
+    "generated": ("Generated", "تاریخ تهیه"),
+    "capital": ("Capital city", "پایتخت"),
+    "yes": ("yes", "بله"),
+    "no": ("no", "خیر"),
+    "unknown": ("unknown", "نامشخص"),
+    "gazetteer_id": ("Gazetteer id", "شناسه در فرهنگ جغرافیایی"),
+    "coordinates": ("Coordinates", "مختصات"),
+    "relations_total": ("Bilateral relations", "روابط دوجانبه"),
+    "relations_active": ("in force", "فعال"),
+    "partner_countries": ("Partner countries", "کشورهای شریک"),
+    "memberships_total": ("Network memberships", "عضویت در شبکه\u200cها"),
+    "leadership_roles": ("Leadership roles", "نقش\u200cهای رهبری"),
+    "sources_total": ("Sources cited", "منابع استنادشده"),
+    "cdi": ("City Diplomacy Index", "شاخص دیپلماسی شهری"),
+    "cdi_short": ("CDI", "شاخص کل"),
+    "members_in_registry": ("Members in the registry", "اعضا در پایگاه داده"),
+    "count": ("Number of relations", "تعداد روابط"),
+    "map_note": (
+        "Lines join the city to each partner; colour shows the kind of relation.",
+        "خطوط شهر را به هر شریک وصل می\u200cکنند؛ رنگ، نوع رابطه را نشان می\u200cدهد.",
+    ),
+    "no_coordinates": ("partners without coordinates", "شریک بدون مختصات"),
+    "relations_list": ("Relations", "فهرست روابط"),
+    "signed": ("Signed", "امضا"),
+    "ended": ("Ended", "پایان"),
+    "memberships_title": ("Memberships and roles", "عضویت\u200cها و نقش\u200cها"),
+    "years": ("Years", "سال\u200cها"),
+    "undated": ("date not stated", "تاریخ ذکر نشده"),
+    "dated_only": (
+        "The chart shows the activities whose year is known.",
+        "نمودار فقط فعالیت\u200cهایی را نشان می\u200cدهد که سالشان معلوم است.",
+    ),
+    "assessment": ("City Diplomacy Index and dimensions", "شاخص دیپلماسی شهری و ابعاد آن"),
+    "not_assessed": (
+        "Not assessed yet. Run `citydip assess` to compute the index.",
+        "هنوز ارزیابی نشده است. برای محاسبه شاخص، فرمان citydip assess را اجرا کنید.",
+    ),
+    "rank_of": ("of", "از"),
+    "coverage": ("Indicator coverage", "پوشش شاخص\u200cها"),
+    "interval": ("Uncertainty interval", "بازه عدم قطعیت"),
+    "no_interval": ("not computed by this run", "در این اجرا محاسبه نشده"),
+    "dimension": ("Dimension", "بُعد"),
+    "method": ("Method", "روش"),
+    "measure": ("Measure", "سنجه"),
+    "sources": ("Sources", "منابع"),
+    "sources_note": (
+        "Every record above cites a source; the bracketed number refers to this list.",
+        "هر رکورد بالا به یک منبع استناد می\u200cکند؛ شماره داخل کروشه به این فهرست اشاره دارد.",
+    ),
+    "file": ("File", "پرونده"),
+    "cited_at": ("Cited at", "محل\u200cهای استناد"),
+    "records": ("records", "رکورد"),
+    "none": ("None recorded.", "موردی ثبت نشده است."),
+    "no_source": ("no source recorded", "منبعی ثبت نشده"),
+    "calendar_note": ("Dates: Gregorian (Solar Hijri).", "تاریخ\u200cها: هجری شمسی (میلادی)."),
+    "sh": ("SH", "ش"),
+    "score_100": ("Score (0-100)", "امتیاز (۰ تا ۱۰۰)"),
+    "network_not_run": (
+        "No network analysis yet. Run `citydip network` to compute it.",
+        "هنوز تحلیل شبکه انجام نشده است. برای محاسبه، فرمان citydip network را اجرا کنید.",
+    ),
     # --- jobs and the freshness of results
     "jobs": ("Jobs", "کارها"),
     "jobs_note": (
@@ -176,18 +242,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review_or_place": ("or an existing place (#id)", "یا مکانی موجود (شناسه)"),
 }
 
-VOCAB_FA: dict[str, str] = {
+#: vocabulary code (lower case) -> Persian
+TERMS_FA: dict[str, str] = {
     "sister_city": "خواهرخواندگی",
-    "mou": "تفاهم‌نامه",
+    "mou": "تفاهم\u200cنامه",
     "cooperation_memorandum": "یادداشت همکاری",
     "friendship": "دوستی",
     "partnership": "همکاری شهرداری",
     "active": "فعال",
     "in_negotiation": "در حال مذاکره",
     "suspended": "معلق",
-    "ended": "پایان‌یافته",
+    "ended": "پایان\u200cیافته",
     "founding": "مؤسس",
-    "board": "هیئت‌مدیره",
+    "board": "هیئت\u200cمدیره",
     "secretariat_host": "میزبان دبیرخانه",
     "associate": "وابسته",
     "observer": "ناظر",
@@ -198,9 +265,9 @@ VOCAB_FA: dict[str, str] = {
     "delete": "حذف",
     "import": "ورود",
     "ambiguous": "مبهم",
-    "reviewed": "بازبینی‌شده",
-    "resolved": "حل‌شده",
-    "unresolved": "حل‌نشده",
+    "reviewed": "بازبینی\u200cشده",
+    "resolved": "حل\u200cشده",
+    "unresolved": "حل\u200cنشده",
     "kept": "مکان تازه",
     "rejected": "هیچ‌کدام از گزینه‌ها",
     "confirmed": "تأییدشده",
@@ -210,31 +277,62 @@ VOCAB_FA: dict[str, str] = {
     "district": "منطقه",
     "subdivision": "تقسیم کشوری",
     "region": "ناحیه",
-    "visit": "بازدید",
-    "delegation": "هیئت",
+    "visit": "دیدار",
+    "delegation": "هیئت اعزامی",
     "summit_hosted": "میزبانی اجلاس",
     "exhibition": "نمایشگاه",
     "festival": "جشنواره",
     "sports_event": "رویداد ورزشی",
     "project": "پروژه",
     "award": "جایزه",
-    "declaration": "بیانیه",
+    "declaration": "بیانیه و تفاهم",
     "aid": "کمک",
-    "ranking": "رتبه‌بندی",
+    "ranking": "رتبه\u200cبندی",
     "office": "دفتر یا نهاد",
     "security": "امنیت شهری",
     "economy": "اقتصاد شهری",
     "culture": "فرهنگ شهری",
-    "networks": "شبکه شهری",
+    "networks": "شبکه\u200cسازی شهری",
     "representation": "نمایندگی شهری",
     "development": "توسعه شهری",
     "research": "پژوهش شهری",
     "un_agency": "نهاد سازمان ملل",
     "global_network": "شبکه جهانی شهرها",
-    "regional_network": "شبکه منطقه‌ای شهرها",
+    "regional_network": "شبکه منطقه\u200cای شهرها",
     "forum": "مجمع",
     "fund": "صندوق",
-    "international_organisation": "سازمان بین‌المللی",
+    "international_organisation": "سازمان بین\u200cالمللی",
+    "other": "سایر",
+    "degree": "درجه",
+    "strength": "قدرت",
+    "betweenness": "بینابینی",
+    "closeness": "نزدیکی",
+    "eigenvector": "مرکزیت بردار ویژه",
+    "pagerank": "پیج\u200cرنک",
+    "harmonic": "مرکزیت هارمونیک",
+    "community": "اجتماع",
+    "component": "مؤلفه",
+    "coreness": "هسته",
+    "clustering": "ضریب خوشه\u200cبندی",
+    "rank": "رتبه",
+    "weights": "وزن\u200cها",
+    "normalise": "نرمال\u200cسازی",
+    "aggregate": "تجمیع",
+    "missing": "داده گمشده",
+}
+
+#: vocabulary code -> English, where the code itself reads badly (else its words with spaces)
+TERMS_EN: dict[str, str] = {
+    "mou": "MoU",
+    "summit_hosted": "summit hosted",
+    "office": "office or institution",
+    "networks": "urban networks",
+    "security": "urban security",
+    "economy": "urban economy",
+    "culture": "urban culture",
+    "representation": "urban representation",
+    "development": "urban development",
+    "research": "urban research",
 }
 
 
@@ -247,7 +345,7 @@ def pick_language(query_lang: str | None, cookie_lang: str | None) -> str:
 
 
 def translate(key: str, lang: str) -> str:
-    """The message ``key`` in ``lang``; the key itself when there is no message (never fails)."""
+    """The message ``key`` in ``lang``; the key itself when there is no message (a typo shows, never fails)."""
     pair = MESSAGES.get(key)
     if pair is None:
         return key
@@ -255,60 +353,35 @@ def translate(key: str, lang: str) -> str:
 
 
 def term(value: str | None, lang: str) -> str:
-    """A vocabulary term (``sister_city``) for display: Persian when known, else words with spaces."""
-    if value is None:
+    """A vocabulary code (``sister_city``, ``DIM_security``, ``pagerank``) as words in ``lang``."""
+    if not value:
         return ""
-    if lang == "fa" and value in VOCAB_FA:
-        return VOCAB_FA[value]
-    return value.replace("_", " ")
+    code = value.removeprefix("DIM_")
+    key = code.lower()
+    if lang == "fa" and key in TERMS_FA:
+        return TERMS_FA[key]
+    if lang != "fa" and key in TERMS_EN:
+        return TERMS_EN[key]
+    return code.replace("_", " ")
 
 
-def digits(value: Any, lang: str) -> str:
-    """``value`` as text with Persian digits in ``fa`` (decimal and group separators too)."""
-    if value is None:
+@cache
+def _iso3166_fa() -> gettext.NullTranslations:
+    try:
+        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fa"])
+    except OSError:  # pycountry built without locales: fall back to English names
+        return gettext.NullTranslations()
+
+
+@cache
+def country_name(code: str | None, lang: str) -> str:
+    """The short name of an ISO 3166-1 alpha-2 country (``IR`` -> ``Iran`` / ``ایران``); the code if unknown."""
+    if not code:
         return ""
-    text = str(value)
-    return text.translate(PERSIAN_DIGITS) if lang == "fa" else text
-
-
-def number(value: float | int | None, lang: str, decimals: int = 0) -> str:
-    """A number grouped by thousands (``12,345``) in the locale's digits; empty for None."""
-    if value is None:
-        return ""
-    text = f"{value:,.{decimals}f}"
-    return digits(text, lang)
-
-
-def format_date(value: date | datetime | str | None, lang: str) -> str:
-    """A date (or ISO date text) in both calendars: Gregorian (Solar Hijri) in English, the reverse in fa."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    day = value.date() if isinstance(value, datetime) else value
-    sh = jdatetime.date.fromgregorian(date=day)
-    sh_text = f"{sh.year:04d}/{sh.month:02d}/{sh.day:02d}"
+    country = pycountry.countries.get(alpha_2=code.upper())
+    if country is None:
+        return code
     if lang == "fa":
-        return digits(f"{sh_text} ({day.isoformat()})", lang)
-    return f"{day.isoformat()} ({sh_text} SH)"
-
-
-def format_datetime(value: datetime | str | None, lang: str) -> str:
-    """A timestamp (UTC, to the minute; a datetime or ISO text) in both calendars."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return f"{format_date(value, lang)} {digits(value.strftime('%H:%M'), lang)}"
-
-
-def format_year(year: int | None, lang: str) -> str:
-    """A Gregorian year with its Solar Hijri year(s), e.g. ``1994 (1372/73 SH)``."""
-    if year is None:
-        return ""
-    first = jdatetime.date.fromgregorian(date=date(year, 1, 1)).year
-    last = jdatetime.date.fromgregorian(date=date(year, 12, 31)).year
-    sh = f"{first}/{str(last)[-2:]}"
-    if lang == "fa":
-        return digits(f"{sh} ({year})", lang)
-    return f"{year} ({sh} SH)"
+        # iso-codes' Persian names follow the formal English ones ("ایران، جمهوری اسلامی"): keep the head.
+        return _iso3166_fa().gettext(country.name).split("،")[0].strip()
+    return getattr(country, "common_name", None) or country.name

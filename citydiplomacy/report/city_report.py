@@ -4,8 +4,10 @@ Workflow step behind ``citydip report``:
 
 1. :func:`collect_report` reads the registry: the city profile (:func:`citydiplomacy.store.queries.city_profile`),
    the latest assessment and network runs with their per-place rows, and every source the records cite;
-2. :func:`render_html` fills the Jinja2 template ``templates/city_report.html`` and builds the Plotly
-   figures (relations by kind and status, partners map, activities timeline, index dimensions);
+2. :func:`render_html` fills the Jinja2 template ``templates/city_report.html`` with the dashboard's
+   words, numbers and dates (one :class:`citydiplomacy.present.fmt.Formatter`) and its Plotly figures
+   (:mod:`citydiplomacy.present.charts`: relations by kind and status, partners map, activities timeline,
+   the CDI and its dimensions with their 5-95 % intervals);
 3. :func:`write_report` writes the HTML, or prints it to PDF with headless Chromium (:mod:`.pdf`),
    atomically (temporary file + rename), so a failed render leaves nothing half-written.
 
@@ -22,10 +24,9 @@ import json
 import os
 import re
 import tempfile
-from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -36,11 +37,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import CityDipError
-from citydiplomacy.model.vocab import DIMENSIONS
-from citydiplomacy.present.assets import FONTS_DIR
-from citydiplomacy.present.calendar import persian_digits, solar_hijri_year, to_solar_hijri
-from citydiplomacy.present.i18n import digits, number
-from citydiplomacy.present.labels import country_name, label, term
+from citydiplomacy.present import charts
+from citydiplomacy.present.assets import FONTS_DIR, head_scripts
+from citydiplomacy.present.fmt import formatter
 from citydiplomacy.store import db, queries, runs
 from citydiplomacy.store.lookup import find_place
 from citydiplomacy.store.schema import CityResult, Organisation, Place, Source
@@ -57,30 +56,15 @@ FONT_DIRS = (FONTS_DIR,)
 
 #: Roles that put the city in charge of something in a network (counted as "leadership roles").
 LEADERSHIP_ROLES = frozenset({"founding", "board", "secretariat_host"})
-#: Fixed colours per relation kind, so the bar chart, the map and the legend agree.
-KIND_COLOURS: dict[str, str] = {
-    "sister_city": "#1f77b4",
-    "mou": "#ff7f0e",
-    "cooperation_memorandum": "#2ca02c",
-    "friendship": "#d62728",
-    "partnership": "#9467bd",
-}
-STATUS_ORDER = ("active", "in_negotiation", "suspended", "ended")
-STATUS_COLOURS: dict[str, str] = {
-    "active": "#2e7d5b",
-    "in_negotiation": "#e0a526",
-    "suspended": "#8c8c8c",
-    "ended": "#b5473a",
-}
 #: ``CityResult`` codes of an assessment run (as :mod:`citydiplomacy.assess.registry_index` stores them;
 #: repeated here because importing that module loads pandas and scipy, seconds for three strings).
 CDI_CODE = "CDI"
 RANK_CODE = "CDI_RANK"
 COVERAGE_CODE = "COVERAGE"
-#: Suffix pairs under which an analysis may store an interval for a code (``CDI_LOW``/``CDI_HIGH``, ...).
-INTERVAL_SUFFIXES = (("_LOW", "_HIGH"), ("_LO", "_HI"), ("_P05", "_P95"), ("_P5", "_P95"), ("_P025", "_P975"))
-#: Keys under which a ``CityResult.detail`` may carry an interval.
-INTERVAL_KEYS = (("low", "high"), ("lo", "hi"), ("ci_low", "ci_high"), ("p05", "p95"), ("lower", "upper"))
+#: Sibling codes under which the analyses store the 5th and 95th percentiles of a code's value
+#: (``CDI_P05``/``CDI_P95``, ``DIM_security_P05``/..., ``CDI_RANK_P05``/...), and its median.
+LOW_SUFFIX, HIGH_SUFFIX, MEDIAN_SUFFIX = "_P05", "_P95", "_MEDIAN"
+INTERVAL_SUFFIXES = (LOW_SUFFIX, HIGH_SUFFIX, MEDIAN_SUFFIX)
 
 
 class ReportError(CityDipError, RuntimeError):
@@ -133,30 +117,29 @@ def _natural_key(text: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def _interval(code: str, values: dict[str, float | None], details: dict[str, Any]) -> tuple[float, float] | None:
-    """The (low, high) interval stored for ``code``: sibling codes or keys of its detail; None if absent."""
-    for lo_suffix, hi_suffix in INTERVAL_SUFFIXES:
-        lo, hi = values.get(code + lo_suffix), values.get(code + hi_suffix)
-        if lo is not None and hi is not None:
-            return float(lo), float(hi)
-    detail = details.get(code) or {}
-    if isinstance(detail, dict):
-        for lo_key, hi_key in INTERVAL_KEYS:
-            if detail.get(lo_key) is not None and detail.get(hi_key) is not None:
-                return float(detail[lo_key]), float(detail[hi_key])
-        pair = detail.get("interval")
-        if isinstance(pair, list | tuple) and len(pair) == 2 and None not in pair:
-            return float(pair[0]), float(pair[1])
-    return None
+def result(code: str, values: dict[str, float | None]) -> dict[str, Any]:
+    """``{"code", "value", "low", "high"}`` of one result code, the interval from its sibling codes.
+
+    ``low``/``high`` are the stored ``<code>_P05``/``<code>_P95`` (None unless both are stored).
+    """
+    low, high = values.get(code + LOW_SUFFIX), values.get(code + HIGH_SUFFIX)
+    if low is None or high is None:
+        low = high = None
+    return {"code": code, "value": values.get(code), "low": low, "high": high}
 
 
-def _run_rows(session: Session, run_id: int, place_id: int) -> tuple[dict[str, float | None], dict[str, Any]]:
+def _is_interval_code(code: str) -> bool:
+    return code.endswith(INTERVAL_SUFFIXES)
+
+
+def _run_values(session: Session, run_id: int, place_id: int) -> dict[str, float | None]:
+    """Code -> value of the place's rows in one run."""
     rows = session.execute(
-        select(CityResult.code, CityResult.value, CityResult.detail)
+        select(CityResult.code, CityResult.value)
         .where(CityResult.run_id == run_id, CityResult.place_id == place_id)
         .order_by(CityResult.id)
     ).all()
-    return {code: value for code, value, _ in rows}, {code: detail for code, _, detail in rows if detail}
+    return dict(rows)  # type: ignore[arg-type]
 
 
 def assessment_summary(session: Session, place_id: int) -> dict[str, Any] | None:
@@ -166,23 +149,16 @@ def assessment_summary(session: Session, place_id: int) -> dict[str, Any] | None
     -------
     dict or None
         None when no assessment run has rows for the place.  Otherwise ``run`` (id), ``created_at``,
-        ``parameters``, ``cdi`` and ``cdi_interval`` (0-100 scale or None), ``rank`` and ``rank_interval``,
-        ``ranked`` (places with a CDI in the run), ``coverage`` (0-1) and ``dimensions``: a list of
-        ``{"code", "value", "interval"}`` in the model's order of dimensions.
+        ``parameters``, ``index`` (the CDI, 0-100) and ``rank``, each a :func:`result`
+        (``{"code", "value", "low", "high"}``), ``ranked`` (places with a CDI in the run),
+        ``coverage`` (0-1) and ``dimensions``: a :func:`result` per dimension in the model's order.
     """
     run = runs.latest_run(session, "assessment", place_id=place_id)
     if run is None:
         return None
-    values, details = _run_rows(session, run.id, place_id)
-    suffixes = tuple(s for pair in INTERVAL_SUFFIXES for s in pair)
-    model_order = {f"DIM_{name}": i for i, name in enumerate(DIMENSIONS)}  # the five-level model's order
-    dims = [
-        {"code": code, "value": values[code], "interval": _interval(code, values, details)}
-        for code in sorted(
-            (c for c in values if c.startswith("DIM_") and not c.endswith(suffixes)),
-            key=lambda c: (model_order.get(c, len(model_order)), c),
-        )
-    ]
+    values = _run_values(session, run.id, place_id)
+    dim_codes = (c for c in values if c.startswith("DIM_") and not _is_interval_code(c))
+    dims = [result(code, values) for code in sorted(dim_codes, key=charts.dimension_order)]
     ranked = session.scalar(
         select(func.count()).where(
             CityResult.run_id == run.id, CityResult.code == CDI_CODE, CityResult.value.isnot(None)
@@ -192,10 +168,8 @@ def assessment_summary(session: Session, place_id: int) -> dict[str, Any] | None
         "run": run.id,
         "created_at": run.created_at,
         "parameters": run.parameters or {},
-        "cdi": values.get(CDI_CODE),
-        "cdi_interval": _interval(CDI_CODE, values, details),
-        "rank": values.get(RANK_CODE),
-        "rank_interval": _interval(RANK_CODE, values, details),
+        "index": result(CDI_CODE, values),
+        "rank": result(RANK_CODE, values),
         "ranked": ranked,
         "coverage": values.get(COVERAGE_CODE),
         "dimensions": dims,
@@ -206,19 +180,14 @@ def assessment_summary(session: Session, place_id: int) -> dict[str, Any] | None
 def network_summary(session: Session, place_id: int) -> dict[str, Any] | None:
     """The place's latest network run: ``run``, ``created_at``, ``parameters`` and ``measures``.
 
-    ``measures`` is a list of ``{"code", "value", "interval"}`` (interval codes folded into their measure);
+    ``measures`` is a :func:`result` per measure (interval codes folded into their measure);
     None when no network run has rows for the place.
     """
     run = runs.latest_run(session, "network", place_id=place_id)
     if run is None:
         return None
-    values, details = _run_rows(session, run.id, place_id)
-    suffixes = tuple(s for pair in INTERVAL_SUFFIXES for s in pair)
-    measures = [
-        {"code": code, "value": value, "interval": _interval(code, values, details)}
-        for code, value in sorted(values.items())
-        if not code.endswith(suffixes)
-    ]
+    values = _run_values(session, run.id, place_id)
+    measures = [result(code, values) for code in sorted(values) if not _is_interval_code(code)]
     return {
         "run": run.id,
         "created_at": run.created_at,
@@ -291,283 +260,8 @@ def _font_faces() -> str:
 
 
 def _offline_scripts() -> Markup:
-    """plotly.js and the world topojson, inlined once (the shared helper of :mod:`.offline`)."""
-    from citydiplomacy.present.assets import head_scripts
-
+    """plotly.js and the world topojson, inlined once (the shared helper of :mod:`citydiplomacy.present.assets`)."""
     return Markup(head_scripts(geo=True))
-
-
-# --- formatting -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Formatter:
-    """Formatting of numbers, years and dates in one language (Persian digits and Solar Hijri first in fa)."""
-
-    lang: str
-
-    def t(self, key: str) -> str:
-        return label(key, self.lang)
-
-    def term(self, value: str | None) -> str:
-        return term(value, self.lang)
-
-    def num(self, value: float | int | None, decimals: int = 0) -> str:
-        return number(value, self.lang, decimals) if value is not None else "–"
-
-    def digits(self, value: Any) -> str:
-        return digits(value, self.lang)
-
-    def year(self, year: int | None) -> str:
-        """``2014 (1393/94 SH)``; in Persian ``۱۳۹۳/۹۴ (۲۰۱۴)``; empty for None."""
-        if year is None:
-            return ""
-        sh = solar_hijri_year(year)
-        if self.lang == "fa":
-            return persian_digits(f"{sh} ({year})")
-        return f"{year} ({sh} SH)"
-
-    def day(self, value: date | str | None) -> str:
-        """A date in both calendars: ``2014-10-31 (1393/08/09 SH)``; in Persian ``۱۳۹۳/۰۸/۰۹ (۲۰۱۴-۱۰-۳۱)``."""
-        if value is None:
-            return ""
-        day = date.fromisoformat(value) if isinstance(value, str) else value
-        sh = to_solar_hijri(day)
-        sh_text = f"{sh.year:04d}/{sh.month:02d}/{sh.day:02d}"
-        if self.lang == "fa":
-            return persian_digits(f"{sh_text} ({day.isoformat()})")
-        return f"{day.isoformat()} ({sh_text} SH)"
-
-    def years(self, since: int | None, until: int | None) -> str:
-        if since is None and until is None:
-            return ""
-        return f"{self.year(since) if since else '…'} – {self.year(until) if until else '…'}"
-
-    def place(self, place: dict[str, Any]) -> str:
-        """A place's name in the page language (Persian name when known)."""
-        return (place.get("name_fa") if self.lang == "fa" else None) or place["name"]
-
-
-# --- figures (Plotly JSON, drawn by the inlined plotly.js) ------------------------------------------------
-
-
-def _font(lang: str) -> dict[str, Any]:
-    return {"family": "Vazirmatn, sans-serif", "size": 12}
-
-
-def _int_ticks(top: int, fmt: Formatter) -> dict[str, Any]:
-    """Integer ticks 0..top in the page's digits (Plotly itself only writes ASCII digits)."""
-    step = max(1, -(-top // 6))
-    values = list(range(0, top + step, step))
-    return {"tickvals": values, "ticktext": [fmt.num(v) for v in values]}
-
-
-def relations_chart(profile: dict[str, Any], fmt: Formatter) -> dict[str, Any] | None:
-    """Stacked bars: relations per kind, one colour shade per status (None when there are no relations)."""
-    counts = Counter((r["kind"], r["status"]) for r in profile["relations"])
-    if not counts:
-        return None
-    kinds = sorted({k for k, _ in counts}, key=lambda k: -sum(n for (kk, _), n in counts.items() if kk == k))
-    statuses = [s for s in STATUS_ORDER if any(st == s for _, st in counts)]
-    statuses += sorted({s for _, s in counts} - set(statuses))
-    traces = []
-    for status in statuses:
-        ys = [counts.get((k, status), 0) for k in kinds]
-        traces.append(
-            {
-                "type": "bar",
-                "name": fmt.term(status),
-                "x": [fmt.term(k) for k in kinds],
-                "y": ys,
-                "text": [fmt.num(y) if y else "" for y in ys],
-                "textposition": "inside",
-                "marker": {"color": STATUS_COLOURS.get(status, "#7f7f7f")},
-                "hovertemplate": "%{x}: %{text}<extra>" + fmt.term(status) + "</extra>",
-            }
-        )
-    top = max(sum(counts.get((k, s), 0) for s in statuses) for k in kinds)
-    return {
-        "data": traces,
-        "layout": {
-            "barmode": "stack",
-            "height": 300,
-            "margin": {"l": 50, "r": 20, "t": 10, "b": 60},
-            "font": _font(fmt.lang),
-            "yaxis": {
-                "title": {"text": fmt.t("count")},
-                **_int_ticks(top, fmt),
-                "range": [0, top * 1.08],  # headroom so the top segment's label is not clipped
-            },
-            "xaxis": {"autorange": "reversed" if fmt.lang == "fa" else True},
-            "legend": {"orientation": "h", "y": 1.12},
-        },
-    }
-
-
-def partners_map(profile: dict[str, Any], fmt: Formatter) -> tuple[dict[str, Any] | None, int]:
-    """World map: the city, its partners coloured by relation kind, a line to each partner.
-
-    Returns
-    -------
-    tuple
-        The figure (None without any located partner) and the number of partners lacking coordinates.
-    """
-    home = profile["place"]
-    located = [r for r in profile["relations"] if r["partner"].get("lat") is not None]
-    missing = len(profile["relations"]) - len(located)
-    if not located or home.get("lat") is None:
-        return None, missing
-    lines_lat: list[float | None] = []
-    lines_lng: list[float | None] = []
-    for rel in located:
-        lines_lat += [home["lat"], rel["partner"]["lat"], None]
-        lines_lng += [home["lng"], rel["partner"]["lng"], None]
-    traces: list[dict[str, Any]] = [
-        {
-            "type": "scattergeo",
-            "mode": "lines",
-            "lat": lines_lat,
-            "lon": lines_lng,
-            "line": {"width": 0.8, "color": "rgba(90,90,90,0.45)"},
-            "hoverinfo": "skip",
-            "showlegend": False,
-        }
-    ]
-    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for rel in located:
-        by_kind[rel["kind"]].append(rel)
-    for kind, rels in by_kind.items():
-        traces.append(
-            {
-                "type": "scattergeo",
-                "mode": "markers",
-                "name": fmt.term(kind),
-                "lat": [r["partner"]["lat"] for r in rels],
-                "lon": [r["partner"]["lng"] for r in rels],
-                "text": [f"{fmt.place(r['partner'])} — {fmt.term(r['status'])}" for r in rels],
-                "hovertemplate": "%{text}<extra></extra>",
-                "marker": {
-                    "size": 8,
-                    "color": KIND_COLOURS.get(kind, "#7f7f7f"),
-                    "line": {"width": 0.5, "color": "#fff"},
-                },
-            }
-        )
-    traces.append(
-        {
-            "type": "scattergeo",
-            "mode": "markers+text",
-            "name": fmt.place(home),
-            "lat": [home["lat"]],
-            "lon": [home["lng"]],
-            "text": [fmt.place(home)],
-            "textposition": "top center",
-            "marker": {"size": 14, "symbol": "star", "color": "#111"},
-            "hoverinfo": "text",
-        }
-    )
-    layout = {
-        "height": 380,
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "font": _font(fmt.lang),
-        "legend": {"orientation": "h", "y": -0.02},
-        "geo": {
-            "scope": "world",
-            "resolution": 110,
-            "projection": {"type": "natural earth"},
-            "showcountries": True,
-            "countrycolor": "#bbb",
-            "showland": True,
-            "landcolor": "#f1efe8",
-            "showocean": True,
-            "oceancolor": "#e3eef6",
-            "showframe": False,
-        },
-    }
-    return {"data": traces, "layout": layout}, missing
-
-
-def timeline_chart(activities: list[dict[str, Any]], fmt: Formatter) -> dict[str, Any] | None:
-    """Dots per activity on a year axis (rows: activity kinds); None when no activity has a year."""
-    dated = [a for a in activities if a.get("year")]
-    if not dated:
-        return None
-    kinds = sorted({a["kind"] for a in dated})
-    years = sorted({a["year"] for a in dated})
-    traces = []
-    for kind in kinds:
-        acts = [a for a in dated if a["kind"] == kind]
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": fmt.term(kind),
-                "x": [a["year"] for a in acts],
-                "y": [fmt.term(kind)] * len(acts),
-                "text": [(a.get("title_fa") if fmt.lang == "fa" else None) or a["title"] for a in acts],
-                "hovertemplate": "%{text}<extra></extra>",
-                "marker": {"size": 12},
-            }
-        )
-    pad = 1 if len(years) > 1 else 2
-    return {
-        "data": traces,
-        "layout": {
-            "height": 120 + 40 * len(kinds),
-            "margin": {"l": 120, "r": 120, "t": 10, "b": 50},
-            "font": _font(fmt.lang),
-            "showlegend": False,
-            "xaxis": {
-                "range": [years[0] - pad, years[-1] + pad],
-                "tickvals": years,
-                "ticktext": [fmt.year(y).replace(" (", "<br>(") for y in years],
-                "autorange": "reversed" if fmt.lang == "fa" else False,
-            },
-            "yaxis": {"side": "right" if fmt.lang == "fa" else "left"},
-        },
-    }
-
-
-def dimensions_chart(assessment: dict[str, Any], fmt: Formatter) -> dict[str, Any] | None:
-    """Horizontal bars of the dimension scores (0-100) with error bars where an interval is stored."""
-    dims = [d for d in assessment["dimensions"] if d["value"] is not None]
-    if not dims:
-        return None
-    trace: dict[str, Any] = {
-        "type": "bar",
-        "orientation": "h",
-        "y": [fmt.term(d["code"]) for d in dims],
-        "x": [d["value"] for d in dims],
-        "text": [fmt.num(d["value"], 1) for d in dims],
-        "textposition": "inside",
-        "insidetextanchor": "start",  # keep the label clear of the error bar at the bar's end
-        "marker": {"color": "#3b6ea5"},
-        "hovertemplate": "%{y}: %{text}<extra></extra>",
-    }
-    if any(d["interval"] for d in dims):
-        trace["error_x"] = {
-            "type": "data",
-            "symmetric": False,
-            "array": [(d["interval"][1] - d["value"]) if d["interval"] else 0 for d in dims],
-            "arrayminus": [(d["value"] - d["interval"][0]) if d["interval"] else 0 for d in dims],
-            "color": "#222",
-        }
-    ticks = [0, 20, 40, 60, 80, 100]
-    return {
-        "data": [trace],
-        "layout": {
-            "height": 80 + 36 * len(dims),
-            "margin": {"l": 150, "r": 150, "t": 10, "b": 40},
-            "font": _font(fmt.lang),
-            "xaxis": {
-                "range": [100, 0] if fmt.lang == "fa" else [0, 100],
-                "tickvals": ticks,
-                "ticktext": [fmt.num(v) for v in ticks],
-                "title": {"text": fmt.t("score")},
-            },
-            "yaxis": {"side": "right" if fmt.lang == "fa" else "left", "autorange": "reversed"},
-        },
-    }
 
 
 # --- rendering ------------------------------------------------------------------------------------------
@@ -609,27 +303,23 @@ def render_html(report: dict[str, Any], lang: str = "en", generated: datetime | 
     """
     if lang not in LANGS:
         raise ReportError(f"unknown language {lang!r}; one of {', '.join(LANGS)}")
-    fmt = Formatter(lang)
+    fmt = formatter(lang)
     sources: SourceList = report["sources"]
-    figures: dict[str, dict[str, Any]] = {}
-    charts: dict[str, Callable[[], dict[str, Any] | None]] = {
-        "fig-relations": lambda: relations_chart(report, fmt),
-        "fig-timeline": lambda: timeline_chart(report["activities"], fmt),
-        "fig-dimensions": lambda: dimensions_chart(report["assessment"], fmt) if report["assessment"] else None,
+    assessment = report["assessment"]
+    candidates = {
+        "fig-map": charts.partners_map(report, fmt),
+        "fig-relations": charts.relations_chart(report, fmt),
+        "fig-timeline": charts.timeline_chart(report["activities"], fmt),
+        "fig-dimensions": (
+            charts.dimensions_chart(assessment["dimensions"], fmt, assessment["index"]) if assessment else None
+        ),
     }
-    map_figure, unmapped = partners_map(report, fmt)
-    if map_figure is not None:
-        figures["fig-map"] = map_figure
-    for div_id, build in charts.items():
-        figure = build()
-        if figure is not None:
-            figures[div_id] = figure
+    figures = {div_id: figure for div_id, figure in candidates.items() if figure is not None}
 
     relations = report["relations"]
     counts = Counter((r["kind"], r["status"]) for r in relations)
     kinds = sorted({k for k, _ in counts})
-    statuses = [s for s in STATUS_ORDER if any(st == s for _, st in counts)]
-    statuses += sorted({s for _, s in counts} - set(statuses))
+    statuses = charts.statuses_in(counts)
     memberships = report["memberships"]
     activities = sorted(
         report["activities"],
@@ -642,30 +332,30 @@ def render_html(report: dict[str, Any], lang: str = "en", generated: datetime | 
         "fmt": fmt,
         "t": fmt.t,
         "place": report["place"],
-        "country": country_name(report["place"]["country_code"], lang),
+        "country": fmt.country(report["place"]["country_code"]),
         "place_source": sources.number_of(report["place_provenance"]["source"]),
         "place_provenance": report["place_provenance"],
-        "generated": fmt.day((generated or datetime.now().astimezone()).date()),
+        "generated": fmt.date((generated or datetime.now().astimezone()).date()),
         "key_figures": [
             (fmt.t("relations_total"), fmt.num(len(relations))),
             (fmt.t("relations_active"), fmt.num(sum(1 for r in relations if r["status"] == "active"))),
             (fmt.t("partner_countries"), fmt.num(len({r["partner"]["country_code"] for r in relations}))),
             (fmt.t("memberships_total"), fmt.num(len(memberships))),
             (fmt.t("leadership_roles"), fmt.num(sum(1 for m in memberships if m["role"] in LEADERSHIP_ROLES))),
-            (fmt.t("activities_total"), fmt.num(len(report["activities"]))),
+            (fmt.t("activities"), fmt.num(len(report["activities"]))),
             (fmt.t("sources_total"), fmt.num(len(numbered))),
         ]
-        + ([(fmt.t("cdi"), fmt.num(report["assessment"]["cdi"], 1))] if report["assessment"] else []),
+        + ([(fmt.t("cdi"), fmt.num(assessment["index"]["value"], 1) or "–")] if assessment else []),
         "kinds": kinds,
         "statuses": statuses,
         "counts": counts,
         "relations": relations,
-        "unmapped": unmapped,
+        "unmapped": charts.unlocated_partners(report),
         "memberships": memberships,
         "organisations_fa": report["organisations_fa"],
         "activity_organisations_fa": report["activity_organisations_fa"],
         "activities": activities,
-        "assessment": report["assessment"],
+        "assessment": assessment,
         "network": report["network"],
         "sources": numbered,
         "source_number": sources.number_of,

@@ -203,17 +203,27 @@ def _wants_json(request: Request) -> bool:
 
 
 def make_templates() -> Jinja2Templates:
-    """The dashboard's Jinja2 environment (autoescaping on) with the i18n helpers as globals."""
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-    env = templates.env
-    env.globals.update(
-        t=i18n.translate,
-        term=i18n.term,
-        num=i18n.number,
-        digits=i18n.digits,
-        fmt_date=i18n.format_date,
-        fmt_datetime=i18n.format_datetime,
-        fmt_year=i18n.format_year,
+    """The dashboard's Jinja2 environment (autoescaping on) with the presentation helpers.
+
+    Every page gets ``fmt``, the :class:`~citydiplomacy.present.fmt.Formatter` of its language (the
+    one the city report formats with, so a date or a number reads the same on both), and the globals
+    ``t``, ``term``, ``num``, ``digits``, ``fmt_date``, ``fmt_datetime``, ``fmt_year`` taking the
+    language as an argument, which delegate to the same Formatter.
+    """
+    from citydiplomacy.present.fmt import formatter
+
+    def page_formatter(request: Request) -> dict[str, Any]:
+        return {"fmt": formatter(getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE))}
+
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[page_formatter])
+    templates.env.globals.update(
+        t=lambda key, lang: formatter(lang).t(key),
+        term=lambda value, lang: formatter(lang).term(value),
+        num=lambda value, lang, decimals=0: formatter(lang).num(value, decimals),
+        digits=lambda value, lang: formatter(lang).digits(value),
+        fmt_date=lambda value, lang: formatter(lang).date(value),
+        fmt_datetime=lambda value, lang: formatter(lang).datetime(value),
+        fmt_year=lambda value, lang: formatter(lang).year(value),
     )
     return templates
 

@@ -1,8 +1,9 @@
 """The server-rendered dashboard (Jinja2): search, profiles, rankings, network, forms, review, audit.
 
 Pages read through :mod:`citydiplomacy.web.data` (as the API does) and write through
-:mod:`citydiplomacy.store.records`; charts and maps are Plotly figures built here as JSON and drawn by
-``static/app.js`` with the locally served plotly.min.js (no CDN, no tile server).
+:mod:`citydiplomacy.store.records`; charts and maps are the Plotly figures of
+:mod:`citydiplomacy.present.charts` (the reports' too), embedded as JSON and drawn by ``static/app.js``
+with the locally served plotly.min.js (no CDN, no tile server).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import CityDipError, VersionConflict
-from citydiplomacy.present import i18n
+from citydiplomacy.present import charts, i18n
+from citydiplomacy.present.fmt import formatter
 from citydiplomacy.store import queries, review
 from citydiplomacy.store.records import (
     RECORD_KINDS,
@@ -40,17 +42,6 @@ from citydiplomacy.web.deps import csrf_token as page_csrf_token
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
 PAGE_SIZE = 50
-
-ROLE_COLOURS = {
-    "secretariat_host": "#b2182b",
-    "board": "#ef8a62",
-    "founding": "#2166ac",
-    "active": "#67a9cf",
-    "associate": "#999999",
-    "observer": "#bababa",
-    "honorary": "#8073ac",
-    "former": "#dddddd",
-}
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -85,243 +76,6 @@ def pager(request: Request, total: int, offset: int, limit: int = PAGE_SIZE) -> 
     prev_url = _url(request.url.path, **params, offset=max(0, offset - limit)) if offset > 0 else None
     next_url = _url(request.url.path, **params, offset=offset + limit) if offset + limit < total else None
     return {"total": total, "offset": offset, "limit": limit, "prev": prev_url, "next": next_url}
-
-
-# --- charts (Plotly figure dicts) ------------------------------------------------------------------
-
-GEO_LAYOUT: dict[str, Any] = {
-    "scope": "world",
-    "resolution": 110,
-    "projection": {"type": "natural earth"},
-    "showcountries": True,
-    "countrycolor": "#c8c8c8",
-    "showland": True,
-    "landcolor": "#f2efe9",
-    "showocean": True,
-    "oceancolor": "#e3eef7",
-    "showframe": False,
-}
-
-
-def _layout(lang: str, **extra: Any) -> dict[str, Any]:
-    font = "Vazirmatn, Tahoma, sans-serif" if lang == "fa" else "system-ui, sans-serif"
-    return {"margin": {"l": 40, "r": 20, "t": 30, "b": 40}, "font": {"family": font}, "height": 320, **extra}
-
-
-def partners_map(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """Lines from the city to each partner with coordinates, partners as markers."""
-    city = profile["place"]
-    partners = [r for r in profile["relations"] if r["partner"]["lat"] is not None]
-    if city["lat"] is None or not partners:
-        return None
-    lon: list[float | None] = []
-    lat: list[float | None] = []
-    for r in partners:
-        lon += [city["lng"], r["partner"]["lng"], None]
-        lat += [city["lat"], r["partner"]["lat"], None]
-    name = lambda p: (p["name_fa"] or p["name"]) if lang == "fa" else p["name"]  # noqa: E731
-    return {
-        "data": [
-            {
-                "type": "scattergeo",
-                "mode": "lines",
-                "lon": lon,
-                "lat": lat,
-                "hoverinfo": "skip",
-                "line": {"width": 1, "color": "#3a7ca5"},
-                "opacity": 0.6,
-                "showlegend": False,
-            },
-            {
-                "type": "scattergeo",
-                "mode": "markers",
-                "lon": [r["partner"]["lng"] for r in partners],
-                "lat": [r["partner"]["lat"] for r in partners],
-                "showlegend": False,
-                "text": [f"{name(r['partner'])} — {i18n.term(r['kind'], lang)}" for r in partners],
-                "hoverinfo": "text",
-                "marker": {"size": 6, "color": "#3a7ca5"},
-            },
-            {
-                "type": "scattergeo",
-                "mode": "markers",
-                "lon": [city["lng"]],
-                "lat": [city["lat"]],
-                "text": [name(city)],
-                "hoverinfo": "text",
-                "showlegend": False,
-                "marker": {"size": 11, "color": "#c0392b", "symbol": "star"},
-            },
-        ],
-        "layout": _layout(lang, geo=GEO_LAYOUT, height=380, margin={"l": 0, "r": 0, "t": 0, "b": 0}),
-    }
-
-
-def relations_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """Stacked bars: relations by kind, one colour per status."""
-    counts = profile["relation_counts"]
-    if not counts:
-        return None
-    kinds = sorted({c["kind"] for c in counts})
-    traces = []
-    for status in sorted({c["status"] for c in counts}):
-        by_kind = {c["kind"]: c["count"] for c in counts if c["status"] == status}
-        traces.append(
-            {
-                "type": "bar",
-                "name": i18n.term(status, lang),
-                "x": [i18n.term(k, lang) for k in kinds],
-                "y": [by_kind.get(k, 0) for k in kinds],
-            }
-        )
-    return {"data": traces, "layout": _layout(lang, barmode="stack", height=260)}
-
-
-def dimensions_chart(assessment: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
-    """Bars of the dimension scores with their uncertainty intervals as error bars (when stored)."""
-    if not assessment or not assessment["dimensions"]:
-        return None
-    dims = [d for d in assessment["dimensions"] if d["value"] is not None]
-    if not dims:
-        return None
-    trace: dict[str, Any] = {
-        "type": "bar",
-        "x": [i18n.term(d["code"].removeprefix(data.DIMENSION_PREFIX), lang) for d in dims],
-        "y": [d["value"] for d in dims],
-        "marker": {"color": "#3a7ca5"},
-    }
-    if any(d["low"] is not None for d in dims):
-        trace["error_y"] = {
-            "type": "data",
-            "symmetric": False,
-            "array": [(d["high"] - d["value"]) if d["high"] is not None else 0 for d in dims],
-            "arrayminus": [(d["value"] - d["low"]) if d["low"] is not None else 0 for d in dims],
-        }
-    return {"data": [trace], "layout": _layout(lang, height=300)}
-
-
-def timeline_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """Activities as points on a time axis, one row per kind."""
-    acts = [a for a in profile["activities"] if a["year"] or a["date"]]
-    if not acts:
-        return None
-    title = lambda a: (a["title_fa"] or a["title"]) if lang == "fa" else a["title"]  # noqa: E731
-    return {
-        "data": [
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "x": [a["date"] or f"{a['year']}-07-01" for a in acts],
-                "y": [i18n.term(a["kind"], lang) for a in acts],
-                "text": [title(a) for a in acts],
-                "hoverinfo": "text+x",
-                "marker": {"size": 10, "color": "#e67e22"},
-            }
-        ],
-        "layout": _layout(lang, height=260, xaxis={"type": "date"}, yaxis={"automargin": True}),
-    }
-
-
-def members_map(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """Members of an organisation on the world map, coloured by role."""
-    members = [m for m in profile["members"] if m["lat"] is not None]
-    if not members:
-        return None
-    traces = []
-    for role in sorted({m["role"] for m in members}):
-        these = [m for m in members if m["role"] == role]
-        traces.append(
-            {
-                "type": "scattergeo",
-                "mode": "markers",
-                "name": i18n.term(role, lang),
-                "lon": [m["lng"] for m in these],
-                "lat": [m["lat"] for m in these],
-                "text": [(m["name_fa"] or m["name"]) if lang == "fa" else m["name"] for m in these],
-                "hoverinfo": "text+name",
-                "marker": {"size": 7, "color": ROLE_COLOURS.get(role, "#555")},
-            }
-        )
-    return {
-        "data": traces,
-        "layout": _layout(lang, geo=GEO_LAYOUT, height=400, margin={"l": 0, "r": 0, "t": 0, "b": 0}),
-    }
-
-
-def growth_chart(profile: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """Member counts reported over time, and members in the registry by year joined (cumulative)."""
-    traces = []
-    for what in sorted({c["what"] for c in profile["member_counts"] if c["year"]}):
-        rows = [c for c in profile["member_counts"] if c["what"] == what and c["year"]]
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": what,
-                "x": [c["year"] for c in rows],
-                "y": [c["count"] for c in rows],
-            }
-        )
-    if profile["registry_growth"]:
-        g = profile["registry_growth"]
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": i18n.translate("members", lang) + " (registry)",
-                "x": [r["year"] for r in g],
-                "y": [r["members"] for r in g],
-                "line": {"dash": "dot"},
-            }
-        )
-    return {"data": traces, "layout": _layout(lang, height=280)} if traces else None
-
-
-def ranking_chart(ranked: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """Dot plot of the page's places with value intervals (or rank intervals when stored)."""
-    items = ranked["items"][:30]
-    if not items:
-        return None
-    trace: dict[str, Any] = {
-        "type": "scatter",
-        "mode": "markers",
-        "x": [i["value"] for i in items],
-        "y": [(i["name_fa"] or i["name"]) if lang == "fa" else i["name"] for i in items],
-        "marker": {"size": 8, "color": "#3a7ca5"},
-    }
-    if any(i["low"] is not None for i in items):
-        trace["error_x"] = {
-            "type": "data",
-            "symmetric": False,
-            "array": [(i["high"] - i["value"]) if i["high"] is not None else 0 for i in items],
-            "arrayminus": [(i["value"] - i["low"]) if i["low"] is not None else 0 for i in items],
-        }
-    return {
-        "data": [trace],
-        "layout": _layout(lang, height=max(260, 22 * len(items)), yaxis={"autorange": "reversed", "automargin": True}),
-    }
-
-
-def network_map(table: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """The page's places on the map, marker size by the metric."""
-    items = [i for i in table["items"] if i["lat"] is not None and i["value"] is not None]
-    if not items:
-        return None
-    top = max(abs(i["value"]) for i in items) or 1.0
-    return {
-        "data": [
-            {
-                "type": "scattergeo",
-                "mode": "markers",
-                "lon": [i["lng"] for i in items],
-                "lat": [i["lat"] for i in items],
-                "text": [f"{i['name']}: {i['value']:.4g}" for i in items],
-                "hoverinfo": "text",
-                "marker": {"size": [4 + 16 * abs(i["value"]) / top for i in items], "color": "#8e44ad", "opacity": 0.7},
-            }
-        ],
-        "layout": _layout(lang, geo=GEO_LAYOUT, height=400, margin={"l": 0, "r": 0, "t": 0, "b": 0}),
-    }
 
 
 # --- session pages ---------------------------------------------------------------------------------
@@ -414,14 +168,17 @@ def city_page(request: Request, place_id: int, db: DB, user: auth.CurrentUser = 
     profile = data.city_profile(db, place_id)
     if profile is None:
         raise HTTPException(status_code=404, detail=f"no place {place_id}")
-    lang = request.state.lang
-    charts = {
-        "relations": relations_chart(profile, lang),
-        "dimensions": dimensions_chart(profile["assessment"], lang),
-        "partners": partners_map(profile, lang),
-        "timeline": timeline_chart(profile, lang),
+    fmt = formatter(request.state.lang)
+    assessment = profile["assessment"]
+    figures = {
+        "relations": charts.relations_chart(profile, fmt),
+        "dimensions": (
+            charts.dimensions_chart(assessment["dimensions"], fmt, assessment["index"]) if assessment else None
+        ),
+        "partners": charts.partners_map(profile, fmt),
+        "timeline": charts.timeline_chart(profile["activities"], fmt),
     }
-    return render(request, "city.html", p=profile, charts=charts)
+    return render(request, "city.html", p=profile, charts=figures)
 
 
 @router.get("/organisations")
@@ -441,9 +198,9 @@ def organisation_page(request: Request, organisation_id: int, db: DB, user: auth
     profile = data.organisation_profile(db, organisation_id)
     if profile is None:
         raise HTTPException(status_code=404, detail=f"no organisation {organisation_id}")
-    lang = request.state.lang
-    charts = {"members": members_map(profile, lang), "growth": growth_chart(profile, lang)}
-    return render(request, "organisation.html", o=profile, charts=charts)
+    fmt = formatter(request.state.lang)
+    figures = {"members": charts.members_map(profile, fmt), "growth": charts.growth_chart(profile, fmt)}
+    return render(request, "organisation.html", o=profile, charts=figures)
 
 
 @router.get("/rankings")
@@ -456,7 +213,7 @@ def rankings_page(
     user: auth.CurrentUser = Viewer,
 ) -> Response:
     ranked = data.ranking(db, run_id, code, PAGE_SIZE, offset)
-    chart = ranking_chart(ranked, request.state.lang) if ranked else None
+    chart = charts.ranking_chart(ranked["items"], formatter(request.state.lang)) if ranked else None
     return render(
         request,
         "rankings.html",
@@ -476,7 +233,7 @@ def network_page(
     user: auth.CurrentUser = Viewer,
 ) -> Response:
     table = data.network_table(db, run_id, code, PAGE_SIZE, offset)
-    chart = network_map(table, request.state.lang) if table else None
+    chart = charts.network_map(table["items"], formatter(request.state.lang), table["code"]) if table else None
     return render(
         request,
         "network.html",

@@ -8,11 +8,20 @@
 
   function drawCharts() {
     if (typeof window.Plotly === "undefined") { return; }
+    if (rtl) {
+      // Plotly measures label sizes in a hidden SVG appended to <body>; in a right-to-left page the
+      // text anchors flip there too and the margins made to fit the labels come out wrong.
+      var style = document.createElement("style");
+      style.textContent = "#js-plotly-tester { direction: ltr; }";
+      document.head.appendChild(style);
+    }
     document.querySelectorAll("[data-figure]").forEach(function (el) {
       var src = document.getElementById(el.getAttribute("data-figure"));
       if (!src) { return; }
       var fig = JSON.parse(src.textContent);
       var layout = fig.layout || {};
+      // A world map keeps its aspect ratio: on a narrow screen its fixed height would be mostly blank.
+      if (layout.geo && el.clientWidth < 600) { layout.height = Math.round(el.clientWidth * 0.55) + 90; }
       if (rtl && layout.legend === undefined) { layout.legend = { x: 0, xanchor: "left" }; }
       window.Plotly.newPlot(el, fig.data, layout, { displaylogo: false, responsive: true }).then(function () {
         el.setAttribute("data-rendered", "1");

@@ -1,0 +1,232 @@
+"""Numbers and dates for people, in English or Persian: the one formatting of the dashboard and the reports.
+
+* Digits: Persian pages write Persian digits (U+06F0-U+06F9), everywhere (tables, chart ticks, dates).
+* Numbers (:func:`number`): grouped by thousands; in Persian with the Arabic decimal and thousands
+  separators (``٫`` U+066B, ``٬`` U+066C) and, for negative numbers only, a left-to-right mark and
+  the minus sign U+2212 (CLDR's Persian minus: it stays left of the digits inside right-to-left text).
+* Dates (:func:`format_date`): both calendars, Gregorian first in English (``2014-10-31 (1393/08/09 SH)``),
+  Solar Hijri first in Persian (``۱۳۹۳/۰۸/۰۹ (۲۰۱۴-۱۰-۳۱)``); the hyphens of a date stay hyphens.
+* Years (:func:`format_year`): a Gregorian year overlaps two Solar Hijri years (``1994 (1372/73 SH)``).
+
+:class:`Formatter` binds all of it (and the words of :mod:`citydiplomacy.present.i18n`) to one language;
+the report's template and the dashboard's templates both format through it, so a value looks the same
+in both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import jdatetime
+
+from citydiplomacy.present import i18n
+
+#: ASCII digits -> Persian digits (digits only: separators are the business of :func:`number`).
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+#: Persian number separators: decimal ``٫``, thousands ``٬``.
+PERSIAN_SEPARATORS = str.maketrans(".,", "٫٬")
+#: Persian minus sign (CLDR ``fa``): LEFT-TO-RIGHT MARK + U+2212, so the sign is drawn left of the digits.
+PERSIAN_MINUS = "\u200e\u2212"
+#: An en dash between the ends of a range (years, intervals).
+RANGE_DASH = " – "
+
+
+def persian_digits(text: object) -> str:
+    """``text`` with its ASCII digits replaced by Persian ones (nothing else changes)."""
+    return str(text).translate(PERSIAN_DIGITS)
+
+
+def digits(value: Any, lang: str) -> str:
+    """``value`` as text in the language's digits (ids, codes, dates; use :func:`number` for quantities)."""
+    if value is None:
+        return ""
+    return persian_digits(value) if lang == "fa" else str(value)
+
+
+def number(value: float | None, lang: str, decimals: int = 0) -> str:
+    """A number grouped by thousands with ``decimals`` decimals; empty for None (or NaN).
+
+    ``-1234.5`` is ``-1,234.5`` in English and ``‎−۱٬۲۳۴٫۵`` in Persian.
+    """
+    if value is None or value != value:  # NaN: nothing to show
+        return ""
+    text = f"{abs(value):,.{decimals}f}"
+    negative = value < 0 and text.strip("0.,") != ""  # -0.04 to one decimal is 0.0, not -0.0
+    if lang == "fa":
+        return (PERSIAN_MINUS if negative else "") + persian_digits(text.translate(PERSIAN_SEPARATORS))
+    return ("-" if negative else "") + text
+
+
+def measure(value: float | None, lang: str, significant: int = 4) -> str:
+    """A measured quantity (a centrality, an indicator): whole numbers as such, others to ``significant`` digits.
+
+    ``29`` -> ``29``, ``0.125`` -> ``0.125``, ``0.0001234`` -> ``0.0001234``, ``1234.5678`` -> ``1,235``.
+    """
+    if value is None or value != value:
+        return ""
+    if float(value).is_integer():
+        return number(value, lang)
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = min(12, max(0, significant - 1 - magnitude))
+    return number(value, lang, decimals).rstrip("0۰").rstrip(".٫") if decimals else number(value, lang)
+
+
+def percent(share: float | None, lang: str, decimals: int = 0) -> str:
+    """A share (0-1) as a percentage: ``75%`` / ``۷۵٪``; empty for None."""
+    if share is None:
+        return ""
+    return number(share * 100, lang, decimals) + ("٪" if lang == "fa" else "%")
+
+
+def number_range(low: float | None, high: float | None, lang: str, decimals: int = 0) -> str:
+    """``low – high`` (an interval); empty unless both ends are known."""
+    if low is None or high is None:
+        return ""
+    return number(low, lang, decimals) + RANGE_DASH + number(high, lang, decimals)
+
+
+def to_solar_hijri(day: date) -> jdatetime.date:
+    """The Solar Hijri date of a Gregorian date."""
+    return jdatetime.date.fromgregorian(date=day)
+
+
+def solar_hijri_year(year: int) -> str:
+    """The Solar Hijri year(s) a Gregorian year overlaps, e.g. 1994 -> ``"1372/73"`` (ASCII digits).
+
+    A Gregorian year starts in one Solar Hijri year and ends in the next (Nowruz is ~21 March).
+    """
+    first = to_solar_hijri(date(year, 1, 1)).year
+    last = to_solar_hijri(date(year, 12, 31)).year
+    return f"{first}/{str(last)[-2:]}" if last != first else str(first)
+
+
+def _as_date(value: date | datetime | str) -> date:
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value.date() if isinstance(value, datetime) else value
+
+
+def format_date(value: date | datetime | str | None, lang: str) -> str:
+    """A date (or ISO date text) in both calendars; empty for None.
+
+    ``2014-10-31 (1393/08/09 SH)`` in English, ``۱۳۹۳/۰۸/۰۹ (۲۰۱۴-۱۰-۳۱)`` in Persian.
+    """
+    if value is None or value == "":
+        return ""
+    day = _as_date(value)
+    sh = to_solar_hijri(day)
+    sh_text = f"{sh.year:04d}/{sh.month:02d}/{sh.day:02d}"
+    if lang == "fa":
+        return persian_digits(f"{sh_text} ({day.isoformat()})")
+    return f"{day.isoformat()} ({sh_text} SH)"
+
+
+def format_datetime(value: datetime | str | None, lang: str) -> str:
+    """A timestamp (a datetime or ISO text, as API answers carry it) to the minute in both calendars (the
+    time as stored, UTC); empty for None."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return f"{format_date(value, lang)} {digits(value.strftime('%H:%M'), lang)}"
+
+
+def format_year(year: int | None, lang: str) -> str:
+    """A Gregorian year with its Solar Hijri year(s): ``1994 (1372/73 SH)``, ``۱۳۷۲/۷۳ (۱۹۹۴)``; empty for None."""
+    if year is None:
+        return ""
+    sh = solar_hijri_year(year)
+    if lang == "fa":
+        return persian_digits(f"{sh} ({year})")
+    return f"{year} ({sh} SH)"
+
+
+def format_years(since: int | None, until: int | None, lang: str) -> str:
+    """A span of years, ``…`` for an open end: ``1997 (1375/76 SH) – …``; empty when both are unknown."""
+    if since is None and until is None:
+        return ""
+    return (format_year(since, lang) if since else "…") + RANGE_DASH + (format_year(until, lang) if until else "…")
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Words, numbers and dates in one language (``"en"`` or ``"fa"``), for templates and charts.
+
+    Attributes
+    ----------
+    lang : str
+        The language code; ``fa`` writes Persian digits and separators and Solar Hijri dates first.
+    """
+
+    lang: str
+
+    @property
+    def rtl(self) -> bool:
+        """True for a right-to-left language."""
+        return self.lang == "fa"
+
+    def t(self, key: str) -> str:
+        """The message ``key`` (:func:`citydiplomacy.present.i18n.translate`)."""
+        return i18n.translate(key, self.lang)
+
+    def term(self, value: str | None) -> str:
+        """A vocabulary code as words (:func:`citydiplomacy.present.i18n.term`)."""
+        return i18n.term(value, self.lang)
+
+    def country(self, code: str | None) -> str:
+        """A country's short name from its ISO alpha-2 code."""
+        return i18n.country_name(code, self.lang)
+
+    def digits(self, value: Any) -> str:
+        """``value`` in the language's digits (see :func:`digits`)."""
+        return digits(value, self.lang)
+
+    def num(self, value: float | None, decimals: int = 0) -> str:
+        """A number (see :func:`number`); empty for None."""
+        return number(value, self.lang, decimals)
+
+    def measure(self, value: float | None) -> str:
+        """A measured quantity to four significant digits (see :func:`measure`)."""
+        return measure(value, self.lang)
+
+    def pct(self, share: float | None, decimals: int = 0) -> str:
+        """A 0-1 share as a percentage (see :func:`percent`)."""
+        return percent(share, self.lang, decimals)
+
+    def span(self, low: float | None, high: float | None, decimals: int = 0) -> str:
+        """An interval ``low – high`` (see :func:`number_range`)."""
+        return number_range(low, high, self.lang, decimals)
+
+    def date(self, value: date | datetime | str | None) -> str:
+        """A date in both calendars (see :func:`format_date`)."""
+        return format_date(value, self.lang)
+
+    def datetime(self, value: datetime | str | None) -> str:
+        """A timestamp in both calendars (see :func:`format_datetime`)."""
+        return format_datetime(value, self.lang)
+
+    def year(self, year: int | None) -> str:
+        """A year in both calendars (see :func:`format_year`)."""
+        return format_year(year, self.lang)
+
+    def years(self, since: int | None, until: int | None) -> str:
+        """A span of years (see :func:`format_years`)."""
+        return format_years(since, until, self.lang)
+
+    def place(self, place: dict[str, Any]) -> str:
+        """A place's (or organisation's) name in the language: the Persian name when known."""
+        return (place.get("name_fa") if self.lang == "fa" else None) or place["name"]
+
+    def title(self, record: dict[str, Any]) -> str:
+        """A record's (an activity's) title in the language: ``title_fa`` when known."""
+        return (record.get("title_fa") if self.lang == "fa" else None) or record["title"]
+
+
+@cache
+def formatter(lang: str) -> Formatter:
+    """The :class:`Formatter` of ``lang`` (one per language; unknown codes format as English)."""
+    return Formatter(lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
