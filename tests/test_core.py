@@ -274,6 +274,12 @@ def test_jobs_and_freshness_through_the_api(db_url: str) -> None:
         assert client.get("/api/rankings").json()["run"]["changes_since"] >= 1
         assert client.get(f"/api/places/{tehran_id}").json()["results"]["network"]["changes_since"] >= 1
         page = client.get(f"/cities/{tehran_id}")
-        assert page.status_code == 200
+        assert page.status_code == 200 and "changes to the registry since this run" in page.text
+        assert "تغییر در پایگاه از زمان این اجرا" in client.get(f"/cities/{tehran_id}?lang=fa").text
+        assert "changes to the registry since this run" in client.get("/rankings?lang=en").text
+        from citydiplomacy.report.city_report import city_report_html
+
+        html, _ = city_report_html(None, "Tehran", "IR", "en")
+        assert "changes to the registry since this run" in html
         jobs_page = client.get("/jobs")
         assert jobs_page.status_code == 200 and "job-done" in jobs_page.text
