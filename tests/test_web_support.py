@@ -182,25 +182,19 @@ def seed(url: str) -> Seeded:
         s.flush()
         rows = []
         for i, (p, cdi) in enumerate([(tehran, 0.61), (seoul, 0.74), (istanbul, 0.55), (kl, 0.40)]):
-            rows.append(
-                CityResult(
-                    run_id=run.id,
-                    place_id=p.id,
-                    code="CDI",
-                    value=cdi,
-                    detail={"low": cdi - 0.05, "high": cdi + 0.04, "rank_low": max(1, i), "rank_high": i + 2},
-                )
-            )
+            # Intervals as the assessment writes them: sibling rows <code>_P05 / <code>_P95 (store.runs).
+            for code, value in (
+                ("CDI", cdi), ("CDI_P05", cdi - 0.05), ("CDI_P95", cdi + 0.04),
+                ("CDI_RANK_P05", max(1, i)), ("CDI_RANK_P95", i + 2),
+            ):  # fmt: skip
+                rows.append(CityResult(run_id=run.id, place_id=p.id, code=code, value=value))
             for j, dim in enumerate(["security", "economy", "culture", "networks"]):
-                rows.append(
-                    CityResult(
-                        run_id=run.id,
-                        place_id=p.id,
-                        code=f"DIM_{dim}",
-                        value=cdi - 0.1 + 0.05 * j,
-                        detail={"low": cdi - 0.2 + 0.05 * j, "high": cdi + 0.05 * j},
-                    )
-                )
+                for code, value in (
+                    (f"DIM_{dim}", cdi - 0.1 + 0.05 * j),
+                    (f"DIM_{dim}_P05", cdi - 0.2 + 0.05 * j),
+                    (f"DIM_{dim}_P95", cdi + 0.05 * j),
+                ):
+                    rows.append(CityResult(run_id=run.id, place_id=p.id, code=code, value=value))
             rows.append(CityResult(run_id=net.id, place_id=p.id, code="degree", value=3 - i))
             rows.append(CityResult(run_id=net.id, place_id=p.id, code="betweenness", value=0.5 / (i + 1)))
         rows += [

@@ -33,7 +33,7 @@ from citydiplomacy.assess.indicators import IndicatorTable, ZeroPolicy, compute_
 from citydiplomacy.assess.pipeline import RANK_TIES, UNIT, Choices, IndexPipeline
 from citydiplomacy.model.indicators import Catalogue, load_capacity, load_catalogue
 from citydiplomacy.store.lookup import find_place
-from citydiplomacy.store.runs import new_run
+from citydiplomacy.store.runs import interval_codes, new_run
 from citydiplomacy.store.schema import AnalysisRun, CityResult, IndicatorValue
 
 WeightScheme = Literal["equal", "rank-order"]
@@ -413,11 +413,6 @@ def assess(
 
 
 RANK_INTERVAL_CODES = ("CDI_RANK_MEDIAN", "CDI_RANK_P05", "CDI_RANK_P95")
-
-
-def interval_codes(code: str) -> tuple[str, str]:
-    """The codes of the 5-95 % interval of a stored score: ``<code>_P05``, ``<code>_P95``."""
-    return f"{code}_P05", f"{code}_P95"
 
 
 def rank_intervals(

@@ -63,8 +63,6 @@ RANK_CODE = "CDI_RANK"
 COVERAGE_CODE = "COVERAGE"
 #: Sibling codes under which the analyses store the 5th and 95th percentiles of a code's value
 #: (``CDI_P05``/``CDI_P95``, ``DIM_security_P05``/..., ``CDI_RANK_P05``/...), and its median.
-LOW_SUFFIX, HIGH_SUFFIX, MEDIAN_SUFFIX = "_P05", "_P95", "_MEDIAN"
-INTERVAL_SUFFIXES = (LOW_SUFFIX, HIGH_SUFFIX, MEDIAN_SUFFIX)
 
 
 class ReportError(CityDipError, RuntimeError):
@@ -118,18 +116,13 @@ def _natural_key(text: str) -> list[Any]:
 
 
 def result(code: str, values: dict[str, float | None]) -> dict[str, Any]:
-    """``{"code", "value", "low", "high"}`` of one result code, the interval from its sibling codes.
-
-    ``low``/``high`` are the stored ``<code>_P05``/``<code>_P95`` (None unless both are stored).
-    """
-    low, high = values.get(code + LOW_SUFFIX), values.get(code + HIGH_SUFFIX)
-    if low is None or high is None:
-        low = high = None
+    """``{"code", "value", "low", "high"}`` of one result code, the interval from its sibling codes
+    (:func:`citydiplomacy.store.runs.interval_of`; None unless both are stored)."""
+    low, high = runs.interval_of(values, code)
     return {"code": code, "value": values.get(code), "low": low, "high": high}
 
 
-def _is_interval_code(code: str) -> bool:
-    return code.endswith(INTERVAL_SUFFIXES)
+_is_interval_code = runs.is_interval_code
 
 
 def _run_values(session: Session, run_id: int, place_id: int) -> dict[str, float | None]:

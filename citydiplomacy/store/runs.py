@@ -23,6 +23,28 @@ from citydiplomacy.store.schema import AnalysisRun, AuditEntry, CityResult
 
 __all__ = ["changes_since", "data_version", "freshness", "latest_run", "matches", "new_run", "require_run"]
 
+#: A result's 5-95 % interval is stored as two sibling rows of the same run and place, ``<code>_P05`` and
+#: ``<code>_P95`` (and a median rank as ``<code>_MEDIAN``): the one convention every writer and reader uses.
+LOW_SUFFIX, HIGH_SUFFIX, MEDIAN_SUFFIX = "_P05", "_P95", "_MEDIAN"
+INTERVAL_SUFFIXES = (LOW_SUFFIX, HIGH_SUFFIX, MEDIAN_SUFFIX)
+
+
+def interval_codes(code: str) -> tuple[str, str]:
+    """The codes of the 5-95 % interval of a stored result: ``<code>_P05``, ``<code>_P95``."""
+    return code + LOW_SUFFIX, code + HIGH_SUFFIX
+
+
+def is_interval_code(code: str) -> bool:
+    """True for a row that only carries another result's interval or median (``CDI_RANK_P05``)."""
+    return code.endswith(INTERVAL_SUFFIXES)
+
+
+def interval_of(values: Mapping[str, float | None], code: str) -> tuple[float | None, float | None]:
+    """The stored interval of ``code`` among a place's results of one run; (None, None) unless both bounds are."""
+    low, high = (values.get(c) for c in interval_codes(code))
+    return (low, high) if low is not None and high is not None else (None, None)
+
+
 #: The command that produces a run of each kind (for "run X first").
 RUN_COMMANDS = {"network": "citydip network metrics", "assessment": "citydip assess --all"}
 

@@ -33,25 +33,7 @@ MAX_LIMIT = 500
 CDI_CODE = "CDI"
 RANK_CODE = "CDI_RANK"
 DIMENSION_PREFIX = "DIM_"
-#: Sibling result codes that carry an interval of ``<code>``: ``CDI_RANK_P05``/``CDI_RANK_P95``, ...
-INTERVAL_SUFFIXES = (("_LOW", "_HIGH"), ("_LO", "_HI"), ("_P05", "_P95"), ("_P5", "_P95"), ("_P025", "_P975"))
-#: Keys of ``CityResult.detail`` that carry an interval.
-INTERVAL_KEYS = (("low", "high"), ("lo", "hi"), ("ci_low", "ci_high"), ("p05", "p95"), ("lower", "upper"))
-_SUFFIXES = {suffix for pair in INTERVAL_SUFFIXES for suffix in pair} | {"_MEDIAN"}
-
-
-def is_interval_code(code: str) -> bool:
-    """True for a sibling code that only carries another code's interval (``CDI_RANK_P05``)."""
-    return any(code.endswith(suffix) for suffix in _SUFFIXES)
-
-
-def sibling_interval(values: dict[str, float | None], code: str) -> tuple[float | None, float | None]:
-    """The interval of ``code`` stored as sibling codes (``code_P05``/``code_P95``, ...), if any."""
-    for lo_suffix, hi_suffix in INTERVAL_SUFFIXES:
-        lo, hi = values.get(code + lo_suffix), values.get(code + hi_suffix)
-        if lo is not None and hi is not None:
-            return lo, hi
-    return None, None
+is_interval_code = runs.is_interval_code
 
 
 def page(session: Session, query: Select[Any], limit: int, offset: int, to_dict=record_dict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -188,24 +170,6 @@ def run_meta(session: Session, run: AnalysisRun) -> dict[str, Any]:
     }
 
 
-def interval(detail: dict[str, Any] | None, prefix: str = "") -> tuple[float | None, float | None]:
-    """An uncertainty interval from a result's ``detail``: ``low``/``high``, ``ci_low``/``ci_high`` or ``ci``.
-
-    With ``prefix="rank_"`` it reads rank intervals (``rank_low``/``rank_high`` or ``rank_interval``).
-    """
-    if not detail:
-        return None, None
-    for lo_key, hi_key in INTERVAL_KEYS:
-        lo, hi = f"{prefix}{lo_key}", f"{prefix}{hi_key}"
-        if detail.get(lo) is not None and detail.get(hi) is not None:
-            return detail[lo], detail[hi]
-    for key in (f"{prefix}ci", f"{prefix}interval"):
-        value = detail.get(key)
-        if isinstance(value, list | tuple) and len(value) == 2:
-            return value[0], value[1]
-    return None, None
-
-
 def run_results(session: Session, run: AnalysisRun, place_id: int) -> list[dict[str, Any]]:
     """A place's results in one run: ``[{"code", "value", "low", "high", "detail"}]`` sorted by code."""
     rows = session.scalars(
@@ -217,9 +181,7 @@ def run_results(session: Session, run: AnalysisRun, place_id: int) -> list[dict[
     for r in rows:
         if is_interval_code(r.code):
             continue
-        low, high = interval(r.detail)
-        if low is None:
-            low, high = sibling_interval(values, r.code)
+        low, high = runs.interval_of(values, r.code)
         out.append({"code": r.code, "value": r.value, "low": low, "high": high, "detail": r.detail})
     return out
 
@@ -342,19 +304,13 @@ def ranking(session: Session, run_id: int | None, code: str, limit: int, offset:
     )
 
     def to_dict(result: CityResult, place: Place, stored_rank: float | None) -> dict[str, Any]:
-        low, high = interval(result.detail)
-        rank_low, rank_high = interval(result.detail, "rank_")
         return {
             "place_id": place.id,
             "name": place.name,
             "name_fa": place.name_fa,
             "country_code": place.country_code,
             "value": result.value,
-            "low": low,
-            "high": high,
             "stored_rank": stored_rank if code == CDI_CODE else None,
-            "rank_low": rank_low,
-            "rank_high": rank_high,
         }
 
     out = page(session, query, limit, offset, to_dict)
@@ -372,10 +328,8 @@ def ranking(session: Session, run_id: int | None, code: str, limit: int, offset:
     for i, item in enumerate(out["items"]):
         item["rank"] = int(item.pop("stored_rank") or offset + i + 1)
         values = siblings.get(item["place_id"], {})
-        if item["low"] is None:
-            item["low"], item["high"] = sibling_interval(values, code)
-        if item["rank_low"] is None and code == CDI_CODE:
-            item["rank_low"], item["rank_high"] = sibling_interval(values, RANK_CODE)
+        item["low"], item["high"] = runs.interval_of(values, code)
+        item["rank_low"], item["rank_high"] = runs.interval_of(values, RANK_CODE) if code == CDI_CODE else (None, None)
     codes = [
         c
         for c in session.scalars(select(CityResult.code).where(CityResult.run_id == run.id).distinct())
