@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from citydiplomacy import settings
-from citydiplomacy.store import db
+# A wide login-throttle window (read by the settings at import): on a busy CI machine a request can take
+# longer than the production default of 1 s, and the throttle tests must not slip past the wait they check.
+os.environ.setdefault("CITYDIP_LOGIN_BASE_DELAY_S", "30")
+
+from citydiplomacy import settings  # noqa: E402
+from citydiplomacy.store import db  # noqa: E402
 
 FIXTURES = Path(__file__).with_name("fixtures")
 POSTGRES_ADMIN_URL = os.environ.get(
