@@ -122,14 +122,17 @@ def changes_since(session: Session, run: AnalysisRun) -> int | None:
 
 
 def freshness(session: Session, run: AnalysisRun | None) -> dict[str, Any] | None:
-    """What a page, an API answer or a report says about the run its results come from."""
+    """What every page, API answer and report says of the run its results come from: id, kind, when, by whom,
+    its parameters, the data version it read and how many changes the registry has had since."""
     if run is None:
         return None
     return {
-        "run_id": run.id,
+        "id": run.id,
         "kind": run.kind,
         "created_at": run.created_at.isoformat() if run.created_at else None,
         "created_by": run.created_by,
+        "model_version": run.model_version,
+        "parameters": run.parameters or {},
         "data_version": run.data_version,
         "changes_since": changes_since(session, run),
     }

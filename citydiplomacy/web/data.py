@@ -156,18 +156,8 @@ def review_query(status: str = "ambiguous") -> Select[Any]:
 
 
 def run_meta(session: Session, run: AnalysisRun) -> dict[str, Any]:
-    """What every page and API answer says of the run its results come from: id, when, by whom, its
-    parameters, the data version it read and how many changes the registry has had since."""
-    return {
-        "id": run.id,
-        "kind": run.kind,
-        "created_at": run.created_at.isoformat() if run.created_at else None,
-        "created_by": run.created_by,
-        "model_version": run.model_version,
-        "parameters": run.parameters or {},
-        "data_version": run.data_version,
-        "changes_since": runs.changes_since(session, run),
-    }
+    """What a page says of the run its results come from (:func:`citydiplomacy.store.runs.freshness`)."""
+    return runs.freshness(session, run) or {}
 
 
 def run_results(session: Session, run: AnalysisRun, place_id: int) -> list[dict[str, Any]]:
