@@ -130,10 +130,11 @@ def list_places(
 
 
 @router.get("/places/{place_id}", tags=["read"], responses={**ERRORS, 404: {"model": schemas.Problem}})
-async def get_place(place_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> JSONResponse:
+def get_place(place_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> JSONResponse:
     """A city profile: the place, relations by kind and status, memberships, activities, results."""
-    # Run on the event loop, not in the thread pool: the profile is a few milliseconds of indexed queries
-    # and Python (CPU-bound, GIL-held), so a thread hop per request only adds latency under load.
+    # In the thread pool like its dependencies: the session and user now come from the database, and a
+    # database call on the event loop, waiting for a pooled connection that a request finishing on the
+    # loop holds, stalls every client under load.
     profile = data.city_profile(db, place_id)
     if profile is None:
         raise _not_found("place", place_id)
