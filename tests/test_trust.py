@@ -6,17 +6,162 @@ Web tests run on SQLite and PostgreSQL (``db_url``): every hostile request answe
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from registry_helpers import dump_db
+from openpyxl import load_workbook
+from registry_helpers import TWIN_HEADER, dump_db, write_csv
+from sqlalchemy import select
 from test_web_support import PASSWORD, Seeded, seed
+from typer.testing import CliRunner
 
+from citydiplomacy.cli import app
+from citydiplomacy.core.cells import FORMULA_TRIGGERS, neutralise, restore
+from citydiplomacy.ingest.tabular import read_rows
+from citydiplomacy.ingest.templates import write_template
+from citydiplomacy.ingest.twinning import import_twinning
+from citydiplomacy.store import db
+from citydiplomacy.store.schema import Place
 from citydiplomacy.web.app import create_app
 
 BIG = 2**63  # one past the largest 64-bit integer: what overflowed the database drivers
 HUGE = 2**31  # one past the registry's id range
+FORMULA = '=HYPERLINK("http://x","y")'
+runner = CliRunner()
+
+
+def _runs(cell: object) -> bool:
+    """Would a spreadsheet program read this text cell as a formula? (A plain number computes nothing.)"""
+    if not isinstance(cell, str) or not cell or cell[0] not in FORMULA_TRIGGERS:
+        return False
+    try:
+        float(cell)
+    except ValueError:
+        return True
+    return False
+
+
+# --------------------------------------------------------------------------- 1. formulas neutralised
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        (FORMULA, "'" + FORMULA),
+        ("+1+2", "'+1+2"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("'=1", "''=1"),  # a quote of the user's own survives the round trip
+        ("Tehran", "Tehran"),
+        ("'t Hooft", "'t Hooft"),
+        ("-82.383", "-82.383"),  # a number written as text computes nothing
+        ("", ""),
+    ],
+)
+def test_neutralise_and_restore_are_inverse(text: str, written: str) -> None:
+    assert neutralise(text) == written
+    assert restore(written) == text
+    assert not _runs(written)
+
+
+@pytest.mark.parametrize("number", [-82.383, -1, 0, 3.5, None, True])
+def test_numbers_are_not_neutralised(number: object) -> None:
+    assert neutralise(number) is number
+
+
+def _evil_pairs(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "evil.csv", TWIN_HEADER, [
+        [FORMULA, "France", "46.1", "2.5", "Havana", "Cuba", "23.133", "-82.383"],
+        ["\t@SUM(1+1)", "France", "46.2", "2.6", "Tehran", "Iran", "", ""],  # defused with a tab
+        ["'=1+2", "France", "46.3", "2.7", "Tehran", "Iran", "", ""],  # defused with a quote
+    ])  # fmt: skip
+
+
+def _cli(args: list[str]) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, f"{args}: {result.output}"
+    return result.stdout
+
+
+def test_formula_names_are_exported_defused_in_csv_and_xlsx(db_url: str, tmp_path: Path) -> None:
+    import_twinning(_evil_pairs(tmp_path))
+    with db.session_scope() as session:
+        names = set(session.scalars(select(Place.name)))
+    # Stored as the user meant it: the defusing tab and quote are not part of the names.
+    assert {FORMULA, "@SUM(1+1)", "=1+2"} <= names
+
+    places = list(csv.DictReader(io.StringIO(_cli(["export", "places", "--format", "csv"]))))
+    by_source = {r["name_in_source"] for r in places}
+    assert {"'" + FORMULA, "'@SUM(1+1)", "'=1+2"} <= by_source
+    assert not any(_runs(v) for r in places for v in r.values())
+    havana = next(r for r in places if r["name"] == "Havana")
+    assert float(havana["lng"]) < 0 and not havana["lng"].startswith("'")  # a negative number stays a number
+    relations = _cli(["export", "relations", "--format", "csv"])
+    rel_cells = [c for row in csv.reader(io.StringIO(relations)) for c in row]
+    assert "'" + FORMULA in rel_cells and not any(_runs(c) for c in rel_cells)
+
+    out = tmp_path / "places.xlsx"
+    _cli(["export", "places", "--format", "xlsx", "--out", str(out)])
+    sheet = load_workbook(out).worksheets[0]
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert not any(c.data_type == "f" for c in cells)  # no formula anywhere
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    assert {"'" + FORMULA, "'@SUM(1+1)", "'=1+2"} <= texts and not any(t.startswith("=") for t in texts)
+    lngs = [c.value for c in cells if c.column == 7 and c.value not in (None, "")]
+    assert any(isinstance(v, float) and v < 0 for v in lngs)  # Havana's longitude, a number
+    for fmt in ("relations", "memberships"):
+        target = tmp_path / f"{fmt}.xlsx"
+        _cli(["export", fmt, "--format", "xlsx", "--out", str(target)])
+        assert not any(c.data_type == "f" for row in load_workbook(target).worksheets[0].iter_rows() for c in row)
+    assert runner.invoke(app, ["export", "places", "--format", "xlsx"]).exit_code == 2  # needs --out
+
+
+def test_round_trip_restores_the_text_and_never_goes_live(db_url: str, tmp_path: Path) -> None:
+    import_twinning(_evil_pairs(tmp_path))
+    exported = tmp_path / "places.csv"
+    _cli(["export", "places", "--format", "csv", "--out", str(exported)])
+    book = tmp_path / "places.xlsx"
+    _cli(["export", "places", "--format", "xlsx", "--out", str(book)])
+    for path in (exported, book):
+        _header, rows = read_rows(path, ["name_in_source"])
+        read = {r["name_in_source"] for _n, r in rows}
+        assert {FORMULA, "@SUM(1+1)", "=1+2"} <= read, path
+    # Re-imported from the export (as a user would paste it into a list): the same places, no quote added.
+    back = write_csv(
+        tmp_path / "again.csv", TWIN_HEADER, [["'" + FORMULA, "France", "46.1", "2.5", "Havana", "Cuba", "", ""]]
+    )
+    before = dump_db(db_url)["place"]
+    import_twinning(back)
+    assert dump_db(db_url)["place"] == before
+    again = _cli(["export", "places", "--format", "csv"])
+    assert "'" + FORMULA.replace('"', '""') in again and "''" + FORMULA[:3] not in again
+
+
+def test_rejects_file_is_defused(db_url: str, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "mixed.csv", TWIN_HEADER, [
+        ["Tehran", "Iran", "", "", "Bishkek", "Kyrgyzstan", "", ""],
+        [FORMULA, "Iran", "-95", "", "@cmd", "Narnia", "", "-1.5"],
+    ])  # fmt: skip
+    rejects = tmp_path / "mixed.rejects.csv"
+    report = import_twinning(path, on_error="skip", rejects_path=rejects)
+    assert report.rows_rejected == 1
+    rows = list(csv.reader(rejects.open(encoding="utf-8")))
+    assert not any(_runs(cell) for row in rows for cell in row)
+    assert "'" + FORMULA in rows[1] and "'@cmd" in rows[1] and "-1.5" in rows[1]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_templates_hold_no_live_cell(tmp_path: Path, fmt: str) -> None:
+    path = write_template("relations", tmp_path / f"t.{fmt}")
+    if fmt == "csv":
+        cells = [c for row in csv.reader(path.open(encoding="utf-8")) for c in row]
+    else:
+        cells = [c.value for s in load_workbook(path).worksheets for row in s.iter_rows() for c in row]
+    assert cells and not any(isinstance(c, str) and _runs(c) for c in cells)
 
 
 # --------------------------------------------------------------------------------- 4. out-of-range input

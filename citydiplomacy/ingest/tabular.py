@@ -2,6 +2,10 @@
 
 Every problem is reported with the file, the row (1-based, the header being row 1, as a spreadsheet
 shows it) and the field, so a user can open the file and find it.
+
+Cells are read as the user meant them (:func:`citydiplomacy.core.cells.restore` removes the quote that
+defuses a formula) and the rejects file is written defused (:func:`~citydiplomacy.core.cells.neutralise`):
+a ``=HYPERLINK(...)`` in a list never comes back out of the package as a live formula.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from citydiplomacy.core.cells import neutralise_row, restore
 from citydiplomacy.core.errors import BadInput
 
 MAX_FIELD_CHARS = 2000
@@ -83,13 +88,17 @@ class ImportReport:
 
 
 def write_rejects(path: Path, rejects: Sequence[Reject], columns: Sequence[str]) -> None:
-    """Write rejected rows to ``path`` as CSV: the row number, the field, the reason, then the row."""
+    """Write rejected rows to ``path`` as CSV: the row number, the field, the reason, then the row.
+
+    Text cells that a spreadsheet would run as formulas are written defused (the rejects file is meant to
+    be opened in one).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["row", "field", "reason", *columns])
+        writer.writerow(neutralise_row(["row", "field", "reason", *columns]))
         for r in rejects:
-            writer.writerow([r.row, r.field or "", r.reason, *(r.values.get(c, "") for c in columns)])
+            writer.writerow(neutralise_row([r.row, r.field or "", r.reason, *(r.values.get(c, "") for c in columns)]))
 
 
 def read_rows(path: str | Path, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
@@ -176,7 +185,8 @@ def _cells_to_row(path: Path, row_number: int, header: list[str], cells: Sequenc
         raise InputError(path, f"{len(cells)} fields where the header has {len(header)}", row=row_number)
     row = {}
     for i, name in enumerate(header):
-        value = "" if i >= len(cells) or cells[i] is None else str(cells[i]).strip()
+        # The defusing quote of an exported formula-like text is not part of the value (see core.cells).
+        value = "" if i >= len(cells) or cells[i] is None else restore(str(cells[i]).strip())
         if len(value) > MAX_FIELD_CHARS:
             raise InputError(path, f"field longer than {MAX_FIELD_CHARS} characters", row=row_number, field=name)
         row[name] = value
