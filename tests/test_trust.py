@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from registry_helpers import TWIN_HEADER, dump_db, write_csv
 from sqlalchemy import select
 from test_web_support import PASSWORD, Seeded, seed
@@ -162,6 +164,48 @@ def test_templates_hold_no_live_cell(tmp_path: Path, fmt: str) -> None:
     else:
         cells = [c.value for s in load_workbook(path).worksheets for row in s.iter_rows() for c in row]
     assert cells and not any(isinstance(c, str) and _runs(c) for c in cells)
+
+
+# ------------------------------------------------------------------------ 2. stale XLSX dimensions
+def _workbook(path: Path, rows: int) -> Path:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(TWIN_HEADER)
+    for i in range(rows):
+        sheet.append([f"Testville {i}", "France", 46 + i / 10, 2.5, "Tehran", "Iran", None, None])
+    book.save(path)
+    return path
+
+
+def _rewrite_part(src: Path, dst: Path, part: str, change) -> Path:  # type: ignore[no-untyped-def]
+    """Copy a workbook, changing the bytes of one of its parts."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info, change(data) if info.filename == part else data)
+    return dst
+
+
+def _stale(tmp_path: Path, rows: int = 5) -> Path:
+    def stale(xml: bytes) -> bytes:
+        out, n = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:H2"/>', xml)
+        assert n == 1
+        return out
+
+    good = _workbook(tmp_path / "good.xlsx", rows)
+    return _rewrite_part(good, tmp_path / "stale.xlsx", "xl/worksheets/sheet1.xml", stale)
+
+
+def test_stale_dimension_does_not_drop_rows(tmp_path: Path) -> None:
+    path = _stale(tmp_path)
+    assert load_workbook(path, read_only=True).worksheets[0].max_row == 2  # what the sheet declares
+    _header, rows = read_rows(path, ["city1"])
+    assert [(n, r["city1"]) for n, r in rows] == [(i + 2, f"Testville {i}") for i in range(5)]
+
+
+def test_stale_dimension_workbook_imports_every_row(db_url: str, tmp_path: Path) -> None:
+    report = import_twinning(_stale(tmp_path))
+    assert report.committed and report.rows_read == 5 and report.records_created["relation"] == 5
 
 
 # --------------------------------------------------------------------------------- 4. out-of-range input

@@ -201,6 +201,9 @@ def _read_xlsx(path: Path, required: Sequence[str]) -> tuple[list[str], Iterator
     except Exception as exc:  # openpyxl raises several unrelated types for a broken file
         raise InputError(path, f"not a readable XLSX workbook: {exc}") from exc
     sheet = workbook.worksheets[0]
+    # The sheet's declared <dimension> may be stale (written by a tool that later appended rows): trusting
+    # it silently dropped every row past it.  Read what the sheet holds instead.
+    sheet.reset_dimensions()
     values = sheet.iter_rows(values_only=True)
     try:
         header_cells = next(values)
