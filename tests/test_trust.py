@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +22,10 @@ from sqlalchemy import select
 from test_web_support import PASSWORD, Seeded, seed
 from typer.testing import CliRunner
 
+from citydiplomacy import settings
 from citydiplomacy.cli import app
 from citydiplomacy.core.cells import FORMULA_TRIGGERS, neutralise, restore
-from citydiplomacy.ingest.tabular import read_rows
+from citydiplomacy.ingest.tabular import InputError, read_rows
 from citydiplomacy.ingest.templates import write_template
 from citydiplomacy.ingest.twinning import import_twinning
 from citydiplomacy.store import db
@@ -206,6 +208,65 @@ def test_stale_dimension_does_not_drop_rows(tmp_path: Path) -> None:
 def test_stale_dimension_workbook_imports_every_row(db_url: str, tmp_path: Path) -> None:
     report = import_twinning(_stale(tmp_path))
     assert report.committed and report.rows_read == 5 and report.records_created["relation"] == 5
+
+
+# ------------------------------------------------------------------------------- 3. XLSX zip bombs
+def test_declared_uncompressed_size_over_the_limit_is_refused_unopened(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small bomb: a 4 MB cell of one repeated letter compresses to a few kB.
+    def bomb(xml: bytes) -> bytes:
+        assert b"Testville 0" in xml
+        return xml.replace(b"Testville 0", b"A" * 4_000_000)
+
+    src = _workbook(tmp_path / "src.xlsx", 2)
+    path = _rewrite_part(src, tmp_path / "bomb.xlsx", "xl/worksheets/sheet1.xml", bomb)
+    assert path.stat().st_size < 100_000
+    monkeypatch.setattr(settings, "SPREADSHEET_MAX_UNCOMPRESSED_BYTES", 1_000_000)
+    before = dump_db(db_url)
+    started = time.perf_counter()
+    with pytest.raises(InputError) as caught:
+        import_twinning(path)
+    assert time.perf_counter() - started < 2
+    message = str(caught.value)
+    assert message.startswith(str(path)) and "1,000,000 bytes" in message
+    assert "SPREADSHEET_MAX_UNCOMPRESSED_BYTES" in message
+    assert dump_db(db_url) == before
+    result = runner.invoke(app, ["import", "twinning", str(path)])
+    assert result.exit_code != 0 and "SPREADSHEET_MAX_UNCOMPRESSED_BYTES" in result.output
+
+
+def test_lying_declared_size_is_not_inflated_past_it(tmp_path: Path) -> None:
+    """A part that declares less than it holds fails to read (zipfile stops at the declared size)."""
+    path = _workbook(tmp_path / "src.xlsx", 2)
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    lie = info.file_size // 2
+    # Patch the part's uncompressed size in its central-directory record (offset 24; the name at 46).
+    at = raw.index(b"PK\x01\x02")
+    while raw[at + 46 : at + 46 + len(info.filename)] != info.filename.encode():
+        at = raw.index(b"PK\x01\x02", at + 4)
+    raw[at + 24 : at + 28] = lie.to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(InputError):
+        list(read_rows(path, ["city1"])[1])
+
+
+@pytest.mark.parametrize(("setting", "limit", "words"), [
+    ("SPREADSHEET_MAX_ROWS", 4, "more than 4 rows (SPREADSHEET_MAX_ROWS)"),
+    ("SPREADSHEET_MAX_CELLS", 30, "more than 30 cells (SPREADSHEET_MAX_CELLS)"),
+])  # fmt: skip
+def test_rows_and_cells_are_counted_while_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, limit: int, words: str
+) -> None:
+    path = _stale(tmp_path, rows=10)  # the stale dimension must not hide rows from the count either
+    monkeypatch.setattr(settings, setting, limit)
+    with pytest.raises(InputError) as caught:
+        list(read_rows(path, ["city1"])[1])
+    assert str(caught.value).startswith(str(path)) and words in str(caught.value)
+    monkeypatch.setattr(settings, setting, 10_000)
+    assert len(list(read_rows(path, ["city1"])[1])) == 10
 
 
 # --------------------------------------------------------------------------------- 4. out-of-range input
