@@ -45,6 +45,9 @@ MAX_OFFSET = 10_000_000
 #: Free-text fields (the forms' text areas), where tab, newline and carriage return are allowed.
 MULTILINE_FIELDS = frozenset({"notes", "description"})
 
+#: What :func:`check_query_text` accepts, as a JSON-schema pattern (documented in the OpenAPI document).
+NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import BadInput, CityDipError, VersionConflict
 from citydiplomacy.store import queries, review
-from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, check_query_text
+from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, NO_CONTROL_PATTERN, check_query_text
 from citydiplomacy.store.records import RECORD_KINDS, create_record, record_dict, update_record
 from citydiplomacy.store.schema import AppUser, PlaceMention
 from citydiplomacy.web import auth, data, sessions
@@ -29,10 +29,12 @@ router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
 Limit = Annotated[int, Query(ge=1, le=data.MAX_LIMIT, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Records to skip")]
-# A NUL in a search answered 503 on PostgreSQL and matched everything on SQLite: control characters are a 422.
+# A NUL in a search answered 503 on PostgreSQL and matched everything on SQLite: control characters are a 422
+# (the validator words it; the pattern documents it, so clients and schemathesis know).
 NoControl = AfterValidator(check_query_text)
-Text = Annotated[str | None, Query(max_length=200), NoControl]
-Code = Annotated[str | None, Query(max_length=60), NoControl]
+Plain: dict[str, Any] = {"pattern": NO_CONTROL_PATTERN}
+Text = Annotated[str | None, Query(max_length=200, json_schema_extra=Plain), NoControl]
+Code = Annotated[str | None, Query(max_length=60, json_schema_extra=Plain), NoControl]
 Id = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 YearQ = Annotated[int | None, Query(ge=0, le=3000)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -225,7 +227,7 @@ def list_audit(
 @router.get("/review", response_model=schemas.Page, tags=["review"], responses=ERRORS)
 def list_review(
     db: DB,
-    status: Annotated[str, Query(max_length=20), NoControl] = "ambiguous",
+    status: Annotated[str, Query(max_length=20, json_schema_extra=Plain), NoControl] = "ambiguous",
     limit: Limit = 50,
     offset: Offset = 0,
     user: auth.CurrentUser = Viewer,
@@ -247,7 +249,7 @@ def list_runs(
 def rankings(
     db: DB,
     run_id: Id = None,
-    code: Annotated[str, Query(max_length=60), NoControl] = data.CDI_CODE,
+    code: Annotated[str, Query(max_length=60, json_schema_extra=Plain), NoControl] = data.CDI_CODE,
     limit: Limit = 50,
     offset: Offset = 0,
     user: auth.CurrentUser = Viewer,
