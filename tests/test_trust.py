@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from registry_helpers import TWIN_HEADER, dump_db, write_csv
 from sqlalchemy import select
-from test_web_support import PASSWORD, Seeded, seed
+from test_web_api import login
+from test_web_support import Seeded, seed
 from typer.testing import CliRunner
 
 from citydiplomacy import settings
@@ -282,9 +283,8 @@ def client(db_url: str, seeded: Seeded) -> Iterator[TestClient]:
 
 
 def _login(client: TestClient, username: str) -> dict[str, str]:
-    r = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"X-CSRF-Token": r.json()["csrf_token"]}
+    """Log in (test_web_api's helper); returns the CSRF header for writes."""
+    return {"X-CSRF-Token": login(client, username)}
 
 
 def _refused(r, expected: tuple[int, ...] = (404, 422)) -> None:  # type: ignore[no-untyped-def]
