@@ -201,3 +201,18 @@ REVIEW_CONFIRMED_PLACE_STATUS = "confirmed"
 
 #: Page size of ``citydip review list`` and of the dashboard's review queue.
 REVIEW_PAGE_SIZE = 50
+
+
+# --- spreadsheet limits: what an imported XLSX workbook may hold ----------------------------------------------
+# An XLSX file is a zip: 8 MB on disk expanded to 3 GB of shared strings (38 s, 4 GB of memory).  The declared
+# uncompressed sizes are checked before the workbook is opened (Python's zipfile never inflates a part past
+# its declared size), rows and cells are counted while it is read; past a limit the import is refused.
+
+#: Largest total uncompressed size of an XLSX workbook's parts (bytes).
+SPREADSHEET_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+
+#: Most rows (header included, empty rows too) read from a workbook's sheet.
+SPREADSHEET_MAX_ROWS = 1_000_000
+
+#: Most cells read from a workbook's sheet (rows times their width, empty cells included).
+SPREADSHEET_MAX_CELLS = 20_000_000

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -163,30 +164,45 @@ def show_profile(profile: dict) -> None:
 
 def export_command(
     what: Annotated[str, typer.Argument(help="places | relations | memberships")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", help="csv, json or xlsx (xlsx needs --out)")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: stdout)")] = None,
 ) -> None:
     """Export places (one row per name as a source wrote it), relations or memberships.
+
+    In CSV and XLSX, text a spreadsheet would run as a formula (a name such as ``=HYPERLINK(...)``) is
+    written with a leading quote, as spreadsheets mark text; importing the file again gives back the
+    original text.
 
     Examples:
 
         citydip export places --format csv
 
         citydip export relations --format json -o relations.json
+
+        citydip export memberships --format xlsx -o memberships.xlsx
     """
     from citydiplomacy.store import db, queries
 
     if what not in queries.EXPORT_COLUMNS:
         fail(f"unknown export {what!r}; one of {', '.join(queries.EXPORT_COLUMNS)}", code=2)
-    if fmt not in ("csv", "json"):
-        fail(f"--format must be csv or json, not {fmt!r}", code=2)
+    if fmt not in ("csv", "json", "xlsx"):
+        fail(f"--format must be csv, json or xlsx, not {fmt!r}", code=2)
+    if fmt == "xlsx" and out is None:
+        fail("--format xlsx writes a workbook: give the file with --out", code=2)
     _require_registry()
+    columns = queries.EXPORT_COLUMNS[what]
+    if fmt == "xlsx":
+        assert out is not None
+        with db.session_scope() as session:
+            _write_xlsx(out, what, columns, queries.export_rows(session, what, spreadsheet=True))
+        console.print(f"wrote {out}", highlight=False)
+        return
     handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
     try:
         with db.session_scope() as session:
-            rows = queries.export_rows(session, what)
+            rows = queries.export_rows(session, what, spreadsheet=fmt == "csv")
             if fmt == "csv":
-                writer = csv.DictWriter(handle, fieldnames=queries.EXPORT_COLUMNS[what])
+                writer = csv.DictWriter(handle, fieldnames=columns)
                 writer.writeheader()
                 writer.writerows(rows)
             else:
@@ -197,3 +213,20 @@ def export_command(
             handle.close()
     if out:
         console.print(f"wrote {out}", highlight=False)
+
+
+def _write_xlsx(out: Path, title: str, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Write export rows (already defused by ``export_rows(..., spreadsheet=True)``) as a one-sheet workbook."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    book = Workbook(write_only=True)  # streamed: an export may be large
+    sheet = book.create_sheet(title)
+    sheet.append(columns)
+    for row in rows:
+        # XML 1.0 cannot hold most control characters; openpyxl would refuse the whole file for one.
+        sheet.append(
+            [ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in (row[c] for c in columns)]
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)

@@ -2,6 +2,10 @@
 
 Every problem is reported with the file, the row (1-based, the header being row 1, as a spreadsheet
 shows it) and the field, so a user can open the file and find it.
+
+Cells are read as the user meant them (:func:`citydiplomacy.core.cells.restore` removes the quote that
+defuses a formula) and the rejects file is written defused (:func:`~citydiplomacy.core.cells.neutralise`):
+a ``=HYPERLINK(...)`` in a list never comes back out of the package as a live formula.
 """
 
 from __future__ import annotations
@@ -9,12 +13,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from citydiplomacy import settings
+from citydiplomacy.core.cells import neutralise_row, restore
 from citydiplomacy.core.errors import BadInput
 
 MAX_FIELD_CHARS = 2000
@@ -83,13 +90,17 @@ class ImportReport:
 
 
 def write_rejects(path: Path, rejects: Sequence[Reject], columns: Sequence[str]) -> None:
-    """Write rejected rows to ``path`` as CSV: the row number, the field, the reason, then the row."""
+    """Write rejected rows to ``path`` as CSV: the row number, the field, the reason, then the row.
+
+    Text cells that a spreadsheet would run as formulas are written defused (the rejects file is meant to
+    be opened in one).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["row", "field", "reason", *columns])
+        writer.writerow(neutralise_row(["row", "field", "reason", *columns]))
         for r in rejects:
-            writer.writerow([r.row, r.field or "", r.reason, *(r.values.get(c, "") for c in columns)])
+            writer.writerow(neutralise_row([r.row, r.field or "", r.reason, *(r.values.get(c, "") for c in columns)]))
 
 
 def read_rows(path: str | Path, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
@@ -111,7 +122,12 @@ def read_rows(path: str | Path, required: Sequence[str]) -> tuple[list[str], Ite
     Raises
     ------
     InputError
-        Missing file, empty file, wrong encoding, malformed CSV, missing required columns.
+        Missing file, empty file, wrong encoding, malformed CSV, missing required columns; a workbook
+        past the spreadsheet limits of :mod:`citydiplomacy.settings` (uncompressed size, rows, cells).
+
+    Notes
+    -----
+    An XLSX sheet is read to its last row whatever ``<dimension>`` it declares.
     """
     path = Path(path)
     if not path.exists():
@@ -176,30 +192,79 @@ def _cells_to_row(path: Path, row_number: int, header: list[str], cells: Sequenc
         raise InputError(path, f"{len(cells)} fields where the header has {len(header)}", row=row_number)
     row = {}
     for i, name in enumerate(header):
-        value = "" if i >= len(cells) or cells[i] is None else str(cells[i]).strip()
+        # The defusing quote of an exported formula-like text is not part of the value (see core.cells).
+        value = "" if i >= len(cells) or cells[i] is None else restore(str(cells[i]).strip())
         if len(value) > MAX_FIELD_CHARS:
             raise InputError(path, f"field longer than {MAX_FIELD_CHARS} characters", row=row_number, field=name)
         row[name] = value
     return row
 
 
+def _check_xlsx_size(path: Path) -> None:
+    """Refuse a workbook whose parts would expand past :data:`settings.SPREADSHEET_MAX_UNCOMPRESSED_BYTES`.
+
+    Read from the zip's directory, before anything is inflated: a zip bomb is refused in milliseconds.
+    The declared sizes can be trusted as a bound because Python's zipfile (which openpyxl reads through)
+    stops at a part's declared size and fails its CRC check if the data goes on.
+    """
+    limit = settings.SPREADSHEET_MAX_UNCOMPRESSED_BYTES
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(path, f"not a readable XLSX workbook: {exc}") from exc
+    if total > limit:
+        raise InputError(
+            path,
+            f"the workbook expands to {total:,} bytes, more than the limit of {limit:,} bytes "
+            "(SPREADSHEET_MAX_UNCOMPRESSED_BYTES); split it or save it as CSV",
+        )
+
+
 def _read_xlsx(path: Path, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     from openpyxl import load_workbook
 
+    _check_xlsx_size(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several unrelated types for a broken file
         raise InputError(path, f"not a readable XLSX workbook: {exc}") from exc
     sheet = workbook.worksheets[0]
-    values = sheet.iter_rows(values_only=True)
+    # The sheet's declared <dimension> may be stale (written by a tool that later appended rows): trusting
+    # it silently dropped every row past it.  Read what the sheet holds instead.
+    sheet.reset_dimensions()
+    max_rows, max_cells = settings.SPREADSHEET_MAX_ROWS, settings.SPREADSHEET_MAX_CELLS
+
+    def bounded() -> Iterator[tuple[int, tuple[Any, ...]]]:
+        row_number = cells_read = 0
+        try:
+            for row_number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if row_number > max_rows:
+                    raise InputError(
+                        path, f"more than {max_rows:,} rows (SPREADSHEET_MAX_ROWS); split the workbook", row=row_number
+                    )
+                cells_read += len(cells)
+                if cells_read > max_cells:
+                    raise InputError(
+                        path,
+                        f"more than {max_cells:,} cells (SPREADSHEET_MAX_CELLS); split the workbook",
+                        row=row_number,
+                    )
+                yield row_number, cells
+        except InputError:
+            raise
+        except Exception as exc:  # a part broken past its start (bad CRC, cut XML): openpyxl's types vary
+            raise InputError(path, f"not a readable XLSX workbook: {exc}", row=row_number + 1) from exc
+
+    values = bounded()
     try:
-        header_cells = next(values)
+        _first, header_cells = next(values)
     except StopIteration as exc:
         raise InputError(path, "the workbook's first sheet is empty (no header row)") from exc
     header = _check_header(path, list(header_cells), required)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for row_number, cells in enumerate(values, start=2):
+        for row_number, cells in values:
             if not any(c is not None and str(c).strip() for c in cells):
                 continue
             yield row_number, _cells_to_row(path, row_number, header, [_xlsx_text(c) for c in cells])

@@ -1,7 +1,8 @@
 """Empty CSV/XLSX templates for offices that keep their own lists, matching the importers' layouts.
 
 XLSX templates carry drop-down lists (data validation) for the controlled columns, a frozen header,
-and a second sheet explaining every column, so a list typed by hand imports cleanly.
+and a second sheet explaining every column, so a list typed by hand imports cleanly.  Their cells pass
+through :func:`citydiplomacy.core.cells.neutralise`, as every CSV/XLSX the package writes.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from citydiplomacy.core.cells import neutralise_row
 from citydiplomacy.model.vocab import DIMENSIONS, MEMBERSHIP_ROLES, RELATION_KINDS, RELATION_STATUSES
 
 TEMPLATES: dict[str, list[tuple[str, str, list[str] | None]]] = {
@@ -67,7 +69,7 @@ def write_template(kind: str, out: str | Path, fmt: str | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         with out.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerow([c for c, _, _ in columns])
+            csv.writer(handle).writerow(neutralise_row(c for c, _, _ in columns))
         return out
     if fmt != "xlsx":
         raise ValueError(f"unknown format {fmt!r}; csv or xlsx")
@@ -78,7 +80,7 @@ def write_template(kind: str, out: str | Path, fmt: str | None = None) -> Path:
     book = Workbook()
     sheet = book.active
     sheet.title = kind
-    sheet.append([c for c, _, _ in columns])
+    sheet.append(neutralise_row(c for c, _, _ in columns))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
@@ -92,6 +94,6 @@ def write_template(kind: str, out: str | Path, fmt: str | None = None) -> Path:
     notes = book.create_sheet("columns")
     notes.append(["column", "meaning", "allowed values"])
     for name, help_text, choices in columns:
-        notes.append([name, help_text, ", ".join(choices or [])])
+        notes.append(neutralise_row([name, help_text, ", ".join(choices or [])]))
     book.save(out)
     return out

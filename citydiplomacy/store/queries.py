@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from citydiplomacy.core.cells import neutralise
 from citydiplomacy.store import db, runs
 from citydiplomacy.store.schema import (
     Activity,
@@ -273,13 +274,32 @@ def _gazetteer_coordinates(geonames_id: str) -> tuple[float | str, float | str]:
     return ("", "") if i is None else (float(gaz.lat[i]), float(gaz.lng[i]))
 
 
-def export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
+def export_rows(session: Session, what: str, *, spreadsheet: bool = False) -> Iterator[dict[str, Any]]:
     """Rows of an export (``places``, ``relations`` or ``memberships``), columns as in :data:`EXPORT_COLUMNS`.
 
     The places export has one row per place name as a source wrote it: ``gazetteer_id`` is the GeoNames
     id for gazetteer places and the ISO 3166-2 code for subdivisions (empty for places the gazetteer
     lacks); ``lat, lng`` are the gazetteer's coordinates, empty where it has none.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    what
+        ``places``, ``relations`` or ``memberships``.
+    spreadsheet
+        The rows go to a CSV or XLSX file: text a spreadsheet would run as a formula (``=HYPERLINK(...)``
+        in a name) is defused by :func:`citydiplomacy.core.cells.neutralise`; numbers stay numbers.
     """
+    rows = _export_rows(session, what)
+    if not spreadsheet:
+        yield from rows
+        return
+    for row in rows:
+        yield {key: neutralise(value) for key, value in row.items()}
+
+
+def _export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
     if what == "places":
         query = (
             select(PlaceMention, Place).outerjoin(Place, PlaceMention.place_id == Place.id).order_by(PlaceMention.id)

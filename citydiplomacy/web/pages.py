@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from citydiplomacy.core.errors import CityDipError, VersionConflict
 from citydiplomacy.present import charts, i18n
 from citydiplomacy.present.fmt import formatter
 from citydiplomacy.store import queries, review
+from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, check_query_text
 from citydiplomacy.store.records import (
     RECORD_KINDS,
     FieldProblem,
@@ -42,6 +43,18 @@ from citydiplomacy.web.deps import csrf_token as page_csrf_token
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
 PAGE_SIZE = 50
+# Bounded like the API's parameters: past 64 bits the database drivers overflow (a 500 or a 503); a NUL in
+# a search is refused on PostgreSQL and matched everything on SQLite.
+PageOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+NoControl = AfterValidator(check_query_text)
+
+
+def _known_id(record_id: int, what: str) -> int:
+    """``record_id`` when it can name a record; else the 404 page (in the page's language)."""
+    if not 1 <= record_id <= MAX_ID:
+        raise HTTPException(status_code=404, detail=f"no {what} {record_id}")
+    return record_id
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -133,8 +146,8 @@ def logout(request: Request, db: DB, csrf_token: Annotated[str, Form(max_length=
 def home(
     request: Request,
     db: DB,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    q: Annotated[str | None, Query(max_length=200), NoControl] = None,
+    offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
     figures = queries.stats(request.app.state.engine)
@@ -165,7 +178,7 @@ def home(
 
 @router.get("/cities/{place_id}")
 def city_page(request: Request, place_id: int, db: DB, user: auth.CurrentUser = Viewer) -> Response:
-    profile = data.city_profile(db, place_id)
+    profile = data.city_profile(db, _known_id(place_id, "place"))
     if profile is None:
         raise HTTPException(status_code=404, detail=f"no place {place_id}")
     fmt = formatter(request.state.lang)
@@ -185,8 +198,8 @@ def city_page(request: Request, place_id: int, db: DB, user: auth.CurrentUser = 
 def organisations_page(
     request: Request,
     db: DB,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    q: Annotated[str | None, Query(max_length=200), NoControl] = None,
+    offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
     orgs = data.page(db, data.organisations_query(q), PAGE_SIZE, offset)
@@ -195,7 +208,7 @@ def organisations_page(
 
 @router.get("/organisations/{organisation_id}")
 def organisation_page(request: Request, organisation_id: int, db: DB, user: auth.CurrentUser = Viewer) -> Response:
-    profile = data.organisation_profile(db, organisation_id)
+    profile = data.organisation_profile(db, _known_id(organisation_id, "organisation"))
     if profile is None:
         raise HTTPException(status_code=404, detail=f"no organisation {organisation_id}")
     fmt = formatter(request.state.lang)
@@ -207,9 +220,9 @@ def organisation_page(request: Request, organisation_id: int, db: DB, user: auth
 def rankings_page(
     request: Request,
     db: DB,
-    code: Annotated[str, Query(max_length=60)] = data.CDI_CODE,
-    run_id: Annotated[int | None, Query(ge=1)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    code: Annotated[str, Query(max_length=60), NoControl] = data.CDI_CODE,
+    run_id: QueryId = None,
+    offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
     ranked = data.ranking(db, run_id, code, PAGE_SIZE, offset)
@@ -227,9 +240,9 @@ def rankings_page(
 def network_page(
     request: Request,
     db: DB,
-    code: Annotated[str | None, Query(max_length=60)] = None,
-    run_id: Annotated[int | None, Query(ge=1)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    code: Annotated[str | None, Query(max_length=60), NoControl] = None,
+    run_id: QueryId = None,
+    offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
     table = data.network_table(db, run_id, code, PAGE_SIZE, offset)
@@ -247,10 +260,10 @@ def network_page(
 def audit_page(
     request: Request,
     db: DB,
-    entity: Annotated[str | None, Query(max_length=40)] = None,
-    entity_id: Annotated[int | None, Query(ge=1)] = None,
-    actor: Annotated[str | None, Query(max_length=120)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    entity: Annotated[str | None, Query(max_length=40), NoControl] = None,
+    entity_id: QueryId = None,
+    actor: Annotated[str | None, Query(max_length=120), NoControl] = None,
+    offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
     query = data.audit_query(entity or None, entity_id, actor or None)
@@ -266,9 +279,7 @@ def audit_page(
 
 
 @router.get("/review")
-def review_page(
-    request: Request, db: DB, offset: Annotated[int, Query(ge=0)] = 0, user: auth.CurrentUser = Viewer
-) -> Response:
+def review_page(request: Request, db: DB, offset: PageOffset = 0, user: auth.CurrentUser = Viewer) -> Response:
     queue = review.queue(db, "ambiguous", PAGE_SIZE, offset)
     return render(request, "review.html", queue=queue, pager=pager(request, queue["total"], offset), message=None)
 
@@ -285,13 +296,17 @@ def _review_decision(decision: Callable[[], Any]) -> None:
 
 def _form_version(form: Any) -> int:
     try:
-        return int(str(form.get("version") or ""))
+        version = int(str(form.get("version") or ""))
     except ValueError as exc:
         raise HTTPException(status_code=422, detail="the form lacks the mention's version; reload the page") from exc
+    if not 1 <= version <= MAX_ID:
+        raise HTTPException(status_code=422, detail="the form's version is out of range; reload the page")
+    return version
 
 
 @router.post("/review/{mention_id}/resolve")
 async def review_submit(request: Request, mention_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
+    _known_id(mention_id, "mention")
     form = await request.form()
     check_csrf_form(request, str(form.get("csrf_token") or ""))
     choice = str(form.get("choice") or "")
@@ -301,6 +316,8 @@ async def review_submit(request: Request, mention_id: int, db: DB, user: auth.Cu
         number = int(value)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail="choose a candidate or give a place id") from exc
+    if not 0 <= number <= MAX_ID:
+        raise HTTPException(status_code=422, detail="choose a candidate or give a place id")
     if kind == "place":
         _review_decision(lambda: review.resolve(db, mention_id, place_id=number, version=version, actor=user.username))
     else:
@@ -311,6 +328,7 @@ async def review_submit(request: Request, mention_id: int, db: DB, user: auth.Cu
 
 @router.post("/review/{mention_id}/keep")
 async def review_keep(request: Request, mention_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
+    _known_id(mention_id, "mention")
     form = await request.form()
     check_csrf_form(request, str(form.get("csrf_token") or ""))
     version = _form_version(form)
@@ -321,6 +339,7 @@ async def review_keep(request: Request, mention_id: int, db: DB, user: auth.Curr
 
 @router.post("/review/{mention_id}/reject")
 async def review_reject(request: Request, mention_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
+    _known_id(mention_id, "mention")
     form = await request.form()
     check_csrf_form(request, str(form.get("csrf_token") or ""))
     version = _form_version(form)
@@ -433,7 +452,7 @@ def new_record(request: Request, kind: str, user: auth.CurrentUser = Editor) -> 
 @router.get("/records/{kind}/{record_id}/edit")
 def edit_record(request: Request, kind: str, record_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
     spec = _kind_or_404(kind)
-    obj = db.get(spec.model, record_id)
+    obj = db.get(spec.model, _known_id(record_id, spec.label))
     if obj is None:
         raise HTTPException(status_code=404, detail=f"no {spec.label} {record_id}")
     values = record_dict(obj)
@@ -485,6 +504,7 @@ async def create_submit(request: Request, kind: str, db: DB, user: auth.CurrentU
 @router.post("/records/{kind}/{record_id}/edit")
 async def edit_submit(request: Request, kind: str, record_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
     spec = _kind_or_404(kind)
+    _known_id(record_id, spec.label)
     values = await _form_values(request)
     check_csrf_form(request, values.pop("csrf_token", None))
     try:

@@ -13,10 +13,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import BadInput, CityDipError, VersionConflict
 from citydiplomacy.store import queries, review
+from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, NO_CONTROL_PATTERN, check_query_text
 from citydiplomacy.store.records import RECORD_KINDS, create_record, record_dict, update_record
 from citydiplomacy.store.schema import AppUser, PlaceMention
 from citydiplomacy.web import auth, data, sessions
@@ -26,11 +28,16 @@ from citydiplomacy.web.deps import Admin, Editor, Viewer, check_csrf_header, get
 router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
 Limit = Annotated[int, Query(ge=1, le=data.MAX_LIMIT, description="Page size")]
-Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Records to skip")]
-Text = Annotated[str | None, Query(max_length=200)]
-Id = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Records to skip")]
+# A NUL in a search answered 503 on PostgreSQL and matched everything on SQLite: control characters are a 422
+# (the validator words it; the pattern documents it, so clients and schemathesis know).
+NoControl = AfterValidator(check_query_text)
+Plain: dict[str, Any] = {"pattern": NO_CONTROL_PATTERN}
+Text = Annotated[str | None, Query(max_length=200, json_schema_extra=Plain), NoControl]
+Code = Annotated[str | None, Query(max_length=60, json_schema_extra=Plain), NoControl]
+Id = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 YearQ = Annotated[int | None, Query(ge=0, le=3000)]
-PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.Problem, "description": "Not logged in"},
     403: {"model": schemas.Problem, "description": "Role too low or CSRF token missing"},
@@ -221,7 +228,7 @@ def list_audit(
 @router.get("/review", response_model=schemas.Page, tags=["review"], responses=ERRORS)
 def list_review(
     db: DB,
-    status: Annotated[str, Query(max_length=20)] = "ambiguous",
+    status: Annotated[str, Query(max_length=20, json_schema_extra=Plain), NoControl] = "ambiguous",
     limit: Limit = 50,
     offset: Offset = 0,
     user: auth.CurrentUser = Viewer,
@@ -243,7 +250,7 @@ def list_runs(
 def rankings(
     db: DB,
     run_id: Id = None,
-    code: Annotated[str, Query(max_length=60)] = data.CDI_CODE,
+    code: Annotated[str, Query(max_length=60, json_schema_extra=Plain), NoControl] = data.CDI_CODE,
     limit: Limit = 50,
     offset: Offset = 0,
     user: auth.CurrentUser = Viewer,
@@ -259,7 +266,7 @@ def rankings(
 def network(
     db: DB,
     run_id: Id = None,
-    code: Annotated[str | None, Query(max_length=60)] = None,
+    code: Code = None,
     limit: Limit = 50,
     offset: Offset = 0,
     user: auth.CurrentUser = Viewer,
