@@ -407,3 +407,13 @@ def test_out_of_range_numbers_in_review_forms(client: TestClient, seeded: Seeded
     _refused(client.post(url, data={"csrf_token": token, "choice": "candidate:0", "version": str(BIG)}))
     _refused(client.post(f"/review/{BIG}/keep", data={"csrf_token": token, "version": "1"}))
     assert dump_db(db_url) == before
+
+
+def test_a_nul_byte_in_a_login_name_is_refused_not_a_database_error(db_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from citydiplomacy.web.app import create_app
+
+    with TestClient(create_app(db_url)) as client:
+        r = client.post("/api/auth/login", json={"username": "vie\x00wer", "password": "x"})
+        assert r.status_code == 422 and "username" in r.text

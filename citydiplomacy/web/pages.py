@@ -25,7 +25,7 @@ from citydiplomacy.core.errors import CityDipError, VersionConflict
 from citydiplomacy.present import charts, i18n
 from citydiplomacy.present.fmt import formatter
 from citydiplomacy.store import queries, review
-from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, check_query_text
+from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, NO_CONTROL_PATTERN, check_query_text
 from citydiplomacy.store.records import (
     RECORD_KINDS,
     FieldProblem,
@@ -108,10 +108,10 @@ def _safe_next(target: str) -> str:
 def login_submit(
     request: Request,
     db: DB,
-    username: Annotated[str, Form(max_length=80)] = "",
+    username: Annotated[str, Form(max_length=80, pattern=NO_CONTROL_PATTERN)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=500)] = "/",  # noqa: A002
+    next: Annotated[str, Form(max_length=500, pattern=NO_CONTROL_PATTERN)] = "/",  # noqa: A002
 ) -> Response:
     check_csrf_form(request, csrf_token)
     lang = getattr(request.state, "lang", "en")

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from citydiplomacy.store.inputs import (  # noqa: F401  (the API's write bodies)
+    NO_CONTROL_PATTERN,
     ActivityIn,
     ActivityUpdate,
     MembershipIn,
@@ -28,7 +29,8 @@ class LoginIn(BaseModel):
     """Credentials for ``POST /api/auth/login``."""
 
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=80)
+    # No control characters in a user name (a NUL byte would reach the database as invalid text).
+    username: str = Field(min_length=1, max_length=80, pattern=NO_CONTROL_PATTERN)
     password: str = Field(min_length=1, max_length=200)
 
 
