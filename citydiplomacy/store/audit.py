@@ -81,6 +81,7 @@ def _changed_values(obj: Any) -> dict[str, list[Any]]:
 
 @event.listens_for(Session, "after_flush")
 def _audit_after_flush(session: Session, _flush: UOWTransaction) -> None:
+    session.info.pop("changes_since", None)  # counts of changes since a run (store.runs) are now stale
     actor = session.info.get("actor", settings.DEFAULT_ACTOR)
     context = session.info.get("context")
     now = utcnow()

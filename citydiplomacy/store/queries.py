@@ -205,14 +205,7 @@ def latest_results(session: Session, place_id: int) -> dict[str, dict[str, Any]]
     ``{kind: {"run": id, "changes_since": n, code: value, ...}}`` (``changes_since``: audited changes since the
     run read the registry, None for a run older than data versions)."""
     out: dict[str, dict[str, Any]] = {}
-    kinds = session.scalars(
-        select(AnalysisRun.kind).join(CityResult, CityResult.run_id == AnalysisRun.id)
-        .where(CityResult.place_id == place_id).distinct()
-    )  # fmt: skip
-    for kind in sorted(kinds):
-        run = runs.latest_run(session, kind, place_id=place_id)
-        if run is None:
-            continue
+    for kind, run in sorted(runs.latest_runs_for_place(session, place_id).items()):
         values = session.execute(
             select(CityResult.code, CityResult.value).where(
                 CityResult.run_id == run.id, CityResult.place_id == place_id

@@ -19,8 +19,10 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -111,24 +113,33 @@ def load_session(engine: Engine, token: str, *, touch_s: float = settings.WEB_SE
     if not token or len(token) > 200:
         return None
     now = utcnow()
-    with Session(engine) as db:
-        found = db.execute(
-            select(WebSession, AppUser)
-            .join(AppUser, AppUser.id == WebSession.user_id)
-            .where(WebSession.id == token_id(token), WebSession.ended_at.is_(None))
-        ).first()
-        if found is None:
+    with engine.connect() as conn:
+        # Columns, not ORM entities: this runs on every request.
+        row = conn.execute(_live_session_statement(), {"session_id": token_id(token)}).first()
+        if row is None:
             return None
-        row, user = found
-        if as_utc(row.expires_at) <= now or user.disabled_at is not None:
+        if as_utc(row.expires_at) <= now or row.disabled_at is not None:
             return None
         if (now - as_utc(row.last_seen_at)).total_seconds() >= touch_s:
             try:
-                db.execute(update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
-                db.commit()
+                conn.execute(update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
+                conn.commit()
             except OperationalError:  # e.g. SQLite busy with another writer: last seen is only informative
-                db.rollback()
-        return LiveSession(row.id, row.csrf_token, user.id, user.username, user.role)
+                conn.rollback()
+        return LiveSession(row.id, row.csrf_token, row.user_id, row.username, row.role)
+
+
+@cache
+def _live_session_statement() -> Any:
+    """The session lookup, built once (building a statement costs more than running it)."""
+    return (
+        select(
+            WebSession.id, WebSession.csrf_token, WebSession.expires_at, WebSession.last_seen_at,
+            AppUser.id.label("user_id"), AppUser.username, AppUser.role, AppUser.disabled_at,
+        )
+        .join(AppUser, AppUser.id == WebSession.user_id)
+        .where(WebSession.id == bindparam("session_id"), WebSession.ended_at.is_(None))
+    )  # fmt: skip
 
 
 def end_session(db: Session, session_id: str, reason: str = "logout") -> bool:
