@@ -42,7 +42,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 #: The files this module parses, in model order.  ``indicators.yaml`` is parsed by its own owner.
 MODEL_FILES: tuple[str, ...] = ("five_level_model.yaml", "functions.yaml", "strategy.yaml", "timeline.yaml")
 
-#: The seed papers an item may cite (``/work/shared/seeds`` or ``../shared/seeds``).
+#: The seed papers an item may cite (``../shared/seeds`` beside the repository).
 SEED_FILES: frozenset[str] = frozenset(
     {
         "000_d99546df3a877786.txt",
