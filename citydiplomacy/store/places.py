@@ -501,51 +501,37 @@ def _move_indicator_values(session: Session, old_id: int, target_id: int, summar
     _move_unique(session, IndicatorValue, lambda v: (v.indicator_code, v.year), old_id, target_id, summary)
 
 
+def _drop_clashes_then_move(
+    session: Session, model: type, clash: Any, old_id: int, target_id: int, summary: MergeSummary
+) -> None:
+    """Delete the old place's rows of ``model`` that ``clash`` with the target's, move the rest to the target."""
+    no_sync = {"synchronize_session": False}
+    dropped = session.execute(delete(model).where(model.place_id == old_id, clash), execution_options=no_sync)
+    moved = session.execute(
+        update(model).where(model.place_id == old_id).values(place_id=target_id), execution_options=no_sync
+    )
+    summary.count("dropped", model.__tablename__, dropped.rowcount or 0)
+    summary.count("moved", model.__tablename__, moved.rowcount or 0)
+
+
 def _move_city_results(session: Session, old_id: int, target_id: int, summary: MergeSummary) -> None:
     # Per run: the target's figures, when it has any in that run, describe it in that run's network; the old
     # place's would mix two nodes.  Where it has none, the merged place's figures are the place's figures.
     target_runs = select(CityResult.run_id).where(CityResult.place_id == target_id).distinct()
-    dropped = session.execute(
-        delete(CityResult).where(CityResult.place_id == old_id, CityResult.run_id.in_(target_runs)),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    moved = session.execute(
-        update(CityResult).where(CityResult.place_id == old_id).values(place_id=target_id),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    summary.count("dropped", "city_result", dropped or 0)
-    summary.count("moved", "city_result", moved or 0)
+    _drop_clashes_then_move(session, CityResult, CityResult.run_id.in_(target_runs), old_id, target_id, summary)
 
 
 def _move_names(session: Session, old_id: int, target_id: int, summary: MergeSummary) -> None:
     held = select(PlaceName.name, PlaceName.lang).where(PlaceName.place_id == target_id)
-    dropped = session.execute(
-        delete(PlaceName).where(PlaceName.place_id == old_id, tuple_(PlaceName.name, PlaceName.lang).in_(held)),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    moved = session.execute(
-        update(PlaceName).where(PlaceName.place_id == old_id).values(place_id=target_id),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    summary.count("dropped", "place_name", dropped or 0)
-    summary.count("moved", "place_name", moved or 0)
+    clash = tuple_(PlaceName.name, PlaceName.lang).in_(held)
+    _drop_clashes_then_move(session, PlaceName, clash, old_id, target_id, summary)
 
 
 def _move_participants(session: Session, old_id: int, target_id: int, summary: MergeSummary) -> None:
     # An activity both places took part in keeps one participant row (the target's).
     both = select(ActivityParticipant.activity_id).where(ActivityParticipant.place_id == target_id)
-    dropped = session.execute(
-        delete(ActivityParticipant).where(
-            ActivityParticipant.place_id == old_id, ActivityParticipant.activity_id.in_(both)
-        ),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    moved = session.execute(
-        update(ActivityParticipant).where(ActivityParticipant.place_id == old_id).values(place_id=target_id),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    summary.count("dropped", "activity_participant", dropped or 0)
-    summary.count("moved", "activity_participant", moved or 0)
+    clash = ActivityParticipant.activity_id.in_(both)
+    _drop_clashes_then_move(session, ActivityParticipant, clash, old_id, target_id, summary)
 
 
 def _move_redirects(session: Session, old_id: int, target_id: int, summary: MergeSummary) -> None:
