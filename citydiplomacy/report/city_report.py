@@ -122,9 +122,6 @@ def result(code: str, values: dict[str, float | None]) -> dict[str, Any]:
     return {"code": code, "value": values.get(code), "low": low, "high": high}
 
 
-_is_interval_code = runs.is_interval_code
-
-
 def _run_values(session: Session, run_id: int, place_id: int) -> dict[str, float | None]:
     """Code -> value of the place's rows in one run."""
     rows = session.execute(
@@ -150,7 +147,7 @@ def assessment_summary(session: Session, place_id: int) -> dict[str, Any] | None
     if run is None:
         return None
     values = _run_values(session, run.id, place_id)
-    dim_codes = (c for c in values if c.startswith("DIM_") and not _is_interval_code(c))
+    dim_codes = (c for c in values if c.startswith("DIM_") and not runs.is_interval_code(c))
     dims = [result(code, values) for code in sorted(dim_codes, key=charts.dimension_order)]
     ranked = session.scalar(
         select(func.count()).where(
@@ -180,7 +177,7 @@ def network_summary(session: Session, place_id: int) -> dict[str, Any] | None:
     if run is None:
         return None
     values = _run_values(session, run.id, place_id)
-    measures = [result(code, values) for code in sorted(values) if not _is_interval_code(code)]
+    measures = [result(code, values) for code in sorted(values) if not runs.is_interval_code(code)]
     return {
         "run": run.id,
         "created_at": run.created_at,

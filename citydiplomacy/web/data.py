@@ -33,7 +33,6 @@ MAX_LIMIT = 500
 CDI_CODE = "CDI"
 RANK_CODE = "CDI_RANK"
 DIMENSION_PREFIX = "DIM_"
-is_interval_code = runs.is_interval_code
 
 
 def page(session: Session, query: Select[Any], limit: int, offset: int, to_dict=record_dict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -169,7 +168,7 @@ def run_results(session: Session, run: AnalysisRun, place_id: int) -> list[dict[
     values = {r.code: r.value for r in rows}
     out = []
     for r in rows:
-        if is_interval_code(r.code):
+        if runs.is_interval_code(r.code):
             continue
         low, high = runs.interval_of(values, r.code)
         out.append({"code": r.code, "value": r.value, "low": low, "high": high, "detail": r.detail})
@@ -323,7 +322,7 @@ def ranking(session: Session, run_id: int | None, code: str, limit: int, offset:
     codes = [
         c
         for c in session.scalars(select(CityResult.code).where(CityResult.run_id == run.id).distinct())
-        if not is_interval_code(c)
+        if not runs.is_interval_code(c)
     ]
     out["run"] = run_meta(session, run)
     out["code"] = code
