@@ -3,8 +3,11 @@
 For each back end: a fresh registry, the full ``twin_cities.csv`` imported with the project's importer,
 a ``citydip`` web server in its own process (uvicorn, loopback), then ``--clients`` concurrent clients
 (one login session each) request ``GET /api/places/{id}`` for random places that have relations, for
-``--duration`` seconds.  Printed: requests, throughput, p50/p95/p99 latency, server peak RSS, and the
-ratio to a floor baseline (``GET /api/health``: same stack, no database) and between the back ends.
+``--duration`` seconds: first alone, then while one editor writes (``POST /api/activities`` on random
+places, one after another, ``--write-pause`` seconds apart).  Printed: requests, throughput, p50/p95/p99
+latency, errors, the editor's write latencies, server RSS, and the ratio to a floor baseline
+(``GET /api/health``: same stack, no database) and between the back ends.  Reads use ``wrk`` (a C load
+generator) when it is installed, so that the Python client's share of the two cores is not counted.
 
 Run: ``python bench/bench_web.py [--duration 60] [--clients 20] [--backends postgresql,sqlite]``.
 """
@@ -21,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -37,6 +41,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "CITYDIP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 USER, PASSWORD = "bench", "bench-password-1"
+EDITOR = "bench-editor"
 TARGET_P95_MS = 150.0
 
 
@@ -58,6 +63,7 @@ def prepare(url: str, csv: Path) -> list[int]:
     print(f"  import: {time.perf_counter() - started:.1f} s", flush=True)
     with db.session_scope(engine) as s:
         create_user(s, USER, PASSWORD, "viewer")
+        create_user(s, EDITOR, PASSWORD, "editor")
         ids = sorted(set(s.scalars(select(Relation.place_a_id))) | set(s.scalars(select(Relation.place_b_id))))
     engine.dispose()
     return ids
@@ -171,7 +177,10 @@ def load_with_wrk(base: str, ids: list[int], clients: int, duration: float) -> d
     ).stdout  # fmt: skip
     os.unlink(script.name)
     n, seconds, p50, p95, p99, errors = next(line for line in out.splitlines() if line.startswith("WRK ")).split()[1:]
-    result = {"n": int(n), "rps": int(n) / float(seconds), "p50": float(p50), "p95": float(p95), "p99": float(p99)}
+    result = {
+        "n": int(n), "rps": int(n) / float(seconds), "p50": float(p50), "p95": float(p95), "p99": float(p99),
+        "errors": int(errors),
+    }  # fmt: skip
     print(
         f"  {'wrk GET /api/places/{id}':<28} {result['n']:>7} req  {result['rps']:>7.1f} req/s  p50 "
         f"{result['p50']:6.1f} ms  p95 {result['p95']:6.1f} ms  p99 {result['p99']:6.1f} ms  errors {errors}",
@@ -180,7 +189,61 @@ def load_with_wrk(base: str, ids: list[int], clients: int, duration: float) -> d
     return result
 
 
-def run_backend(name: str, url: str, csv: Path, clients: int, duration: float, workers: int = 1) -> dict[str, float]:
+class Editor(threading.Thread):
+    """One editor writing through the API (an activity on a random place), one write after another."""
+
+    def __init__(self, base: str, place_ids: list[int], pause_s: float) -> None:
+        super().__init__(daemon=True)
+        self.base, self.place_ids, self.pause_s = base, place_ids, pause_s
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        rng = random.Random(11)
+        with httpx.Client(base_url=self.base, timeout=30) as c:
+            login = c.post("/api/auth/login", json={"username": EDITOR, "password": PASSWORD})
+            login.raise_for_status()
+            headers = {"X-CSRF-Token": login.json()["csrf_token"]}
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                body = {
+                    "kind": "visit",
+                    "title": f"bench visit {n}",
+                    "year": 2024,
+                    "place_id": rng.choice(self.place_ids),
+                }
+                t0 = time.perf_counter()
+                resp = c.post("/api/activities", json=body, headers=headers)
+                self.latencies.append(time.perf_counter() - t0)
+                if resp.status_code != 201:
+                    self.errors.append(f"HTTP {resp.status_code} {resp.text[:200]}")
+                self.stop.wait(self.pause_s)
+
+    def summary(self) -> str:
+        if not self.latencies:
+            return "no writes"
+        ms = sorted(x * 1e3 for x in self.latencies)
+        p95 = statistics.quantiles(ms, n=100)[94] if len(ms) >= 2 else ms[0]
+        return (
+            f"{len(ms)} writes, p50 {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, max {ms[-1]:.1f} ms, "
+            f"errors {len(self.errors)}" + (f" (first: {self.errors[0]})" if self.errors else "")
+        )
+
+
+def reads(base: str, ids: list[int], clients: int, duration: float) -> dict[str, float]:
+    """Profile reads for ``duration`` s: by wrk when installed, else by the Python client."""
+    by_wrk = load_with_wrk(base, ids, clients, duration)
+    if by_wrk is not None:  # the server's own latency, without the Python client's share of the 2 cores
+        return by_wrk
+    paths = [f"/api/places/{i}" for i in ids]
+    return report("GET /api/places/{id}", asyncio.run(load(base, paths, clients, duration)), duration)
+
+
+def run_backend(
+    name: str, url: str, csv: Path, clients: int, duration: float, workers: int = 1, write_pause: float = 0.1
+) -> dict[str, float]:
     print(f"\n[{name}] {url.split('@')[-1]}", flush=True)
     ids = prepare(url, csv)
     print(f"  places with relations: {len(ids)}", flush=True)
@@ -193,15 +256,22 @@ def run_backend(name: str, url: str, csv: Path, clients: int, duration: float, w
         floor = report(
             "baseline GET /api/health", asyncio.run(load(base, ["/api/health"], clients, duration / 4)), duration / 4
         )
-        paths = [f"/api/places/{i}" for i in ids]
-        result = report("GET /api/places/{id}", asyncio.run(load(base, paths, clients, duration)), duration)
-        by_wrk = load_with_wrk(base, ids, clients, duration)
-        if by_wrk is not None:  # the server's own latency, without the Python client's share of the 2 cores
-            result = by_wrk
+        print("  readers alone:", flush=True)
+        alone = reads(base, ids, clients, duration)
+        print(f"  readers while one editor writes (a write every {write_pause:g} s at most):", flush=True)
+        editor = Editor(base, ids, write_pause)
+        editor.start()
+        try:
+            result = reads(base, ids, clients, duration)
+        finally:
+            editor.stop.set()
+            editor.join()
+        print(f"  editor: {editor.summary()}", flush=True)
+        met = result["p95"] <= TARGET_P95_MS and not editor.errors and result.get("errors", 0) == 0
         print(
-            f"  server RSS: {proc.memory_info().rss / 2**20:.0f} MiB; p95 / health p95 = "
-            f"{result['p95'] / floor['p95']:.1f}x; target p95 <= {TARGET_P95_MS:.0f} ms: "
-            f"{'met' if result['p95'] <= TARGET_P95_MS else 'NOT met'}",
+            f"  server RSS: {proc.memory_info().rss / 2**20:.0f} MiB; p95 with editor / alone = "
+            f"{result['p95'] / alone['p95']:.2f}x; p95 / health p95 = {result['p95'] / floor['p95']:.1f}x; "
+            f"target p95 <= {TARGET_P95_MS:.0f} ms with zero errors: {'met' if met else 'NOT met'}",
             flush=True,
         )
         return result
@@ -215,6 +285,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per back end (default 60)")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    parser.add_argument("--write-pause", type=float, default=0.1, help="editor's pause between writes, s")
     parser.add_argument("--backends", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite")
     args = parser.parse_args()
     csv = settings.shared_data_path("twin_cities.csv")
@@ -226,7 +297,13 @@ def main() -> None:
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
                 results[backend] = run_backend(
-                    "sqlite", f"sqlite:///{tmp}/bench.db", csv, args.clients, args.duration, args.workers
+                    "sqlite",
+                    f"sqlite:///{tmp}/bench.db",
+                    csv,
+                    args.clients,
+                    args.duration,
+                    args.workers,
+                    args.write_pause,
                 )
         elif backend == "postgresql":
             name = f"citydip_bench_{uuid.uuid4().hex[:8]}"
@@ -239,7 +316,9 @@ def main() -> None:
                 continue
             try:
                 url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-                results[backend] = run_backend("postgresql", url, csv, args.clients, args.duration, args.workers)
+                results[backend] = run_backend(
+                    "postgresql", url, csv, args.clients, args.duration, args.workers, args.write_pause
+                )
             finally:
                 db.get_engine.cache_clear()
                 with admin.connect() as conn:

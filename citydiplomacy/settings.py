@@ -29,6 +29,8 @@ RESOLVE_ACCEPT_SCORE = 80.0
 
 #: Number of rows written per database round trip by importers.
 IMPORT_BATCH_SIZE = 2000
+#: SQLite page cache (MiB) an import's connection uses while it stages and applies its rows.
+IMPORT_SQLITE_CACHE_MIB = int(os.environ.get("CITYDIP_IMPORT_SQLITE_CACHE_MIB", "256"))
 
 #: Where the real public data sets live, relative to the repository (never copied into the project).
 SHARED_DATA_DIR = Path(os.environ.get("CITYDIP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

@@ -321,17 +321,24 @@ def test_cli_abort_json_names_the_row(db_url: str, tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------ interruptions
-def _raise_on_write(exc: BaseException, after: int) -> Callable[[str, int, int], None]:
+def _raise_on(step: str, exc: BaseException, after: int) -> Callable[[str, int, int], None]:
     def progress(stage: str, done: int, _total: int) -> None:
-        if stage == "write" and done >= after:
+        if stage == step and done >= after:
             raise exc
 
     return progress
 
 
-@pytest.mark.parametrize(("exc", "after"), [(KeyboardInterrupt(), 1), (RuntimeError("disk on fire"), 0)])
+@pytest.mark.parametrize(
+    ("step", "exc", "after"),
+    [
+        ("write", KeyboardInterrupt(), 1),  # the last moment of the final transaction, before its commit
+        ("write", RuntimeError("disk on fire"), 0),
+        ("stage", KeyboardInterrupt(), 1),  # staged, not yet applied
+    ],
+)
 def test_interrupted_import_leaves_nothing_partial(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException, after: int
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str, exc: BaseException, after: int
 ) -> None:
     import_twinning(write_csv(tmp_path / "seed.csv", TWIN_HEADER, [["Paris", "FR", "", "", "Milan", "IT", "", ""]]))
     before = dump_db(db_url)
@@ -340,12 +347,12 @@ def test_interrupted_import_leaves_nothing_partial(
 
     def progress(stage: str, done: int, total: int) -> None:
         seen.append((stage, done))
-        _raise_on_write(exc, after)(stage, done, total)
+        _raise_on(step, exc, after)(stage, done, total)
 
     with pytest.raises(type(exc)):
         import_twinning(_copy_pairs(tmp_path), progress=progress)
 
-    assert ("write", after) in seen  # it really was interrupted inside the write step
+    assert (step, after) in seen  # it really was interrupted inside that step
     assert dump_db(db_url) == before
 
 

@@ -16,7 +16,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 console = Console()
 err_console = Console(stderr=True)
 
-STAGE_LABELS = {"resolve": "Resolving places", "write": "Writing records", "read": "Reading rows"}
+STAGE_LABELS = {
+    "resolve": "Resolving places",
+    "stage": "Preparing records",
+    "write": "Writing records",
+    "read": "Reading rows",
+}
 
 
 @contextmanager

@@ -4,7 +4,9 @@ An import runs in three steps so that nothing is half-written:
 
 1. read and validate every row (problems become :class:`~citydiplomacy.ingest.tabular.Reject` rows);
 2. resolve every distinct place mention with the gazetteer (no database access);
-3. write everything in ONE transaction; any error or interruption rolls all of it back.
+3. write everything in ONE transaction; any error or interruption rolls all of it back.  Large imports
+   first *stage* their rows in temporary tables on their own connection (:func:`run_staged`), so that the
+   transaction that holds the registry's write lock is a few set-based statements, however large the file.
 
 With ``on_error="abort"`` (the default) a single rejected row stops the import before step 3 and the
 database is left exactly as it was; with ``on_error="skip"`` the good rows are imported and the rejected
@@ -14,17 +16,18 @@ ones are written to the rejects file.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from citydiplomacy.core.errors import CityDipError
 from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, write_rejects
-from citydiplomacy.store import db
+from citydiplomacy.store import db, staging
 from citydiplomacy.store.places import Mention
 from citydiplomacy.store.schema import Source, utcnow
 
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int], None]
 
 ON_ERROR_CHOICES = ("abort", "skip")
+T = TypeVar("T")
 
 
 class ImportAborted(CityDipError, RuntimeError):
@@ -122,8 +126,22 @@ def finish_validation(report: ImportReport, on_error: str, rejects_path: Path | 
         )
 
 
-def run_in_transaction(engine: Engine | None, work: Callable[[Connection], None]) -> None:
-    """Run ``work`` in one transaction on an up-to-date schema; translate database failures.
+def run_staged(
+    engine: Engine | None,
+    stage: Callable[[Connection], T],
+    apply: Callable[[Connection, T], None],
+    progress: Progress = no_progress,
+) -> float:
+    """Stage an import in temporary tables, then apply it in one short transaction; all or nothing.
+
+    ``stage(conn)`` fills temporary tables on the import's own connection (private to it: no lock on the
+    registry, nothing anyone else can see); ``apply(conn, staged)`` moves them into the registry in one
+    transaction.  If anything fails, nothing was written.
+
+    Returns
+    -------
+    float
+        Seconds the apply transaction held the registry's write lock.
 
     Raises
     ------
@@ -134,8 +152,22 @@ def run_in_transaction(engine: Engine | None, work: Callable[[Connection], None]
     if not db.is_initialised(engine):
         db.upgrade(engine)
     try:
-        with engine.begin() as conn:
-            work(conn)
+        with engine.connect() as conn, staging.large_cache(conn):
+            try:
+                with conn.begin():
+                    progress("stage", 0, 1)
+                    staged = stage(conn)
+                    progress("stage", 1, 1)
+                started = time.perf_counter()
+                with db.write_transaction(conn):
+                    progress("write", 0, 1)
+                    apply(conn, staged)
+                    progress("write", 1, 1)  # inside: an interruption here still writes nothing
+                return time.perf_counter() - started
+            finally:
+                if not conn.invalidated:
+                    with conn.begin():
+                        staging.drop_all(conn)
     except OperationalError as exc:
         raise db.DatabaseUnavailable(db.describe_db_error(engine, exc)) from exc
     except IntegrityError as exc:  # a concurrent writer got there first: nothing of ours was kept

@@ -31,12 +31,12 @@ from citydiplomacy.ingest.common import (
     no_progress,
     reject_or_raise,
     resolve_mentions,
-    run_in_transaction,
+    run_staged,
 )
 from citydiplomacy.ingest.tabular import ImportReport, InputError, parse_float, parse_year, read_rows
 from citydiplomacy.model.vocab import map_role
 from citydiplomacy.store.audit import record_bulk
-from citydiplomacy.store.places import Mention, upsert_places
+from citydiplomacy.store.places import Mention, PlaceStage, apply_places, stage_places
 from citydiplomacy.store.schema import Membership, Organisation, utcnow
 
 if TYPE_CHECKING:
@@ -141,7 +141,10 @@ def import_memberships(
     digest = file_digest(origin)
     context = f"import memberships {origin.name}"
 
-    def write(conn: Connection) -> None:
+    def stage(conn: Connection) -> PlaceStage:
+        return stage_places(conn, resolved, actor=actor)
+
+    def apply(conn: Connection, places: PlaceStage) -> None:
         now = utcnow()
         source_id = get_or_create_source(
             conn,
@@ -150,7 +153,7 @@ def import_memberships(
             uri=str(origin.resolve()),
             retrieved_at=now,
         )
-        place_ids, created = upsert_places(conn, resolved, source_id=source_id, actor=actor, context=context)
+        place_ids, created = apply_places(conn, places, source_id=source_id, actor=actor, context=context)
         report.records_created["place"] += created
         report.already_present["place"] += len(set(place_ids.values())) - created
         org_ids = ensure_organisations(conn, [m.organisation for m in members], source_id, actor, context, report)
@@ -179,7 +182,7 @@ def import_memberships(
         report.records_created["membership"] += len(ids)
         record_bulk(conn, actor=actor, action="insert", entity="membership", ids=ids, context=context)
 
-    run_in_transaction(engine, write)
+    report.write_seconds = round(run_staged(engine, stage, apply, progress), 3)
     report.committed = True
     report.seconds = round(time.perf_counter() - started, 3)
     return report

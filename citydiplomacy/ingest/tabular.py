@@ -71,6 +71,8 @@ class ImportReport:
     rejects_file: str | None = None
     committed: bool = False
     seconds: float = 0.0
+    #: Seconds the final transaction held the registry's write lock (other writers wait at most this long).
+    write_seconds: float = 0.0
 
     @property
     def rows_rejected(self) -> int:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, insert, select, tuple_
+from sqlalchemy import Column, Connection, Engine, Table, and_, case, exists, insert, literal, select
 
 from citydiplomacy import settings
 from citydiplomacy.core.text import fold
@@ -35,13 +35,14 @@ from citydiplomacy.ingest.common import (
     no_progress,
     reject_or_raise,
     resolve_mentions,
-    run_in_transaction,
+    run_staged,
 )
 from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, parse_float, parse_year, read_rows
 from citydiplomacy.model.vocab import DIMENSIONS, RELATION_KINDS, RELATION_STATUSES
-from citydiplomacy.store.audit import record_bulk
-from citydiplomacy.store.places import Mention, place_key, upsert_places
-from citydiplomacy.store.schema import Relation, utcnow
+from citydiplomacy.store import staging
+from citydiplomacy.store.audit import record_bulk_select
+from citydiplomacy.store.places import Mention, PlaceStage, apply_places, last_id, place_key, stage_places
+from citydiplomacy.store.schema import Place, Relation, utcnow
 
 if TYPE_CHECKING:
     from citydiplomacy.geo.resolve import Resolution, Resolver
@@ -231,18 +232,24 @@ def import_twinning(
     digest = file_digest(origin)
     context = f"import twinning {origin.name}"
 
-    def write(conn: Connection) -> None:
+    key_of = {m.key: place_key(m, r) for m, r in resolved}
+
+    def stage(conn: Connection) -> tuple[PlaceStage, RelationStage]:
+        return stage_places(conn, resolved, actor=actor), _stage_relations(conn, kept, key_of, actor, report,
+                                                                           locator_column)  # fmt: skip
+
+    def apply(conn: Connection, staged: tuple[PlaceStage, RelationStage]) -> None:
+        places, relations = staged
         source_id = get_or_create_source(
             conn, name=f"{origin.name} sha256:{digest[:16]}", kind=origin_kind, uri=str(origin.resolve()),
             retrieved_at=utcnow(),
         )  # fmt: skip
-        progress("write", 0, len(kept))
-        place_ids, created_places = upsert_places(conn, resolved, source_id=source_id, actor=actor, context=context)
+        place_ids, created_places = apply_places(conn, places, source_id=source_id, actor=actor, context=context)
         report.records_created["place"] += created_places
         report.already_present["place"] += len(set(place_ids.values())) - created_places
-        _write_relations(conn, kept, place_ids, source_id, actor, context, report, progress, locator_column)
+        _apply_relations(conn, relations, source_id, actor, context, report)
 
-    run_in_transaction(engine, write)
+    report.write_seconds = round(run_staged(engine, stage, apply, progress), 3)
     report.committed = True
     report.seconds = round(time.perf_counter() - started, 3)
     return report
@@ -374,53 +381,77 @@ def _row_values(pair: PairRow) -> dict[str, str]:
     }  # fmt: skip
 
 
-def _write_relations(
+#: Columns of ``relation`` an import stages (the two place ids and ``source_id`` are set when it is applied).
+_RELATION_COLUMNS = ("kind", "status", "signed_year", "ended_year", "title", "dimensions", "notes", "source_locator",
+                     "retrieved_at", "entered_by", "entered_at", "version")  # fmt: skip
+
+
+@dataclass
+class RelationStage:
+    """The relations of one import, staged by the two places' gazetteer keys (their ids may not exist yet)."""
+
+    table: Table
+    rows: int
+
+
+def _stage_relations(
     conn: Connection,
     pairs: Sequence[PairRow],
-    place_ids: dict[str, int],
-    source_id: int,
+    key_of: dict[str, tuple[str, str]],
     actor: str,
-    context: str,
     report: ImportReport,
-    progress: Progress,
     locator_column: str | None = None,
-) -> None:
+) -> RelationStage:
+    """Stage one relation per distinct (pair of places, kind); rows repeating one add their locators."""
     now = utcnow()
-    wanted: dict[tuple[int, int, str], dict] = {}
+    wanted: dict[tuple[tuple[str, str], tuple[str, str], str], dict] = {}
     for pair in pairs:
-        a, b = sorted((place_ids[pair.a.key], place_ids[pair.b.key]))
+        a, b = sorted((key_of[pair.a.key], key_of[pair.b.key]))
         key = (a, b, pair.kind)
         locator = (pair.note or f"row {pair.row}") if locator_column else f"row {pair.row}"
         if key in wanted:
             wanted[key]["source_locator"] += f"; {locator}" if locator_column else f", {pair.row}"
             continue
         wanted[key] = {
-            "place_a_id": a, "place_b_id": b, "kind": pair.kind, "status": pair.status,
-            "signed_year": pair.signed_year, "ended_year": pair.ended_year, "title": pair.title,
-            "dimensions": list(pair.dimensions), "notes": pair.note, "source_id": source_id,
-            "source_locator": locator, "retrieved_at": now, "entered_by": actor, "entered_at": now,
-            "version": 1,
+            "a_gazetteer": a[0], "a_gazetteer_id": a[1], "b_gazetteer": b[0], "b_gazetteer_id": b[1],
+            "kind": pair.kind, "status": pair.status, "signed_year": pair.signed_year,
+            "ended_year": pair.ended_year, "title": pair.title, "dimensions": list(pair.dimensions),
+            "notes": pair.note, "source_locator": locator, "retrieved_at": now, "entered_by": actor,
+            "entered_at": now, "version": 1,
         }  # fmt: skip
     report.already_present["relation (repeated in file)"] += len(pairs) - len(wanted)
-    keys = list(wanted)
-    existing: set[tuple[int, int, str]] = set()
-    for start in range(0, len(keys), 300):
-        chunk = keys[start : start + 300]
-        existing.update(
-            conn.execute(
-                select(Relation.place_a_id, Relation.place_b_id, Relation.kind).where(
-                    tuple_(Relation.place_a_id, Relation.place_b_id, Relation.kind).in_(chunk)
-                )
-            ).all()
+    key_type = Place.__table__.c
+    table = staging.stage_table(
+        conn, "stage_relation", Relation.__table__, _RELATION_COLUMNS,
+        extra=[Column(f"{side}_{c}", key_type[c].type) for side in "ab" for c in ("gazetteer", "gazetteer_id")],
+    )  # fmt: skip
+    staging.fill(conn, table, list(wanted.values()))
+    return RelationStage(table, len(wanted))
+
+
+def _apply_relations(
+    conn: Connection, stage: RelationStage, source_id: int, actor: str, context: str, report: ImportReport
+) -> None:
+    """Create the staged relations not yet in the registry (one ``INSERT ... SELECT``), audited."""
+    staged, relation = stage.table, Relation.__table__
+    pa, pb = Place.__table__.alias("pa"), Place.__table__.alias("pb")
+    lower = case((pa.c.id < pb.c.id, pa.c.id), else_=pb.c.id)
+    upper = case((pa.c.id < pb.c.id, pb.c.id), else_=pa.c.id)
+    joined = staged.join(pa, and_(pa.c.gazetteer == staged.c.a_gazetteer, pa.c.gazetteer_id == staged.c.a_gazetteer_id))
+    joined = joined.join(pb, and_(pb.c.gazetteer == staged.c.b_gazetteer, pb.c.gazetteer_id == staged.c.b_gazetteer_id))
+    present = exists().where(relation.c.place_a_id == lower, relation.c.place_b_id == upper,
+                             relation.c.kind == staged.c.kind)  # fmt: skip
+    before = last_id(conn, relation)
+    conn.execute(
+        insert(relation).from_select(
+            ["place_a_id", "place_b_id", *_RELATION_COLUMNS, "source_id"],
+            select(lower, upper, *(staged.c[c] for c in _RELATION_COLUMNS),
+                   literal(source_id, relation.c.source_id.type)).select_from(joined).where(~present),
         )
-    new_rows = [row for key, row in wanted.items() if key not in existing]
-    report.already_present["relation"] += len(existing)
-    new_ids: list[int] = []
-    step = settings.IMPORT_BATCH_SIZE
-    for start in range(0, len(new_rows), step):
-        result = conn.execute(insert(Relation).returning(Relation.id), new_rows[start : start + step])
-        new_ids.extend(result.scalars())
-        progress("write", min(start + step, len(new_rows)), len(new_rows))
-    report.records_created["relation"] += len(new_ids)
-    record_bulk(conn, actor=actor, action="insert", entity="relation", ids=new_ids, context=context)
-    progress("write", len(new_rows), len(new_rows))
+    )  # fmt: skip
+    # This transaction's relations: new ids from this source (a concurrent import of the same file would
+    # clash on the unique pair and fail).
+    ours = select(relation.c.id).where(relation.c.id > before, relation.c.source_id == source_id)
+    created = record_bulk_select(conn, actor=actor, action="insert", entity="relation", ids=ours, context=context)
+    report.records_created["relation"] += created
+    report.already_present["relation"] += stage.rows - created

@@ -6,7 +6,8 @@ audit entry and a committed one always has one):
 * ORM sessions (web forms, case-study loader, editors): an ``after_flush`` hook on every
   :class:`~sqlalchemy.orm.Session` records inserts, updates (field -> ``[old, new]``) and deletes of
   audited entities.  The actor and context come from ``session.info["actor"]`` / ``["context"]``.
-* Bulk importers, which use Core inserts for speed, call :func:`record_bulk`.
+* Bulk importers, which use Core inserts for speed, call :func:`record_bulk` (ids in hand) or
+  :func:`record_bulk_select` (ids chosen by a query, written without leaving the database).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, inspect
+from sqlalchemy import Connection, Select, event, func, insert, inspect, literal, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from citydiplomacy import settings
@@ -162,3 +163,26 @@ def record_bulk(
     for start in range(0, len(rows), settings.IMPORT_BATCH_SIZE):
         conn.execute(insert(AuditEntry), rows[start : start + settings.IMPORT_BATCH_SIZE])
     return len(rows)
+
+
+def record_bulk_select(
+    conn: Connection, *, actor: str, action: str, entity: str, ids: Select[Any], context: str
+) -> int:
+    """Like :func:`record_bulk`, for the records whose ids ``ids`` selects: one ``INSERT ... SELECT``.
+
+    Returns
+    -------
+    int
+        Number of audit entries written.
+    """
+    table = AuditEntry.__table__
+    at, who, what, which, why = (
+        literal(value, table.c[column].type)
+        for value, column in ((utcnow(), "at"), (actor, "actor"), (action, "action"), (entity, "entity"),
+                              (context, "context"))
+    )  # fmt: skip
+    chosen = ids.subquery()
+    count = int(conn.execute(select(func.count()).select_from(chosen)).scalar_one())  # rowcount: -1 on psycopg
+    rows = select(at, who, what, which, chosen.c[0], why)
+    conn.execute(insert(table).from_select(["at", "actor", "action", "entity", "entity_id", "context"], rows))
+    return count

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +57,34 @@ def get_engine(url: str | None = None) -> Engine:
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
     """A session factory bound to ``engine`` (default: :func:`get_engine`)."""
     return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def write_transaction(conn: Connection) -> Iterator[Connection]:
+    """A transaction on ``conn`` that will write: on SQLite it takes the write lock when it begins.
+
+    A deferred SQLite transaction that reads and then writes while another connection writes cannot wait
+    for the lock (the two could deadlock), so SQLite refuses it at once with "database is locked".  Taking
+    the lock up front (``BEGIN IMMEDIATE``) waits for the other writer instead, up to the busy timeout.
+    """
+    with conn.begin():
+        _begin_immediate(conn)
+        yield conn
+
+
+def writing(session: Session) -> Session:
+    """Make ``session``'s transaction a writing one from its start (see :func:`write_transaction`)."""
+    _begin_immediate(session.connection())
+    return session
+
+
+def _begin_immediate(conn: Connection) -> None:
+    # The SQLite driver begins a transaction itself, lazily, before its first write; beginning it here
+    # first (the driver then sees one open and adds none) takes the lock before any read.
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
 
 
 @contextmanager

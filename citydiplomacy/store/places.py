@@ -12,28 +12,33 @@ Every mention (a place name as a source wrote it) becomes exactly one place:
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     MetaData,
     PrimaryKeyConstraint,
     Table,
     UniqueConstraint,
+    and_,
     delete,
+    exists,
+    func,
+    insert,
+    literal,
     select,
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.core.text import fold
-from citydiplomacy.store.audit import record_bulk
+from citydiplomacy.store.audit import record_bulk, record_bulk_select
 from citydiplomacy.store.schema import (
     Activity,
     ActivityParticipant,
@@ -49,6 +54,7 @@ from citydiplomacy.store.schema import (
     Relation,
     utcnow,
 )
+from citydiplomacy.store.staging import drop_all, fill, stage_table
 
 if TYPE_CHECKING:
     from citydiplomacy.geo.resolve import Resolution
@@ -126,9 +132,195 @@ def script_tag(name: str) -> str:
     return "und"
 
 
-def _insert(conn: Connection):  # type: ignore[no-untyped-def]
-    """The dialect's INSERT that supports ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+#: Columns of ``place`` an import stages (``id`` and ``source_id`` are set when the stage is applied).
+_PLACE_COLUMNS = (
+    "gazetteer", "gazetteer_id", "name", "country_code", "admin1_code", "admin_level", "lat", "lng", "population",
+    "is_capital", "status", "source_locator", "retrieved_at", "entered_by", "entered_at", "version",
+)  # fmt: skip
+_MENTION_COLUMNS = ("key", "name_in_source", "country_in_source", "lat_in_source", "lng_in_source", "score", "status",
+                    "candidates")  # fmt: skip
+
+
+@dataclass
+class PlaceStage:
+    """The places, names and mentions of one import, staged on a connection by :func:`stage_places`."""
+
+    place: Table
+    name: Table
+    mention: Table
+    mentions: int
+
+
+def stage_places(
+    conn: Connection, resolved: Sequence[tuple[Mention, Resolution]], *, actor: str, store_alt_names: bool = True
+) -> PlaceStage:
+    """Stage the places and mentions for resolver answers in temporary tables on ``conn``.
+
+    Nothing in the registry is read or locked: which places already exist is decided when the stage is
+    applied (:func:`apply_places`), inside the write transaction, so that a place created meanwhile is
+    reused, not duplicated.
+
+    Parameters
+    ----------
+    conn
+        The import's own connection (temporary tables are private to it).
+    resolved
+        ``(mention, resolution)`` pairs, one per distinct mention.
+    actor
+        Who is recorded as having entered the new places.
+    store_alt_names
+        Also stage the gazetteer's alternate names (every script) as ``place_name`` rows.
+    """
+    from citydiplomacy.geo.gazetteer import get_gazetteer
+
+    now = utcnow()
+    wanted: dict[tuple[str, str], tuple[Mention, Resolution]] = {}
+    for mention, res in resolved:
+        wanted.setdefault(place_key(mention, res), (mention, res))
+    places, names = [], []
+    gaz = None
+    for key, (mention, res) in wanted.items():
+        source_only = key[0] in ("source", "geonames-district")
+        admin1 = None
+        if res.gazetteer == "geonames" and res.gazetteer_id:
+            # The region tells namesakes apart (five Cambridges in the US): keep GeoNames' admin-1 code.
+            gaz = gaz or get_gazetteer()
+            i = gaz.index_of(res.gazetteer_id)
+            admin1 = (gaz.admin1[i] or None) if i is not None else None
+        places.append(
+            {
+                "gazetteer": key[0],
+                "gazetteer_id": key[1],
+                "name": mention.name if source_only else res.name,
+                "country_code": res.country_code,
+                "admin1_code": admin1,
+                "admin_level": res.admin_level,
+                "lat": mention.lat if source_only and mention.lat is not None else res.lat,
+                "lng": mention.lng if source_only and mention.lng is not None else res.lng,
+                "population": res.population,
+                "is_capital": bool(res.is_capital),
+                "status": "district"
+                if key[0] == "geonames-district"
+                else {"resolved": "gazetteer"}.get(res.status, res.status),
+                "source_locator": f"first named as {mention.name!r}"[:500],
+                "retrieved_at": now,
+                "entered_by": actor,
+                "entered_at": now,
+                "version": 1,
+            }
+        )
+        names.extend({"gazetteer": key[0], "gazetteer_id": key[1], **n} for n in _names(mention, res, store_alt_names))
+    mentions = [
+        {
+            "key": m.key,
+            "name_in_source": m.name,
+            "country_in_source": m.country,
+            "lat_in_source": m.lat,
+            "lng_in_source": m.lng,
+            "score": r.score,
+            "status": r.status,
+            "candidates": [dict(c) for c in r.candidates] or None,
+            "gazetteer": place_key(m, r)[0],
+            "gazetteer_id": place_key(m, r)[1],
+        }
+        for m, r in resolved
+    ]
+    key_cols = ("gazetteer", "gazetteer_id")
+    place_table = stage_table(conn, "stage_place", Place.__table__, _PLACE_COLUMNS, index=[key_cols])
+    name_table = stage_table(conn, "stage_place_name", PlaceName.__table__, ("name", "lang", "kind"),
+                             extra=_key_columns(), index=[key_cols])  # fmt: skip
+    mention_table = stage_table(conn, "stage_mention", PlaceMention.__table__, _MENTION_COLUMNS, extra=_key_columns())
+    fill(conn, place_table, places)
+    fill(conn, name_table, names)
+    fill(conn, mention_table, mentions)
+    return PlaceStage(place_table, name_table, mention_table, len(mentions))
+
+
+def _key_columns() -> list[Column[Any]]:
+    return [Column(c, Place.__table__.c[c].type) for c in ("gazetteer", "gazetteer_id")]
+
+
+def _names(mention: Mention, res: Resolution, store_alt_names: bool) -> list[dict[str, str]]:
+    """The names a new place is stored with: the gazetteer's, the source's, and (optionally) every alias."""
+    names = {(res.name, "und", "official")} if res.name else set()
+    names.add((mention.name, "und", "source"))
+    if store_alt_names:
+        names.update((alt, script_tag(alt), "alias") for alt in res.alt_names if alt and len(alt) <= 300)
+    seen: set[tuple[str, str]] = set()
+    rows = []
+    for name, lang, kind in sorted(names, key=lambda n: n[2] != "official"):
+        if (name, lang) not in seen:
+            seen.add((name, lang))
+            rows.append({"name": name, "lang": lang, "kind": kind})
+    return rows
+
+
+def _same_place(staged: Table, place: Any = None) -> Any:
+    place = Place.__table__ if place is None else place
+    return and_(place.c.gazetteer == staged.c.gazetteer, place.c.gazetteer_id == staged.c.gazetteer_id)
+
+
+def apply_places(
+    conn: Connection, stage: PlaceStage, *, source_id: int | None, actor: str, context: str
+) -> tuple[dict[str, int], int]:
+    """Create the staged places, names and mentions not yet in the registry; reuse the ones present.
+
+    Runs inside the import's write transaction as a handful of ``INSERT ... SELECT`` statements, however
+    many rows, so that the registry's write lock is held briefly.  The records this transaction created are
+    the staged keys whose ids exceed the largest id before it (ids only grow; a concurrent writer creating
+    one of the same keys makes this transaction fail on the unique key, and nothing is written).
+
+    Returns
+    -------
+    tuple[dict[str, int], int]
+        Mention key -> place id, and the number of places created.
+    """
+    place, staged = Place.__table__, stage.place
+    before = last_id(conn, place)
+    conn.execute(
+        insert(place).from_select(
+            [*_PLACE_COLUMNS, "source_id"],
+            select(*(staged.c[c] for c in _PLACE_COLUMNS), literal(source_id, place.c.source_id.type))
+            .where(~exists().where(_same_place(staged)))
+            .order_by(staged.c.gazetteer, staged.c.gazetteer_id),
+        )
+    )
+    ours = place.join(staged, _same_place(staged))
+    created = record_bulk_select(conn, actor=actor, action="insert", entity="place", context=context,
+                                 ids=select(place.c.id).select_from(ours).where(place.c.id > before))  # fmt: skip
+    names = stage.name
+    conn.execute(
+        insert(PlaceName.__table__).from_select(
+            ["place_id", "name", "lang", "kind"],
+            select(place.c.id, names.c.name, names.c.lang, names.c.kind)
+            .select_from(names.join(place, _same_place(names)))
+            .where(place.c.id > before),  # names come with new places only: an existing place keeps its own
+        )
+    )
+    mentions, known = stage.mention, PlaceMention.__table__
+    before_mention = last_id(conn, known)
+    conn.execute(
+        insert(known).from_select(
+            [*_MENTION_COLUMNS, "place_id", "source_id"],
+            select(*(mentions.c[c] for c in _MENTION_COLUMNS), place.c.id, literal(source_id, known.c.source_id.type))
+            .select_from(mentions.join(place, _same_place(mentions)))
+            .where(~exists().where(known.c.key == mentions.c.key)),
+        )
+    )
+    new_mentions = select(known.c.id).select_from(known.join(mentions, known.c.key == mentions.c.key))
+    record_bulk_select(conn, actor=actor, action="insert", entity="place_mention", context=context,
+                       ids=new_mentions.where(known.c.id > before_mention))  # fmt: skip
+    mention_to_place = dict(
+        conn.execute(select(mentions.c.key, place.c.id).select_from(mentions.join(place, _same_place(mentions)))).all()
+    )
+    if len(mention_to_place) != stage.mentions:  # every staged mention maps to a place now; say so if not
+        raise RuntimeError(f"{stage.mentions - len(mention_to_place)} staged mentions found no place")
+    return mention_to_place, created
+
+
+def last_id(conn: Connection, table: Table) -> int:
+    """The largest id in ``table`` (0 when empty): what a bulk insert's new rows exceed."""
+    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
 
 
 def upsert_places(
@@ -140,7 +332,7 @@ def upsert_places(
     context: str,
     store_alt_names: bool = True,
 ) -> tuple[dict[str, int], int]:
-    """Create the places and mentions for resolver answers; reuse the ones already present.
+    """Stage and apply in one go, inside the caller's transaction (small imports such as the case study).
 
     Parameters
     ----------
@@ -158,132 +350,11 @@ def upsert_places(
     tuple[dict[str, int], int]
         Mention key -> place id, and the number of places created.
     """
-    now = utcnow()
-    wanted: dict[tuple[str, str], tuple[Mention, Resolution]] = {}
-    for mention, res in resolved:
-        wanted.setdefault(place_key(mention, res), (mention, res))
-
-    existing = _existing_place_ids(conn, list(wanted))
-    new_rows = []
-    gaz = None
-    for key, (mention, res) in wanted.items():
-        if key in existing:
-            continue
-        source_only = key[0] in ("source", "geonames-district")
-        admin1 = None
-        if res.gazetteer == "geonames" and res.gazetteer_id:
-            # The region tells namesakes apart (five Cambridges in the US): keep GeoNames' admin-1 code.
-            from citydiplomacy.geo.gazetteer import get_gazetteer
-
-            gaz = gaz or get_gazetteer()
-            i = gaz.index_of(res.gazetteer_id)
-            admin1 = (gaz.admin1[i] or None) if i is not None else None
-        new_rows.append(
-            {
-                "gazetteer": key[0],
-                "gazetteer_id": key[1],
-                "name": mention.name if source_only else res.name,
-                "country_code": res.country_code,
-                "admin1_code": admin1,
-                "admin_level": res.admin_level,
-                "lat": mention.lat if source_only and mention.lat is not None else res.lat,
-                "lng": mention.lng if source_only and mention.lng is not None else res.lng,
-                "population": res.population,
-                "is_capital": bool(res.is_capital),
-                "status": "district"
-                if key[0] == "geonames-district"
-                else {"resolved": "gazetteer"}.get(res.status, res.status),
-                "source_id": source_id,
-                "source_locator": f"first named as {mention.name!r}"[:500],
-                "retrieved_at": now,
-                "entered_by": actor,
-                "entered_at": now,
-                "version": 1,
-            }
-        )
-    for start in range(0, len(new_rows), settings.IMPORT_BATCH_SIZE):
-        conn.execute(_insert(conn)(Place), new_rows[start : start + settings.IMPORT_BATCH_SIZE])
-    created_keys = [(r["gazetteer"], r["gazetteer_id"]) for r in new_rows]
-    ids = _existing_place_ids(conn, list(wanted))
-    if created_keys:
-        record_bulk(
-            conn,
-            actor=actor,
-            action="insert",
-            entity="place",
-            ids=[ids[k] for k in created_keys],
-            context=context,
-        )
-        _insert_names(conn, [(ids[k], wanted[k]) for k in created_keys], store_alt_names)
-
-    mention_to_place = {m.key: ids[place_key(m, r)] for m, r in resolved}
-    mention_ids = _upsert_mentions(conn, resolved, mention_to_place, source_id)
-    record_bulk(conn, actor=actor, action="insert", entity="place_mention", ids=mention_ids, context=context)
-    return mention_to_place, len(new_rows)
-
-
-def _existing_place_ids(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = {}
-    step = 400  # keeps the IN list under SQLite's bound-parameter limit
-    for start in range(0, len(keys), step):
-        chunk = keys[start : start + step]
-        rows = conn.execute(
-            select(Place.gazetteer, Place.gazetteer_id, Place.id).where(
-                tuple_(Place.gazetteer, Place.gazetteer_id).in_(chunk)
-            )
-        )
-        found.update({(g, gid): pid for g, gid, pid in rows})
-    return found
-
-
-def _insert_names(
-    conn: Connection, created: Iterable[tuple[int, tuple[Mention, Resolution]]], store_alt_names: bool
-) -> None:
-    rows: list[dict[str, Any]] = []
-    for place_id, (mention, res) in created:
-        names = {(res.name, "und", "official")} if res.name else set()
-        names.add((mention.name, "und", "source"))
-        if store_alt_names:
-            names.update((alt, script_tag(alt), "alias") for alt in res.alt_names if alt and len(alt) <= 300)
-        seen: set[tuple[str, str]] = set()
-        for name, lang, kind in sorted(names, key=lambda n: n[2] != "official"):
-            if (name, lang) not in seen:
-                seen.add((name, lang))
-                rows.append({"place_id": place_id, "name": name, "lang": lang, "kind": kind})
-    for start in range(0, len(rows), settings.IMPORT_BATCH_SIZE * 5):
-        conn.execute(
-            _insert(conn)(PlaceName).on_conflict_do_nothing(),
-            rows[start : start + settings.IMPORT_BATCH_SIZE * 5],
-        )
-
-
-def _upsert_mentions(
-    conn: Connection,
-    resolved: Sequence[tuple[Mention, Resolution]],
-    mention_to_place: dict[str, int],
-    source_id: int | None,
-) -> list[int]:
-    """Insert the mentions not yet known; return the ids of those inserted."""
-    rows = [
-        {
-            "key": m.key,
-            "name_in_source": m.name,
-            "country_in_source": m.country,
-            "lat_in_source": m.lat,
-            "lng_in_source": m.lng,
-            "place_id": mention_to_place[m.key],
-            "score": r.score,
-            "status": r.status,
-            "candidates": [dict(c) for c in r.candidates] or None,
-            "source_id": source_id,
-        }
-        for m, r in resolved
-    ]
-    inserted: list[int] = []
-    statement = _insert(conn)(PlaceMention).on_conflict_do_nothing(index_elements=["key"]).returning(PlaceMention.id)
-    for start in range(0, len(rows), settings.IMPORT_BATCH_SIZE):
-        inserted.extend(conn.execute(statement, rows[start : start + settings.IMPORT_BATCH_SIZE]).scalars())
-    return inserted
+    stage = stage_places(conn, resolved, actor=actor, store_alt_names=store_alt_names)
+    try:
+        return apply_places(conn, stage, source_id=source_id, actor=actor, context=context)
+    finally:
+        drop_all(conn)
 
 
 # --- merging two places ------------------------------------------------------------------------------
