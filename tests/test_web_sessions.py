@@ -56,12 +56,12 @@ def relation(seeded: Seeded) -> dict[str, object]:
     }
 
 
-def test_session_is_a_row_keyed_by_the_tokens_hash(client: TestClient, db_url: str) -> None:
+def test_session_row_keeps_only_the_tokens_hash(client: TestClient, db_url: str) -> None:
     token = login(client, "viewer")
     cookie = client.cookies[SESSION_COOKIE]
     with db.session_scope(db.get_engine(db_url)) as s:
         row = s.scalar(select(WebSession))
-        assert row is not None and row.id == hashlib.sha256(cookie.encode()).hexdigest() and row.id != cookie
+        assert row is not None and row.token_hash == hashlib.sha256(cookie.encode()).hexdigest() != cookie
         assert row.csrf_token == token and row.client == "testclient" and row.ended_at is None
         lifetime = sessions.as_utc(row.expires_at) - sessions.as_utc(row.created_at)
         assert row.user_agent and lifetime.total_seconds() == pytest.approx(8 * 3600)

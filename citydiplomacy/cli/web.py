@@ -1,7 +1,7 @@
-"""``citydip serve`` and ``citydip user ...``: run the web application, manage its users.
+"""``citydip serve`` and ``citydip user ...``: run the web application, manage its users and their sessions.
 
-The commands are thin: the work is done by :mod:`citydiplomacy.web.auth` (users) and
-:mod:`citydiplomacy.web.app` (the application).
+The commands are thin: the work is done by :mod:`citydiplomacy.web.auth` (users, ending sessions),
+:mod:`citydiplomacy.web.sessions` (listing them) and :mod:`citydiplomacy.web.app` (the application).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def user_delete(
 
 @user_app.command("list")
 def user_list(database: DatabaseOption = None) -> None:
-    """List the users with their role, state and number of live sessions.
+    """List the users with their role, state, number of live sessions and when they were last seen.
 
     Example:
 
@@ -138,14 +138,71 @@ def user_list(database: DatabaseOption = None) -> None:
     from citydiplomacy.web.auth import list_users
 
     def show(session) -> str:  # type: ignore[no-untyped-def]
-        table = Table("user", "role", "state", "live sessions", "created")
+        table = Table("user", "role", "state", "live sessions", "last seen", "created")
         for user in list_users(session):
             state = f"disabled {user.disabled_at:%Y-%m-%d}" if user.disabled_at else "enabled"
-            table.add_row(user.username, user.role, state, str(user.live_sessions), f"{user.created_at:%Y-%m-%d}")
+            seen = f"{user.last_seen_at:%Y-%m-%d %H:%M}" if user.last_seen_at else "never"
+            table.add_row(
+                user.username, user.role, state, str(user.live_sessions), seen, f"{user.created_at:%Y-%m-%d}"
+            )  # fmt: skip
         console.print(table)
         return ""
 
     _run(database, show)
+
+
+@user_app.command("sessions")
+def user_sessions(
+    username: Annotated[str | None, typer.Argument(help="Only this user's sessions")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """List the live login sessions (of every user, or of one): number, user, started, last seen, client, expires.
+
+    The number names a session for ``citydip user end-session``; nothing of its token is shown.
+
+    Example:
+
+        citydip user sessions ana
+    """
+    from rich.table import Table
+
+    from citydiplomacy.cli.console import console
+    from citydiplomacy.web import auth, sessions
+
+    def show(session) -> str:  # type: ignore[no-untyped-def]
+        user_id = auth.find_user(session, username).id if username is not None else None
+        table = Table("session", "user", "started", "last seen", "client", "expires")
+        for live in sessions.live_sessions(session, user_id):
+            table.add_row(
+                str(live.id), live.username, f"{live.created_at:%Y-%m-%d %H:%M}", f"{live.last_seen_at:%Y-%m-%d %H:%M}",
+                live.client or "?", f"{live.expires_at:%Y-%m-%d %H:%M}",
+            )  # fmt: skip
+        console.print(table)
+        return ""
+
+    _run(database, show)
+
+
+@user_app.command("end-session")
+def user_end_session(
+    session_id: Annotated[
+        int, typer.Argument(min=1, max=2**31 - 1, help="The session's number (citydip user sessions)")
+    ],
+    database: DatabaseOption = None,
+) -> None:
+    """End one login session: its browser is logged out at its next request (written to the audit trail).
+
+    Example:
+
+        citydip user end-session 42
+    """
+    from citydiplomacy.web.auth import end_session
+
+    def end(session) -> str:  # type: ignore[no-untyped-def]
+        ended = end_session(session, session_id)
+        return f"session {ended.id} of {ended.username} ended"
+
+    _run(database, end)
 
 
 def _run(database: str | None, work) -> None:  # type: ignore[no-untyped-def]

@@ -240,6 +240,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review_rejected": ("Recorded: none of the candidates.", "ثبت شد: هیچ‌یک از گزینه‌ها."),
     "review_no_candidates": ("No gazetteer candidates.", "گزینه‌ای در فهرست جغرافیایی نیست."),
     "review_or_place": ("or an existing place (#id)", "یا مکانی موجود (شناسه)"),
+    # --- admins: users and their login sessions
+    "users": ("Users", "کاربران"),
+    "users_title": ("Users and sessions", "کاربران و نشست‌ها"),
+    "users_note": (
+        "Every user with their live sessions. An ended session is logged out at its very next request.",
+        "همه کاربران با نشست‌های فعالشان. نشستی که پایان یابد، در همان درخواست بعدی‌اش از سامانه خارج می‌شود.",
+    ),
+    "user_active": ("active", "فعال"),
+    "user_disabled": ("disabled", "غیرفعال"),
+    "created": ("Created", "ایجاد"),
+    "disabled_on": ("Disabled on", "غیرفعال از"),
+    "last_login": ("Last login", "آخرین ورود"),
+    "last_seen": ("Last seen", "آخرین فعالیت"),
+    "live_sessions": ("Live sessions", "نشست‌های فعال"),
+    "session": ("Session", "نشست"),
+    "session_started": ("Started", "آغاز"),
+    "session_client": ("Client address", "نشانی دستگاه"),
+    "session_expires": ("Expires", "انقضا"),
+    "this_session": ("your session", "نشست شما"),
+    "never": ("never", "هرگز"),
+    "no_live_sessions": ("No live sessions.", "نشست فعالی ندارد."),
+    "end_session": ("End session", "پایان نشست"),
+    "end_all_sessions": ("End all sessions", "پایان همه نشست‌ها"),
+    "disable_user": ("Disable user", "غیرفعال کردن کاربر"),
+    "enable_hint": (
+        "A disabled user is enabled again with a new password:",
+        "کاربر غیرفعال با گذرواژه تازه دوباره فعال می‌شود:",
+    ),
+    "flash_session_ended": (
+        "Session ended: that browser is logged out.",
+        "نشست پایان یافت: آن مرورگر از سامانه خارج شد.",
+    ),
+    "flash_sessions_ended": ("Sessions ended:", "نشست‌های پایان‌یافته:"),
+    "flash_user_disabled": (
+        "User disabled: no more logins, and every session of theirs ended.",
+        "کاربر غیرفعال شد: دیگر نمی‌تواند وارد شود و همه نشست‌هایش پایان یافت.",
+    ),
+    "flash_session_gone": ("That session had already ended.", "آن نشست پیش‌تر پایان یافته بود."),
+    "flash_not_self": (
+        "You cannot disable your own account; ask another admin.",
+        "نمی‌توانید حساب خودتان را غیرفعال کنید؛ از مدیر دیگری بخواهید.",
+    ),
+    "flash_you_ended": ("Your session was ended; log in again.", "نشست شما پایان یافت؛ دوباره وارد شوید."),
 }
 
 #: vocabulary code (lower case) -> Persian
@@ -319,6 +362,9 @@ TERMS_FA: dict[str, str] = {
     "normalise": "نرمال\u200cسازی",
     "aggregate": "تجمیع",
     "missing": "داده گمشده",
+    "viewer": "بیننده",
+    "editor": "ویرایشگر",
+    "admin": "مدیر",
 }
 
 #: vocabulary code -> English, where the code itself reads badly (else its words with spaces)

@@ -8,6 +8,10 @@ audit entry and a committed one always has one):
   audited entities.  The actor and context come from ``session.info["actor"]`` / ``["context"]``.
 * Bulk importers, which use Core inserts for speed, call :func:`record_bulk` (ids in hand) or
   :func:`record_bulk_select` (ids chosen by a query, written without leaving the database).
+* Changes to who may use the web application (users, their login sessions; :data:`ACCESS_ENTITIES`) are
+  written by :mod:`citydiplomacy.web.auth` with :func:`record_change`.  They are audited like the registry's
+  data but are no part of it: they never advance the data version (:mod:`citydiplomacy.store.runs`), so
+  ending a session does not make an analysis look out of date.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ AUDITED: tuple[type, ...] = (
     PlaceMention,
 )
 _SKIP_FIELDS = {"version", "entered_at"}
+#: Entities of the access records (``app_user``, ``web_session``): audited, but not the registry's data.
+ACCESS_ENTITIES: tuple[str, ...] = ("app_user", "web_session")
 
 
 def _jsonable(value: Any) -> Any:
@@ -186,3 +192,36 @@ def record_bulk_select(
     rows = select(at, who, what, which, chosen.c[0], why)
     conn.execute(insert(table).from_select(["at", "actor", "action", "entity", "entity_id", "context"], rows))
     return count
+
+
+def record_change(
+    session: Session, *, action: str, entity: str, entity_id: int | None, changes: dict[str, Any] | None
+) -> None:
+    """Write one audit entry in ``session``'s transaction, by its actor and in its context.
+
+    For changes the ORM hook does not see: Core updates, and records whose columns must not be copied into
+    the trail as they are (a user's password hash).
+
+    Parameters
+    ----------
+    session
+        The ORM session of the change (``info["actor"]`` and ``info["context"]`` as the hook reads them).
+    action, entity, entity_id
+        What kind of change (``insert``/``update``/``delete``), which table, which row.
+    changes
+        Field -> ``[old, new]`` for an update, the fields for an insert or a delete (JSON-ready values).
+    """
+    session.connection().execute(
+        insert(AuditEntry),
+        [
+            {
+                "at": utcnow(),
+                "actor": session.info.get("actor", settings.DEFAULT_ACTOR),
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "changes": _jsonable(changes) if changes is not None else None,
+                "context": session.info.get("context"),
+            }
+        ],
+    )

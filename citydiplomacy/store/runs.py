@@ -3,7 +3,9 @@
 * :func:`data_version` is the registry's data version: a counter that every write advances.  Every write is
   audited (ORM writes by the session hook, bulk writes by :func:`~citydiplomacy.store.audit.record_bulk`),
   so the counter is the audit trail's highest id; every analysis run stores the version it read
-  (:attr:`AnalysisRun.data_version`), and :func:`changes_since` counts what was written after it.
+  (:attr:`AnalysisRun.data_version`), and :func:`changes_since` counts what was written after it.  The
+  audit entries of users and login sessions (:data:`~citydiplomacy.store.audit.ACCESS_ENTITIES`) are no
+  data: neither counts them.
 * :func:`latest_run` is the one answer to "which run": the newest run of a kind (by id) whose parameters
   contain the ones asked for, optionally one with results for a place; :func:`require_run` raises a clear
   "run X first" when there is none.
@@ -19,7 +21,11 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import RunNotFound
+from citydiplomacy.store.audit import ACCESS_ENTITIES
 from citydiplomacy.store.schema import AnalysisRun, AuditEntry, CityResult
+
+#: Audit entries of the registry's data (not of its users and their sessions).
+_is_data = AuditEntry.entity.not_in(ACCESS_ENTITIES)
 
 __all__ = ["changes_since", "data_version", "freshness", "latest_run", "matches", "new_run", "require_run"]
 
@@ -65,8 +71,8 @@ def network_run_for(year: int | None = None) -> dict[str, Any]:
 
 
 def data_version(session: Session) -> int:
-    """The registry's data version: the number of the latest audited change (0 for an empty registry)."""
-    return int(session.scalar(select(func.max(AuditEntry.id))) or 0)
+    """The registry's data version: the number of the latest audited change of its data (0 for an empty registry)."""
+    return int(session.scalar(select(func.max(AuditEntry.id)).where(_is_data)) or 0)
 
 
 def _canonical(value: Any) -> Any:
@@ -134,7 +140,8 @@ def changes_since(session: Session, run: AnalysisRun) -> int | None:
         return None
     cache = session.info.setdefault("changes_since", {})  # one count per version and request
     if run.data_version not in cache:
-        cache[run.data_version] = int(session.scalar(select(func.count()).where(AuditEntry.id > run.data_version)) or 0)
+        count = select(func.count()).where(AuditEntry.id > run.data_version, _is_data)
+        cache[run.data_version] = int(session.scalar(count) or 0)
     return cache[run.data_version]
 
 

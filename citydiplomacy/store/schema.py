@@ -420,12 +420,15 @@ class JobLock(Base):
 class WebSession(Base):
     """A login session of the web application, checked on every request (so it can be ended at once).
 
-    ``id`` is the SHA-256 of the random token the cookie carries: a copy of the table gives no session.
+    ``token_hash`` is the SHA-256 of the random token the cookie carries: a copy of the table gives no
+    session.  ``id`` is a plain number that names the session to admins (pages, API, CLI, audit trail)
+    without revealing anything of its token.
     """
 
     __tablename__ = "web_session"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -346,9 +346,10 @@ def create_app(
         The application; ``app.state.engine`` is its database engine.
     """
     from citydiplomacy import __version__
-    from citydiplomacy.web import jobs_pages, pages
+    from citydiplomacy.web import admin_pages, jobs_pages, pages
     from citydiplomacy.web.api.jobs import router as jobs_api_router
     from citydiplomacy.web.api.routes import router as api_router
+    from citydiplomacy.web.api.sessions import router as sessions_api_router
 
     engine = db.get_engine(database_url)
     app = FastAPI(
@@ -392,6 +393,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(jobs_api_router, prefix=API_PREFIX)
+    app.include_router(sessions_api_router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(jobs_pages.router)
+    app.include_router(admin_pages.router)
     return app

@@ -4,7 +4,11 @@
   upgraded at the next successful login.
 * Login sessions are rows of ``web_session`` (:mod:`citydiplomacy.web.sessions`), loaded with their
   user on every request: changing a user's password or role, disabling or deleting them ends their
-  sessions at once.
+  sessions at once; an admin can also end one session (:func:`end_session`) or all of a user's
+  (:func:`end_sessions`).
+* Every change to a user or an admin's ending of a session is written to the audit trail
+  (:func:`citydiplomacy.store.audit.record_change`: entity ``app_user`` or ``web_session``, by the
+  session's actor), never a password or its hash, nor anything of a session's token.
 * Every state-changing request must carry a CSRF token: a logged-in user's is their session's own
   (form field ``csrf_token`` or header ``X-CSRF-Token``); an anonymous visitor's (the login form) is a
   signed double-submit cookie (:func:`citydiplomacy.web.sessions.new_anon_csrf`): no row per visitor.
@@ -29,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput, NotFound
+from citydiplomacy.store.audit import record_change
 from citydiplomacy.store.schema import AppUser, LoginThrottle, utcnow
 from citydiplomacy.web import sessions
 
@@ -57,7 +62,11 @@ class CurrentUser:
 
 
 class UserNotFound(NotFound):
-    """No user has that name."""
+    """No user has that name (or number)."""
+
+
+class SessionNotFound(NotFound):
+    """No live session has that number (it ended, expired, or never was)."""
 
 
 def hash_password(password: str) -> str:
@@ -65,18 +74,43 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _find_user(session: Session, username: str) -> AppUser:
+def get_user(session: Session, user_id: int) -> AppUser:
+    """The user of number ``user_id``.
+
+    Raises
+    ------
+    UserNotFound
+        When no user has that number.
+    """
+    user = session.get(AppUser, user_id)
+    if user is None:
+        raise UserNotFound(f"no user {user_id} (see: citydip user list)")
+    return user
+
+
+def find_user(session: Session, username: str) -> AppUser:
+    """The user named ``username`` (surrounding spaces ignored).
+
+    Raises
+    ------
+    UserNotFound
+        When no user has that name.
+    """
     user = session.scalar(select(AppUser).where(AppUser.username == username.strip()))
     if user is None:
         raise UserNotFound(f"no user {username.strip()!r} (see: citydip user list)")
     return user
 
 
+def _audit_user(session: Session, action: str, user: AppUser, changes: dict[str, object]) -> None:
+    record_change(session, action=action, entity="app_user", entity_id=user.id, changes=changes)
+
+
 def create_user(session: Session, username: str, password: str, role: str = "viewer") -> AppUser:
     """Add a user, or reset an existing user's password and role (the caller commits).
 
     Resetting ends every session of the user (they log in again with the new password and role) and
-    enables a disabled user again.
+    enables a disabled user again.  Either is written to the audit trail (the password as "reset" only).
 
     Raises
     ------
@@ -94,30 +128,45 @@ def create_user(session: Session, username: str, password: str, role: str = "vie
     if user is None:
         user = AppUser(username=username, password_hash=hash_password(password), role=role)
         session.add(user)
-    else:
-        reason = "role" if user.role != role else "password"
-        user.password_hash = hash_password(password)
-        user.role = role
-        user.disabled_at = None
         session.flush()
-        sessions.end_user_sessions(session, user.id, reason)
+        _audit_user(session, "insert", user, {"username": username, "role": role})
+        return user
+    changes: dict[str, object] = {"password": "reset"}
+    if user.role != role:
+        changes["role"] = [user.role, role]
+    if user.disabled_at is not None:
+        changes["disabled_at"] = [user.disabled_at, None]
+    reason = "role" if user.role != role else "password"
+    user.password_hash = hash_password(password)
+    user.role = role
+    user.disabled_at = None
     session.flush()
+    ended = sessions.end_user_sessions(session, user.id, reason)
+    if ended:
+        changes["sessions_ended"] = len(ended)
+    _audit_user(session, "update", user, changes)
     return user
 
 
 def disable_user(session: Session, username: str) -> AppUser:
-    """Disable a user (the caller commits): no more logins, every session ended at once.
+    """Disable a user (the caller commits): no more logins, every session ended at once; audited.
 
     Raises
     ------
     UserNotFound
         When no user has that name.
     """
-    user = _find_user(session, username)
+    user = find_user(session, username)
+    changes: dict[str, object] = {}
     if user.disabled_at is None:
         user.disabled_at = utcnow()
+        changes["disabled_at"] = [None, user.disabled_at]
     session.flush()
-    sessions.end_user_sessions(session, user.id, "disabled")
+    ended = sessions.end_user_sessions(session, user.id, "disabled")
+    if ended:
+        changes["sessions_ended"] = len(ended)
+    if changes:
+        _audit_user(session, "update", user, changes)
     return user
 
 
@@ -129,32 +178,84 @@ def delete_user(session: Session, username: str) -> None:
     UserNotFound
         When no user has that name.
     """
-    user = _find_user(session, username)
+    user = find_user(session, username)
+    _audit_user(session, "delete", user, {"username": user.username, "role": user.role})
     session.delete(user)  # its web_session rows go with it (ON DELETE CASCADE): its cookies open nothing
     session.flush()
 
 
+def _audit_session_ended(session: Session, session_id: int, username: str, reason: str) -> None:
+    record_change(
+        session,
+        action="update",
+        entity="web_session",
+        entity_id=session_id,
+        changes={"ended_reason": [None, reason], "user": username},
+    )
+
+
+def end_session(session: Session, session_id: int, reason: str = "admin") -> sessions.SessionInfo:
+    """End the live session of number ``session_id`` (the caller commits); audited.  Returns what it was.
+
+    Its next request is anonymous: sessions are checked against the database on every request.
+
+    Raises
+    ------
+    SessionNotFound
+        When no live session has that number (ended, expired, or never was).
+    """
+    found = sessions.live_sessions(session, session_id=session_id)
+    if not found or not sessions.end_session(session, session_id, reason):
+        raise SessionNotFound(f"no live session {session_id} (see: citydip user sessions)")
+    _audit_session_ended(session, session_id, found[0].username, reason)
+    return found[0]
+
+
 def end_sessions(session: Session, user: AppUser, reason: str = "admin") -> int:
-    """End every live session of ``user`` (the caller commits); returns how many were live."""
-    return sessions.end_user_sessions(session, user.id, reason)
+    """End every live session of ``user`` (the caller commits), one audit entry each; returns how many."""
+    ended = sessions.end_user_sessions(session, user.id, reason)
+    for session_id in ended:
+        _audit_session_ended(session, session_id, user.username, reason)
+    return len(ended)
 
 
 @dataclass(frozen=True)
 class UserInfo:
-    """A user as ``citydip user list`` shows them."""
+    """A user as ``citydip user list`` and the admins' page show them.
+
+    ``last_login_at`` and ``last_seen_at`` come from the session rows still kept (None: none kept).
+    """
 
     username: str
     role: str
     created_at: datetime
     disabled_at: datetime | None
     live_sessions: int
+    id: int
+    last_login_at: datetime | None
+    last_seen_at: datetime | None
 
 
 def list_users(session: Session) -> list[UserInfo]:
-    """Every user, by name, with their role, state and number of live sessions."""
+    """Every user, by name, with their role, state, number of live sessions, last login and last seen."""
     counts = sessions.live_session_counts(session)
-    users = session.scalars(select(AppUser).order_by(AppUser.username))
-    return [UserInfo(u.username, u.role, u.created_at, u.disabled_at, counts.get(u.id, 0)) for u in users]
+    activity = sessions.last_activity(session)
+    out = []
+    for u in session.scalars(select(AppUser).order_by(AppUser.username)):
+        last_login, last_seen = activity.get(u.id, (None, None))
+        out.append(
+            UserInfo(
+                username=u.username,
+                role=u.role,
+                created_at=sessions.as_utc(u.created_at),
+                disabled_at=sessions.as_utc(u.disabled_at) if u.disabled_at else None,
+                live_sessions=counts.get(u.id, 0),
+                id=u.id,
+                last_login_at=last_login,
+                last_seen_at=last_seen,
+            )
+        )
+    return out
 
 
 def authenticate(session: Session, username: str, password: str) -> AppUser | None:

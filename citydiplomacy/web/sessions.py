@@ -1,9 +1,12 @@
 """Web state kept in the database, shared by every worker: login sessions and the generated secret key.
 
-* A login session is a row of ``web_session``.  The cookie carries a random token; the row's id is the
-  token's SHA-256, so a copy of the table (a backup, a log of queries) opens no session.
+* A login session is a row of ``web_session``.  The cookie carries a random token; the row keeps only the
+  token's SHA-256, so a copy of the table (a backup, a log of queries) opens no session.  Admins name a
+  session by its number (``web_session.id``), which tells nothing of the token.
 * Every request loads its session and its user afresh: an ended or expired session, or a disabled user,
   is anonymous at once, and the role is the user's current one (a demoted editor can no longer write).
+* :func:`live_sessions` lists the live sessions (for admins: who is logged in, from where, since when);
+  :func:`end_session` ends one by its number, :func:`end_user_sessions` all of a user's.
 * The request-level helpers (:func:`request_session`, :func:`log_in`, :func:`log_out`,
   :func:`form_csrf_token`) connect a request's cookies to those rows; the cookies they set are queued in
   the request's state and sent by the application's middleware.
@@ -39,9 +42,9 @@ END_REASONS: tuple[str, ...] = ("logout", "password", "role", "disabled", "admin
 
 @dataclass(frozen=True)
 class LiveSession:
-    """A valid session as one request sees it: the session row's id and CSRF token, the user's current data."""
+    """A valid session as one request sees it: the session row's number and CSRF token, the user's current data."""
 
-    session_id: str
+    session_id: int
     csrf_token: str
     user_id: int
     username: str
@@ -53,8 +56,8 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def token_id(token: str) -> str:
-    """The ``web_session.id`` of a cookie token: its SHA-256 as 64 hexadecimal digits."""
+def token_hash(token: str) -> str:
+    """The ``web_session.token_hash`` of a cookie token: its SHA-256 as 64 hexadecimal digits."""
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -87,7 +90,7 @@ def create_session(
     token = secrets.token_urlsafe(32)
     now = utcnow()
     row = WebSession(
-        id=token_id(token),
+        token_hash=token_hash(token),
         user_id=user.id,
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
@@ -115,7 +118,7 @@ def load_session(engine: Engine, token: str, *, touch_s: float = settings.WEB_SE
     now = utcnow()
     with engine.connect() as conn:
         # Columns, not ORM entities: this runs on every request.
-        row = conn.execute(_live_session_statement(), {"session_id": token_id(token)}).first()
+        row = conn.execute(_live_session_statement(), {"token_hash": token_hash(token)}).first()
         if row is None:
             return None
         if as_utc(row.expires_at) <= now or row.disabled_at is not None:
@@ -138,12 +141,17 @@ def _live_session_statement() -> Any:
             AppUser.id.label("user_id"), AppUser.username, AppUser.role, AppUser.disabled_at,
         )
         .join(AppUser, AppUser.id == WebSession.user_id)
-        .where(WebSession.id == bindparam("session_id"), WebSession.ended_at.is_(None))
+        .where(WebSession.token_hash == bindparam("token_hash"), WebSession.ended_at.is_(None))
     )  # fmt: skip
 
 
-def end_session(db: Session, session_id: str, reason: str = "logout") -> bool:
-    """End one session (the caller commits); True when it was still live."""
+def _is_live(now: datetime) -> Any:
+    """The condition of a live session row: not ended, not expired at ``now``."""
+    return WebSession.ended_at.is_(None) & (WebSession.expires_at > now)
+
+
+def end_session(db: Session, session_id: int, reason: str = "logout") -> bool:
+    """End one session by its number (the caller commits); True when it was still live."""
     result = db.execute(
         update(WebSession)
         .where(WebSession.id == session_id, WebSession.ended_at.is_(None))
@@ -152,23 +160,87 @@ def end_session(db: Session, session_id: str, reason: str = "logout") -> bool:
     return bool(result.rowcount)
 
 
-def end_user_sessions(db: Session, user_id: int, reason: str) -> int:
-    """End every live session of one user (the caller commits); returns how many were live."""
+def end_user_sessions(db: Session, user_id: int, reason: str) -> list[int]:
+    """End every live session of one user (the caller commits); the numbers of those that were live."""
     result = db.execute(
         update(WebSession)
-        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        .where(WebSession.user_id == user_id, _is_live(utcnow()))
         .values(ended_at=utcnow(), ended_reason=reason)
+        .returning(WebSession.id)
     )
-    return int(result.rowcount or 0)
+    return sorted(result.scalars())
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A live session as admins see it: its number, its user, when and from where (never its token)."""
+
+    id: int
+    user_id: int
+    username: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client: str | None
+    user_agent: str | None
+
+
+def live_sessions(db: Session, user_id: int | None = None, session_id: int | None = None) -> list[SessionInfo]:
+    """The live (not ended, not expired) sessions, by user name then the most recently seen first.
+
+    Parameters
+    ----------
+    db
+        Database session.
+    user_id
+        Only this user's sessions.
+    session_id
+        Only the session of this number (an empty list when it is not live).
+    """
+    query = (
+        select(
+            WebSession.id, WebSession.user_id, AppUser.username, WebSession.created_at, WebSession.last_seen_at,
+            WebSession.expires_at, WebSession.client, WebSession.user_agent,
+        )
+        .join(AppUser, AppUser.id == WebSession.user_id)
+        .where(_is_live(utcnow()))
+        .order_by(AppUser.username, WebSession.last_seen_at.desc(), WebSession.id.desc())
+    )  # fmt: skip
+    if user_id is not None:
+        query = query.where(WebSession.user_id == user_id)
+    if session_id is not None:
+        query = query.where(WebSession.id == session_id)
+    return [
+        SessionInfo(
+            id=row.id,
+            user_id=row.user_id,
+            username=row.username,
+            created_at=as_utc(row.created_at),
+            last_seen_at=as_utc(row.last_seen_at),
+            expires_at=as_utc(row.expires_at),
+            client=row.client,
+            user_agent=row.user_agent,
+        )
+        for row in db.execute(query)
+    ]
+
+
+def last_activity(db: Session) -> dict[int, tuple[datetime, datetime]]:
+    """Per user id, the start of their latest session and the last time any of their sessions was seen.
+
+    Ended and expired sessions count while their rows are kept (``WEB_SESSION_KEEP_S``).
+    """
+    rows = db.execute(
+        select(WebSession.user_id, func.max(WebSession.created_at), func.max(WebSession.last_seen_at)).group_by(
+            WebSession.user_id
+        )
+    )
+    return {user_id: (as_utc(login), as_utc(seen)) for user_id, login, seen in rows}
 
 
 def live_session_counts(db: Session) -> dict[int, int]:
     """Number of live (not ended, not expired) sessions per user id."""
-    rows = db.execute(
-        select(WebSession.user_id, func.count())
-        .where(WebSession.ended_at.is_(None), WebSession.expires_at > utcnow())
-        .group_by(WebSession.user_id)
-    )
+    rows = db.execute(select(WebSession.user_id, func.count()).where(_is_live(utcnow())).group_by(WebSession.user_id))
     return {user_id: count for user_id, count in rows}
 
 
@@ -359,5 +431,14 @@ def log_out(request: Request, db: Session) -> None:
     live = request_session(request)
     if live is not None:
         end_session(db, live.session_id, "logout")
+    forget_session(request)
+
+
+def forget_session(request: Request) -> None:
+    """Delete the session cookie in the answer and treat the rest of this request as anonymous.
+
+    For a session that was just ended otherwise (an admin ending their own), so the browser drops its
+    dead cookie at once.
+    """
     queue_cookie(request, SESSION_COOKIE, "", 0)
     request.state.citydip_session = None
