@@ -72,12 +72,6 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
         yield conn
 
 
-def writing(session: Session) -> Session:
-    """Make ``session``'s transaction a writing one from its start (see :func:`write_transaction`)."""
-    _begin_immediate(session.connection())
-    return session
-
-
 def _begin_immediate(conn: Connection) -> None:
     # The SQLite driver begins a transaction itself, lazily, before its first write; beginning it here
     # first (the driver then sees one open and adds none) takes the lock before any read.

@@ -294,7 +294,8 @@ def apply_places(
             ["place_id", "name", "lang", "kind"],
             select(place.c.id, names.c.name, names.c.lang, names.c.kind)
             .select_from(names.join(place, _same_place(names)))
-            .where(place.c.id > before),  # names come with new places only: an existing place keeps its own
+            .where(place.c.id > before)  # names come with new places only: an existing place keeps its own
+            .order_by(place.c.id),  # the unique (place_id, name, lang) index grows at its end
         )
     )
     mentions, known = stage.mention, PlaceMention.__table__

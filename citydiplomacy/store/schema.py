@@ -123,8 +123,10 @@ class PlaceName(Base):
     __table_args__ = (UniqueConstraint("place_id", "name", "lang", name="place_name_lang"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    place_id: Mapped[int] = mapped_column(ForeignKey("place.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(300), index=True)
+    # No indexes of their own: the unique (place_id, name, lang) index leads with place_id, and names are
+    # looked up case-folded (lower(name), LIKE), which a plain index on name does not serve.
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))
     lang: Mapped[str] = mapped_column(String(12), default="und")
     kind: Mapped[str] = mapped_column(String(20), default="alias")  # official | alias | source
 

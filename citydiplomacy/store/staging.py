@@ -57,7 +57,8 @@ def fill(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> N
 
 @contextmanager
 def large_cache(conn: Connection) -> Iterator[None]:
-    """On SQLite, give this connection a page cache of ``settings.IMPORT_SQLITE_CACHE_MIB`` while it runs.
+    """On SQLite, give this connection a page cache of ``settings.IMPORT_SQLITE_CACHE_MIB`` while it runs,
+    and keep its temporary tables in memory.
 
     Index maintenance for hundreds of thousands of rows inserted in random key order (the names of places)
     otherwise goes to disk page by page with SQLite's default 2 MiB cache: 2 s instead of 0.3 s.
@@ -66,13 +67,15 @@ def large_cache(conn: Connection) -> Iterator[None]:
         yield
         return
     raw = conn.connection.driver_connection  # outside SQLAlchemy's transaction: a pragma, not a statement
-    previous = raw.execute("PRAGMA cache_size").fetchone()[0]
+    cache, temp_store = (raw.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "temp_store"))
     raw.execute(f"PRAGMA cache_size=-{int(settings.IMPORT_SQLITE_CACHE_MIB) * 1024}")
+    raw.execute("PRAGMA temp_store=MEMORY")  # the staging tables stay in memory
     try:
         yield
     finally:
         if not conn.invalidated:
-            raw.execute(f"PRAGMA cache_size={int(previous)}")
+            raw.execute(f"PRAGMA cache_size={int(cache)}")
+            raw.execute(f"PRAGMA temp_store={int(temp_store)}")
 
 
 def _forget(conn: Connection, name: str) -> None:
