@@ -218,3 +218,15 @@ SPREADSHEET_MAX_ROWS = 1_000_000
 
 #: Most cells read from a workbook's sheet (rows times their width, empty cells included).
 SPREADSHEET_MAX_CELLS = 20_000_000
+
+
+# --- JSON limits: what an imported JSON file (a Wikidata SPARQL result) may be -----------------------------
+# Python's json module recurses once per nested array or object: 200,000 brackets end in a RecursionError (or,
+# under a raised recursion limit or on a small thread stack, a crash of the interpreter).  The size is checked
+# before the file is read and the nesting before it is parsed; past a limit the import is refused.
+
+#: Largest JSON file read (bytes): some 130,000 bindings of the twinning query's eight variables (~0.8 kB each).
+JSON_MAX_BYTES: int = 100 * 1024 * 1024
+
+#: Deepest nesting of arrays and objects in a JSON file (a SPARQL result needs 5).
+JSON_MAX_DEPTH: int = 64

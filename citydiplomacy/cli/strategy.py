@@ -274,8 +274,7 @@ def swot_command(
 
         citydip swot Tehran --add "opportunity=A new direct flight to Almaty"
     """
-    import json
-
+    from citydiplomacy.ingest.tabular import InputError, read_json
     from citydiplomacy.store.db import DatabaseUnavailable, get_engine
     from citydiplomacy.strategy.swot import SwotError, add_items, build_swot, render_markdown, write_swot
 
@@ -285,9 +284,9 @@ def swot_command(
         weight_map = None
         if weights is not None:
             try:
-                weight_map = json.loads(weights.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise SwotError(f"cannot read weights from {weights}: {exc}") from exc
+                weight_map = read_json(weights)  # bounded: size and nesting checked before parsing
+            except InputError as exc:
+                raise SwotError(f"cannot read weights from {exc}") from exc
         peer_list = [p.strip() for p in peers.split(",") if p.strip()] if peers else None
         pairs = []
         for spec in add or []:

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from citydiplomacy.core.errors import CityDipError
-from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, write_rejects
+from citydiplomacy.ingest.tabular import Converted, ImportReport, InputError, Reject, write_rejects
 from citydiplomacy.store import db, staging
 from citydiplomacy.store.places import Mention
 from citydiplomacy.store.schema import Source, utcnow
@@ -106,12 +106,23 @@ def count_resolutions(report: ImportReport, resolved: Sequence[tuple[Mention, Re
             report.places_unresolved += 1
 
 
-def finish_validation(report: ImportReport, on_error: str, rejects_path: Path | None, columns: Sequence[str]) -> None:
-    """Write the rejects file, and stop the import when rows were rejected and ``on_error`` is abort."""
+def finish_validation(
+    report: ImportReport,
+    on_error: str,
+    rejects_path: Path | None,
+    columns: Sequence[str],
+    converted: Converted | None = None,
+) -> None:
+    """Write the rejects file, and stop the import when rows were rejected and ``on_error`` is abort.
+
+    The rejects of ``converted`` rows name the fields of the file they were converted from.
+    """
     if on_error not in ON_ERROR_CHOICES:
         raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, not {on_error!r}")
     if not report.rejects:
         return
+    if converted is not None:
+        report.rejects = converted.rename_fields(report.rejects)
     if rejects_path is not None:
         write_rejects(rejects_path, report.rejects, columns)
         report.rejects_file = str(rejects_path)

@@ -33,7 +33,7 @@ from citydiplomacy.ingest.common import (
     resolve_mentions,
     run_staged,
 )
-from citydiplomacy.ingest.tabular import ImportReport, InputError, parse_float, parse_year, read_rows
+from citydiplomacy.ingest.tabular import Converted, ImportReport, InputError, parse_float, parse_year, read_rows
 from citydiplomacy.model.vocab import map_role
 from citydiplomacy.store.audit import record_bulk
 from citydiplomacy.store.places import Mention, PlaceStage, apply_places, stage_places
@@ -93,14 +93,11 @@ def import_memberships(
     rejects_path: str | Path | None = None,
     actor: str | None = None,
     progress: Progress = no_progress,
-    origin: Path | None = None,
-    origin_kind: str = "file",
-    locator_column: str | None = None,
+    converted: Converted | None = None,
 ) -> ImportReport:
     """Import a membership list in one transaction (see the module docstring for the layout).
 
-    ``origin``, ``origin_kind`` and ``locator_column`` work as in
-    :func:`citydiplomacy.ingest.twinning.import_twinning`.
+    ``converted`` works as in :func:`citydiplomacy.ingest.twinning.import_twinning`.
 
     Returns
     -------
@@ -120,7 +117,12 @@ def import_memberships(
     actor = actor or settings.DEFAULT_ACTOR
     resolver = resolver or Resolver()
     report = ImportReport(file=str(path), kind="memberships")
-    _header, rows = read_rows(path, REQUIRED)
+    if converted is None:
+        _header, rows = read_rows(path, REQUIRED)
+    else:
+        rows = iter(converted.rows)
+        report.rows_read += len(converted.rejects)
+        report.rejects.extend(converted.rejects)
     members: list[MembershipRow] = []
     for row_no, row in rows:
         report.rows_read += 1
@@ -130,16 +132,17 @@ def import_memberships(
             reject_or_raise(report, exc, row)
     if report.rows_read == 0:
         raise InputError(path, "no data rows under the header")
-    finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS)
+    report.rejects.sort(key=lambda r: r.row)
+    finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS, converted)
     for label, n in report.unknown_labels.items():
         report.warnings.append(f"role {label!r} ({n} row(s)) is not a known role: kept verbatim as 'other'")
 
     mentions = list({m.place.key: m.place for m in members}.values())
     resolved = resolve_mentions(mentions, resolver, progress)
     count_resolutions(report, resolved)
-    origin = origin or path
-    digest = file_digest(origin)
-    context = f"import memberships {origin.name}"
+    digest = file_digest(path)
+    context = f"import memberships {path.name}"
+    locator_column = converted.locator_column if converted else None
 
     def stage(conn: Connection) -> PlaceStage:
         return stage_places(conn, resolved, actor=actor)
@@ -148,9 +151,9 @@ def import_memberships(
         now = utcnow()
         source_id = get_or_create_source(
             conn,
-            name=f"{origin.name} sha256:{digest[:16]}",
-            kind=origin_kind,
-            uri=str(origin.resolve()),
+            name=f"{path.name} sha256:{digest[:16]}",
+            kind=converted.kind if converted else "file",
+            uri=str(path.resolve()),
             retrieved_at=now,
         )
         place_ids, created = apply_places(conn, places, source_id=source_id, actor=actor, context=context)

@@ -37,7 +37,15 @@ from citydiplomacy.ingest.common import (
     resolve_mentions,
     run_staged,
 )
-from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, parse_float, parse_year, read_rows
+from citydiplomacy.ingest.tabular import (
+    Converted,
+    ImportReport,
+    InputError,
+    Reject,
+    parse_float,
+    parse_year,
+    read_rows,
+)
 from citydiplomacy.model.vocab import DIMENSIONS, RELATION_KINDS, RELATION_STATUSES
 from citydiplomacy.store import staging
 from citydiplomacy.store.audit import record_bulk_select
@@ -119,9 +127,7 @@ def import_twinning(
     use_coordinates: bool = True,
     actor: str | None = None,
     progress: Progress = no_progress,
-    origin: Path | None = None,
-    origin_kind: str = "file",
-    locator_column: str | None = None,
+    converted: Converted | None = None,
 ) -> ImportReport:
     """Import a pair list into the registry, in one transaction.
 
@@ -146,10 +152,9 @@ def import_twinning(
         Who is recorded as having entered the records.
     progress
         ``progress(stage, done, total)`` callback.
-    origin, origin_kind
-        The file the records' provenance names, when ``path`` is a conversion of it (Wikidata JSON).
-    locator_column
-        Column holding each row's locator in ``origin`` (default: the row number in ``path``).
+    converted
+        The rows of ``path`` converted to this layout (a Wikidata result): read instead of the file, which
+        is still the one the report, the rejects and the provenance name.
 
     Returns
     -------
@@ -172,7 +177,12 @@ def import_twinning(
     actor = actor or settings.DEFAULT_ACTOR
     resolver = resolver or Resolver(use_coordinates=use_coordinates)
     report = ImportReport(file=str(path), kind="twinning")
-    _header, rows = read_rows(path, REQUIRED)
+    if converted is None:
+        _header, rows = read_rows(path, REQUIRED)
+    else:
+        rows = iter(converted.rows)
+        report.rows_read += len(converted.rejects)
+        report.rejects.extend(converted.rejects)
 
     pairs: list[PairRow] = []
     seen_rows: dict[tuple[str, str, str], int] = {}
@@ -226,11 +236,11 @@ def import_twinning(
         count_resolutions(report, list(derived.values()))
         resolved = [*resolved, *derived.values()]
     report.rejects.sort(key=lambda r: r.row)
-    finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS)
+    finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS, converted)
 
-    origin = origin or path
-    digest = file_digest(origin)
-    context = f"import twinning {origin.name}"
+    digest = file_digest(path)
+    context = f"import twinning {path.name}"
+    locator_column = converted.locator_column if converted else None
 
     key_of = {m.key: place_key(m, r) for m, r in resolved}
 
@@ -241,8 +251,8 @@ def import_twinning(
     def apply(conn: Connection, staged: tuple[PlaceStage, RelationStage]) -> None:
         places, relations = staged
         source_id = get_or_create_source(
-            conn, name=f"{origin.name} sha256:{digest[:16]}", kind=origin_kind, uri=str(origin.resolve()),
-            retrieved_at=utcnow(),
+            conn, name=f"{path.name} sha256:{digest[:16]}", kind=converted.kind if converted else "file",
+            uri=str(path.resolve()), retrieved_at=utcnow(),
         )  # fmt: skip
         place_ids, created_places = apply_places(conn, places, source_id=source_id, actor=actor, context=context)
         report.records_created["place"] += created_places
