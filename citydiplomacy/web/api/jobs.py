@@ -11,14 +11,17 @@ from citydiplomacy import jobs
 from citydiplomacy.assess.methods.aggregate import AGGREGATIONS
 from citydiplomacy.assess.methods.normalise import NORMALISATIONS
 from citydiplomacy.core.errors import BadInput
+from citydiplomacy.geo.regions import UN_M49_SUBREGIONS
 from citydiplomacy.store import jobs as queue
-from citydiplomacy.store.inputs import MAX_ID, MAX_YEAR, MIN_YEAR, Line, StrictBody
+from citydiplomacy.store.inputs import MAX_ID, MAX_YEAR, MIN_YEAR, StrictBody
 from citydiplomacy.web import auth
 from citydiplomacy.web.api.schemas import problems
 from citydiplomacy.web.deps import Editor, Viewer, check_csrf_header
 
 router = APIRouter(tags=["jobs"])
 
+#: A region a network job can keep: a UN M49 sub-region by name, or a continent or ISO country code (AS, IR).
+Region = Literal[tuple(UN_M49_SUBREGIONS)] | Annotated[str, Field(pattern=r"^[A-Z]{2}$")]  # type: ignore[valid-type]
 JobYear = Annotated[int | None, Field(default=None, ge=MIN_YEAR, le=MAX_YEAR, description="Gregorian year")]
 
 
@@ -29,7 +32,7 @@ class NetworkParameters(StrictBody):
     year: JobYear = None
     year_from: JobYear = None
     year_to: JobYear = None
-    regions: list[Annotated[Line, Field(max_length=100)]] | None = Field(
+    regions: list[Region] | None = Field(
         default=None, max_length=300, description="Continent codes, UN M49 sub-regions or ISO country codes"
     )
 
