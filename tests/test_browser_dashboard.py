@@ -177,3 +177,19 @@ def test_dashboard_end_to_end(live_server: tuple[str, Seeded], browser_page) -> 
         shot(page, path.strip("/").replace("/", "_"))
 
     assert problems == []
+
+
+def test_api_docs_render_offline(live_server: tuple[str, Seeded], browser_page) -> None:  # type: ignore[no-untyped-def]
+    """Swagger UI at /api/docs, from the package, under the CSP: every operation listed, no console error."""
+    base, _ = live_server
+    page, problems = browser_page
+    page.goto(base + "/api/docs")
+    page.wait_for_selector(".opblock-summary", timeout=20_000)
+    operations = page.locator(".opblock").count()
+    assert operations >= 35, operations
+    assert page.locator(".opblock-post").count() >= 10 and page.locator(".opblock-put").count() >= 5
+    assert "CityDiplomacy Observatory" in page.inner_text(".info")
+    page.click(".opblock-get .opblock-summary >> nth=0")  # opening an operation works (scripts run)
+    page.wait_for_selector(".opblock.is-open")
+    shot(page, "20_api_docs")
+    assert problems == []

@@ -419,7 +419,7 @@ def test_openapi_document(client: TestClient) -> None:
     for path in (
         "/api/places",
         "/api/places/{place_id}",
-        "/api/relations/{record_id}",
+        "/api/relations/{relation_id}",
         "/api/review/{mention_id}/resolve",
         "/api/review/{mention_id}/keep",
         "/api/review/{mention_id}/reject",

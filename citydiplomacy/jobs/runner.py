@@ -25,6 +25,10 @@ __all__ = ["run_job", "start", "submit"]
 
 #: Progress is written at most this often (s): enough to follow, few enough writes.
 PROGRESS_EVERY_S = 0.5
+#: How long a progress report waits for SQLite's write lock (s): once the job's own transaction has written,
+#: it holds that lock, and a report waiting the usual 5 s for it kept the lock 5 s longer, every web write
+#: meanwhile failing with 503.  A report that cannot get through is skipped (the next one, or the end, tells).
+PROGRESS_LOCK_WAIT_S = 0.05
 
 
 def worker_name() -> str:
@@ -84,7 +88,7 @@ def run_job(
             last[0] = now
             # SQLite: the job's own transaction may hold the write lock; the next report gets through.
             with contextlib.suppress(OperationalError):
-                queue.report_progress(engine, job_id, fraction, stage)
+                queue.report_progress(engine, job_id, fraction, stage, wait_s=PROGRESS_LOCK_WAIT_S)
 
     try:
         with db.session_scope(engine) as session:

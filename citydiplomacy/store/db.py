@@ -31,6 +31,8 @@ from citydiplomacy.core.errors import Unavailable
 from citydiplomacy.store import audit  # noqa: F401  (registers the audit hook on every Session)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: How long a SQLite connection waits for another's write lock before failing (seconds).
+SQLITE_LOCK_WAIT_S = 5.0
 
 
 class DatabaseUnavailable(Unavailable):
@@ -162,15 +164,16 @@ def _normalise_url(url: str) -> str:
 def get_engine(url: str | None = None) -> Engine:
     """Return a (cached) engine for ``url`` or the configured database.
 
-    SQLite connections enforce foreign keys and wait up to 5 s for a lock before failing; the engine of an
-    SQLite file follows the file if it is replaced or deleted (:class:`SqliteFileWatch`).  A database has
-    one engine (one pool, one watch) however it is named: ``get_engine()`` is ``get_engine(its URL)``.
+    SQLite connections enforce foreign keys and wait up to :data:`SQLITE_LOCK_WAIT_S` for a lock before
+    failing; the engine of an SQLite file follows the file if it is replaced or deleted
+    (:class:`SqliteFileWatch`).  A database has one engine (one pool, one watch) however it is named:
+    ``get_engine()`` is ``get_engine(its URL)``.
     """
     resolved = _normalise_url(url or settings.database_url())
     if resolved != url:
         return get_engine(resolved)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 5})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_LOCK_WAIT_S})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -186,6 +189,23 @@ def get_engine(url: str | None = None) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
     return engine
+
+
+@contextmanager
+def lock_wait(conn: Connection, seconds: float) -> Iterator[Connection]:
+    """Within the block, a SQLite connection waits at most ``seconds`` for a lock (other databases: as is).
+
+    For writes that may be skipped (a job's progress while its own transaction holds SQLite's write lock):
+    they fail fast instead of stalling the writer for :data:`SQLITE_LOCK_WAIT_S`.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    try:
+        yield conn
+    finally:
+        if sqlite:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(SQLITE_LOCK_WAIT_S * 1000)}")
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:

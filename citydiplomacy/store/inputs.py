@@ -8,15 +8,30 @@ read (optimistic locking).
 Every id is bounded to the registry's id range and every text refuses control characters (NUL above
 all): PostgreSQL cannot store a NUL and SQLite's drivers overflow past 64 bits, so unbounded input
 surfaced as a 500 or 503 instead of a 422 naming the field.
+
+The JSON schema of a body is exactly what it accepts: the text types (:data:`Line`, :data:`Multiline`,
+:data:`Name`, :data:`IsoDate`) document their validators as patterns, and the models validate JSON types
+strictly (``0`` is not a boolean, ``""`` not a date).  The only rules a JSON schema cannot state, between two
+fields, answer a 422 of type ``cross_field`` naming both fields.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    model_validator,
+)
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from citydiplomacy.model.vocab import (
     ACTIVITY_KINDS,
@@ -35,25 +50,40 @@ ActivityKind = Literal[tuple(ACTIVITY_KINDS)]  # type: ignore[valid-type]
 Dimension = Literal[tuple(DIMENSIONS)]  # type: ignore[valid-type]
 AdminLevel = Literal["city", "district", "subdivision", "region"]
 
-Year = Field(default=None, ge=1000, le=2200, description="Gregorian year")
-ShortText = Field(default=None, max_length=500)
+#: Smallest and largest year of the registry's year fields (and of its dates).
+MIN_YEAR, MAX_YEAR = 1000, 2200
+Year = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR, description="Gregorian year")
 
 #: Largest record id (the schema's ids are 32-bit integers): a larger one cannot name a record.
 MAX_ID = 2**31 - 1
 #: Largest offset of a paginated list (the API's and the dashboard's).
 MAX_OFFSET = 10_000_000
-#: Free-text fields (the forms' text areas), where tab, newline and carriage return are allowed.
-MULTILINE_FIELDS = frozenset({"notes", "description"})
 
-#: What :func:`check_query_text` accepts, as a JSON-schema pattern (documented in the OpenAPI document).
+# The patterns below are what the validators accept, written for the OpenAPI document (ECMA-262 and
+# Python read them alike: explicit classes, no \d or \s, whose meaning differs between the two).
+#: What :func:`check_query_text` accepts: no C0 control character, no DEL.
 NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+#: What free text (notes, descriptions) accepts: no control character but tab, newline, carriage return.
+MULTILINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+#: Python's whitespace (``str.isspace``) outside the control characters, as a regex class body.
+_SPACES = r"\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+#: A name: single-line text with at least one character that is neither a control nor whitespace.
+NAME_PATTERN = rf"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f{_SPACES}][^\x00-\x1f\x7f]*$"
+#: A date as ``YYYY-MM-DD`` (RFC 3339 full-date) in the registry's years.
+DATE_PATTERN = r"^(1[0-9]{3}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_VISIBLE = re.compile(rf"[^\x00-\x1f\x7f{_SPACES}]")
+_DATE = re.compile(DATE_PATTERN)
 
 
 def check_text(value: str, *, multiline: bool = False) -> str:
-    """Return ``value`` unchanged, or raise ``ValueError`` when it holds a C0 control character or DEL.
+    """Return ``value`` unchanged, or raise ``ValueError`` when it is not plain text.
+
+    Plain text has no C0 control character, no DEL and no lone surrogate (``\\udXXX`` escapes in JSON that
+    make no character: no database can store them).
 
     Parameters
     ----------
@@ -67,10 +97,15 @@ def check_text(value: str, *, multiline: bool = False) -> str:
     ValueError
         Naming the character (``NUL`` or its code point), so pydantic answers a 422 for the field.
     """
-    bad = (_CONTROL_MULTILINE if multiline else _CONTROL_LINE).search(value)
+    bad = (_CONTROL_MULTILINE if multiline else _CONTROL_LINE).search(value) or _SURROGATE.search(value)
     if bad:
         char = bad.group()
-        name = "a NUL byte" if char == "\x00" else f"the control character U+{ord(char):04X}"
+        if char == "\x00":
+            name = "a NUL byte"
+        elif _SURROGATE.match(char):
+            name = f"the lone surrogate U+{ord(char):04X} (not a character)"
+        else:
+            name = f"the control character U+{ord(char):04X}"
         raise ValueError(f"contains {name}; remove it")
     return value
 
@@ -80,39 +115,131 @@ def check_query_text(value: str | None) -> str | None:
     return None if value is None else check_text(value)
 
 
-class _Body(BaseModel):
-    """Common behaviour: unknown fields are errors; blank strings count as absent."""
+def _line(value: str) -> str:
+    return check_text(value).strip()
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    source: str | None = Field(default=None, max_length=300, description="Name of the source of the record")
-    source_locator: str | None = Field(default=None, max_length=500, description="Where in the source")
+def _multiline(value: str) -> str:
+    return check_text(value, multiline=True).strip()
+
+
+def _name(value: str) -> str:
+    check_text(value)
+    if not _VISIBLE.search(value):
+        raise ValueError("is blank; give a name")
+    return value.strip()
+
+
+def _encodable(value: str) -> str:
+    bad = _SURROGATE.search(value)
+    if bad:
+        raise ValueError(f"contains the lone surrogate U+{ord(bad.group()):04X} (not a character); remove it")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    """A date as JSON carries it: ``YYYY-MM-DD`` text (a ``date`` from Python callers passes as it is)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise PydanticCustomError(
+            "date_type", f"Input should be a date as YYYY-MM-DD between {MIN_YEAR} and {MAX_YEAR}"
+        )
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "date_value", "Input is not a date of the calendar ({error})", {"error": str(exc)}
+        ) from None
+
+
+@dataclass(frozen=True)
+class Documented:
+    """Annotation that adds keywords (a ``pattern``) to a type's JSON schema, for what a validator checks."""
+
+    keywords: tuple[tuple[str, Any], ...]
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        out = handler(schema)
+        out.update(dict(self.keywords))
+        return out
+
+
+def documented(**keywords: Any) -> Documented:
+    """:class:`Documented` with these JSON-schema keywords."""
+    return Documented(tuple(keywords.items()))
+
+
+# The text and date types of every write body: one place decides what each accepts and documents it.
+#: Single-line text: no control characters (NUL above all); surrounding whitespace is dropped.
+Line = Annotated[str, AfterValidator(_line), documented(pattern=NO_CONTROL_PATTERN)]
+#: Free text: tab, newline and carriage return allowed besides.
+Multiline = Annotated[str, AfterValidator(_multiline), documented(pattern=MULTILINE_PATTERN)]
+#: A required name: single-line text with something visible in it.
+Name = Annotated[str, AfterValidator(_name), documented(pattern=NAME_PATTERN)]
+#: A secret (a password): any characters, only real ones (no lone surrogate).
+Secret = Annotated[str, AfterValidator(_encodable)]
+#: A date: ``YYYY-MM-DD`` text only (not a number, not an empty string).
+IsoDate = Annotated[date, BeforeValidator(_iso_date), documented(pattern=DATE_PATTERN)]
+
+
+def cross_field(message: str) -> PydanticCustomError:
+    """The error of a rule between fields that a JSON schema cannot state (it names the fields)."""
+    return PydanticCustomError("cross_field", message)
+
+
+_INTEGER_ANNOTATIONS = (int, int | None)
+
+
+class StrictBody(BaseModel):
+    """Base of every request body: JSON types exactly as its schema says, unknown fields are errors.
+
+    No ``0`` or ``"true"`` for a boolean, no ``"1"`` for an integer, no number for a date or a text; an
+    integral number (``3.0``) is an integer, as in JSON Schema.  Callers that hold text (the dashboard's
+    forms) validate with ``model_validate(data, strict=False)``.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     @model_validator(mode="before")
     @classmethod
-    def _blank_is_none(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in data.items()}
-        return data
+    def _integral_numbers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        return {
+            key: int(value)
+            if isinstance(value, float) and value.is_integer() and key in fields
+            and fields[key].annotation in _INTEGER_ANNOTATIONS
+            else value
+            for key, value in data.items()
+        }  # fmt: skip
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
-        multiline = info.field_name in MULTILINE_FIELDS
-        if isinstance(value, str):
-            check_text(value, multiline=multiline)
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, str):
-                    check_text(item, multiline=multiline)
-        return value
+
+class _Body(StrictBody):
+    """Common fields of the record bodies: provenance.
+
+    The dashboard's forms validate with ``strict=False`` after :func:`citydiplomacy.store.records.body_from_form`
+    has turned blank fields into absent ones.
+    """
+
+    source: Line | None = Field(default=None, max_length=300, description="Name of the source of the record")
+    source_locator: Line | None = Field(default=None, max_length=500, description="Where in the source")
+
+    @model_validator(mode="after")
+    def _empty_is_none(self) -> Any:
+        # Text that was only whitespace is absent (the types above strip it after validating it).
+        for name, info in type(self).model_fields.items():
+            if not info.is_required() and getattr(self, name) == "":
+                setattr(self, name, None)
+        return self
 
 
 class PlaceIn(_Body):
     """A place entered by hand (kept under the ``manual`` gazetteer)."""
 
-    name: str = Field(min_length=1, max_length=300)
-    name_fa: str | None = Field(default=None, max_length=300)
+    name: Name = Field(min_length=1, max_length=300)
+    name_fa: Line | None = Field(default=None, max_length=300)
     country_code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     admin_level: AdminLevel = "city"
     lat: float | None = Field(default=None, ge=-90, le=90, description="degrees north")
@@ -124,57 +251,64 @@ class PlaceIn(_Body):
 class OrganisationIn(_Body):
     """A UN agency, city network, forum or fund."""
 
-    name: str = Field(min_length=1, max_length=300)
-    name_fa: str | None = Field(default=None, max_length=300)
-    acronym: str | None = Field(default=None, max_length=40)
+    name: Name = Field(min_length=1, max_length=300)
+    name_fa: Line | None = Field(default=None, max_length=300)
+    acronym: Line | None = Field(default=None, max_length=40)
     kind: OrganisationKind
     scale: Literal["global", "regional"] | None = None
     founded: int | None = Year
     seat_place_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    themes: list[str] = Field(default_factory=list, max_length=50)
-    description: str | None = Field(default=None, max_length=10_000)
+    themes: list[Annotated[Line, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
+    description: Multiline | None = Field(default=None, max_length=10_000)
 
 
 class RelationIn(_Body):
-    """A bilateral relation; the two places may be given in either order (stored ordered)."""
+    """A bilateral relation; the two places may be given in either order (stored ordered).
+
+    Rules between fields (422 ``cross_field``): ``place_a_id`` and ``place_b_id`` differ; ``ended_year`` is
+    not before ``signed_year``.
+    """
 
     place_a_id: int = Field(ge=1, le=MAX_ID)
     place_b_id: int = Field(ge=1, le=MAX_ID)
     kind: RelationKind
     status: RelationStatus = "active"
-    title: str | None = ShortText
-    signed_on: date | None = None
+    title: Line | None = Field(default=None, max_length=500)
+    signed_on: IsoDate | None = None
     signed_year: int | None = Year
     ended_year: int | None = Year
-    dimensions: list[Dimension] = Field(default_factory=list)
-    notes: str | None = Field(default=None, max_length=10_000)
+    dimensions: list[Dimension] = Field(default_factory=list, max_length=len(DIMENSIONS))
+    notes: Multiline | None = Field(default=None, max_length=10_000)
 
     @model_validator(mode="after")
     def _check(self) -> RelationIn:
         if self.place_a_id == self.place_b_id:
-            raise ValueError("a relation needs two different places")
+            raise cross_field("place_a_id and place_b_id are the same place; a relation needs two different places")
         if self.signed_year and self.ended_year and self.ended_year < self.signed_year:
-            raise ValueError("ended_year is before signed_year")
+            raise cross_field("ended_year is before signed_year")
         if self.signed_on and not self.signed_year:
             self.signed_year = self.signed_on.year
         return self
 
 
 class MembershipIn(_Body):
-    """A place's membership of an organisation in one role."""
+    """A place's membership of an organisation in one role.
+
+    Rule between fields (422 ``cross_field``): ``until_year`` is not before ``since_year``.
+    """
 
     place_id: int = Field(ge=1, le=MAX_ID)
     organisation_id: int = Field(ge=1, le=MAX_ID)
     role: MembershipRole = "active"
-    role_verbatim: str | None = Field(default=None, max_length=200)
+    role_verbatim: Line | None = Field(default=None, max_length=200)
     since_year: int | None = Year
     until_year: int | None = Year
-    notes: str | None = Field(default=None, max_length=10_000)
+    notes: Multiline | None = Field(default=None, max_length=10_000)
 
     @model_validator(mode="after")
     def _check(self) -> MembershipIn:
         if self.since_year and self.until_year and self.until_year < self.since_year:
-            raise ValueError("until_year is before since_year")
+            raise cross_field("until_year is before since_year")
         return self
 
 
@@ -182,14 +316,14 @@ class ActivityIn(_Body):
     """An activity or event (visit, hosted summit, award, project, ...)."""
 
     kind: ActivityKind
-    title: str = Field(min_length=1, max_length=500)
-    title_fa: str | None = Field(default=None, max_length=500)
-    happened_on: date | None = None
+    title: Name = Field(min_length=1, max_length=500)
+    title_fa: Line | None = Field(default=None, max_length=500)
+    happened_on: IsoDate | None = None
     year: int | None = Year
     place_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    dimensions: list[Dimension] = Field(default_factory=list)
-    description: str | None = Field(default=None, max_length=10_000)
+    dimensions: list[Dimension] = Field(default_factory=list, max_length=len(DIMENSIONS))
+    description: Multiline | None = Field(default=None, max_length=10_000)
 
     @model_validator(mode="after")
     def _check(self) -> ActivityIn:
@@ -198,7 +332,7 @@ class ActivityIn(_Body):
         return self
 
 
-class VersionedUpdate(BaseModel):
+class VersionedUpdate(StrictBody):
     """Mixin of update bodies: the version the client read; a stale one is refused with 409."""
 
     version: int = Field(ge=1, le=MAX_ID, description="The record's version as last read (optimistic locking)")

@@ -13,6 +13,7 @@ still uncommitted.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -149,14 +150,17 @@ def claim(engine: Engine, job_id: int, *, worker: str) -> dict[str, Any]:
     return get_job(engine, job_id)
 
 
-def report_progress(engine: Engine, job_id: int, fraction: float, stage: str) -> None:
-    """Record a running job's progress (0-1) and stage; doubles as its heartbeat."""
+def report_progress(engine: Engine, job_id: int, fraction: float, stage: str, *, wait_s: float | None = None) -> None:
+    """Record a running job's progress (0-1) and stage; doubles as its heartbeat.
+
+    With ``wait_s``, a SQLite database locked by another writer (the job's own transaction, once it has
+    written) makes this fail within ``wait_s`` seconds (``OperationalError``) instead of the usual wait.
+    """
     now = utcnow()
-    with db.session_scope(engine) as session:
-        session.execute(
-            update(Job).where(Job.id == job_id, Job.state == "running")
-            .values(progress=max(0.0, min(1.0, float(fraction))), stage=stage[:200], heartbeat_at=now)
-        )  # fmt: skip
+    values = {"progress": max(0.0, min(1.0, float(fraction))), "stage": stage[:200], "heartbeat_at": now}
+    with engine.connect() as conn, db.lock_wait(conn, wait_s) if wait_s is not None else contextlib.nullcontext(conn):
+        conn.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(**values))
+        conn.commit()
 
 
 def _release(session: Any, job_id: int) -> None:

@@ -26,6 +26,9 @@ from citydiplomacy.store.schema import Activity, Membership, Organisation, Place
 class FieldProblem(BadInput):
     """A body that is well-formed but refers to something that does not exist (HTTP 422)."""
 
+    #: The ``type`` of its error in a 422: which ids exist is the registry's state, no schema can say it.
+    error_type = "reference_not_found"
+
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
@@ -145,7 +148,11 @@ def update_record(session: Session, kind_name: str, record_id: int, body: BaseMo
 
 
 def body_from_form(kind_name: str, form: dict[str, Any], *, update: bool) -> dict[str, Any]:
-    """Turn submitted form fields into a body for the kind's pydantic model (lists from multi-selects)."""
+    """Turn submitted form fields into a body for the kind's pydantic model (lists from multi-selects).
+
+    A form sends text for every field: surrounding whitespace is dropped and a blank field counts as not
+    given.  Validate the result with ``model_validate(body, strict=False)``, so that text becomes numbers.
+    """
     kind = RECORD_KINDS[kind_name]
     model = kind.update if update else kind.create
     out: dict[str, Any] = {}
@@ -163,5 +170,9 @@ def body_from_form(kind_name: str, form: dict[str, Any], *, update: bool) -> dic
         elif field.annotation is bool:
             out[name] = value in ("on", "true", "1", True)
         else:
-            out[name] = value[-1] if isinstance(value, list) else value
+            value = value[-1] if isinstance(value, list) else value
+            if isinstance(value, str):
+                value = value.strip() or None
+            if value is not None:
+                out[name] = value
     return out

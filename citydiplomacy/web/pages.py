@@ -353,6 +353,8 @@ async def review_reject(request: Request, mention_id: int, db: DB, user: auth.Cu
 
 def _field_kind(annotation: Any) -> tuple[str, list[str]]:
     """Map a pydantic annotation to an HTML input kind and its options."""
+    if get_origin(annotation) is Annotated:  # the inputs' text and date types (validators, documented patterns)
+        return _field_kind(get_args(annotation)[0])
     args = [a for a in get_args(annotation) if a is not type(None)]
     origin = get_origin(annotation)
     if origin in (typing.Union, types.UnionType) and len(args) == 1:
@@ -493,7 +495,7 @@ async def create_submit(request: Request, kind: str, db: DB, user: auth.CurrentU
     values = await _form_values(request)
     check_csrf_form(request, values.pop("csrf_token", None))
     try:
-        body = spec.create.model_validate(body_from_form(kind, values, update=False))
+        body = spec.create.model_validate(body_from_form(kind, values, update=False), strict=False)
         obj = create_record(db, kind, body, user.username)
     except (ValidationError, FieldProblem) as exc:
         return _form_page(request, kind, values, _errors(exc), None, 422)
@@ -508,7 +510,7 @@ async def edit_submit(request: Request, kind: str, record_id: int, db: DB, user:
     values = await _form_values(request)
     check_csrf_form(request, values.pop("csrf_token", None))
     try:
-        body = spec.update.model_validate(body_from_form(kind, values, update=True))
+        body = spec.update.model_validate(body_from_form(kind, values, update=True), strict=False)
         obj = update_record(db, kind, record_id, body, user.username)
     except (ValidationError, FieldProblem) as exc:
         return _form_page(request, kind, values, _errors(exc), record_id, 422)

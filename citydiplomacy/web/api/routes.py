@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from citydiplomacy.core.errors import BadInput, CityDipError, VersionConflict
 from citydiplomacy.store import queries, review
 from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, NO_CONTROL_PATTERN, check_query_text
-from citydiplomacy.store.records import RECORD_KINDS, create_record, record_dict, update_record
+from citydiplomacy.store.records import RECORD_KINDS, FieldProblem, create_record, record_dict, update_record
 from citydiplomacy.store.schema import AppUser, PlaceMention
 from citydiplomacy.web import auth, data, sessions
 from citydiplomacy.web.api import schemas
@@ -38,15 +38,11 @@ Code = Annotated[str | None, Query(max_length=60, json_schema_extra=Plain), NoCo
 Id = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 YearQ = Annotated[int | None, Query(ge=0, le=3000)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": schemas.Problem, "description": "Not logged in"},
-    403: {"model": schemas.Problem, "description": "Role too low or CSRF token missing"},
-}
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    404: {"model": schemas.Problem, "description": "No such record"},
-    409: {"model": schemas.Problem, "description": "Stale version or duplicate record"},
-}
+# What each kind of operation can answer besides its success (every error body is a Problem).
+READ = schemas.problems(401, 422, 503)  # a list or a record (parameters: 422)
+READ_ONE = schemas.problems(401, 404, 422, 503)
+CREATE = schemas.problems(401, 403, 409, 413, 422, 503)  # a missing referenced record is a 422 naming the field
+UPDATE = schemas.problems(401, 403, 404, 409, 413, 422, 503)
 
 
 def _not_found(what: str, record_id: int) -> HTTPException:
@@ -56,7 +52,9 @@ def _not_found(what: str, record_id: int) -> HTTPException:
 # --- session ---------------------------------------------------------------------------------------
 
 
-@router.post("/auth/login", response_model=schemas.Session, tags=["auth"], responses={401: {}, 429: {}})
+@router.post(
+    "/auth/login", response_model=schemas.Session, tags=["auth"], responses=schemas.problems(401, 413, 422, 429, 503)
+)
 def login(body: schemas.LoginIn, request: Request, db: DB) -> dict[str, str]:
     """Log in: sets the session cookie and returns the CSRF token for writes.
 
@@ -87,7 +85,7 @@ def start_session(request: Request, db: Session, user: AppUser) -> dict[str, str
     return {"username": live.username, "role": live.role, "csrf_token": live.csrf_token}
 
 
-@router.post("/auth/logout", status_code=204, tags=["auth"])
+@router.post("/auth/logout", status_code=204, tags=["auth"], responses=schemas.problems(503))
 def logout(request: Request, db: DB) -> Response:
     """End the session: its cookie no longer works anywhere, even if someone kept a copy."""
     sessions.log_out(request, db)
@@ -95,14 +93,14 @@ def logout(request: Request, db: DB) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=schemas.Session, tags=["auth"], responses=ERRORS)
+@router.get("/me", response_model=schemas.Session, tags=["auth"], responses=schemas.problems(401, 503))
 def me(request: Request, user: auth.CurrentUser = Viewer) -> dict[str, str]:
     """The logged-in user and the session's CSRF token."""
     live = sessions.request_session(request)
     return {"username": user.username, "role": user.role, "csrf_token": live.csrf_token if live else ""}
 
 
-@router.post("/users", status_code=201, tags=["auth"], responses=WRITE_ERRORS)
+@router.post("/users", status_code=201, tags=["auth"], responses=CREATE)
 def add_user(
     body: schemas.UserIn, db: DB, user: auth.CurrentUser = Admin, _csrf: None = Depends(check_csrf_header)
 ) -> dict[str, Any]:
@@ -115,13 +113,13 @@ def add_user(
 # --- reads -----------------------------------------------------------------------------------------
 
 
-@router.get("/stats", tags=["read"], responses=ERRORS)
+@router.get("/stats", tags=["read"], responses=schemas.problems(401, 503))
 def stats(request: Request, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
     """Key figures: counts per record kind, relations by kind, places and mentions by status."""
     return queries.stats(request.app.state.engine)
 
 
-@router.get("/places", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+@router.get("/places", response_model=schemas.Page, tags=["read"], responses=READ)
 def list_places(
     db: DB,
     q: Text = None,
@@ -136,7 +134,7 @@ def list_places(
     return data.page(db, data.places_query(q, country, status, admin_level), limit, offset)
 
 
-@router.get("/places/{place_id}", tags=["read"], responses={**ERRORS, 404: {"model": schemas.Problem}})
+@router.get("/places/{place_id}", tags=["read"], responses=READ_ONE)
 def get_place(place_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> JSONResponse:
     """A city profile: the place, relations by kind and status, memberships, activities, results."""
     # In the thread pool like its dependencies: the session and user now come from the database, and a
@@ -149,7 +147,7 @@ def get_place(place_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> JSON
     return JSONResponse(profile)
 
 
-@router.get("/relations", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+@router.get("/relations", response_model=schemas.Page, tags=["read"], responses=READ)
 def list_relations(
     db: DB,
     place_id: Id = None,
@@ -163,7 +161,7 @@ def list_relations(
     return data.page(db, data.relations_query(place_id, kind, status), limit, offset)
 
 
-@router.get("/memberships", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+@router.get("/memberships", response_model=schemas.Page, tags=["read"], responses=READ)
 def list_memberships(
     db: DB,
     place_id: Id = None,
@@ -177,7 +175,7 @@ def list_memberships(
     return data.page(db, data.memberships_query(place_id, organisation_id, role), limit, offset)
 
 
-@router.get("/organisations", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+@router.get("/organisations", response_model=schemas.Page, tags=["read"], responses=READ)
 def list_organisations(
     db: DB, q: Text = None, kind: Text = None, limit: Limit = 50, offset: Offset = 0, user: auth.CurrentUser = Viewer
 ) -> dict[str, Any]:
@@ -185,7 +183,7 @@ def list_organisations(
     return data.page(db, data.organisations_query(q, kind), limit, offset)
 
 
-@router.get("/organisations/{organisation_id}", tags=["read"], responses={**ERRORS, 404: {"model": schemas.Problem}})
+@router.get("/organisations/{organisation_id}", tags=["read"], responses=READ_ONE)
 def get_organisation(organisation_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
     """An organisation profile: members with coordinates and roles, member counts over time."""
     profile = data.organisation_profile(db, organisation_id)
@@ -194,7 +192,7 @@ def get_organisation(organisation_id: PathId, db: DB, user: auth.CurrentUser = V
     return profile
 
 
-@router.get("/activities", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+@router.get("/activities", response_model=schemas.Page, tags=["read"], responses=READ)
 def list_activities(
     db: DB,
     place_id: Id = None,
@@ -210,7 +208,7 @@ def list_activities(
     return data.page(db, data.activities_query(place_id, organisation_id, kind, year_from, year_to), limit, offset)
 
 
-@router.get("/audit", response_model=schemas.Page, tags=["read"], responses=ERRORS)
+@router.get("/audit", response_model=schemas.Page, tags=["read"], responses=READ)
 def list_audit(
     db: DB,
     entity: Text = None,
@@ -225,7 +223,7 @@ def list_audit(
     return data.page(db, data.audit_query(entity, entity_id, actor, action), limit, offset)
 
 
-@router.get("/review", response_model=schemas.Page, tags=["review"], responses=ERRORS)
+@router.get("/review", response_model=schemas.Page, tags=["review"], responses=READ)
 def list_review(
     db: DB,
     status: Annotated[str, Query(max_length=20, json_schema_extra=Plain), NoControl] = "ambiguous",
@@ -238,7 +236,7 @@ def list_review(
     return review.queue(db, status, limit, offset)
 
 
-@router.get("/runs", response_model=schemas.Page, tags=["results"], responses=ERRORS)
+@router.get("/runs", response_model=schemas.Page, tags=["results"], responses=READ)
 def list_runs(
     db: DB, kind: Text = None, limit: Limit = 50, offset: Offset = 0, user: auth.CurrentUser = Viewer
 ) -> dict[str, Any]:
@@ -246,7 +244,7 @@ def list_runs(
     return data.page(db, data.runs_query(kind), limit, offset)
 
 
-@router.get("/rankings", tags=["results"], responses=ERRORS)
+@router.get("/rankings", tags=["results"], responses=READ)
 def rankings(
     db: DB,
     run_id: Id = None,
@@ -262,7 +260,7 @@ def rankings(
     return out
 
 
-@router.get("/network", tags=["results"], responses=ERRORS)
+@router.get("/network", tags=["results"], responses=READ)
 def network(
     db: DB,
     run_id: Id = None,
@@ -318,6 +316,12 @@ def _register_writes(kind_name: str) -> None:
     # not the postponed annotation strings.
     create.__annotations__["body"] = Annotated[kind.create, Body()]
     update.__annotations__["body"] = Annotated[kind.update, Body()]
+    # One name for a kind's id in every path (GET and PUT /places/{place_id}): the document then has one
+    # path per resource, and a 405's Allow header lists the methods of that one path.
+    id_name = f"{kind.label}_id"
+    record_path = f"/{kind_name}/{{{id_name}}}"
+    for handler in (update, get_one):
+        handler.__annotations__["record_id"] = Annotated[int, Path(ge=1, le=MAX_ID, alias=id_name)]
     create.__doc__ = f"Add a {kind.label} (editor); returns it with its id and version."
     update.__doc__ = f"Replace a {kind.label}'s fields (editor); send the version you read, 409 if stale."
     get_one.__doc__ = f"One {kind.label} record with all its fields, including its version."
@@ -327,24 +331,24 @@ def _register_writes(kind_name: str) -> None:
         methods=["POST"],
         status_code=201,
         tags=["write"],
-        responses=WRITE_ERRORS,
+        responses=CREATE,
         name=f"create_{kind.label}",
     )
     router.add_api_route(
-        f"/{kind_name}/{{record_id}}",
+        record_path,
         update,
         methods=["PUT"],
         tags=["write"],
-        responses=WRITE_ERRORS,
+        responses=UPDATE,
         name=f"update_{kind.label}",
     )
     if kind_name not in ("places", "organisations"):  # those have a profile GET above
         router.add_api_route(
-            f"/{kind_name}/{{record_id}}",
+            record_path,
             get_one,
             methods=["GET"],
             tags=["read"],
-            responses={**ERRORS, 404: {"model": schemas.Problem}},
+            responses=READ_ONE,
             name=f"get_{kind.label}",
         )
 
@@ -361,14 +365,15 @@ def _decide(decision: Callable[[], PlaceMention]) -> dict[str, Any]:
         raise  # the application's handler answers 409 "changed by someone else"
     except BadInput as exc:
         raise HTTPException(
-            status_code=422, detail=[{"loc": ["body", "candidate"], "msg": str(exc), "type": "value_error"}]
+            status_code=422,
+            detail=[{"loc": ["body", "candidate"], "msg": str(exc), "type": FieldProblem.error_type}],
         ) from exc
     except CityDipError as exc:  # NotFound 404, Conflict 409
         raise HTTPException(status_code=exc.http_status, detail=str(exc)) from exc
     return record_dict(mention)
 
 
-@router.post("/review/{mention_id}/resolve", tags=["review"], responses=WRITE_ERRORS)
+@router.post("/review/{mention_id}/resolve", tags=["review"], responses=UPDATE)
 def resolve(
     mention_id: PathId,
     db: DB,
@@ -392,7 +397,7 @@ def resolve(
     return out
 
 
-@router.post("/review/{mention_id}/keep", tags=["review"], responses=WRITE_ERRORS)
+@router.post("/review/{mention_id}/keep", tags=["review"], responses=UPDATE)
 def keep(
     mention_id: PathId,
     db: DB,
@@ -406,7 +411,7 @@ def keep(
     return out
 
 
-@router.post("/review/{mention_id}/reject", tags=["review"], responses=WRITE_ERRORS)
+@router.post("/review/{mention_id}/reject", tags=["review"], responses=UPDATE)
 def reject(
     mention_id: PathId,
     db: DB,
