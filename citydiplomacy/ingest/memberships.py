@@ -33,7 +33,7 @@ from citydiplomacy.ingest.common import (
     resolve_mentions,
     run_staged,
 )
-from citydiplomacy.ingest.tabular import Converted, ImportReport, InputError, parse_float, parse_year, read_rows
+from citydiplomacy.ingest.tabular import Converted, ImportReport, InputError, parse_float, parse_year, source_rows
 from citydiplomacy.model.vocab import map_role
 from citydiplomacy.store.audit import record_bulk
 from citydiplomacy.store.places import Mention, PlaceStage, apply_places, stage_places
@@ -117,12 +117,7 @@ def import_memberships(
     actor = actor or settings.DEFAULT_ACTOR
     resolver = resolver or Resolver()
     report = ImportReport(file=str(path), kind="memberships")
-    if converted is None:
-        _header, rows = read_rows(path, REQUIRED)
-    else:
-        rows = iter(converted.rows)
-        report.rows_read += len(converted.rejects)
-        report.rejects.extend(converted.rejects)
+    rows = source_rows(path, REQUIRED, converted, report)
     members: list[MembershipRow] = []
     for row_no, row in rows:
         report.rows_read += 1

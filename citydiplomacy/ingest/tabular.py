@@ -203,6 +203,20 @@ def read_rows(path: str | Path, required: Sequence[str]) -> tuple[list[str], Ite
     return header, rows()
 
 
+def source_rows(
+    path: Path, required: Sequence[str], converted: Converted | None, report: ImportReport
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows an importer reads: the file's (header checked), or those of its conversion.
+
+    A conversion's refused records are counted as read and reported as rejects here, once for every importer.
+    """
+    if converted is None:
+        return read_rows(path, required)[1]
+    report.rows_read += len(converted.rejects)
+    report.rejects.extend(converted.rejects)
+    return iter(converted.rows)
+
+
 def _check_header(path: Path, cells: Sequence[Any], required: Sequence[str]) -> list[str]:
     header = [str(c or "").strip().lower() for c in cells]
     if not any(header):

@@ -44,7 +44,7 @@ from citydiplomacy.ingest.tabular import (
     Reject,
     parse_float,
     parse_year,
-    read_rows,
+    source_rows,
 )
 from citydiplomacy.model.vocab import DIMENSIONS, RELATION_KINDS, RELATION_STATUSES
 from citydiplomacy.store import staging
@@ -177,12 +177,7 @@ def import_twinning(
     actor = actor or settings.DEFAULT_ACTOR
     resolver = resolver or Resolver(use_coordinates=use_coordinates)
     report = ImportReport(file=str(path), kind="twinning")
-    if converted is None:
-        _header, rows = read_rows(path, REQUIRED)
-    else:
-        rows = iter(converted.rows)
-        report.rows_read += len(converted.rejects)
-        report.rejects.extend(converted.rejects)
+    rows = source_rows(path, REQUIRED, converted, report)
 
     pairs: list[PairRow] = []
     seen_rows: dict[tuple[str, str, str], int] = {}
