@@ -15,19 +15,15 @@ from sqlalchemy.orm import Session
 
 from citydiplomacy.store.inputs import MAX_ID, NO_CONTROL_PATTERN
 from citydiplomacy.web import auth, sessions
-from citydiplomacy.web.api.schemas import Problem
+from citydiplomacy.web.api.schemas import problems
 from citydiplomacy.web.deps import Admin, check_csrf_header, get_db
 
 router = APIRouter(tags=["auth"])
 DB = Annotated[Session, Depends(get_db)]
 #: Bounded like every other path id (past 64 bits the database drivers overflow).
 SessionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The session's number")]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "Not logged in"},
-    403: {"model": Problem, "description": "Not an admin, or the CSRF token is missing"},
-    404: {"model": Problem, "description": "No such user or live session"},
-    422: {"model": Problem, "description": "Invalid parameter"},
-}
+#: Every status these operations can answer (503 like every other database-backed operation).
+ERRORS = problems(401, 403, 404, 422, 503)
 
 
 class SessionOut(BaseModel):
