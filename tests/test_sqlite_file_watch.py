@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text, update
-from test_web_api import login
-from test_web_support import Seeded, seed
+from test_web_support import Seeded, login, seed
 from typer.testing import CliRunner
 
 from citydiplomacy.cli import app as cli_app

@@ -19,8 +19,7 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from registry_helpers import TWIN_HEADER, dump_db, write_csv
 from sqlalchemy import select
-from test_web_api import login
-from test_web_support import Seeded, seed
+from test_web_support import Seeded, login, seed
 from typer.testing import CliRunner
 
 from citydiplomacy import settings
@@ -283,7 +282,7 @@ def client(db_url: str, seeded: Seeded) -> Iterator[TestClient]:
 
 
 def _login(client: TestClient, username: str) -> dict[str, str]:
-    """Log in (test_web_api's helper); returns the CSRF header for writes."""
+    """Log in (the shared helper); returns the CSRF header for writes."""
     return {"X-CSRF-Token": login(client, username)}
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from test_web_support import PASSWORD, Seeded, seed
+from test_web_support import PASSWORD, Seeded, login, seed
 from typer.testing import CliRunner
 
 from citydiplomacy.cli import app as cli
@@ -42,12 +42,6 @@ def admin(web_app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(web_app) as c:
         login(c, "admin")
         yield c
-
-
-def login(client: TestClient, username: str) -> str:
-    r = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return r.json()["csrf_token"]
 
 
 def form_token(page: str) -> str:
@@ -264,8 +258,8 @@ def test_sessions_endpoints_are_documented(web_app) -> None:  # type: ignore[no-
     spec = TestClient(web_app).get("/api/openapi.json").json()
     for path, method, ok in (("/api/sessions", "get", "200"), ("/api/sessions/{session_id}", "delete", "204")):
         responses = spec["paths"][path][method]["responses"]
-        assert set(responses) == {ok, "401", "403", "404", "422"}
-        for code in ("401", "403", "404", "422"):
+        assert set(responses) == {ok, "401", "403", "404", "422", "503"}
+        for code in ("401", "403", "404", "422", "503"):
             assert responses[code]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
     [param] = spec["paths"]["/api/sessions/{session_id}"]["delete"]["parameters"]
     assert param["schema"]["minimum"] == 1 and param["schema"]["maximum"] == 2**31 - 1

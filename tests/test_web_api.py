@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from test_web_support import PASSWORD, XSS_NAME, Seeded, seed
+from test_web_support import PASSWORD, XSS_NAME, Seeded, login, seed
 
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import PlaceMention, Relation
@@ -39,13 +39,6 @@ def seeded(db_url: str) -> Seeded:
 def client(db_url: str, seeded: Seeded) -> Iterator[TestClient]:
     with TestClient(create_app(db_url, secret_key="test-secret")) as c:
         yield c
-
-
-def login(client: TestClient, username: str) -> str:
-    """Log in; returns the CSRF token and leaves the session cookie in the client."""
-    r = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return r.json()["csrf_token"]
 
 
 def relation_body(a: int, b: int, **extra: object) -> dict[str, object]:

@@ -21,8 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from test_web_api import login
-from test_web_support import Seeded, seed
+from test_web_support import Seeded, login, seed
 
 from citydiplomacy.store import db
 from citydiplomacy.store import jobs as queue

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
-from test_web_support import PASSWORD, Seeded, seed
+from test_web_support import PASSWORD, Seeded, login, seed
 
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import AppSetting, AppUser, LoginThrottle, WebSession
@@ -32,12 +32,6 @@ def seeded(db_url: str) -> Seeded:
 def client(db_url: str, seeded: Seeded) -> Iterator[TestClient]:
     with TestClient(create_app(db_url, secret_key="test-secret")) as c:
         yield c
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
-    r = client.post("/api/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return r.json()["csrf_token"]
 
 
 def with_cookie(app, cookie: str, **kwargs) -> TestClient:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 import citydiplomacy.store.audit  # noqa: F401 - the audit hook, as the application has it
@@ -217,3 +218,10 @@ def test_seed_writes_records_and_audit(sqlite_url: str) -> None:
         assert s.scalar(select(func.count()).select_from(Relation)) == 3
         # The ORM path records audit entries with the session's actor.
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.actor == "seed")) > 10
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Log in through the API; returns the CSRF token and leaves the session cookie in the client."""
+    r = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return r.json()["csrf_token"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Engine, Select, bindparam, case, func, or_, select
@@ -20,7 +20,6 @@ from citydiplomacy.store.schema import (
     Activity,
     AnalysisRun,
     AuditEntry,
-    CityResult,
     MemberCount,
     Membership,
     Organisation,
@@ -132,10 +131,22 @@ def _row_cite(row: Any) -> dict[str, Any]:
             "entered_by": row.entered_by}  # fmt: skip
 
 
-def city_profile(session: Session, place: Place) -> dict[str, Any]:
+def city_profile(
+    session: Session, place: Place, found: Mapping[str, tuple[AnalysisRun, list[runs.PlaceResult]]] | None = None
+) -> dict[str, Any]:
     """Everything the registry knows of one place: relations, memberships, activities, latest results.
 
-    Four queries whatever the number of partners (the web's city-profile endpoint is a hot path).
+    Four queries whatever the number of partners and runs (the web's city-profile endpoint is a hot path).
+
+    Parameters
+    ----------
+    session
+        The request's or command's database session.
+    place
+        The place.
+    found
+        Its latest results (:func:`citydiplomacy.store.runs.latest_results_for_place`) when the caller
+        already read them for more than this profile; read here otherwise.
 
     Returns
     -------
@@ -196,23 +207,24 @@ def city_profile(session: Session, place: Place) -> dict[str, Any]:
         "relations": relations,
         "memberships": memberships,
         "activities": activities,
-        "results": latest_results(session, place.id),
+        "results": latest_results(session, place.id, found),
     }
 
 
-def latest_results(session: Session, place_id: int) -> dict[str, dict[str, Any]]:
+def latest_results(
+    session: Session, place_id: int, found: Mapping[str, tuple[AnalysisRun, list[runs.PlaceResult]]] | None = None
+) -> dict[str, dict[str, Any]]:
     """The latest run of each kind with results for a place (:func:`citydiplomacy.store.runs.latest_run`):
     ``{kind: {"run": id, "changes_since": n, code: value, ...}}`` (``changes_since``: audited changes since the
-    run read the registry, None for a run older than data versions)."""
-    out: dict[str, dict[str, Any]] = {}
-    for kind, run in sorted(runs.latest_runs_for_place(session, place_id).items()):
-        values = session.execute(
-            select(CityResult.code, CityResult.value).where(
-                CityResult.run_id == run.id, CityResult.place_id == place_id
-            )
-        ).all()
-        out[kind] = {"run": run.id, "changes_since": runs.changes_since(session, run), **dict(values)}
-    return out
+    run read the registry, None for a run older than data versions).
+
+    ``found``: :func:`citydiplomacy.store.runs.latest_results_for_place` when the caller already read it.
+    """
+    found = runs.latest_results_for_place(session, place_id) if found is None else found
+    return {
+        kind: {"run": run.id, "changes_since": runs.changes_since(session, run), **{r.code: r.value for r in rows}}
+        for kind, (run, rows) in sorted(found.items())
+    }
 
 
 EXPORT_COLUMNS: dict[str, list[str]] = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -27,7 +28,17 @@ from citydiplomacy.store.schema import AnalysisRun, AuditEntry, CityResult
 #: Audit entries of the registry's data (not of its users and their sessions).
 _is_data = AuditEntry.entity.not_in(ACCESS_ENTITIES)
 
-__all__ = ["changes_since", "data_version", "freshness", "latest_run", "matches", "new_run", "require_run"]
+__all__ = [
+    "PlaceResult",
+    "changes_since",
+    "data_version",
+    "freshness",
+    "latest_results_for_place",
+    "latest_run",
+    "matches",
+    "new_run",
+    "require_run",
+]
 
 #: A result's 5-95 % interval is stored as two sibling rows of the same run and place, ``<code>_P05`` and
 #: ``<code>_P95`` (and a median rank as ``<code>_MEDIAN``): the one convention every writer and reader uses.
@@ -106,18 +117,34 @@ def latest_run(
     return None
 
 
-def latest_runs_for_place(session: Session, place_id: int) -> dict[str, AnalysisRun]:
-    """:func:`latest_run` of every kind with results for ``place_id``, in one query (the city profile's hot
-    path): ``{kind: run}``."""
+@dataclass(frozen=True)
+class PlaceResult:
+    """One stored result of a place in a run (a row of ``city_result`` without its keys)."""
+
+    code: str
+    value: float | None
+    detail: dict[str, Any] | None
+
+
+def latest_results_for_place(session: Session, place_id: int) -> dict[str, tuple[AnalysisRun, list[PlaceResult]]]:
+    """:func:`latest_run` of every kind with results for ``place_id``, with those results sorted by code, in one
+    query (the city profile's hot path): ``{kind: (run, results)}``."""
     newest = (
-        select(AnalysisRun.kind, func.max(AnalysisRun.id))
+        select(func.max(AnalysisRun.id))
         .join(CityResult, CityResult.run_id == AnalysisRun.id)
         .where(CityResult.place_id == place_id)
         .group_by(AnalysisRun.kind)
     )
-    ids = dict(session.execute(newest).all())
-    found = session.scalars(select(AnalysisRun).where(AnalysisRun.id.in_(ids.values()))) if ids else []
-    return {run.kind: run for run in found}
+    rows = session.execute(
+        select(AnalysisRun, CityResult.code, CityResult.value, CityResult.detail)
+        .join(CityResult, CityResult.run_id == AnalysisRun.id)
+        .where(CityResult.place_id == place_id, AnalysisRun.id.in_(newest.scalar_subquery()))
+        .order_by(AnalysisRun.id, CityResult.code)
+    )
+    out: dict[str, tuple[AnalysisRun, list[PlaceResult]]] = {}
+    for run, code, value, detail in rows:
+        out.setdefault(run.kind, (run, []))[1].append(PlaceResult(code, value, detail))
+    return out
 
 
 def require_run(

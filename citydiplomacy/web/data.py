@@ -159,12 +159,9 @@ def run_meta(session: Session, run: AnalysisRun) -> dict[str, Any]:
     return runs.freshness(session, run) or {}
 
 
-def run_results(session: Session, run: AnalysisRun, place_id: int) -> list[dict[str, Any]]:
-    """A place's results in one run: ``[{"code", "value", "low", "high", "detail"}]`` sorted by code."""
-    rows = session.scalars(
-        select(CityResult).where(CityResult.run_id == run.id, CityResult.place_id == place_id).order_by(CityResult.code)
-    )
-    rows = list(rows)
+def run_results(rows: list[runs.PlaceResult]) -> list[dict[str, Any]]:
+    """A place's results in one run as pages show them: ``[{"code", "value", "low", "high", "detail"}]``, the
+    interval rows folded into the result they bound (:mod:`citydiplomacy.store.runs`' one convention)."""
     values = {r.code: r.value for r in rows}
     out = []
     for r in rows:
@@ -175,16 +172,10 @@ def run_results(session: Session, run: AnalysisRun, place_id: int) -> list[dict[
     return out
 
 
-def analysis_block(session: Session, kind: str, place_id: int, run_id: int | None = None) -> dict[str, Any] | None:
-    """The latest run of ``kind`` that has results for the place, with those results; None when none.
-
-    ``run_id``: that run, when the caller already knows it (the profile's ``results`` name it).
-    """
-    run = session.get(AnalysisRun, run_id) if run_id is not None else None
-    run = run or runs.latest_run(session, kind, place_id=place_id)
-    if run is None:
-        return None
-    results = run_results(session, run, place_id)
+def analysis_block(session: Session, run: AnalysisRun, rows: list[runs.PlaceResult], place_id: int) -> dict[str, Any]:
+    """What a profile shows of one run: its freshness, the place's results, index, rank, dimensions,
+    recommendations and SWOT."""
+    results = run_results(rows)
     by_code = {r["code"]: r for r in results}
     details = [r["detail"] or {} for r in results]
     return {
@@ -205,15 +196,19 @@ def city_profile(session: Session, place_id: int) -> dict[str, Any] | None:
     place = session.get(Place, place_id)
     if place is None:
         return None
-    profile = queries.city_profile(session, place)
+    # Results are read once, for the store's summary and for the analysis blocks alike.
+    found = runs.latest_results_for_place(session, place_id)
+    profile = queries.city_profile(session, place, found)
     profile["names"] = [
         {"name": n.name, "lang": n.lang, "kind": n.kind}
-        for n in session.scalars(select(PlaceName).where(PlaceName.place_id == place_id).order_by(PlaceName.id))
+        for n in session.execute(
+            select(PlaceName.name, PlaceName.lang, PlaceName.kind)
+            .where(PlaceName.place_id == place_id)
+            .order_by(PlaceName.id)
+        )
     ]
-    # The store's ``results`` already name the latest run of each kind with results for this place.
     for kind in ("assessment", "network"):
-        run_id = profile["results"].get(kind, {}).get("run")
-        profile[kind] = analysis_block(session, kind, place_id, run_id) if run_id is not None else None
+        profile[kind] = analysis_block(session, *found[kind], place_id) if kind in found else None
     counts: Counter[tuple[str, str]] = Counter((r["kind"], r["status"]) for r in profile["relations"])
     profile["relation_counts"] = [{"kind": k, "status": s, "count": n} for (k, s), n in sorted(counts.items())]
     return profile

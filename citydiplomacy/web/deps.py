@@ -27,8 +27,10 @@ def get_db(request: Request) -> Iterator[Session]:
 
     The session's ``actor`` (the logged-in user) and ``context`` are what the audit hook records.
     """
-    user = current_user(request)
     session: Session = request.app.state.sessionmaker()
+    # Kept for the session lookup, so that it runs on this request's connection (one pool checkout).
+    setattr(request.state, sessions.REQUEST_DB, session)
+    user = current_user(request)
     session.info["actor"] = user.username if user else "anonymous"
     session.info["context"] = f"web {request.method} {request.url.path}"[:300]
     try:
@@ -67,7 +69,9 @@ def require(role: str):  # type: ignore[no-untyped-def]
     Dashboard pages redirect anonymous users to the login page instead of answering 401.
     """
 
-    def dependency(request: Request) -> auth.CurrentUser:  # loads the session: runs in the thread pool
+    # ``db``: resolved first (and shared with the route, FastAPI caches it per request), so that the user is
+    # loaded on the request's own connection.
+    def dependency(request: Request, db: Session = Depends(get_db)) -> auth.CurrentUser:  # in the thread pool
         user = current_user(request)
         if user is None:
             if not _is_api(request):

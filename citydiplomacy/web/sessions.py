@@ -38,6 +38,8 @@ from citydiplomacy.store.schema import AppSetting, AppUser, WebSession, utcnow
 
 #: Why a session ended (``web_session.ended_reason``).
 END_REASONS: tuple[str, ...] = ("logout", "password", "role", "disabled", "admin")
+#: Key of ``request.state`` under which the request's database session is kept (the session lookup uses it).
+REQUEST_DB = "citydip_db"
 
 
 @dataclass(frozen=True)
@@ -107,29 +109,37 @@ def create_session(
     return token, row
 
 
-def load_session(engine: Engine, token: str, *, touch_s: float = settings.WEB_SESSION_TOUCH_S) -> LiveSession | None:
+def load_session(
+    bind: Engine | Session, token: str, *, touch_s: float = settings.WEB_SESSION_TOUCH_S
+) -> LiveSession | None:
     """The live session of a cookie token, or None (unknown, ended, expired, or its user disabled).
 
-    Uses its own short transaction (not the request's, which is rolled back unless the handler commits),
-    and writes ``last_seen_at`` only when it is older than ``touch_s`` seconds.
+    ``bind``: the request's own database session (the lookup is its first statement, so a request checks
+    out one pooled connection, not two), or an engine (a short transaction of its own).  ``last_seen_at``
+    is written, and committed at once, only when it is older than ``touch_s`` seconds.
     """
     if not token or len(token) > 200:
         return None
+    if isinstance(bind, Session):
+        return _lookup(bind, token, touch_s)
+    with Session(bind) as db:
+        return _lookup(db, token, touch_s)
+
+
+def _lookup(db: Session, token: str, touch_s: float) -> LiveSession | None:
     now = utcnow()
-    with engine.connect() as conn:
-        # Columns, not ORM entities: this runs on every request.
-        row = conn.execute(_live_session_statement(), {"token_hash": token_hash(token)}).first()
-        if row is None:
-            return None
-        if as_utc(row.expires_at) <= now or row.disabled_at is not None:
-            return None
-        if (now - as_utc(row.last_seen_at)).total_seconds() >= touch_s:
-            try:
-                conn.execute(update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
-                conn.commit()
-            except OperationalError:  # e.g. SQLite busy with another writer: last seen is only informative
-                conn.rollback()
-        return LiveSession(row.id, row.csrf_token, row.user_id, row.username, row.role)
+    # Columns, not ORM entities: this runs on every request.  A read only is left open: the request's
+    # own statements go on in the same transaction, without a round trip to end it.
+    row = db.execute(_live_session_statement(), {"token_hash": token_hash(token)}).first()
+    if row is None or as_utc(row.expires_at) <= now or row.disabled_at is not None:
+        return None
+    if (now - as_utc(row.last_seen_at)).total_seconds() >= touch_s:
+        try:
+            db.execute(update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
+            db.commit()
+        except OperationalError:  # e.g. SQLite busy with another writer: last seen is only informative
+            db.rollback()
+    return LiveSession(row.id, row.csrf_token, row.user_id, row.username, row.role)
 
 
 @cache
@@ -368,7 +378,8 @@ def request_session(request: Request) -> LiveSession | None:
     if cached is not _UNLOADED:
         return cached  # type: ignore[return-value]
     token = request.cookies.get(SESSION_COOKIE)
-    live = load_session(_config(request).engine, token) if token else None
+    bind = getattr(request.state, REQUEST_DB, None) or _config(request).engine
+    live = load_session(bind, token) if token else None
     if token and live is None:
         queue_cookie(request, SESSION_COOKIE, "", 0)
     request.state.citydip_session = live
