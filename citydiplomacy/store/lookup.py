@@ -19,7 +19,7 @@ import re
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from citydiplomacy import settings
@@ -27,7 +27,17 @@ from citydiplomacy.core.errors import AmbiguousPlace, BadInput, PlaceNotFound
 from citydiplomacy.core.text import fold
 from citydiplomacy.store.schema import Place, PlaceName, PlaceRedirect
 
-__all__ = ["candidate_dict", "country_of", "find_place", "find_places", "get_place_by_id", "region_name"]
+__all__ = [
+    "MATCH_KINDS",
+    "candidate_dict",
+    "country_of",
+    "find_place",
+    "find_places",
+    "get_place_by_id",
+    "matched_names",
+    "place_search",
+    "region_name",
+]
 
 _ID = re.compile(r"^#\s*(\d{1,18})$")
 
@@ -63,12 +73,22 @@ def country_of(text: str) -> str:
     return code
 
 
+#: Countries whose GeoNames admin-1 codes are ISO 3166-2 codes (GeoNames' readme; for GB its four nations,
+#: ENG SCT WLS NIR, are ISO's too).  Elsewhere they are mostly
+#: FIPS 10-4 codes, which ISO reuses for other units: Tehran's "26" is ISO's IR-26, Qazvin; France's "11",
+#: Ile-de-France, is ISO's FR-11, Aude).  Only there can ISO name the region.
+ISO_ADMIN1_COUNTRIES = frozenset({"US", "CH", "BE", "ME", "GB"})
+
+
 @cache
 def region_name(country_code: str | None, admin1_code: str | None) -> str | None:
-    """The name of a place's first-level region, where ISO 3166-2 knows its GeoNames admin-1 code (``US``
-    ``MA`` -> Massachusetts); else the admin-1 code itself, so namesakes can still be told apart."""
+    """The name of a place's first-level region where its GeoNames admin-1 code is an ISO 3166-2 code
+    (``US`` ``MA`` -> Massachusetts); else the admin-1 code itself, so namesakes can still be told apart,
+    never another region's name."""
     if not country_code or not admin1_code:
         return None
+    if country_code.upper() not in ISO_ADMIN1_COUNTRIES:
+        return admin1_code
     import pycountry
 
     sub = pycountry.subdivisions.get(code=f"{country_code.upper()}-{admin1_code.upper()}")
@@ -193,3 +213,106 @@ def find_place(session: Session, name: str, country: str | None = None) -> Place
         f"{name!r}{where} matches {len(found)} places: {shown}{more}; {hint}",
         [candidate_dict(p) for p in found],
     )
+
+
+#: How a search text matched a place's best name, best first (``match`` of :func:`place_search`): the whole
+#: name, a whole word of it, its beginning, the beginning of one of its words, or anywhere inside it.
+MATCH_KINDS: tuple[str, ...] = ("exact", "word", "prefix", "word_prefix", "contains")
+
+#: What separates the words of a name for matching (besides spaces).
+_WORD_SEPARATORS = ("-", "(", ")", ",", "/", "'")
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _all_names() -> Any:
+    """Every name of every place (its own, its Persian one, every name the registry keeps) as one subquery."""
+    return union_all(
+        select(Place.id.label("place_id"), Place.name.label("name")),
+        select(Place.id, Place.name_fa).where(Place.name_fa.is_not(None)),
+        select(PlaceName.place_id, PlaceName.name),
+    ).subquery()
+
+
+def _match_class(name: ColumnElement[str], lowered_query: str) -> ColumnElement[int]:
+    """0..4 as in :data:`MATCH_KINDS` for a name containing the (lowercased) query."""
+    lowered = func.lower(name)
+    spaced = lowered
+    for separator in _WORD_SEPARATORS:
+        spaced = func.replace(spaced, separator, " ")
+    spaced = literal(" ") + spaced + literal(" ")  # every word between spaces, the first and last too
+    escaped = _like_escape(lowered_query)
+    return case(
+        (lowered == lowered_query, 0),
+        (spaced.like(f"% {escaped} %", escape="\\"), 1),
+        (lowered.like(f"{escaped}%", escape="\\"), 2),
+        (spaced.like(f"% {escaped}%", escape="\\"), 3),
+        else_=4,
+    )
+
+
+def place_search(
+    q: str | None = None,
+    country: str | None = None,
+    status: str | None = None,
+    admin_level: str | None = None,
+) -> Select[Any]:
+    """Places with a name (in any language or spelling the registry keeps) containing ``q``, filtered.
+
+    Rows are ``(Place, match)``: ``match`` indexes :data:`MATCH_KINDS` (None without ``q``).  Best matches
+    first (a place called "Paris" before one with "Paris" inside an alternate name), then the most populous:
+    what a person typing a city's name expects at the top.
+
+    Parameters
+    ----------
+    q
+        Text to look for, case ignored (ASCII case on SQLite, which lowers ASCII letters only).
+    country
+        ISO 3166-1 alpha-2 code.
+    status, admin_level
+        The place's status and administrative level, as stored.
+    """
+    order = (Place.population.desc().nulls_last(), Place.id)
+    text = " ".join((q or "").split()).lower()
+    if not text:
+        query = select(Place, literal(None).label("match"))
+    else:
+        names = _all_names()
+        best = (
+            select(names.c.place_id, func.min(_match_class(names.c.name, text)).label("match"))
+            .where(func.lower(names.c.name).like(f"%{_like_escape(text)}%", escape="\\"))
+            .group_by(names.c.place_id)
+            .subquery()
+        )
+        query = select(Place, best.c.match).join(best, best.c.place_id == Place.id)
+        order = (best.c.match, *order)
+    if country:
+        query = query.where(Place.country_code == country.upper())
+    if status:
+        query = query.where(Place.status == status)
+    if admin_level:
+        query = query.where(Place.admin_level == admin_level)
+    return query.order_by(*order)
+
+
+def matched_names(session: Session, q: str, place_ids: list[int]) -> dict[int, str]:
+    """For each place of a page of :func:`place_search` results, the name that matched ``q`` best (ties: the
+    place's own name, then the shortest), so that a result found by an alternate name says which."""
+    text = " ".join(q.split()).lower()
+    if not text or not place_ids:
+        return {}
+    names = _all_names()
+    rows = session.execute(
+        select(names.c.place_id, names.c.name, _match_class(names.c.name, text)).where(
+            names.c.place_id.in_(place_ids), func.lower(names.c.name).like(f"%{_like_escape(text)}%", escape="\\")
+        )
+    ).all()
+    own = dict(session.execute(select(Place.id, Place.name).where(Place.id.in_(place_ids))).all())
+    best: dict[int, tuple[int, int, int, str]] = {}
+    for pid, name, match in rows:
+        key = (match, 0 if name == own.get(pid) else 1, len(name), name)
+        if pid not in best or key < best[pid]:
+            best[pid] = key
+    return {pid: key[3] for pid, key in best.items()}

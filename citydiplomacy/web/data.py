@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from citydiplomacy.store import queries, runs
+from citydiplomacy.store import lookup, queries, runs
 from citydiplomacy.store.records import record_dict
 from citydiplomacy.store.schema import (
     Activity,
@@ -43,30 +43,31 @@ def page(session: Session, query: Select[Any], limit: int, offset: int, to_dict=
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-def places_query(
+def place_page(
+    session: Session,
     q: str | None = None,
     country: str | None = None,
     status: str | None = None,
     admin_level: str | None = None,
-) -> Select[Any]:
-    """Places whose name (any language) contains ``q``, filtered; the most populous first."""
-    query = select(Place)
-    if q:
-        other_names = select(PlaceName.place_id).where(PlaceName.name.icontains(q, autoescape=True))
-        query = query.where(
-            or_(
-                Place.name.icontains(q, autoescape=True),
-                Place.name_fa.icontains(q, autoescape=True),
-                Place.id.in_(other_names),
-            )
-        )
-    if country:
-        query = query.where(Place.country_code == country.upper())
-    if status:
-        query = query.where(Place.status == status)
-    if admin_level:
-        query = query.where(Place.admin_level == admin_level)
-    return query.order_by(Place.population.desc().nulls_last(), Place.id)
+    *,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """A page of places found by name (:func:`citydiplomacy.store.lookup.place_search`: best matches first),
+    each with its region, how it matched (``match``) and the name that matched (``matched_name``)."""
+
+    def to_dict(place: Place, match: int | None) -> dict[str, Any]:
+        return {
+            **record_dict(place),
+            "region": lookup.region_name(place.country_code, place.admin1_code),
+            "match": lookup.MATCH_KINDS[match] if match is not None else None,
+        }
+
+    found = page(session, lookup.place_search(q, country, status, admin_level), limit, offset, to_dict)
+    matched = lookup.matched_names(session, q or "", [item["id"] for item in found["items"]])
+    for item in found["items"]:
+        item["matched_name"] = matched.get(item["id"])
+    return found
 
 
 def relations_query(place_id: int | None = None, kind: str | None = None, status: str | None = None) -> Select[Any]:

@@ -151,7 +151,7 @@ def home(
     user: auth.CurrentUser = Viewer,
 ) -> Response:
     figures = queries.stats(request.app.state.engine)
-    places = data.page(db, data.places_query(q), PAGE_SIZE, offset) if q else None
+    places = data.place_page(db, q, limit=PAGE_SIZE, offset=offset) if q else None
     orgs = data.page(db, data.organisations_query(q), 20, 0) if q else None
     top = (
         db.execute(

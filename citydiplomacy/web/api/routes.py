@@ -130,8 +130,10 @@ def list_places(
     offset: Offset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> dict[str, Any]:
-    """Places (cities, districts, subdivisions) by name in any language, country, status, level."""
-    return data.page(db, data.places_query(q, country, status, admin_level), limit, offset)
+    """Places (cities, districts, subdivisions) by name in any language, country, status, level: the best
+    matches first (the whole name, its beginning, a word's beginning, anywhere), each with its ``region``,
+    ``match`` and the ``matched_name`` (an alternate name, when that is what matched)."""
+    return data.place_page(db, q, country, status, admin_level, limit=limit, offset=offset)
 
 
 @router.get("/places/{place_id}", tags=["read"], responses=READ_ONE)

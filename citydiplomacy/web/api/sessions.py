@@ -6,6 +6,7 @@ A session is named by its number; nothing of its token (nor the token's hash) is
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -48,17 +49,7 @@ class SessionList(BaseModel):
 
 
 def _out(info: sessions.SessionInfo, current: int | None) -> dict[str, Any]:
-    return {
-        "id": info.id,
-        "user_id": info.user_id,
-        "username": info.username,
-        "created_at": info.created_at,
-        "last_seen_at": info.last_seen_at,
-        "expires_at": info.expires_at,
-        "client": info.client,
-        "user_agent": info.user_agent,
-        "current": info.id == current,
-    }
+    return {**asdict(info), "current": info.id == current}
 
 
 @router.get("/sessions", response_model=SessionList, responses=ERRORS)
