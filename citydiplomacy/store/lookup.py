@@ -83,16 +83,14 @@ ISO_ADMIN1_COUNTRIES = frozenset({"US", "CH", "BE", "ME", "GB"})
 @cache
 def region_name(country_code: str | None, admin1_code: str | None) -> str | None:
     """The name of a place's first-level region where its GeoNames admin-1 code is an ISO 3166-2 code
-    (``US`` ``MA`` -> Massachusetts); else the admin-1 code itself, so namesakes can still be told apart,
-    never another region's name."""
-    if not country_code or not admin1_code:
+    (``US`` ``MA`` -> Massachusetts); else None: a bare code ("26") tells a person nothing, and another
+    region's name would mislead."""
+    if not country_code or not admin1_code or country_code.upper() not in ISO_ADMIN1_COUNTRIES:
         return None
-    if country_code.upper() not in ISO_ADMIN1_COUNTRIES:
-        return admin1_code
     import pycountry
 
     sub = pycountry.subdivisions.get(code=f"{country_code.upper()}-{admin1_code.upper()}")
-    return sub.name if sub is not None else admin1_code
+    return sub.name if sub is not None else None
 
 
 def candidate_dict(place: Place) -> dict[str, Any]:
