@@ -18,10 +18,9 @@ import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from test_browser_dashboard import CHROMIUM, browser_page, live_server, shot  # noqa: F401 - fixtures
-from test_web_api import login
-from test_web_support import PASSWORD, Seeded, seed
+from test_web_support import PASSWORD, Seeded, login, seed
 
-from citydiplomacy.present import assets
+from citydiplomacy.present import assets, i18n
 from citydiplomacy.store import db
 from citydiplomacy.web.app import CSP, create_app
 from citydiplomacy.web.static_assets import STATIC_DIR, accepts_gzip, asset_table
@@ -303,3 +302,18 @@ def test_persian_error_pages_render_right_to_left(live_server, browser_page) -> 
         assert page.evaluate("document.fonts.check('16px Vazirmatn')"), "the versioned font URL did not load"
         shot(page, f"error_{status}_fa")
     assert problems == [] or all("404" in p or "403" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("cookie", "expected"), [(None, "en"), ("fa", "fa")])
+def test_a_language_the_site_does_not_speak_is_a_page_saying_so(
+    client: TestClient, seeded: Seeded, cookie: str | None, expected: str
+) -> None:
+    if cookie:
+        client.cookies.set(i18n.LANG_COOKIE, cookie)
+    page = client.get(f"/cities/{seeded.tehran}", params={"lang": "xx"})
+    assert page.status_code == 404
+    assert f'lang="{expected}"' in page.text
+    assert i18n.translate("unknown_language", expected) in page.text
+    assert "set-cookie" not in {k.lower() for k in page.headers} or "lang=xx" not in page.headers["set-cookie"]
+    # The API answers in JSON whatever ``lang`` says.
+    assert client.get("/api/health", params={"lang": "xx"}).status_code == 200

@@ -304,6 +304,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error_400": ("The request could not be understood.", "درخواست قابل فهم نبود."),
     "error_401": ("Log in to see this page.", "برای دیدن این صفحه وارد شوید."),
     "error_404": ("There is no page or record at this address.", "در این نشانی صفحه یا رکوردی نیست."),
+    "unknown_language": (
+        "This site has no pages in that language: it speaks English and Persian (the links above).",
+        "این پایگاه به آن زبان صفحه‌ای ندارد: به انگلیسی و فارسی است (پیوندهای بالا).",
+    ),
     "error_405": (
         "This address does not accept this kind of request.",
         "این نشانی این نوع درخواست را نمی‌پذیرد.",

@@ -48,7 +48,7 @@ from citydiplomacy.store.records import FieldProblem, VersionConflict
 from citydiplomacy.web import sessions
 from citydiplomacy.web.deps import API_PREFIX, LoginRequired, known_user
 from citydiplomacy.web.error_pages import error_text
-from citydiplomacy.web.static_assets import PageGZipMiddleware, asset_table, asset_url, static_routes
+from citydiplomacy.web.static_assets import STATIC_PREFIX, PageGZipMiddleware, asset_table, asset_url, static_routes
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,13 @@ class LanguageMiddleware:
         lang = i18n.pick_language(chosen, cookie_lang)
         scope.setdefault("state", {})["lang"] = lang
         remember = chosen in i18n.LANGUAGES and chosen != cookie_lang
+        # A page asked for in a language the site does not speak says so (in the language it does speak to
+        # this visitor) rather than quietly answering in another; the API and static files ignore ``lang``.
+        unknown_language = (
+            chosen is not None
+            and chosen not in i18n.LANGUAGES
+            and not scope.get("path", "").startswith((API_PREFIX, STATIC_PREFIX))
+        )
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -200,6 +207,10 @@ class LanguageMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        if unknown_language:
+            page = error_response(Request(scope), 404, f"no language {chosen!r}", "unknown_language")
+            await page(scope, receive, send_with_headers)
+            return
         await self.app(scope, receive, send_with_headers)
 
 
