@@ -180,7 +180,9 @@ def _date(path: Path, sheet: str, row_no: int, text: str) -> date | None:
     return day
 
 
-def _coordinate(path: Path, sheet: str, row_no: int, field: str, text: str, low: float, high: float) -> float | None:
+def _number(
+    path: Path, sheet: str, row_no: int, field: str, text: str, low: float, high: float | None = None
+) -> float | None:
     if text.strip().lower() in _MISSING:
         return None
     try:
@@ -210,8 +212,8 @@ def _validate(
         report.unknown_labels[label] += 1
         status = fold(label)[:30]
     since = _date(path, sheet, row_no, row.get("date_of_adhesion", ""))
-    lat = _coordinate(path, sheet, row_no, "organisation_latitude", row.get("organisation_latitude", ""), -90, 90)
-    lng = _coordinate(path, sheet, row_no, "organisation_longitude", row.get("organisation_longitude", ""), -180, 180)
+    lat = _number(path, sheet, row_no, "organisation_latitude", row.get("organisation_latitude", ""), -90, 90)
+    lng = _number(path, sheet, row_no, "organisation_longitude", row.get("organisation_longitude", ""), -180, 180)
     is_group = _flag(path, sheet, row_no, "group_profile", row.get("group_profile", "")) == 1.0
     towns: tuple[str, ...] = ()
     if is_group:
@@ -228,7 +230,7 @@ def _validate(
             facts.append((fact, value))
     population = row.get("population_adhesion", "").strip()
     if population.lower() not in _MISSING and not is_group:  # a group's population is not its towns'
-        value = parse_float(path, row_no, "population_adhesion", population, low=0)
+        value = _number(path, sheet, row_no, "population_adhesion", population, low=0)
         if value is not None:
             facts.append(("population_at_adhesion", value))
     backers = []
