@@ -12,13 +12,22 @@ Run ``python bench/bench_import.py [--postgres URL]``.  On ``../shared/data/twin
 4. optionally the same import into PostgreSQL (``--postgres``), for comparison.
 
 The baseline is the usual way: look the name up as written, within the stated country.
+
+With ``--source covenant`` (or ``all``), on ``../shared/data/gcom_signatories_2024.xlsx``: the covenant
+import into a fresh SQLite registry (wall time, rows/s, the seconds the write lock was held, peak memory of
+a process that did only that import), its re-import (nothing new), and the shares of places resolved (by
+coordinates, by name and country, ambiguous, unresolved); beside it, in the same run, the baseline: the
+generic membership importer on the same rows written in its layout (one place per row, groups not split,
+no backers, no facts), and exact name-in-country lookup of the same single-municipality names.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -124,10 +133,112 @@ def run_import(url: str, path: Path, use_coordinates: bool) -> tuple[dict, float
     return queries.stats(engine), time.perf_counter() - started, report.rows_rejected
 
 
+def covenant_as_memberships(path: Path, out: Path) -> tuple[Path, list[tuple[str, str]]]:
+    """The covenant workbook's rows in the memberships layout (the baseline's input), and the
+    (name, ISO code) of its single municipalities."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    rows = book["1"].iter_rows(values_only=True)
+    header = [str(h).lower() for h in next(rows)]
+    singles = []
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["city", "country", "organization", "role", "since", "lat", "lng"])
+        for cells in rows:
+            r = dict(zip(header, cells, strict=False))
+            lat, lng = r["organisation_latitude"], r["organisation_longitude"]
+            xy = (lat, lng) if isinstance(lat, float | int) and isinstance(lng, float | int) else ("", "")
+            year = r["date_of_adhesion"].year if hasattr(r["date_of_adhesion"], "year") else ""
+            writer.writerow([r["organisation_name"], str(r["country_code"]).upper(), "GCoM", "active", year, *xy])
+            if not r["group_profile"]:
+                singles.append((str(r["organisation_name"]), str(r["country_code"]).upper()))
+    return out, singles
+
+
+def exact_share(names: list[tuple[str, str]]) -> float:
+    """Share (%) of names found as written (GeoNames name or alternate name) in the stated country."""
+    gaz = get_gazetteer()
+    known = {(n, str(gaz.country[i])) for i in range(len(gaz.names)) for n in (gaz.names[i], *gaz.alternate_names(i))}
+    return 100 * sum((n, cc) in known for n, cc in names) / len(names)
+
+
+def child(kind: str, url: str, path: str) -> None:
+    """Run one import in this (fresh) process and print its figures as JSON: peak memory is its own."""
+    engine = db.get_engine(url)
+    db.upgrade(engine)
+    get_gazetteer()  # loaded before the clock starts, as in every other figure here
+    rss_before = peak_mb()
+    started = time.perf_counter()
+    if kind == "covenant":
+        from citydiplomacy.ingest.covenant import import_covenant
+
+        report = import_covenant(path, engine=engine, on_error="skip")
+    else:
+        from citydiplomacy.ingest.memberships import import_memberships
+
+        report = import_memberships(path, engine=engine, on_error="skip")
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "gazetteer_mb": rss_before,
+                      "report": report.to_dict()}))  # fmt: skip
+
+
+def run_child(kind: str, url: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, url, str(path)], check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_covenant(tmp: str) -> None:
+    path = settings.shared_data_path("gcom_signatories_2024.xlsx")
+    if not path.exists():
+        print(f"covenant skipped: real data set absent ({path})")
+        return
+    print("covenant import (shared, loaded machine: timings vary with the load)")
+    url = f"sqlite:///{tmp}/covenant.db"
+    first = run_child("covenant", url, path)
+    r = first["report"]
+    rows = r["rows_read"]
+    print(f"  citydip import covenant: {first['seconds']:.1f} s (aim <= 30 s), {rows / first['seconds']:,.0f} rows/s, "
+          f"write lock held {r['write_seconds']:.2f} s, peak memory {first['peak_mb']:.0f} MB "
+          f"(gazetteer alone {first['gazetteer_mb']:.0f} MB)")  # fmt: skip
+    print(f"  created: {r['records_created']}; rows rejected {r['rows_rejected']}")
+    again = run_child("covenant", url, path)
+    print(f"  re-import: {again['seconds']:.1f} s, created {sum(again['report']['records_created'].values())} records")
+    d = r["details"]
+    n = r["places_resolved"] + r["places_subdivision"] + r["places_ambiguous"] + r["places_unresolved"]
+    print(f"  places: {n:,}; resolved {100 * r['places_resolved'] / n:.1f}% "
+          f"(by coordinates {100 * d['places resolved by coordinates'] / n:.1f}%, by name and country "
+          f"{100 * d['places resolved by name and country'] / n:.1f}%, of which after the coordinates found "
+          f"nothing {100 * d['of which after the coordinates found nothing'] / n:.1f}%), subdivisions "
+          f"{100 * r['places_subdivision'] / n:.1f}%, ambiguous {100 * r['places_ambiguous'] / n:.1f}%, "
+          f"unresolved {100 * r['places_unresolved'] / n:.1f}%")  # fmt: skip
+    print(f"  groups: {d['group rows split']} rows split into {d['towns of groups']} towns")
+    csv_path, singles = covenant_as_memberships(path, Path(tmp) / "covenant_as_memberships.csv")
+    base = run_child("memberships", f"sqlite:///{tmp}/baseline.db", csv_path)
+    b = base["report"]
+    print(f"  baseline, citydip import memberships on the same rows: {base['seconds']:.1f} s, "
+          f"{b['rows_read'] / base['seconds']:,.0f} rows/s, peak memory {base['peak_mb']:.0f} MB; "
+          f"created {b['records_created']}")  # fmt: skip
+    bn = b["places_resolved"] + b["places_subdivision"] + b["places_ambiguous"] + b["places_unresolved"]
+    print(f"    its places resolved: {100 * b['places_resolved'] / bn:.1f}% of {bn:,} (raw coordinates, groups as one "
+          "place)")  # fmt: skip
+    print(f"  baseline exact name-in-country lookup of the single municipalities: {exact_share(singles):.1f}% found")
+
+
 def main() -> int:
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        child(*sys.argv[2:])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", help="also import into this (empty, throwaway) PostgreSQL database URL")
+    parser.add_argument("--source", choices=("twinning", "covenant", "all"), default="all")
     args = parser.parse_args()
+    if args.source in ("covenant", "all"):
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_covenant(tmp)
+        if args.source == "covenant":
+            return 0
     path = settings.shared_data_path("twin_cities.csv")
     if not path.exists():
         print(f"skipped: real data set absent ({path})")

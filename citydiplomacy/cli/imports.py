@@ -51,7 +51,8 @@ def _run(importer: Callable[..., ImportReport], path: Path, rejects: Path | None
 
 def show_report(report: ImportReport) -> None:
     """Print an import summary as a Rich table."""
-    table = Table(title=f"Import {report.kind}: {report.file}", show_header=False)
+    sheet = f" (sheet {report.sheet})" if report.sheet else ""
+    table = Table(title=f"Import {report.kind}: {report.file}{sheet}", show_header=False)
     table.add_row("rows read", f"{report.rows_read:,}")
     for entity, n in sorted(report.records_created.items()):
         table.add_row(f"{entity} created", f"{n:,}")
@@ -65,6 +66,8 @@ def show_report(report: ImportReport) -> None:
         "rows rejected",
         f"{report.rows_rejected:,}" + (f" -> {report.rejects_file}" if report.rejects else ""),
     )
+    for label, value in report.details.items():
+        table.add_row(label, f"{value:,}")
     table.add_row("seconds", f"{report.seconds:.1f}")
     console.print(table)
     for warning in report.warnings[:10]:
@@ -128,6 +131,31 @@ def import_memberships_command(
     from citydiplomacy.ingest.memberships import import_memberships
 
     _run(import_memberships, file, rejects, as_json, on_error=on_error)
+
+
+@import_app.command("covenant")
+def import_covenant_command(
+    file: Annotated[Path, typer.Argument(help="The GCoM signatories workbook (JRC MyCovenant release, XLSX)")],
+    sheet: Annotated[str, typer.Option("--sheet", help="The workbook's data sheet")] = "1",
+    on_error: OnError = "abort",
+    rejects: Rejects = None,
+    as_json: AsJson = False,
+) -> None:
+    """Import the Global Covenant of Mayors signatories: memberships, backers, commitments.
+
+    Each signatory becomes a membership of the Global Covenant of Mayors with its date of adhesion and
+    status; a group row ("Alkmaar, Bergen, …") one membership per town; supporters and coordinators
+    organisations backing the membership; commitment flags facts about the place.
+
+    Examples:
+
+        citydip import covenant ../shared/data/gcom_signatories_2024.xlsx --on-error skip
+
+        citydip import covenant signatories.xlsx --sheet 1 --json
+    """
+    from citydiplomacy.ingest.covenant import import_covenant
+
+    _run(import_covenant, file, rejects, as_json, on_error=on_error, sheet=sheet)
 
 
 @import_app.command("wikidata")

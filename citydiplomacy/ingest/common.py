@@ -130,8 +130,9 @@ def finish_validation(
         first: Reject = report.rejects[0]
         more = f" (and {len(report.rejects) - 1} more row(s)" if len(report.rejects) > 1 else ""
         where = f" listed in {rejects_path})" if rejects_path and more else (")" if more else "")
+        at = report.file + (f" sheet {report.sheet!r}" if report.sheet else "")
         raise ImportAborted(
-            f"{report.file}:{first.row}: {first.field + ': ' if first.field else ''}{first.reason}{more}{where}; "
+            f"{at}:{first.row}: {first.field + ': ' if first.field else ''}{first.reason}{more}{where}; "
             "nothing was imported (use --on-error skip to import the other rows)",
             report,
         )

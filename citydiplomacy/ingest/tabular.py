@@ -32,15 +32,25 @@ MAX_FIELD_CHARS = 2000
 class InputError(BadInput):
     """A problem with an input file, located by file, row and field.
 
-    The message always starts with ``FILE:ROW: FIELD: `` (row and field omitted when they do not apply).
+    The message always starts with ``FILE:ROW: FIELD: `` (row and field omitted when they do not apply);
+    a workbook's sheet, when one was named, follows the file: ``FILE sheet 'S':ROW: FIELD: ``.
     """
 
-    def __init__(self, file: str | Path, message: str, *, row: int | None = None, field: str | None = None):
+    def __init__(
+        self,
+        file: str | Path,
+        message: str,
+        *,
+        row: int | None = None,
+        field: str | None = None,
+        sheet: str | None = None,
+    ):
         self.file = str(file)
         self.row = row
         self.field = field
+        self.sheet = sheet
         self.reason = message
-        where = self.file + (f":{row}" if row is not None else "")
+        where = self.file + (f" sheet {sheet!r}" if sheet is not None else "") + (f":{row}" if row is not None else "")
         super().__init__(f"{where}: {field + ': ' if field else ''}{message}")
 
 
@@ -91,6 +101,8 @@ class ImportReport:
 
     file: str
     kind: str
+    #: The workbook sheet read, when the importer names one.
+    sheet: str | None = None
     rows_read: int = 0
     records_created: Counter[str] = field(default_factory=Counter)
     already_present: Counter[str] = field(default_factory=Counter)
@@ -106,6 +118,8 @@ class ImportReport:
     seconds: float = 0.0
     #: Seconds the final transaction held the registry's write lock (other writers wait at most this long).
     write_seconds: float = 0.0
+    #: Figures particular to one importer (label -> number), printed with the summary.
+    details: dict[str, int | float] = field(default_factory=dict)
 
     @property
     def rows_rejected(self) -> int:
@@ -138,7 +152,9 @@ def write_rejects(path: Path, rejects: Sequence[Reject], columns: Sequence[str])
             writer.writerow(neutralise_row([r.row, r.field or "", r.reason, *(r.values.get(c, "") for c in columns)]))
 
 
-def read_rows(path: str | Path, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+def read_rows(
+    path: str | Path, required: Sequence[str], *, sheet: str | None = None
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """Open a CSV (UTF-8, optional BOM) or XLSX file and check its header.
 
     Parameters
@@ -147,6 +163,8 @@ def read_rows(path: str | Path, required: Sequence[str]) -> tuple[list[str], Ite
         The file; ``.xlsx`` is read with openpyxl (first sheet), anything else as CSV.
     required
         Columns that must be present (matched case-insensitively, surrounding spaces ignored).
+    sheet
+        The workbook sheet to read (by name) instead of the first; errors then name it.
 
     Returns
     -------
@@ -157,8 +175,8 @@ def read_rows(path: str | Path, required: Sequence[str]) -> tuple[list[str], Ite
     Raises
     ------
     InputError
-        Missing file, empty file, wrong encoding, malformed CSV, missing required columns; a workbook
-        past the spreadsheet limits of :mod:`citydiplomacy.settings` (uncompressed size, rows, cells).
+        Missing file, empty file, wrong encoding, malformed CSV, missing required columns, a missing
+        sheet; a workbook past the spreadsheet limits of :mod:`citydiplomacy.settings` (uncompressed size, rows, cells).
 
     Notes
     -----
@@ -168,7 +186,7 @@ def read_rows(path: str | Path, required: Sequence[str]) -> tuple[list[str], Ite
     if not path.exists():
         raise InputError(path, "file not found")
     if path.suffix.lower() == ".xlsx":
-        return _read_xlsx(path, required)
+        return _read_xlsx(path, required, sheet)
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError(path, "the file is empty (no header row)")
@@ -204,27 +222,27 @@ def read_rows(path: str | Path, required: Sequence[str]) -> tuple[list[str], Ite
 
 
 def source_rows(
-    path: Path, required: Sequence[str], converted: Converted | None, report: ImportReport
+    path: Path, required: Sequence[str], converted: Converted | None, report: ImportReport, *, sheet: str | None = None
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """The rows an importer reads: the file's (header checked), or those of its conversion.
+    """The rows an importer reads: the file's (header checked; ``sheet`` of a workbook), or those of its conversion.
 
     A conversion's refused records are counted as read and reported as rejects here, once for every importer.
     """
     if converted is None:
-        return read_rows(path, required)[1]
+        return read_rows(path, required, sheet=sheet)[1]
     report.rows_read += len(converted.rejects)
     report.rejects.extend(converted.rejects)
     return iter(converted.rows)
 
 
-def _check_header(path: Path, cells: Sequence[Any], required: Sequence[str]) -> list[str]:
+def _check_header(path: Path, cells: Sequence[Any], required: Sequence[str], sheet: str | None = None) -> list[str]:
     header = [str(c or "").strip().lower() for c in cells]
     if not any(header):
-        raise InputError(path, "the header row is empty", row=1)
+        raise InputError(path, "the header row is empty", row=1, sheet=sheet)
     seen = Counter(header)
     dupes = [c for c, n in seen.items() if n > 1 and c]
     if dupes:
-        raise InputError(path, f"duplicate column(s) {', '.join(dupes)}", row=1)
+        raise InputError(path, f"duplicate column(s) {', '.join(dupes)}", row=1, sheet=sheet)
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError(
@@ -232,6 +250,7 @@ def _check_header(path: Path, cells: Sequence[Any], required: Sequence[str]) -> 
             f"missing required column(s) {', '.join(missing)}; the header has {', '.join(h for h in header if h)}",
             row=1,
             field=missing[0],
+            sheet=sheet,
         )
     return header
 
@@ -270,7 +289,9 @@ def _check_xlsx_size(path: Path) -> None:
         )
 
 
-def _read_xlsx(path: Path, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+def _read_xlsx(
+    path: Path, required: Sequence[str], sheet_name: str | None = None
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     from openpyxl import load_workbook
 
     _check_xlsx_size(path)
@@ -278,7 +299,13 @@ def _read_xlsx(path: Path, required: Sequence[str]) -> tuple[list[str], Iterator
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several unrelated types for a broken file
         raise InputError(path, f"not a readable XLSX workbook: {exc}") from exc
-    sheet = workbook.worksheets[0]
+    if sheet_name is None:
+        sheet = workbook.worksheets[0]
+    elif sheet_name in workbook.sheetnames:
+        sheet = workbook[sheet_name]
+    else:
+        names = ", ".join(repr(n) for n in workbook.sheetnames)
+        raise InputError(path, f"the workbook has no sheet {sheet_name!r} (its sheets: {names})", field="sheet")
     # The sheet's declared <dimension> may be stale (written by a tool that later appended rows): trusting
     # it silently dropped every row past it.  Read what the sheet holds instead.
     sheet.reset_dimensions()
@@ -309,8 +336,9 @@ def _read_xlsx(path: Path, required: Sequence[str]) -> tuple[list[str], Iterator
     try:
         _first, header_cells = next(values)
     except StopIteration as exc:
-        raise InputError(path, "the workbook's first sheet is empty (no header row)") from exc
-    header = _check_header(path, list(header_cells), required)
+        which = "first sheet" if sheet_name is None else f"sheet {sheet_name!r}"
+        raise InputError(path, f"the workbook's {which} is empty (no header row)") from exc
+    header = _check_header(path, list(header_cells), required, sheet_name)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         for row_number, cells in values:

@@ -43,6 +43,31 @@ ORGANISATION_KINDS: dict[str, str] = {
     "forum": "forum",
     "fund": "fund",
     "international_organisation": "other international organisation",
+    "public_authority": "public authority (region, province, ministry)",
+    "support_organisation": "support organisation (association, energy agency, NGO)",
+}
+
+MEMBERSHIP_STATUSES: dict[str, str] = {
+    "active": "active",
+    "suspended": "suspended (e.g. on hold for not reporting)",
+    "ended": "ended",
+}
+
+#: How an organisation backs a place's membership (``membership_backer.role``): the Covenant of Mayors'
+#: Covenant Supporters and Covenant Coordinators.
+BACKER_ROLES: dict[str, str] = {
+    "supporter": "supporter (a not-for-profit organisation promoting and supporting the member)",
+    "coordinator": "coordinator (a public authority giving guidance, technical and financial support)",
+}
+
+#: Facts a source states about a place (``place_fact.code``), for the indicators to read.
+PLACE_FACTS: dict[str, str] = {
+    "commitment_com2020": "Covenant of Mayors 2020 commitment (1 made, 0 not)",
+    "commitment_com2030": "Covenant of Mayors 2030 commitment (1 made, 0 not)",
+    "commitment_com2050": "Covenant of Mayors 2050 commitment (1 made, 0 not)",
+    "commitment_adaptation": "Mayors Adapt (climate adaptation) commitment (1 made, 0 not)",
+    "action_plan_expected": "an own climate action plan is expected (1) or made jointly (0)",
+    "population_at_adhesion": "population declared on joining (inhabitants)",
 }
 
 ACTIVITY_KINDS: dict[str, str] = {

@@ -423,6 +423,8 @@ TERMS_FA: dict[str, str] = {
     "forum": "مجمع",
     "fund": "صندوق",
     "international_organisation": "سازمان بین\u200cالمللی",
+    "public_authority": "نهاد عمومی (استان، منطقه، وزارتخانه)",
+    "support_organisation": "سازمان پشتیبان",
     "other": "سایر",
     "degree": "درجه",
     "strength": "قدرت",

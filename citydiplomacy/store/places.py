@@ -48,6 +48,7 @@ from citydiplomacy.store.schema import (
     Membership,
     Organisation,
     Place,
+    PlaceFact,
     PlaceMention,
     PlaceName,
     PlaceRedirect,
@@ -376,6 +377,7 @@ MERGE_RULES: dict[tuple[str, str], str] = {
     ("activity_participant", "place_id"): "activity_participant",
     ("organisation", "seat_place_id"): "organisation",
     ("place_redirect", "place_id"): "place_redirect",
+    ("place_fact", "place_id"): "place_fact",
 }
 
 
@@ -415,8 +417,8 @@ def merge_places(session: Session, old: Place, target: Place, *, actor: str) -> 
 
     * relations (``place_a_id < place_b_id`` kept): one that becomes a self-relation or duplicates one of
       the target's is dropped (its provenance stays in the audit trail, and in the merge's entry);
-    * memberships (place, organisation, role) and indicator values (place, code, year): the target's
-      record wins over a duplicate;
+    * memberships (place, organisation, role), indicator values (place, code, year) and place facts
+      (place, code, source): the target's record wins over a duplicate;
     * analysis results (run, place, code): carried over for the runs in which the target has none, dropped
       for the others (the target's own figures of that run stand);
     * names (deduplicated), mentions, activities, activity participants, organisation seats and earlier
@@ -461,6 +463,7 @@ def merge_places(session: Session, old: Place, target: Place, *, actor: str) -> 
             "activity_participant": _move_participants,
             "organisation": _move_simple(Organisation, Organisation.seat_place_id),
             "place_redirect": _move_redirects,
+            "place_fact": _move_place_facts,
         }
         done: set[str] = set()
         for table, column in place_references():
@@ -571,6 +574,10 @@ def _move_memberships(session: Session, old_id: int, target_id: int, summary: Me
 
 def _move_indicator_values(session: Session, old_id: int, target_id: int, summary: MergeSummary) -> None:
     _move_unique(session, IndicatorValue, lambda v: (v.indicator_code, v.year), old_id, target_id, summary)
+
+
+def _move_place_facts(session: Session, old_id: int, target_id: int, summary: MergeSummary) -> None:
+    _move_unique(session, PlaceFact, lambda f: (f.code, f.source_id), old_id, target_id, summary)
 
 
 def _drop_clashes_then_move(

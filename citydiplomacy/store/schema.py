@@ -239,11 +239,51 @@ class Membership(Provenanced, Versioned, Base):
     role: Mapped[str] = mapped_column(String(30))  # founding | board | secretariat_host | active | ...
     role_verbatim: Mapped[str | None] = mapped_column(String(200))
     since_year: Mapped[int | None] = mapped_column(Integer)
+    #: The day of joining when the source gives it (the Covenant of Mayors' date of adhesion).
+    since_date: Mapped[date | None] = mapped_column(Date)
     until_year: Mapped[int | None] = mapped_column(Integer)
+    #: ``model.vocab.MEMBERSHIP_STATUSES`` (active, suspended, ended); None when the source says nothing.
+    status: Mapped[str | None] = mapped_column(String(30))
     notes: Mapped[str | None] = mapped_column(Text)
 
     place: Mapped[Place] = relationship()
     organisation: Mapped[Organisation] = relationship()
+
+
+class MembershipBacker(Provenanced, Base):
+    """An organisation backing a place's membership in a role of its own (``model.vocab.BACKER_ROLES``).
+
+    The Covenant of Mayors names, for a signatory, a *Covenant Supporter* (a network such as Climate
+    Alliance) and a *Covenant Coordinator* (a region or province): they support the signatory's membership,
+    they are not members themselves, nor is the signatory their member; a membership row would count
+    them as networks with thousands of members.
+    """
+
+    __tablename__ = "membership_backer"
+    __table_args__ = (UniqueConstraint("membership_id", "organisation_id", "role", name="membership_backer_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))  # supporter | coordinator
+
+
+class PlaceFact(Provenanced, Base):
+    """A fact a source states about a place (``model.vocab.PLACE_FACTS``), one value per source.
+
+    Keyed by source, not by year like :class:`IndicatorValue` (a surveyed indicator value): two sources
+    stating the same fact are two rows, so they can be compared, and a re-import of one source changes
+    nothing.  Flags are 1.0 / 0.0 (a commitment made, or stated as not made).
+    """
+
+    __tablename__ = "place_fact"
+    __table_args__ = (UniqueConstraint("place_id", "code", "source_id", name="place_fact_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"), index=True)
+    code: Mapped[str] = mapped_column(String(60), index=True)
+    value: Mapped[float] = mapped_column(Float)
+    year: Mapped[int | None] = mapped_column(Integer)
 
 
 class Activity(Provenanced, Versioned, Base):
