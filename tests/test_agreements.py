@@ -27,7 +27,7 @@ from citydiplomacy.cli import app as cli_app
 from citydiplomacy.ingest.casestudy import load_case_study
 from citydiplomacy.model.lifecycle import LIFECYCLE_FILE, load_lifecycle
 from citydiplomacy.model.vocab import RELATION_STATUSES
-from citydiplomacy.store import db, ties
+from citydiplomacy.store import db, queries, ties
 from citydiplomacy.store.schema import AuditEntry, RelationStatus
 from citydiplomacy.web.app import create_app
 
@@ -73,14 +73,21 @@ def test_downgrade_refuses_agreements_the_old_schema_cannot_hold(sqlite_url: str
         command.downgrade(db.alembic_config(db.get_engine(sqlite_url)), "0004")
 
 
+# The web's behaviour is the same on both databases: SQLite here (fast); the status changes and the migration,
+# where the database matters, run on both.
 @pytest.fixture
-def seeded(db_url: str) -> Seeded:
-    return seed(db_url)
+def url(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 @pytest.fixture
-def client(db_url: str, seeded: Seeded) -> Iterator[TestClient]:
-    with TestClient(create_app(db_url, secret_key="test-secret")) as c:
+def seeded(url: str) -> Seeded:
+    return seed(url)
+
+
+@pytest.fixture
+def client(url: str, seeded: Seeded) -> Iterator[TestClient]:
+    with TestClient(create_app(url, secret_key="test-secret")) as c:
         yield c
 
 
@@ -96,7 +103,7 @@ def _agreement(client: TestClient, headers: dict[str, str], **body: object) -> d
 
 
 def test_two_agreements_between_the_same_cities_and_one_with_an_organisation(
-    client: TestClient, editor: dict[str, str], seeded: Seeded, db_url: str
+    client: TestClient, editor: dict[str, str], seeded: Seeded, url: str
 ) -> None:
     first = _agreement(client, editor, place_id=seeded.tehran, partner_place_id=seeded.istanbul, kind="mou",
                        title="MoU on transport", signed_on="2014-10-31")  # fmt: skip
@@ -121,9 +128,12 @@ def test_two_agreements_between_the_same_cities_and_one_with_an_organisation(
         r = client.post("/api/agreements", json={"place_id": seeded.tehran, "kind": "mou", **bad}, headers=editor)
         assert r.status_code == 422 and r.json()["detail"][0]["type"] == "cross_field", r.text
     # The organisation agreement is no tie between two places: the network still reads cleanly.
-    with db.session_scope(db.get_engine(db_url)) as s:
+    with db.session_scope(db.get_engine(url)) as s:
         frame = ties.load_ties(s)
+        exported = {row["id"]: row for row in queries.export_rows(s, "relations")}
     assert frame["place_b_id"].notna().all() and habitat["id"] not in set(frame["relation_id"])
+    # ... and the export keeps it, naming the organisation.
+    assert exported[habitat["id"]]["organisation"] == "Metropolis" and exported[habitat["id"]]["place_b"] is None
     # The city page links its relations to their agreement pages; the list page shows both MoUs.
     city = client.get(f"/cities/{seeded.tehran}")
     assert f'href="/agreements/{seeded.relation}"' in city.text
@@ -139,9 +149,13 @@ def test_two_agreements_between_the_same_cities_and_one_with_an_organisation(
         assert saved.status_code == 303 and saved.headers["location"].startswith("/agreements/"), saved.text
 
 
-def test_status_changes_are_recorded_and_the_lifecycle_refuses_others(
-    client: TestClient, editor: dict[str, str], seeded: Seeded, db_url: str
-) -> None:
+def test_status_changes_are_recorded_and_the_lifecycle_refuses_others(db_url: str) -> None:
+    seeded = seed(db_url)
+    with TestClient(create_app(db_url, secret_key="test-secret")) as client:
+        _status_changes(client, {"X-CSRF-Token": login(client, "editor")}, seeded, db_url)
+
+
+def _status_changes(client: TestClient, editor: dict[str, str], seeded: Seeded, url: str) -> None:
     a = client.get(f"/api/agreements/{seeded.relation}").json()
     assert a["status"] == "active" and a["history"][0]["recorded"] is False  # seeded in bulk: from the record
     assert a["next_statuses"] == ["dormant", "suspended", "ended"]
@@ -171,7 +185,7 @@ def test_status_changes_are_recorded_and_the_lifecycle_refuses_others(
     again = client.post(url, headers=editor, json={"status": "in_negotiation", "reason": "new round", "version": v})
     assert again.status_code == 200 and len(again.json()["history"]) == 4
     # Every history row is in the audit trail, by the editor, with the relation's own update.
-    with db.session_scope(db.get_engine(db_url)) as s:
+    with db.session_scope(db.get_engine(url)) as s:
         audit = s.scalars(select(AuditEntry).where(AuditEntry.entity == "relation_status")).all()
         changes = s.scalars(select(AuditEntry).where(AuditEntry.entity == "relation",
                                                      AuditEntry.entity_id == seeded.relation)).all()  # fmt: skip
@@ -292,7 +306,7 @@ def test_the_lifecycle_is_model_data_citing_the_papers_own_words() -> None:
     assert quoted >= 3
 
 
-def test_the_cli_lists_shows_and_changes_status(db_url: str, seeded: Seeded) -> None:
+def test_the_cli_lists_shows_and_changes_status(sqlite_url: str, seeded: Seeded) -> None:
     runner = CliRunner()
     listed = runner.invoke(cli_app, ["agreement", "list", "--city", "Tehran", "--country", "IR", "--json"])
     assert listed.exit_code == 0, listed.output
@@ -304,3 +318,27 @@ def test_the_cli_lists_shows_and_changes_status(db_url: str, seeded: Seeded) -> 
     shown = runner.invoke(cli_app, ["agreement", "show", str(seeded.relation), "--json"])
     history = json.loads(shown.output)["history"]
     assert [h["status"] for h in history] == ["active", "dormant"] and history[1]["reason"] == "quiet"
+
+
+def test_a_merge_keeps_distinct_agreements_and_moves_organisation_ones(sqlite_url: str, seeded: Seeded) -> None:
+    from citydiplomacy.store.places import merge_places
+    from citydiplomacy.store.schema import Place, Relation
+
+    engine = db.get_engine(sqlite_url)
+    with db.session_scope(engine) as s:
+        twin = Place(gazetteer="manual", gazetteer_id="tehran-2", name="Tehran (typed)", country_code="IR")
+        s.add(twin)
+        s.flush()
+        pair = sorted((twin.id, seeded.istanbul))
+        s.add_all([
+            Relation(place_a_id=pair[0], place_b_id=pair[1], kind="mou", title="Transport MoU", signed_year=2015),
+            Relation(place_a_id=min(seeded.tehran, seeded.istanbul), place_b_id=max(seeded.tehran, seeded.istanbul),
+                     kind="mou", title="Culture MoU", signed_year=2018),
+            Relation(place_a_id=twin.id, organisation_id=seeded.uclg, kind="cooperation_memorandum"),
+        ])  # fmt: skip
+        s.flush()
+        summary = merge_places(s, twin, s.get(Place, seeded.tehran), actor="editor")
+        assert summary.moved["relation"] == 2 and not summary.dropped_relations
+        mous = s.scalars(select(Relation.title).where(Relation.kind == "mou")).all()
+        org = s.scalar(select(Relation).where(Relation.organisation_id == seeded.uclg))
+        assert sorted(mous) == ["Culture MoU", "Transport MoU"] and org.place_a_id == seeded.tehran

@@ -123,6 +123,8 @@ def _values(session: Session, kind: RecordKind, body: BaseModel) -> dict[str, An
             raise FieldProblem(field, f"no {model.__tablename__} with id {data[field]}")
     if kind.name == "agreements":
         data = {_AGREEMENT_PARTIES.get(k, k): v for k, v in data.items()}
+    elif kind.name == "relations":
+        data["organisation_id"] = None  # a relation's body names two places: no organisation party
     if kind.model is Relation and data["place_b_id"] is not None and data["place_a_id"] > data["place_b_id"]:
         data["place_a_id"], data["place_b_id"] = data["place_b_id"], data["place_a_id"]
     data["source_id"] = source_id_for(session, getattr(body, "source", None))
