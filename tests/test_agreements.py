@@ -155,7 +155,7 @@ def test_status_changes_are_recorded_and_the_lifecycle_refuses_others(db_url: st
         _status_changes(client, {"X-CSRF-Token": login(client, "editor")}, seeded, db_url)
 
 
-def _status_changes(client: TestClient, editor: dict[str, str], seeded: Seeded, url: str) -> None:
+def _status_changes(client: TestClient, editor: dict[str, str], seeded: Seeded, database: str) -> None:
     a = client.get(f"/api/agreements/{seeded.relation}").json()
     assert a["status"] == "active" and a["history"][0]["recorded"] is False  # seeded in bulk: from the record
     assert a["next_statuses"] == ["dormant", "suspended", "ended"]
@@ -185,7 +185,7 @@ def _status_changes(client: TestClient, editor: dict[str, str], seeded: Seeded, 
     again = client.post(url, headers=editor, json={"status": "in_negotiation", "reason": "new round", "version": v})
     assert again.status_code == 200 and len(again.json()["history"]) == 4
     # Every history row is in the audit trail, by the editor, with the relation's own update.
-    with db.session_scope(db.get_engine(url)) as s:
+    with db.session_scope(db.get_engine(database)) as s:
         audit = s.scalars(select(AuditEntry).where(AuditEntry.entity == "relation_status")).all()
         changes = s.scalars(select(AuditEntry).where(AuditEntry.entity == "relation",
                                                      AuditEntry.entity_id == seeded.relation)).all()  # fmt: skip
