@@ -128,8 +128,11 @@ def test_relation_pair_order_is_enforced_by_the_database(db_url: str, tmp_path: 
     with pytest.raises(IntegrityError), db.session_scope() as session:
         session.add(Relation(place_a_id=b, place_b_id=a, kind="mou"))
     with pytest.raises(IntegrityError), db.session_scope() as session:
-        session.add(Relation(place_a_id=a, place_b_id=b, kind="sister_city"))  # duplicate pair and kind
-    assert stats()["relations"] == 1
+        session.add(Relation(place_a_id=a, kind="mou"))  # no second party: neither a place nor an organisation
+    # Several agreements between the same parties are allowed (issue 10): a second one of the same kind is stored.
+    with db.session_scope() as session:
+        session.add(Relation(place_a_id=a, place_b_id=b, kind="sister_city", title="renewed charter"))
+    assert stats()["relations"] == 2
 
 
 def test_find_and_get_place(db_url: str, tmp_path: Path) -> None:

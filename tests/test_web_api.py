@@ -139,13 +139,13 @@ def test_create_relation_is_audited_and_in_profile(client: TestClient, seeded: S
     audit = client.get("/api/audit", params={"entity": "relation", "entity_id": rel["id"]}).json()["items"]
     assert len(audit) == 1 and audit[0]["actor"] == "editor" and audit[0]["action"] == "insert"
     assert audit[0]["changes"]["kind"] == "mou"
-    # The same pair and kind again: a clear 409, nothing written.
+    # The same pair and kind again: a second agreement (issue 10: several between the same parties), audited too.
     again = client.post(
         "/api/relations", json=relation_body(seeded.seoul, seeded.beirut), headers={"X-CSRF-Token": token}
     )
-    assert again.status_code == 409
+    assert again.status_code == 201 and again.json()["id"] != rel["id"]
     with db.session_scope(db.get_engine(db_url)) as s:
-        assert len(s.scalars(select(Relation).where(Relation.kind == "mou")).all()) == 1
+        assert len(s.scalars(select(Relation).where(Relation.kind == "mou")).all()) == 2
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 
 # --- capability command groups (one line each; keep this block sorted) -------------------------
+from citydiplomacy.cli.agreements import agreement_app  # noqa: E402
 from citydiplomacy.cli.assess import assess_command  # noqa: E402
 from citydiplomacy.cli.imports import import_app, template_command  # noqa: E402
 from citydiplomacy.cli.index import index_app  # noqa: E402
@@ -32,6 +33,7 @@ from citydiplomacy.cli.review import review_app  # noqa: E402
 from citydiplomacy.cli.strategy import evaluate_app, recommend_app, swot_command, union_app  # noqa: E402
 from citydiplomacy.cli.web import serve_command, user_app  # noqa: E402
 
+app.add_typer(agreement_app, name="agreement")
 app.add_typer(city_app, name="city")
 app.add_typer(db_app, name="db")
 app.add_typer(evaluate_app, name="evaluate")

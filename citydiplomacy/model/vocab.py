@@ -17,9 +17,13 @@ RELATION_KINDS: dict[str, str] = {
     "partnership": "international municipal partnership",
 }
 
+#: The lifecycle of an agreement, in order (the changes allowed between them: ``data/agreement_lifecycle.yaml``).
 RELATION_STATUSES: dict[str, str] = {
-    "active": "in force",
+    "proposed": "proposed",
     "in_negotiation": "in negotiation",
+    "signed": "signed, not yet in force",
+    "active": "in force",
+    "dormant": "in force, nothing done under it for long",
     "suspended": "suspended",
     "ended": "ended",
 }

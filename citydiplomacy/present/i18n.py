@@ -361,6 +361,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_choice": ("is not one of the allowed choices", "از گزینه‌های مجاز نیست"),
     "invalid_unreadable": ("cannot be read", "خواندنی نیست"),
     "invalid_value": ("is not valid", "معتبر نیست"),
+    # --- agreements: the office's record of cooperation
+    "agreement": ("Agreement", "توافق‌نامه"),
+    "agreements": ("Agreements", "توافق‌نامه‌ها"),
+    "agreements_of": ("All agreements of", "همه توافق‌نامه‌های"),
+    "parties": ("Parties", "طرفین"),
+    "partner_place_id": ("Partner city (id)", "شهر طرف توافق (شناسه)"),
+    "partner_organisation_id": ("Partner organisation (id)", "سازمان طرف توافق (شناسه)"),
+    "valid_until": ("Valid until / renewal due", "اعتبار تا / موعد تمدید"),
+    "responsible_unit": ("Responsible unit", "واحد مسئول"),
+    "functions": ("Functions", "کارکردها"),
+    "status_reason": ("Why this status", "دلیل این وضعیت"),
+    "entered": ("Entered", "ثبت"),
+    "status_history": ("Status history", "تاریخچه وضعیت"),
+    "effective_on": ("Took effect on", "تاریخ اثر"),
+    "reason": ("Reason", "دلیل"),
+    "first_recorded": ("as first recorded", "وضعیت هنگام نخستین ثبت"),
+    "change_status": ("Change the status", "تغییر وضعیت"),
+    "new_status": ("New status", "وضعیت تازه"),
+    "no_next_status": ("No status change is possible from here.", "از این وضعیت تغییری ممکن نیست."),
+    "open": ("open", "مشاهده"),
+    "check_fields": ("Check these fields:", "این فیلدها را بررسی کنید:"),
+    "stale_kept": (
+        "Someone else changed this agreement while you were editing it; nothing of yours was saved. It is shown "
+        "as it is now, with your input kept below: check it and save again.",
+        "شخص دیگری هم‌زمان این توافق‌نامه را تغییر داد و چیزی از تغییر شما ذخیره نشد. توافق‌نامه به شکل کنونی "
+        "نمایش داده شده و آنچه وارد کرده بودید در فرم پایین حفظ شده است: بررسی کنید و دوباره ذخیره کنید.",
+    ),
+    "stale_form": (
+        "Someone else saved this record while you were editing it; nothing of yours was saved. Your input is kept "
+        "below, the record's current version is loaded: check and save again.",
+        "شخص دیگری هم‌زمان این رکورد را ذخیره کرد و چیزی از تغییر شما ذخیره نشد. آنچه وارد کرده بودید در فرم حفظ "
+        "شده و نسخه کنونی رکورد بارگذاری شده است: بررسی کنید و دوباره ذخیره کنید.",
+    ),
 }
 
 #: vocabulary code (lower case) -> Persian
@@ -371,7 +404,10 @@ TERMS_FA: dict[str, str] = {
     "friendship": "دوستی",
     "partnership": "همکاری شهرداری",
     "active": "فعال",
+    "proposed": "پیشنهادشده",
     "in_negotiation": "در حال مذاکره",
+    "signed": "امضاشده",
+    "dormant": "راکد",
     "suspended": "معلق",
     "ended": "پایان\u200cیافته",
     "founding": "مؤسس",
@@ -450,6 +486,7 @@ TERMS_FA: dict[str, str] = {
 #: vocabulary code -> English, where the code itself reads badly (else its words with spaces)
 TERMS_EN: dict[str, str] = {
     "mou": "MoU",
+    "in_negotiation": "negotiating",
     "summit_hosted": "summit hosted",
     "office": "office or institution",
     "networks": "urban networks",
@@ -488,7 +525,19 @@ def term(value: str | None, lang: str) -> str:
         return TERMS_FA[key]
     if lang != "fa" and key in TERMS_EN:
         return TERMS_EN[key]
+    if "." in code:  # a code of the model's catalogues (a function such as mlf.knowledge_sharing)
+        item = _model_item(code)
+        if item is not None:
+            return item.label(lang)
     return code.replace("_", " ")
+
+
+@cache
+def _model_item(code: str):  # type: ignore[no-untyped-def]
+    from citydiplomacy.model import load_model
+
+    model = load_model()
+    return model.find(code) if code in model else None
 
 
 @cache

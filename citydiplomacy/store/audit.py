@@ -34,6 +34,7 @@ from citydiplomacy.store.schema import (
     Place,
     PlaceMention,
     Relation,
+    RelationStatus,
     utcnow,
 )
 
@@ -42,6 +43,7 @@ AUDITED: tuple[type, ...] = (
     Organisation,
     MemberCount,
     Relation,
+    RelationStatus,
     Membership,
     Activity,
     IndicatorValue,

@@ -33,6 +33,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, PydanticCustomError
 
+from citydiplomacy.model import load_model
 from citydiplomacy.model.vocab import (
     ACTIVITY_KINDS,
     DIMENSIONS,
@@ -48,6 +49,9 @@ MembershipRole = Literal[tuple(MEMBERSHIP_ROLES)]  # type: ignore[valid-type]
 OrganisationKind = Literal[tuple(ORGANISATION_KINDS)]  # type: ignore[valid-type]
 ActivityKind = Literal[tuple(ACTIVITY_KINDS)]  # type: ignore[valid-type]
 Dimension = Literal[tuple(DIMENSIONS)]  # type: ignore[valid-type]
+#: The model's functions of city diplomacy (papers 001, 002, 004): an agreement's themes beside its dimensions.
+FUNCTION_CODES: tuple[str, ...] = tuple(item.code for item in load_model().functions)
+ModelFunction = Literal[FUNCTION_CODES]  # type: ignore[valid-type]
 AdminLevel = Literal["city", "district", "subdivision", "region"]
 
 #: Smallest and largest year of the registry's year fields (and of its dates).
@@ -356,3 +360,141 @@ class MembershipUpdate(MembershipIn, VersionedUpdate):
 
 class ActivityUpdate(ActivityIn, VersionedUpdate):
     """Replace an activity's fields."""
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    # An omitted field of a partial update keeps its value; "default": null in the schema would say otherwise.
+    schema.pop("default", None)
+
+
+def _unset(**kwargs: Any) -> Any:
+    """A field of a partial update (PATCH): optional, its omission documented as "keeps the value"."""
+    return Field(default=None, json_schema_extra=_no_default, **kwargs)
+
+
+class _AgreementFields(_Body):
+    """What an agreement says besides its parties and status (shared by the create, edit and patch bodies)."""
+
+    kind: RelationKind
+    title: Line | None = Field(default=None, max_length=500, description="Title in English")
+    title_fa: Line | None = Field(default=None, max_length=500, description="Title in Persian")
+    signed_on: IsoDate | None = None
+    signed_year: int | None = Year
+    valid_until: IsoDate | None = Field(default=None, description="Valid until, or due for renewal on")
+    ended_year: int | None = Year
+    responsible_unit: Line | None = Field(default=None, max_length=300, description="The responsible unit")
+    dimensions: list[Dimension] = Field(default_factory=list, max_length=len(DIMENSIONS))
+    functions: list[ModelFunction] = Field(default_factory=list, max_length=len(FUNCTION_CODES))
+    notes: Multiline | None = Field(default=None, max_length=10_000)
+
+
+_ONE_PARTNER = {
+    "oneOf": [
+        {"required": ["partner_place_id"], "properties": {"partner_place_id": {"type": "integer"}}},
+        {"required": ["partner_organisation_id"], "properties": {"partner_organisation_id": {"type": "integer"}}},
+    ]
+}
+
+
+def check_agreement(body: Any) -> None:
+    """The rules between an agreement's fields (422 ``cross_field``), for every body that states them all.
+
+    Exactly one partner (a place or an organisation), not the place itself; ``valid_until`` not before
+    ``signed_on``; ``ended_year`` not before ``signed_year``.  Fills ``signed_year`` from ``signed_on``.
+    """
+    if (body.partner_place_id is None) == (body.partner_organisation_id is None):
+        raise cross_field("give exactly one of partner_place_id and partner_organisation_id")
+    if body.partner_place_id == body.place_id:
+        raise cross_field("place_id and partner_place_id are the same place; an agreement needs two parties")
+    if body.signed_on and body.valid_until and body.valid_until < body.signed_on:
+        raise cross_field("valid_until is before signed_on")
+    if body.signed_on and not body.signed_year:
+        body.signed_year = body.signed_on.year
+    if body.signed_year and body.ended_year and body.ended_year < body.signed_year:
+        raise cross_field("ended_year is before signed_year")
+
+
+class AgreementIn(_AgreementFields):
+    """A new agreement: a place and its partner (another place, or an organisation), with its first status.
+
+    Rules between fields (422 ``cross_field``): exactly one of ``partner_place_id`` and
+    ``partner_organisation_id``; the partner place is not the place itself; ``valid_until`` is not before
+    ``signed_on``; ``ended_year`` is not before ``signed_year``.  Several agreements between the same
+    parties are allowed.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_ONE_PARTNER)
+
+    place_id: int = Field(ge=1, le=MAX_ID, description="The city (the office's own, usually)")
+    partner_place_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The partner city")
+    partner_organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The partner organisation")
+    status: RelationStatus = "active"
+    status_reason: Line | None = Field(default=None, max_length=1000, description="Why it starts in this status")
+
+    @model_validator(mode="after")
+    def _check(self) -> AgreementIn:
+        check_agreement(self)
+        return self
+
+
+class AgreementEdit(_AgreementFields, VersionedUpdate):
+    """Replace an agreement's fields and parties (the dashboard's edit form); its status changes only through
+    ``POST /api/agreements/{agreement_id}/status``, with a reason."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_ONE_PARTNER)
+
+    place_id: int = Field(ge=1, le=MAX_ID, description="The city")
+    partner_place_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The partner city")
+    partner_organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The partner organisation")
+
+    @model_validator(mode="after")
+    def _check(self) -> AgreementEdit:
+        check_agreement(self)
+        return self
+
+
+class AgreementPatch(VersionedUpdate):
+    """Change some of an agreement's fields: those given are replaced, the others kept (send the ``version``).
+
+    The result must still follow the agreement's rules (422 ``cross_field``): to change a place partner for an
+    organisation, send ``"partner_place_id": null`` with the new ``partner_organisation_id``.  The status
+    changes only through ``POST /api/agreements/{agreement_id}/status``.
+    """
+
+    place_id: int = _unset(ge=1, le=MAX_ID)
+    partner_place_id: int | None = _unset(ge=1, le=MAX_ID)
+    partner_organisation_id: int | None = _unset(ge=1, le=MAX_ID)
+    kind: RelationKind = _unset()
+    title: Line | None = _unset(max_length=500)
+    title_fa: Line | None = _unset(max_length=500)
+    signed_on: IsoDate | None = _unset()
+    signed_year: int | None = _unset(ge=MIN_YEAR, le=MAX_YEAR)
+    valid_until: IsoDate | None = _unset()
+    ended_year: int | None = _unset(ge=MIN_YEAR, le=MAX_YEAR)
+    responsible_unit: Line | None = _unset(max_length=300)
+    dimensions: list[Dimension] = _unset(max_length=len(DIMENSIONS))
+    functions: list[ModelFunction] = _unset(max_length=len(FUNCTION_CODES))
+    notes: Multiline | None = _unset(max_length=10_000)
+    source: Line | None = _unset(max_length=300)
+    source_locator: Line | None = _unset(max_length=500)
+
+
+class StatusChangeIn(VersionedUpdate):
+    """A change of an agreement's status: the new status, why (required), as of when, per which source.
+
+    Only the changes of the model's lifecycle are allowed (``model/data/agreement_lifecycle.yaml``); another
+    answers 409 naming the allowed ones.
+    """
+
+    status: RelationStatus
+    reason: Name = Field(min_length=1, max_length=1000, description="Why the status changes")
+    effective_on: IsoDate | None = Field(default=None, description="When the change took effect, if known")
+    source: Line | None = Field(default=None, max_length=300, description="Name of the source that says so")
+    source_locator: Line | None = Field(default=None, max_length=500, description="Where in the source")
+
+    @model_validator(mode="after")
+    def _empty_is_none(self) -> StatusChangeIn:
+        for name in ("source", "source_locator"):
+            if getattr(self, name) == "":
+                setattr(self, name, None)
+        return self

@@ -415,8 +415,10 @@ def merge_places(session: Session, old: Place, target: Place, *, actor: str) -> 
     Every foreign key to ``place.id`` in the schema is covered (:data:`MERGE_RULES`, and a generic move for
     any other), in the caller's transaction, so either all of it happens or none:
 
-    * relations (``place_a_id < place_b_id`` kept): one that becomes a self-relation or duplicates one of
-      the target's is dropped (its provenance stays in the audit trail, and in the merge's entry);
+    * relations (``place_a_id < place_b_id`` kept; with an organisation, the place side moves): one that
+      becomes a self-relation or is the same fact as one of the target's (kind, title, signing year: two
+      agreements of a kind may be two different agreements) is dropped (its provenance stays in the audit
+      trail, and in the merge's entry);
     * memberships (place, organisation, role), indicator values (place, code, year) and place facts
       (place, code, source): the target's record wins over a duplicate;
     * analysis results (run, place, code): carried over for the runs in which the target has none, dropped
@@ -523,18 +525,24 @@ def _move_relations(session: Session, old_id: int, target_id: int, summary: Merg
     rows = list(
         session.scalars(select(Relation).where((Relation.place_a_id == old_id) | (Relation.place_b_id == old_id)))
     )
+
+    def fact(a: int | None, b: int | None, rel: Relation) -> tuple[Any, ...]:
+        # Several agreements between two places are allowed: a duplicate is the same fact (kind, title, year).
+        return (a, b, rel.organisation_id, rel.kind, rel.title, rel.signed_year)
+
     taken = {
-        (a, b, kind)
-        for a, b, kind in session.execute(
-            select(Relation.place_a_id, Relation.place_b_id, Relation.kind).where(
-                (Relation.place_a_id == target_id) | (Relation.place_b_id == target_id)
-            )
+        fact(rel.place_a_id, rel.place_b_id, rel)
+        for rel in session.scalars(
+            select(Relation).where((Relation.place_a_id == target_id) | (Relation.place_b_id == target_id))
         )
     }
     for rel in rows:
-        other = rel.place_b_id if rel.place_a_id == old_id else rel.place_a_id
-        a, b = sorted((other, target_id))
-        reason = "self-relation" if a == b else "duplicate" if (a, b, rel.kind) in taken else None
+        if rel.place_b_id is None:  # an agreement with an organisation: the place side moves
+            a, b, other = target_id, None, None
+        else:
+            other = rel.place_b_id if rel.place_a_id == old_id else rel.place_a_id
+            a, b = sorted((other, target_id))
+        reason = "self-relation" if a == b else "duplicate" if fact(a, b, rel) in taken else None
         if reason is not None:
             summary.dropped_relations.append(
                 {
@@ -549,7 +557,7 @@ def _move_relations(session: Session, old_id: int, target_id: int, summary: Merg
             summary.count("dropped", "relation")
             session.delete(rel)
         else:
-            taken.add((a, b, rel.kind))
+            taken.add(fact(a, b, rel))
             rel.place_a_id, rel.place_b_id = a, b
             summary.count("moved", "relation")
 

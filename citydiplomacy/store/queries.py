@@ -247,6 +247,7 @@ EXPORT_COLUMNS: dict[str, list[str]] = {
         "place_b",
         "country_b",
         "gazetteer_id_b",
+        "organisation",
         "kind",
         "status",
         "signed_year",
@@ -332,18 +333,20 @@ def _export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
     elif what == "relations":
         a, b = aliased(Place), aliased(Place)
         query = (
-            select(Relation, a, b, Source.name)
+            select(Relation, a, b, Organisation.name, Source.name)
             .join(a, Relation.place_a_id == a.id)
-            .join(b, Relation.place_b_id == b.id)
+            .outerjoin(b, Relation.place_b_id == b.id)  # an agreement with an organisation has no place b
+            .outerjoin(Organisation, Relation.organisation_id == Organisation.id)
             .outerjoin(Source, Relation.source_id == Source.id)
             .order_by(Relation.id)
         )
-        for rel, pa, pb, source in session.execute(query):
+        for rel, pa, pb, org, source in session.execute(query):
             yield {
                 "id": rel.id, "place_a": pa.name, "country_a": pa.country_code, "gazetteer_id_a": pa.gazetteer_id,
-                "place_b": pb.name, "country_b": pb.country_code, "gazetteer_id_b": pb.gazetteer_id,
-                "kind": rel.kind, "status": rel.status, "signed_year": rel.signed_year,
-                "ended_year": rel.ended_year, "source": source, "locator": rel.source_locator,
+                "place_b": pb.name if pb else None, "country_b": pb.country_code if pb else None,
+                "gazetteer_id_b": pb.gazetteer_id if pb else None, "organisation": org, "kind": rel.kind,
+                "status": rel.status, "signed_year": rel.signed_year, "ended_year": rel.ended_year,
+                "source": source, "locator": rel.source_locator,
             }  # fmt: skip
     elif what == "memberships":
         query = (

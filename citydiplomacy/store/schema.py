@@ -202,29 +202,76 @@ class MemberCount(Provenanced, Base):
 
 
 class Relation(Provenanced, Versioned, Base):
-    """A bilateral relation between two places, stored once: ``place_a_id < place_b_id`` always."""
+    """An agreement or relation between two places, or between a place and an organisation.
+
+    Two places are stored once, ordered (``place_a_id < place_b_id``); with an organisation, ``place_a_id`` is
+    the place, ``organisation_id`` the organisation and ``place_b_id`` is empty.  The same parties may hold
+    several agreements (two MoUs with one city, years apart).  ``status`` is the current one; every change of
+    it is a :class:`RelationStatus` row (who, when, why), the allowed changes are the model's
+    (:mod:`citydiplomacy.model.lifecycle`).  ``dimensions`` and ``functions`` are the agreement's themes in
+    the model's terms.
+    """
 
     __tablename__ = "relation"
     __table_args__ = (
-        UniqueConstraint("place_a_id", "place_b_id", "kind", name="relation_pair_kind"),
-        CheckConstraint("place_a_id < place_b_id", name="ordered_pair"),
+        CheckConstraint(
+            "(place_b_id IS NOT NULL AND organisation_id IS NULL AND place_a_id < place_b_id)"
+            " OR (place_b_id IS NULL AND organisation_id IS NOT NULL)",
+            name="parties",
+        ),
+        # The importers' "already present?" question (pair and kind), no longer a uniqueness rule.
+        Index("ix_relation_pair_kind", "place_a_id", "place_b_id", "kind"),
         Index("ix_relation_place_b", "place_b_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     place_a_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
-    place_b_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+    place_b_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # sister_city | mou | cooperation_memorandum | friendship | ...
     status: Mapped[str] = mapped_column(String(30), default="active")
     title: Mapped[str | None] = mapped_column(String(500))
+    title_fa: Mapped[str | None] = mapped_column(String(500))
     signed_on: Mapped[date | None] = mapped_column(Date)
     signed_year: Mapped[int | None] = mapped_column(Integer)
     ended_year: Mapped[int | None] = mapped_column(Integer)
+    #: Valid until, or due for renewal on.
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    #: The unit of the city government responsible for the agreement.
+    responsible_unit: Mapped[str | None] = mapped_column(String(300))
     dimensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    functions: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
 
     place_a: Mapped[Place] = relationship(foreign_keys=[place_a_id])
-    place_b: Mapped[Place] = relationship(foreign_keys=[place_b_id])
+    place_b: Mapped[Place | None] = relationship(foreign_keys=[place_b_id])
+    organisation: Mapped[Organisation | None] = relationship()
+    history: Mapped[list[RelationStatus]] = relationship(
+        back_populates="relation", cascade="all, delete-orphan", order_by="RelationStatus.id", passive_deletes=True
+    )
+
+
+class RelationStatus(Base):
+    """One status an agreement took: which, from which, who recorded it and when, why, as of when, per which source.
+
+    The first row of an agreement has no ``previous_status`` (the status it was first recorded with).
+    """
+
+    __tablename__ = "relation_status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relation_id: Mapped[int] = mapped_column(ForeignKey("relation.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    previous_status: Mapped[str | None] = mapped_column(String(30))
+    #: The date the change took effect, when known (a signing, a termination); ``changed_at`` is when it was recorded.
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(Text)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+    source_locator: Mapped[str | None] = mapped_column(String(500))
+
+    relation: Mapped[Relation] = relationship(back_populates="history")
 
 
 class Membership(Provenanced, Versioned, Base):

@@ -135,7 +135,7 @@ def load_ties(
             Relation.status,
             Relation.signed_year,
             Relation.ended_year,
-        )  # fmt: skip
+        ).where(Relation.place_b_id.is_not(None))  # an agreement with an organisation joins no two places
     ).all()
     frame = pd.DataFrame(rows, columns=list(TIE_COLUMNS[:-1]))
     frame = in_force(frame, year_from, year_to, keep_undated=keep_undated)

@@ -451,7 +451,8 @@ def create_app(
         The application; ``app.state.engine`` is its database engine.
     """
     from citydiplomacy import __version__
-    from citydiplomacy.web import admin_pages, jobs_pages, pages
+    from citydiplomacy.web import admin_pages, agreement_pages, jobs_pages, pages
+    from citydiplomacy.web.api.agreements import router as agreements_api_router
     from citydiplomacy.web.api.jobs import router as jobs_api_router
     from citydiplomacy.web.api.routes import router as api_router
     from citydiplomacy.web.api.sessions import router as sessions_api_router
@@ -500,7 +501,9 @@ def create_app(
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(jobs_api_router, prefix=API_PREFIX)
     app.include_router(sessions_api_router, prefix=API_PREFIX)
+    app.include_router(agreements_api_router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(jobs_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(agreement_pages.router)
     return app

@@ -20,18 +20,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import AfterValidator, BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from citydiplomacy.core.errors import CityDipError, VersionConflict
+from citydiplomacy.core.errors import CityDipError, Conflict, VersionConflict
 from citydiplomacy.present import charts, i18n
 from citydiplomacy.present.fmt import formatter
 from citydiplomacy.store import queries, review
 from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, NO_CONTROL_PATTERN, check_query_text
 from citydiplomacy.store.records import (
+    LIST_FIELDS,
     RECORD_KINDS,
     FieldProblem,
     body_from_form,
     create_record,
-    record_dict,
+    input_values,
     update_record,
 )
 from citydiplomacy.store.schema import Place
@@ -457,7 +459,7 @@ def edit_record(request: Request, kind: str, record_id: int, db: DB, user: auth.
     obj = db.get(spec.model, _known_id(record_id, spec.label))
     if obj is None:
         raise HTTPException(status_code=404, detail=f"no {spec.label} {record_id}")
-    values = record_dict(obj)
+    values = input_values(kind, obj)
     if obj.source_id:
         from citydiplomacy.store.schema import Source
 
@@ -471,7 +473,7 @@ async def _form_values(request: Request) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in form:
         got = form.getlist(key)
-        values[key] = got if len(got) > 1 or key in ("dimensions", "themes") else got[0]
+        values[key] = got if len(got) > 1 or key in LIST_FIELDS else got[0]
     return values
 
 
@@ -482,6 +484,8 @@ def _after_save(kind: str, obj: Any) -> str:
         return f"/organisations/{obj.id}?saved=1"
     if kind == "relations":
         return f"/cities/{obj.place_a_id}?saved=1"
+    if kind == "agreements":
+        return f"/agreements/{obj.id}?saved=1"
     if kind in ("memberships",):
         return f"/cities/{obj.place_id}?saved=1"
     if kind == "activities" and obj.place_id:
@@ -514,6 +518,17 @@ async def edit_submit(request: Request, kind: str, record_id: int, db: DB, user:
         obj = update_record(db, kind, record_id, body, user.username)
     except (ValidationError, FieldProblem) as exc:
         return _form_page(request, kind, values, _errors(exc), record_id, 422)
+    except (VersionConflict, StaleDataError):
+        # Someone else saved first: the editor's typed text stays in the form, on the record's current version.
+        db.rollback()
+        current = db.get(spec.model, record_id)
+        if current is None:
+            raise HTTPException(status_code=404, detail=f"no {spec.label} {record_id}") from None
+        values["version"] = current.version
+        lang = getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE)
+        return _form_page(request, kind, values, {"__all__": i18n.translate("stale_form", lang)}, record_id, 409)
+    except Conflict as exc:  # a status change the lifecycle refuses
+        return _form_page(request, kind, values, {"status": str(exc)}, record_id, 409)
     except LookupError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     db.commit()

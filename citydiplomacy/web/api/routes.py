@@ -355,8 +355,9 @@ def _register_writes(kind_name: str) -> None:
         )
 
 
-for _kind in RECORD_KINDS:
-    _register_writes(_kind)
+for _kind, _spec in RECORD_KINDS.items():
+    if _spec.generic_api:  # agreements: their own operations (web/api/agreements.py)
+        _register_writes(_kind)
 
 
 def _decide(decision: Callable[[], PlaceMention]) -> dict[str, Any]:

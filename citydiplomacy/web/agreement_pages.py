@@ -1,0 +1,110 @@
+"""The dashboard's agreement pages: the list, one agreement (parties, dates, themes, status and its history), and
+the status form.
+
+Thin over :mod:`citydiplomacy.store.agreements` (reads) and :func:`citydiplomacy.store.records.change_status`
+(the one write service).  A status change that loses a race (409) or is refused re-renders the page with the
+editor's choice and reason kept in the form, beside the agreement as it is now.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from citydiplomacy.core.errors import Conflict
+from citydiplomacy.model.lifecycle import load_lifecycle
+from citydiplomacy.model.vocab import RELATION_KINDS, RELATION_STATUSES
+from citydiplomacy.present import i18n
+from citydiplomacy.store import agreements
+from citydiplomacy.store.inputs import MAX_ID, StatusChangeIn
+from citydiplomacy.store.records import change_status
+from citydiplomacy.web import auth, data
+from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, get_db
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+DB = Annotated[Session, Depends(get_db)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+PAGE_SIZE = 50
+
+
+def _known(record_id: int) -> int:
+    if not 1 <= record_id <= MAX_ID:
+        raise HTTPException(status_code=404, detail=f"no agreement {record_id}")
+    return record_id
+
+
+@router.get("/agreements")
+def agreements_page(
+    request: Request,
+    db: DB,
+    place_id: QueryId = None,
+    organisation_id: QueryId = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    user: auth.CurrentUser = Viewer,
+) -> Response:
+    from citydiplomacy.web.pages import pager, render
+
+    kind = kind if kind in RELATION_KINDS else None
+    status = status if status in RELATION_STATUSES else None
+    query = agreements.agreements_query(place_id, organisation_id, kind, status)
+    items = data.page(db, query, PAGE_SIZE, offset, to_dict=lambda r: agreements.summary_dict(r, place_id))
+    return render(
+        request, "agreements.html", items=items, pager=pager(request, items["total"], offset), place_id=place_id,
+        kind=kind or "", status=status or "", kinds=list(RELATION_KINDS), statuses=list(RELATION_STATUSES),
+    )  # fmt: skip
+
+
+def _page(
+    request: Request, db: Session, record_id: int, *, form: dict[str, Any] | None = None, error: str | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    from citydiplomacy.web.pages import render
+
+    obj = agreements.load_agreement(db, record_id)
+    if obj is None:
+        raise HTTPException(status_code=404, detail=f"no agreement {record_id}")
+    a = agreements.agreement_dict(db, obj)
+    return render(
+        request, "agreement.html", status_code, a=a, lifecycle=load_lifecycle(), form=form or {}, error=error,
+    )  # fmt: skip
+
+
+@router.get("/agreements/{record_id}")
+def agreement_page(request: Request, record_id: int, db: DB, user: auth.CurrentUser = Viewer) -> Response:
+    return _page(request, db, _known(record_id))
+
+
+@router.post("/agreements/{record_id}/status")
+async def status_submit(request: Request, record_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
+    _known(record_id)
+    submitted = await request.form()
+    check_csrf_form(request, str(submitted.get("csrf_token") or ""))
+    form = {k: str(submitted.get(k) or "").strip() for k in ("status", "reason", "effective_on", "version", "source")}
+    lang = getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE)
+    try:
+        body = StatusChangeIn.model_validate({k: v for k, v in form.items() if v}, strict=False)
+        change_status(db, record_id, body, user.username)
+        db.commit()
+    except ValidationError as exc:
+        fields = ", ".join(i18n.translate(str(e["loc"][0]), lang) for e in exc.errors() if e["loc"])
+        db.rollback()
+        return _page(request, db, record_id, form=form, error=f"{i18n.translate('check_fields', lang)} {fields}",
+                     status_code=422)  # fmt: skip
+    except (Conflict, StaleDataError) as exc:
+        # Someone else saved first, or the lifecycle refuses: the page as it is now, the editor's text kept.
+        db.rollback()
+        stale = not isinstance(exc, agreements.TransitionRefused)
+        message = i18n.translate("stale_kept", lang) if stale else str(exc)
+        return _page(request, db, record_id, form=form, error=message, status_code=409)
+    except LookupError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    return RedirectResponse(f"/agreements/{record_id}?saved=1", status_code=303)
