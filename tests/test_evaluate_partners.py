@@ -211,8 +211,8 @@ def test_a_truth_file_without_its_columns_or_known_places_is_refused(registry: s
 
 
 # -- real data ---------------------------------------------------------------------------------------------
-REAL_ROWS = 6000  # the first rows of twin_cities.csv: the import and the training stay in the suite's budget
-REAL_CITIES = 20  # truth cities ranked over every place (seeded sample): the model costs ~1 s a city here
+REAL_ROWS = 3000  # the first rows of twin_cities.csv: the import and the training stay in the suite's budget
+REAL_CITIES = 12  # truth cities ranked over every place (seeded sample): the model costs ~1 s a city here
 
 
 @pytest.mark.realdata
@@ -235,9 +235,10 @@ def test_real_twinning_data_with_a_random_tenth_hidden(twin_cities_csv: Path, sq
     assert seconds < 90, f"evaluation took {seconds:.0f} s"
     c = report["counts"]
     assert report["truth"]["unknown_rows"] == 0  # every truth row was imported, so every place is known
-    assert c["truth_pairs_removed_from_training"] == report["truth"]["pairs"] >= 500
+    assert c["truth_pairs_removed_from_training"] == report["truth"]["pairs"] >= 250
     assert c["evaluated_cities"] == REAL_CITIES
     model = report["methods"]["model"]
-    # Better than chance by far (random ranking: MRR ~ ln(places) / places, AUC 0.5); no baseline is pinned.
+    # Better than chance (random ranking: AUC 0.5, MRR ~ ln(places) / places; the MRR of ~20 queries is noisy,
+    # the AUC over ~40,000 pooled pairs is not); which baseline wins, or by how much, is not pinned.
     assert model["roc_auc"] > 0.7
-    assert model["mrr"] > 20 * math.log(c["places"]) / c["places"]
+    assert model["mrr"] > 3 * math.log(c["places"]) / c["places"]

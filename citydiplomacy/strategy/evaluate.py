@@ -118,8 +118,8 @@ def read_truth(path: str | Path, graph: RegistryGraph, engine: Engine, *, resolv
 
     Each side is resolved as :func:`~citydiplomacy.ingest.twinning.import_twinning` resolves it (the same
     resolver, coordinates when the file has ``lat1``/``lng1``/``lat2``/``lng2``, the same place key), then
-    looked up in the registry by that key, else by name and country among the registry's places and names
-    (one match only).  Unknown places and same-place pairs are counted, not fatal.
+    looked up in the registry by that key, else by name (accents and case folded) and country among the
+    registry's places and names (one match only).  Unknown places and same-place pairs are counted, not fatal.
 
     Parameters
     ----------
@@ -139,13 +139,13 @@ def read_truth(path: str | Path, graph: RegistryGraph, engine: Engine, *, resolv
     EvaluationError
         No truth pair is left.
     """
+    from citydiplomacy.core.text import fold
     from citydiplomacy.geo.resolve import Resolver
     from citydiplomacy.ingest.tabular import InputError, parse_float, read_rows
     from citydiplomacy.ingest.twinning import REQUIRED
     from citydiplomacy.store.db import session_scope
-    from citydiplomacy.store.lookup import find_places
     from citydiplomacy.store.places import Mention, place_key
-    from citydiplomacy.store.schema import Place
+    from citydiplomacy.store.schema import Place, PlaceName
 
     path = Path(path)
     resolver = resolver or Resolver()
@@ -184,14 +184,27 @@ def read_truth(path: str | Path, graph: RegistryGraph, engine: Engine, *, resolv
     with session_scope(engine) as session:
         keyed = session.execute(select(Place.id, Place.gazetteer, Place.gazetteer_id))
         by_key = {(g, gid): pid for pid, g, gid in keyed}
-        node_of: dict[str, int | None] = {}
-        for m, res in zip(mentions, resolved, strict=True):
-            pid = by_key.get(place_key(m, res))
-            if pid is None:
-                found = find_places(session, m.name, m.country or None, limit=2) if m.country else []
-                found = found or find_places(session, m.name, None, limit=2)
-                pid = found[0].id if len(found) == 1 else None
-            node_of[m.key] = None if pid is None else graph.index_of(pid)
+        # The registry's names folded as store.lookup.find_places folds them, read once (a query per
+        # mention would cost minutes for the ~10^4 mentions of a real truth file).
+        by_name: dict[str, set[int]] = {}
+        names = session.execute(select(PlaceName.place_id, PlaceName.name)).all()
+        names += session.execute(select(Place.id, Place.name)).all()
+        names += session.execute(select(Place.id, Place.name_fa).where(Place.name_fa.is_not(None))).all()
+        for pid, name in names:
+            by_name.setdefault(fold(" ".join(str(name).split())), set()).add(int(pid))
+    country = graph.countries
+    node_of: dict[str, int | None] = {}
+    for m, res in zip(mentions, resolved, strict=True):
+        pid = by_key.get(place_key(m, res))
+        if pid is None:
+            # Not the place the importer would have made: the registry's one place of that name (in that
+            # country when the file gives one), or unknown.
+            found = by_name.get(fold(" ".join(m.name.split())), set())
+            cc = resolver.gaz.parse_country(m.country).code if m.country else None
+            if cc:
+                found = {p for p in found if country[graph.index_of(p)] == cc}
+            pid = next(iter(found)) if len(found) == 1 else None
+        node_of[m.key] = None if pid is None else graph.index_of(pid)
     unknown = {k for k, v in node_of.items() if v is None}
     truth.unknown_places = len(unknown) + sum(1 for _, a, b in parsed for m in (a, b) if m is None)
 
