@@ -22,6 +22,7 @@ app = typer.Typer(
 # --- capability command groups (one line each; keep this block sorted) -------------------------
 from citydiplomacy.cli.agreements import agreement_app  # noqa: E402
 from citydiplomacy.cli.assess import assess_command  # noqa: E402
+from citydiplomacy.cli.evaluate import evaluate_partners_command  # noqa: E402
 from citydiplomacy.cli.imports import import_app, template_command  # noqa: E402
 from citydiplomacy.cli.index import index_app  # noqa: E402
 from citydiplomacy.cli.jobs import jobs_app  # noqa: E402
@@ -37,6 +38,7 @@ app.add_typer(agreement_app, name="agreement")
 app.add_typer(city_app, name="city")
 app.add_typer(db_app, name="db")
 app.add_typer(evaluate_app, name="evaluate")
+evaluate_app.command("partners")(evaluate_partners_command)
 app.add_typer(import_app, name="import")
 app.add_typer(index_app, name="index")
 app.add_typer(jobs_app, name="jobs")

@@ -112,8 +112,13 @@ class FeatureGraph:
         self.country_total = self.country_ties.sum(axis=1)
         self.continent = graph.continents()
         info = country_info()
-        self._neighbours = {c: info.get(c, {}).get("neighbours", set()) for c in codes}
-        self._languages = {c: info.get(c, {}).get("languages", set()) for c in codes}
+        neighbours = [info.get(c, {}).get("neighbours", set()) for c in codes]
+        languages = [info.get(c, {}).get("languages", set()) for c in codes]
+        # Country-pair facts as (k, k) tables, so a pair's fact is one lookup (ranking every place for
+        # thousands of cities scores ~10^7 pairs).
+        self._neighbouring = np.array([[b in nb for b in codes] for nb in neighbours], dtype=bool).reshape(k, k)
+        self._shares_language = np.array([[bool(la & lb) for lb in languages] for la in languages], dtype=bool)
+        self._shares_language = self._shares_language.reshape(k, k)
 
     # -- structure -------------------------------------------------------------------------------------
     def _igraph(self):  # type: ignore[no-untyped-def]
@@ -218,17 +223,8 @@ class FeatureGraph:
         same_country = (cu == cv) & known
         cont_u, cont_v = self.continent[u], self.continent[v]
         same_continent = (cont_u == cont_v) & (cont_u != "")
-        neighbouring = np.fromiter(
-            (b in self._neighbours.get(a, ()) for a, b in zip(names_u, names_v, strict=True)), bool, len(u)
-        )
-        shared_language = np.fromiter(
-            (
-                bool(self._languages.get(a, set()) & self._languages.get(b, set()))
-                for a, b in zip(names_u, names_v, strict=True)
-            ),
-            bool,
-            len(u),
-        )
+        neighbouring = self._neighbouring[cu, cv]
+        shared_language = self._shares_language[cu, cv]
         with np.errstate(divide="ignore", invalid="ignore"):
             lpu, lpv = np.log(g.population[u]), np.log(g.population[v])
         pair_ties = self.country_ties[cu, cv]

@@ -1,0 +1,115 @@
+"""``citydip evaluate partners``: the partner recommender against ties it never saw, beside the field's baselines.
+
+A thin layer over :func:`citydiplomacy.strategy.evaluate.evaluate_partners_file`; registered on the
+``evaluate`` group in :mod:`citydiplomacy.cli`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from citydiplomacy.cli.console import console, err_console, fail, print_json
+
+__all__ = ["evaluate_partners_command"]
+
+#: Methods as the table names them.
+LABELS = {
+    "model": "model (calibrated gradient boosting)",
+    "preferential_attachment": "preferential attachment",
+    "adamic_adar": "Adamic–Adar",
+    "gravity": "gravity (pop × pop / km²)",
+    "country_pair": "country-pair prior",
+}
+
+
+def _fmt(value: Any) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def evaluate_partners_command(
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="Truth pairs: CSV/XLSX city1,country1,city2,country2[,year].")
+    ] = None,
+    before: Annotated[
+        int | None, typer.Option("--before", help="Temporal split: train on ties dated before YEAR, truth = the rest.")
+    ] = None,
+    max_cities: Annotated[
+        int, typer.Option("--max-cities", min=1, help="Truth cities evaluated (a seeded sample when more).")
+    ] = 100,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the model, the city sample and tie-breaking.")] = 0,
+    by_continent: Annotated[bool, typer.Option("--by-continent", help="Also print one table per continent.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per method).")] = False,
+) -> None:
+    """Rank every eligible place for each truth city; hits@10/50, MRR, ROC/PR AUC for the model and baselines.
+
+    Truth pairs present in the registry are removed from the training graph first; unknown places and
+    same-place pairs in the truth file are counted and reported.  Nothing is written to the registry.
+
+    Examples:
+
+        citydip evaluate partners --truth later_ties.csv
+
+        citydip evaluate partners --before 2010 --max-cities 300 --json
+    """
+    from citydiplomacy.ingest.tabular import InputError
+    from citydiplomacy.store.db import DatabaseUnavailable
+    from citydiplomacy.strategy.evaluate import EvaluationError, evaluate_partners_file
+
+    try:
+        if as_json:
+            report = evaluate_partners_file(truth, before=before, max_cities=max_cities, seed=seed)
+        else:
+            with err_console.status("Resolving the truth, training without it and ranking every place…"):
+                report = evaluate_partners_file(truth, before=before, max_cities=max_cities, seed=seed)
+    except (EvaluationError, InputError, DatabaseUnavailable) as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(report)
+        return
+    t, c = report["truth"], report["counts"]
+    console.print(
+        f"truth: {t['source']} — {t['rows']:,} rows, {t['pairs']:,} pairs; {t['unknown_rows']:,} rows with a place "
+        f"not in the registry ({t['unknown_places']:,} places), {t['same_place']:,} same-place, "
+        f"{t['repeated']:,} repeated",
+        highlight=False,
+    )
+    for line in t["examples"][:5]:
+        console.print(f"[yellow]skipped:[/yellow] {line}", highlight=False)
+    console.print(
+        f"trained on {c['training_ties']:,} of {c['registry_ties']:,} ties "
+        f"({c['truth_pairs_removed_from_training']:,} truth pairs removed); ranked {c['places']:,} places for "
+        f"{c['evaluated_cities']:,} of {c['truth_cities']:,} truth cities ({c['queries']:,} queries)",
+        highlight=False,
+    )
+    _table("Partners found among every eligible place", report["methods"])
+    if by_continent:
+        continents = sorted({k for m in report["methods"].values() for k in m["by_continent"]})
+        for cont in continents:
+            rows = {name: m["by_continent"][cont] for name, m in report["methods"].items() if cont in m["by_continent"]}
+            _table(f"Continent {cont}", rows)
+    ratio = report["hits_at_10_ratio"]
+    best = report["best_baseline"]
+    if ratio is None:
+        console.print(f"best baseline ({LABELS[best]}) finds no partner in the top 10", highlight=False)
+    else:
+        colour = "green" if ratio >= 1.2 else ("yellow" if ratio >= 1.0 else "red")
+        console.print(
+            f"model hits@10 / best baseline's ({LABELS[best]}): [{colour}]{ratio:.2f}×[/]; {report['seconds']:.0f} s",
+            highlight=False,
+        )
+
+
+def _table(title: str, methods: dict[str, dict[str, Any]]) -> None:
+    table = Table(title=title)
+    for col in ("method", "hits@10", "hits@50", "MRR", "ROC AUC", "PR AUC", "queries"):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    for name, m in methods.items():
+        table.add_row(
+            LABELS.get(name, name), _fmt(m["hits_at_10"]), _fmt(m["hits_at_50"]), _fmt(m["mrr"]),
+            _fmt(m["roc_auc"]), _fmt(m["pr_auc"]), f"{m['queries']:,}",
+        )  # fmt: skip
+    console.print(table)
