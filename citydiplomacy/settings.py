@@ -137,6 +137,9 @@ INDEX_WEIGHT_SPREAD: float = 0.25
 INDEX_UNCERTAINTY_NORMALISATIONS: tuple[str, ...] = ("minmax", "zscore", "rank")
 INDEX_UNCERTAINTY_AGGREGATIONS: tuple[str, ...] = ("arithmetic", "geometric")
 INDEX_UNCERTAINTY_IMPUTATIONS: tuple[str, ...] = ("mean", "median")
+#: A place whose assessment rests on less than this share of the indicators is flagged (``low_coverage``)
+#: wherever its rank is shown or exported: its rank says little, and it is not silently ranked among the rest.
+INDEX_LOW_COVERAGE: float = float(os.environ.get("CITYDIP_INDEX_LOW_COVERAGE") or 0.25)
 
 
 # --- web ---------------------------------------------------------------------------------------------

@@ -33,20 +33,15 @@ from citydiplomacy.assess.indicators import IndicatorTable, ZeroPolicy, compute_
 from citydiplomacy.assess.pipeline import RANK_TIES, UNIT, Choices, IndexPipeline
 from citydiplomacy.model.indicators import Catalogue, load_capacity, load_catalogue
 from citydiplomacy.store.lookup import find_place
-from citydiplomacy.store.runs import interval_codes, new_run
+from citydiplomacy.store.runs import CDI_CODE, COVERAGE_CODE, DIMENSION_PREFIX, RANK_CODE, interval_codes, new_run
 from citydiplomacy.store.schema import AnalysisRun, CityResult, IndicatorValue
 
 WeightScheme = Literal["equal", "rank-order"]
 
-#: Codes of the per-place numbers an assessment stores besides the indicator codes.
-CDI_CODE = "CDI"
-RANK_CODE = "CDI_RANK"
-COVERAGE_CODE = "COVERAGE"
-
 
 def dimension_code(dimension: str) -> str:
     """The ``CityResult.code`` of a dimension score, e.g. ``DIM_security``."""
-    return f"DIM_{dimension}"
+    return f"{DIMENSION_PREFIX}{dimension}"
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def _print_city(result: AssessmentResult) -> None:
 
 
 def _print_all(result: AssessmentResult, top: int) -> None:
-    from citydiplomacy.assess.registry_index import CDI_CODE
+    from citydiplomacy.store.runs import CDI_CODE
 
     scores = result.scores.sort_values(["rank", "coverage"], ascending=[True, False], na_position="last")
     dims = list(result.table.catalogue.dimensions)

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from citydiplomacy.cli.console import console, fail, print_json
-from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound
+from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound, RunNotFound
 
 # The registry (SQLAlchemy) is imported inside each command, so that ``--help`` stays fast.
 
@@ -163,11 +163,15 @@ def show_profile(profile: dict) -> None:
 
 
 def export_command(
-    what: Annotated[str, typer.Argument(help="places | relations | memberships")],
+    what: Annotated[str, typer.Argument(help="places | relations | memberships | results")],
     fmt: Annotated[str, typer.Option("--format", help="csv, json or xlsx (xlsx needs --out)")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: stdout)")] = None,
 ) -> None:
-    """Export places (one row per name as a source wrote it), relations or memberships.
+    """Export places (one row per name as a source wrote it), relations, memberships, or results.
+
+    ``results``: one row per place of the latest assessment, with every indicator, dimension score, the
+    index and its rank (and their intervals when the run computed them), the coverage (share of indicators
+    with data) and ``low_coverage`` for places below the coverage threshold (``CITYDIP_INDEX_LOW_COVERAGE``).
 
     In CSV and XLSX, text a spreadsheet would run as a formula (a name such as ``=HYPERLINK(...)``) is
     written with a leading quote, as spreadsheets mark text; importing the file again gives back the
@@ -180,17 +184,23 @@ def export_command(
         citydip export relations --format json -o relations.json
 
         citydip export memberships --format xlsx -o memberships.xlsx
+
+        citydip export results --format csv -o results.csv
     """
     from citydiplomacy.store import db, queries
 
-    if what not in queries.EXPORT_COLUMNS:
-        fail(f"unknown export {what!r}; one of {', '.join(queries.EXPORT_COLUMNS)}", code=2)
+    if what not in queries.EXPORT_KINDS:
+        fail(f"unknown export {what!r}; one of {', '.join(queries.EXPORT_KINDS)}", code=2)
     if fmt not in ("csv", "json", "xlsx"):
         fail(f"--format must be csv, json or xlsx, not {fmt!r}", code=2)
     if fmt == "xlsx" and out is None:
         fail("--format xlsx writes a workbook: give the file with --out", code=2)
     _require_registry()
-    columns = queries.EXPORT_COLUMNS[what]
+    with db.session_scope() as session:
+        try:
+            columns = queries.export_columns(session, what)
+        except RunNotFound as exc:
+            fail(str(exc))
     if fmt == "xlsx":
         assert out is not None
         with db.session_scope() as session:

@@ -42,6 +42,7 @@ from citydiplomacy.present.assets import FONTS_DIR, head_scripts
 from citydiplomacy.present.fmt import formatter
 from citydiplomacy.store import db, queries, runs
 from citydiplomacy.store.lookup import find_place
+from citydiplomacy.store.runs import CDI_CODE, COVERAGE_CODE, RANK_CODE
 from citydiplomacy.store.schema import CityResult, Organisation, Place, Source
 
 Lang = Literal["en", "fa"]
@@ -56,11 +57,6 @@ FONT_DIRS = (FONTS_DIR,)
 
 #: Roles that put the city in charge of something in a network (counted as "leadership roles").
 LEADERSHIP_ROLES = frozenset({"founding", "board", "secretariat_host"})
-#: ``CityResult`` codes of an assessment run (as :mod:`citydiplomacy.assess.registry_index` stores them;
-#: repeated here because importing that module loads pandas and scipy, seconds for three strings).
-CDI_CODE = "CDI"
-RANK_CODE = "CDI_RANK"
-COVERAGE_CODE = "COVERAGE"
 #: Sibling codes under which the analyses store the 5th and 95th percentiles of a code's value
 #: (``CDI_P05``/``CDI_P95``, ``DIM_security_P05``/..., ``CDI_RANK_P05``/...), and its median.
 

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import Engine, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from citydiplomacy import settings
 from citydiplomacy.core.cells import neutralise
 from citydiplomacy.store import db, runs
 from citydiplomacy.store.schema import (
     Activity,
     AnalysisRun,
     AuditEntry,
+    CityResult,
     MemberCount,
     Membership,
     Organisation,
@@ -280,6 +282,33 @@ def _gazetteer_coordinates(geonames_id: str) -> tuple[float | str, float | str]:
     return ("", "") if i is None else (float(gaz.lat[i]), float(gaz.lng[i]))
 
 
+#: What ``citydip export`` writes: the registry's records, and the latest assessment's results.
+EXPORT_KINDS: tuple[str, ...] = (*EXPORT_COLUMNS, "results")
+#: The results export's first columns; the run's own codes follow (index, rank and its interval, dimensions,
+#: then indicators).
+RESULTS_LEAD_COLUMNS = ["place_id", "name", "name_fa", "country_code", "gazetteer_id", "run", "data_version",
+                        "coverage", "low_coverage"]  # fmt: skip
+
+
+def _results_codes(session: Session, run: AnalysisRun) -> list[str]:
+    codes = set(session.scalars(select(CityResult.code).where(CityResult.run_id == run.id).distinct()))
+    codes.discard(runs.COVERAGE_CODE)
+
+    def order(code: str) -> tuple[int, str]:
+        head = 0 if code.startswith(runs.CDI_CODE) else 1 if code.startswith(runs.DIMENSION_PREFIX) else 2
+        return head, code
+
+    return sorted(codes, key=order)
+
+
+def export_columns(session: Session, what: str) -> list[str]:
+    """The columns of an export: fixed for records (:data:`EXPORT_COLUMNS`); for ``results``, the lead columns
+    and every code the latest assessment run wrote (:class:`~citydiplomacy.core.errors.RunNotFound` when none)."""
+    if what != "results":
+        return EXPORT_COLUMNS[what]
+    return RESULTS_LEAD_COLUMNS + _results_codes(session, runs.require_run(session, "assessment"))
+
+
 def export_rows(session: Session, what: str, *, spreadsheet: bool = False) -> Iterator[dict[str, Any]]:
     """Rows of an export (``places``, ``relations`` or ``memberships``), columns as in :data:`EXPORT_COLUMNS`.
 
@@ -305,7 +334,36 @@ def export_rows(session: Session, what: str, *, spreadsheet: bool = False) -> It
         yield {key: neutralise(value) for key, value in row.items()}
 
 
+def _results_rows(session: Session) -> Iterator[dict[str, Any]]:
+    """One row per place of the latest assessment: every number it stored, its coverage and its rank; places
+    below :data:`~citydiplomacy.settings.INDEX_LOW_COVERAGE` flagged; best rank first, then by name."""
+    run = runs.require_run(session, "assessment")
+    columns = RESULTS_LEAD_COLUMNS + _results_codes(session, run)
+    values: dict[int, dict[str, float | None]] = {}
+    for place_id, code, value in session.execute(
+        select(CityResult.place_id, CityResult.code, CityResult.value).where(CityResult.run_id == run.id)
+    ):
+        values.setdefault(place_id, {})[code] = value
+    places = {p.id: p for p in session.scalars(select(Place).where(Place.id.in_(list(values))))} if values else {}
+    rows = []
+    for place_id, found in values.items():
+        place = places[place_id]
+        coverage = found.get(runs.COVERAGE_CODE)
+        row = {column: found.get(column) for column in columns}
+        row.update(
+            place_id=place_id, name=place.name, name_fa=place.name_fa, country_code=place.country_code,
+            gazetteer_id=place.gazetteer_id, run=run.id, data_version=run.data_version, coverage=coverage,
+            low_coverage=coverage is not None and coverage < settings.INDEX_LOW_COVERAGE,
+        )  # fmt: skip
+        rows.append(row)
+    rows.sort(key=lambda r: (r.get(runs.RANK_CODE) is None, r.get(runs.RANK_CODE) or 0, r["name"]))
+    yield from rows
+
+
 def _export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
+    if what == "results":
+        yield from _results_rows(session)
+        return
     if what == "places":
         query = (
             select(PlaceMention, Place).outerjoin(Place, PlaceMention.place_id == Place.id).order_by(PlaceMention.id)

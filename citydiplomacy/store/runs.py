@@ -29,7 +29,11 @@ from citydiplomacy.store.schema import AnalysisRun, AuditEntry, CityResult
 _is_data = AuditEntry.entity.not_in(ACCESS_ENTITIES)
 
 __all__ = [
+    "CDI_CODE",
+    "COVERAGE_CODE",
+    "DIMENSION_PREFIX",
     "PlaceResult",
+    "RANK_CODE",
     "changes_since",
     "data_version",
     "freshness",
@@ -39,6 +43,10 @@ __all__ = [
     "new_run",
     "require_run",
 ]
+
+#: The codes under which the assessment stores a place's index, its rank and its coverage (share of the
+#: indicators with data), and the prefix of its dimension scores: one spelling for the writer and every reader.
+CDI_CODE, RANK_CODE, COVERAGE_CODE, DIMENSION_PREFIX = "CDI", "CDI_RANK", "COVERAGE", "DIM_"
 
 #: A result's 5-95 % interval is stored as two sibling rows of the same run and place, ``<code>_P05`` and
 #: ``<code>_P95`` (and a median rank as ``<code>_MEDIAN``): the one convention every writer and reader uses.
