@@ -177,6 +177,8 @@ def store_run(
             {"run_id": run.id, "place_id": int(p), "code": code, "value": None if np.isnan(v) else float(v)}
             for p, v in zip(place_ids, values, strict=True)
         ]
+    # A Core insert of the table: the ORM's bulk path adds a third to half of the time for the same rows.
+    table = CityResult.__table__
     for start in range(0, len(rows), 20000):
-        session.execute(insert(CityResult), rows[start : start + 20000])
+        session.execute(insert(table), rows[start : start + 20000])
     return run.id
