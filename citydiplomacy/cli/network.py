@@ -109,11 +109,17 @@ def metrics_command(
     """Per-city network metrics (degree, strength, betweenness, closeness, eigenvector, PageRank,
     clustering, k-core, constraint, reach, distances, diversity, communities), stored as a run.
 
+    ``--graph membership`` computes two-mode metrics on the place–organisation graph (memberships,
+    organisation sizes, co-members, Newman-weighted eigenvector and PageRank, bipartite betweenness and
+    closeness, reach, interlocking connectivity), so networks of thousands of members stay fast.
+
     Examples:
 
         citydip network metrics --graph bilateral --out metrics.parquet
 
         citydip network metrics --from-year 2000 --to-year 2020 --region AS --no-store
+
+        citydip network metrics --graph membership --out membership.csv
     """
     from citydiplomacy.network.analysis import analyse
     from citydiplomacy.network.graphs import NetworkInputError
@@ -141,11 +147,13 @@ def metrics_command(
             highlight=False,
         )
         cols = ["degree", "strength", "betweenness_norm", "harmonic_norm", "pagerank", "countries_reached"]
+        by = "betweenness" if graph == "bilateral" else "strength"
+        if graph == "membership":  # two-mode metrics (citydiplomacy.network.twomode)
+            cols = ["organisations", "degree", "newman_eigenvector", "betweenness_2mode", "countries_reached"]
+            by = "connectivity"
         if "connectivity_rel" in result.metrics:
             cols.append("connectivity_rel")
-        _print_top(
-            result.metrics, "betweenness" if graph == "bilateral" else "strength", cols, f"Top {top} cities", top
-        )
+        _print_top(result.metrics, by, cols, f"Top {top} cities", top)
     if result.run_id is not None:
         console.print(f"stored as analysis run {result.run_id}")
     if out is not None:

@@ -12,6 +12,12 @@ Three graphs are built, all undirected, simple (one edge per pair of places) and
   ``Σ_j v_aj·v_bj``, the pair's interlock in Taylor's model; organisation–organisation likewise);
 * the **combined** graph: bilateral and place–place membership edges summed.
 
+The place–place projection makes every organisation a clique (n members: n(n−1)/2 ties; the Global
+Covenant of Mayors' ~11,400 members alone would give 65 million).  :func:`load_graph` therefore leaves
+out of the projection the organisations of more than :data:`PROJECTION_MAX_MEMBERS` members, and says
+so in ``g["notes"]``; the membership *metrics* (``citydip network metrics --graph membership``) are
+computed on the two-mode graph instead, with every organisation (:mod:`citydiplomacy.network.twomode`).
+
 Frames
 ------
 nodes
@@ -55,6 +61,10 @@ ORG_COLUMNS = ("organisation_id", "name", "acronym", "kind")
 MEMBERSHIP_COLUMNS = ("place_id", "organisation_id", "role", "since_year", "until_year")
 CONTINENT_CODES = ("AF", "AN", "AS", "EU", "NA", "OC", "SA")
 GRAPH_KINDS = ("bilateral", "membership", "combined")
+#: Organisations larger than this enter no place–place projection built by :func:`load_graph` (the
+#: communities, ego and map views and the combined graph): a clique of 1,000 is already 499,500 ties, and
+#: in Newman's weighting (1/(n−1)) a tie through such an organisation weighs at most 0.001.
+PROJECTION_MAX_MEMBERS = 1000
 
 
 class NetworkInputError(BadInput):
@@ -418,6 +428,7 @@ def membership_projection(
     role_values: Mapping[str, float] | None = None,
     *,
     mode: str = "places",
+    max_members: int | None = None,
 ) -> ig.Graph:
     """One-mode projection of the membership graph.
 
@@ -426,6 +437,9 @@ def membership_projection(
     mode
         ``"places"``: places linked when they share an organisation, weight ``Σ_j v_aj·v_bj``;
         ``"organisations"``: organisations linked by shared members, weight ``Σ_a v_aj·v_ak``.
+    max_members
+        For ``"places"``: organisations with more members than this add no tie (their clique would
+        dominate time and memory); each one left out is named in ``g["notes"]``.  None keeps all.
 
     Returns
     -------
@@ -437,6 +451,19 @@ def membership_projection(
     organisations = _with_columns(organisations, ORG_COLUMNS, ("organisation_id",), "organisations")
     notes = BuildNotes()
     v = role_matrix(nodes, organisations, memberships, role_values, notes)
+    if max_members is not None and mode == "places":
+        sizes = np.diff(v.tocsc().indptr)
+        big = np.flatnonzero(sizes > max_members)
+        if len(big):
+            names = organisations["name"].fillna("").astype(str).to_numpy()
+            notes.messages.append(
+                f"{len(big)} organisation(s) of more than {max_members:,} members left out of the place–place "
+                "projection: " + "; ".join(f"{names[j]} ({sizes[j]:,})" for j in big[:5])
+            )
+            keep = np.ones(v.shape[1])
+            keep[big] = 0.0
+            v = sparse.csr_array(v @ sparse.diags_array(keep))
+            v.eliminate_zeros()
     if mode == "organisations":
         v = v.T.tocsr()
     elif mode != "places":
@@ -489,7 +516,10 @@ def combined_graph(bilateral: ig.Graph, projection: ig.Graph) -> ig.Graph:
     union.simplify(multiple=True, loops=True, combine_edges=combine)
     union["relation_kinds"] = [*kinds, "membership"]
     union["graph_kind"] = "combined"
-    union["notes"] = bilateral["notes"]
+    notes = bilateral["notes"]
+    if "notes" in projection.attributes():
+        notes.messages.extend(m for m in projection["notes"].messages if m not in notes.messages)
+    union["notes"] = notes
     return union
 
 
@@ -585,7 +615,8 @@ def load_graph(session: Session, graph: str = "bilateral", flt: NetworkFilter | 
     """Build one of :data:`GRAPH_KINDS` from the registry.
 
     ``membership`` is the place–place projection (weighted by shared role values); ``combined`` is
-    bilateral + that projection on the union of their places.
+    bilateral + that projection on the union of their places.  Organisations of more than
+    :data:`PROJECTION_MAX_MEMBERS` members enter neither (see the module docstring).
     """
     if graph not in GRAPH_KINDS:
         raise NetworkInputError(f"unknown graph {graph!r}: use one of {', '.join(GRAPH_KINDS)}")
@@ -594,11 +625,12 @@ def load_graph(session: Session, graph: str = "bilateral", flt: NetworkFilter | 
         return bilateral_graph(nodes, edges)
     if graph == "membership":
         nodes, orgs, members = load_membership(session, flt)
-        return membership_projection(nodes, orgs, members)
+        return membership_projection(nodes, orgs, members, max_members=PROJECTION_MAX_MEMBERS)
     b_nodes, edges = load_bilateral(session, flt)
     m_nodes, orgs, members = load_membership(session, flt)
     nodes = pd.concat([b_nodes, m_nodes]).drop_duplicates("place_id").sort_values("place_id")
     nodes = nodes.reset_index(drop=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return combined_graph(bilateral_graph(nodes, edges), membership_projection(nodes, orgs, members))
+        projection = membership_projection(nodes, orgs, members, max_members=PROJECTION_MAX_MEMBERS)
+        return combined_graph(bilateral_graph(nodes, edges), projection)
