@@ -60,6 +60,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "country": ("Country", "کشور"),
     "first_level_region": ("Region", "استان"),
     "population": ("Population", "جمعیت"),
+    "gazetteer_identifier": (
+        "The place's identifier in the gazetteer it was matched to (for experts: GeoNames ids, ISO 3166-2 codes)",
+        "شناسه مکان در فهرست جغرافیایی‌ای که با آن تطبیق داده شد (برای کارشناسان: شناسه GeoNames، کد ISO 3166-2)",
+    ),
     "year": ("Year", "سال"),
     "date": ("Date", "تاریخ"),
     "since": ("Since", "از"),
