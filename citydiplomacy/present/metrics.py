@@ -201,7 +201,7 @@ def _indicator_metric(ind: Indicator) -> Metric:
 
 # --- network metrics (the codes of citydiplomacy.network.metrics and .analysis) ------------------------
 
-_COUNT: Pair = ("partners", "شریک")
+_COUNT: Pair = ("cities", "شهر")
 _UNITLESS_01: Pair = ("score (0–1)", "امتیاز (۰ تا ۱)")
 
 _NETWORK: dict[str, tuple[Pair, Pair, Pair]] = {
