@@ -183,6 +183,9 @@ def city_page(request: Request, place_id: int, db: DB, user: auth.CurrentUser = 
         raise HTTPException(status_code=404, detail=f"no place {place_id}")
     fmt = formatter(request.state.lang)
     assessment = profile["assessment"]
+    if profile["network"]:  # the glossary's order (partners, strength, bridging, ...), not the codes' alphabet
+        order = {code: i for i, code in enumerate(metrics.catalogue())}
+        profile["network"]["results"].sort(key=lambda r: (order.get(r["code"], len(order)), r["code"]))
     figures = {
         "relations": charts.relations_chart(profile, fmt),
         "dimensions": (
