@@ -12,6 +12,7 @@ walks every code the application writes and fails on one without an entry in bot
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -65,7 +66,14 @@ class Metric:
     def text(self, lang: str) -> MetricText:
         """The metric's words in ``lang``."""
         i = 1 if lang == "fa" else 0
-        return MetricText(self.code, self.group, self.name[i], self.note[i], self.unit[i], anchor(self.code))
+        return MetricText(
+            self.code, self.group, self.name[i], self.note[i], _flat(self.unit[i], lang), anchor(self.code)
+        )
+
+
+def _flat(unit: str, lang: str) -> str:
+    """A unit without parentheses (``score (0–100)`` -> ``score, 0–100``): pages put it in parentheses."""
+    return re.sub(r"\s*\((.*?)\)", ("، " if lang == "fa" else ", ") + r"\1", unit)
 
 
 @dataclass(frozen=True)
