@@ -211,7 +211,9 @@ def test_assessment_and_network_sections_show_stored_runs(assessed: Engine) -> N
     assert cdi["x"] == [61.5] and cdi["error_x"]["array"] == [6.5] and cdi["error_x"]["arrayminus"] == [6.5]
     assert figures["fig-dimensions"]["layout"]["yaxis"]["categoryarray"] == ["CDI", "urban security", "urban networks"]
     network = html.split('id="network"', 1)[1].split("</section>", 1)[0]
-    assert "degree" in network and ">29<" in network and ">0.125<" in network  # four significant digits
+    # the metric's name and unit (present.metrics), never its code
+    assert "Partners" in network and "degree" not in network
+    assert ">29<" in network and ">0.125<" in network  # four significant digits
     html_fa = city_report_html(assessed, "Tehran", "IR", "fa")[0]
     section_fa = html_fa.split('id="assessment"', 1)[1].split("</section>", 1)[0]
     assert "۶۱٫۵" in section_fa and "۵۵٫۰ – ۶۸٫۰" in section_fa and "امنیت شهری" in section_fa

@@ -338,7 +338,7 @@ def dimensions_chart(
     dims = sorted((d for d in dimensions if d.get("value") is not None), key=lambda d: dimension_order(d["code"]))
     if not dims:
         return None
-    labels = [fmt.term(d["code"]) for d in dims]
+    labels = [fmt.metric(d["code"]).name for d in dims]
     trace: dict[str, Any] = {
         "type": "bar",
         "orientation": "h",
@@ -486,8 +486,15 @@ def growth_chart(profile: dict[str, Any], fmt: Formatter) -> Figure | None:
     }
 
 
-def ranking_chart(items: list[dict[str, Any]], fmt: Formatter) -> Figure | None:
-    """Dot plot of ranked places (``name``, ``value``, ``low``, ``high``) with their intervals."""
+def _metric_title(code: str, fmt: Formatter) -> str:
+    """An axis title for result ``code``: its name and unit (:mod:`citydiplomacy.present.metrics`)."""
+    words = fmt.metric(code)
+    return f"{words.name} ({words.unit})" if words.unit else words.name
+
+
+def ranking_chart(items: list[dict[str, Any]], fmt: Formatter, code: str = "") -> Figure | None:
+    """Dot plot of ranked places (``name``, ``value``, ``low``, ``high``) with their intervals; the x axis is
+    titled with the name and unit of ``code`` when given."""
     items = [i for i in items[:30] if i.get("value") is not None]
     if not items:
         return None
@@ -506,12 +513,60 @@ def ranking_chart(items: list[dict[str, Any]], fmt: Formatter) -> Figure | None:
     high = max([i["value"] for i in items] + [i["high"] for i in items if i.get("high") is not None])
     pad = (high - low) * 0.05 or 1
     lo, hi = low - pad, high + pad
+    xaxis = {"range": [hi, lo] if fmt.rtl else [lo, hi], **_ticks(lo, hi, fmt), "automargin": True}
+    if code:
+        xaxis["title"] = {"text": _metric_title(code, fmt)}
     return {
         "data": [trace],
         "layout": _layout(
             fmt,
-            max(260, 22 * len(items) + 60),
-            xaxis={"range": [hi, lo] if fmt.rtl else [lo, hi], **_ticks(lo, hi, fmt), "automargin": True},
+            max(260, 22 * len(items) + 80),
+            xaxis=xaxis,
+            yaxis={"autorange": "reversed", "automargin": True, "side": "right" if fmt.rtl else "left"},
+        ),
+    }
+
+
+def rank_interval_chart(items: list[dict[str, Any]], fmt: Formatter) -> Figure | None:
+    """Each ranked place's rank (a dot) and its 5-95 % rank interval (a bar), for the items that have one.
+
+    ``items`` as :func:`citydiplomacy.web.data.ranking` gives them (``rank``, ``rank_low``, ``rank_high``);
+    None when no item has an interval (a run without uncertainty samples).
+    """
+    items = [i for i in items[:30] if i.get("rank_low") is not None and i.get("rank_high") is not None]
+    if not items:
+        return None
+    rows = [{"value": i["rank"], "low": i["rank_low"], "high": i["rank_high"]} for i in items]
+    hover = [
+        f"{fmt.place(i)}: {fmt.t('rank')} {fmt.num(i['rank'])} ({fmt.t('rank_interval')} "
+        f"{fmt.span(i['rank_low'], i['rank_high'])})"
+        for i in items
+    ]
+    trace: dict[str, Any] = {
+        "type": "scatter",
+        "mode": "markers",
+        "x": [i["rank"] for i in items],
+        "y": [fmt.place(i) for i in items],
+        "text": hover,
+        "hoverinfo": "text",
+        "marker": {"size": 8, "color": BAR_COLOUR},
+        "error_x": _error_bars(rows),
+    }
+    lo = min(min(r["low"], r["value"]) for r in rows) - 0.5
+    hi = max(max(r["high"], r["value"]) for r in rows) + 0.5
+    # Rank 1 at the reading start: left in English, right in Persian.
+    xaxis = {
+        "range": [hi, lo] if fmt.rtl else [lo, hi],
+        **_ticks(max(1, lo), hi, fmt, integer=True),
+        "automargin": True,
+        "title": {"text": _metric_title("CDI_RANK", fmt)},
+    }
+    return {
+        "data": [trace],
+        "layout": _layout(
+            fmt,
+            max(260, 22 * len(items) + 80),
+            xaxis=xaxis,
             yaxis={"autorange": "reversed", "automargin": True, "side": "right" if fmt.rtl else "left"},
         ),
     }
@@ -528,7 +583,7 @@ def network_map(items: list[dict[str, Any]], fmt: Formatter, code: str = "") -> 
             {
                 "type": "scattergeo",
                 "mode": "markers",
-                "name": fmt.term(code),
+                "name": fmt.metric(code).name if code else "",
                 "lon": [i["lng"] for i in located],
                 "lat": [i["lat"] for i in located],
                 "text": [f"{fmt.place(i)}: {fmt.measure(i['value'])}" for i in located],

@@ -23,7 +23,7 @@ from typing import Any
 
 import jdatetime
 
-from citydiplomacy.present import i18n
+from citydiplomacy.present import i18n, metrics
 
 #: ASCII digits -> Persian digits (digits only: separators are the business of :func:`number`).
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -176,6 +176,10 @@ class Formatter:
     def term(self, value: str | None) -> str:
         """A vocabulary code as words (:func:`citydiplomacy.present.i18n.term`)."""
         return i18n.term(value, self.lang)
+
+    def metric(self, code: str) -> metrics.MetricText:
+        """A result code's name, explanation, unit and glossary anchor (see :func:`.metrics.metric`)."""
+        return metrics.metric(code, self.lang)
 
     def country(self, code: str | None) -> str:
         """A country's short name from its ISO alpha-2 code."""

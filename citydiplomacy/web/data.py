@@ -33,6 +33,7 @@ MAX_LIMIT = 500
 CDI_CODE = "CDI"
 RANK_CODE = "CDI_RANK"
 DIMENSION_PREFIX = "DIM_"
+COVERAGE_CODE = "COVERAGE"
 
 
 def page(session: Session, query: Select[Any], limit: int, offset: int, to_dict=record_dict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -264,38 +265,86 @@ def organisation_profile(session: Session, organisation_id: int) -> dict[str, An
     }
 
 
-def ranking(session: Session, run_id: int | None, code: str, limit: int, offset: int) -> dict[str, Any] | None:
-    """Places ranked by ``code`` in an assessment run (default: the latest), with rank intervals.
+def ranking(
+    session: Session,
+    run_id: int | None,
+    code: str,
+    limit: int,
+    offset: int,
+    *,
+    country: str | None = None,
+    min_coverage: float | None = None,
+    find: str | None = None,
+) -> dict[str, Any] | None:
+    """Places ranked by ``code`` in an assessment run (default: the latest), with rank intervals and coverage.
 
-    Returns None when there is no assessment run.  Each item has ``rank`` (1 = best, from the stored
-    ``CDI_RANK`` for the CDI, else by value), ``rank_low``/``rank_high`` when the run stored them, and
-    the value's own interval ``low``/``high``.
+    Parameters
+    ----------
+    session, run_id, code, limit, offset
+        The run (None: the latest assessment), the result code ranked, and the page.
+    country
+        Only places of this ISO 3166-1 alpha-2 country (ranks stay those among all places).
+    min_coverage
+        Only places whose indicator coverage (``COVERAGE``, 0-1) is at least this share.
+    find
+        A place name: the page returned is the one holding the best match (an exact name, Persian or
+        English, before a partial one; the higher ranked first), and ``found`` is its place id (None
+        when no place of the ranking matches).
+
+    Returns
+    -------
+    dict or None
+        None when there is no assessment run.  Each item has ``rank`` (1 = best, from the stored
+        ``CDI_RANK`` for the CDI, else by value among all places, ties sharing a rank),
+        ``rank_low``/``rank_high`` when the run stored them, the value's own interval ``low``/``high``
+        and ``coverage`` (0-1, None when the run stored none).
     """
     run = session.get(AnalysisRun, run_id) if run_id else runs.latest_run(session, "assessment")
     if run is None:
         return None
-    rank_row = aliased(CityResult)
-    query = (
-        select(CityResult, Place, rank_row.value)
-        .join(Place, CityResult.place_id == Place.id)
-        .outerjoin(
-            rank_row,
-            (rank_row.run_id == CityResult.run_id)
-            & (rank_row.place_id == CityResult.place_id)
-            & (rank_row.code == RANK_CODE),
+    # Ranks by value among *all* places of the run, before any filter: a country's first city keeps its
+    # world rank.
+    ranked = (
+        select(
+            CityResult.place_id,
+            CityResult.value,
+            func.rank().over(order_by=CityResult.value.desc()).label("by_value"),
         )
         .where(CityResult.run_id == run.id, CityResult.code == code, CityResult.value.is_not(None))
-        .order_by(CityResult.value.desc(), Place.name)
+        .subquery()
     )
+    rank_row, coverage_row = aliased(CityResult), aliased(CityResult)
 
-    def to_dict(result: CityResult, place: Place, stored_rank: float | None) -> dict[str, Any]:
+    def sibling(row: Any, sibling_code: str) -> Any:
+        return (row.run_id == run.id) & (row.place_id == ranked.c.place_id) & (row.code == sibling_code)
+
+    order = (ranked.c.value.desc(), Place.name, Place.id)
+    query = (
+        select(ranked.c.value, ranked.c.by_value, Place, rank_row.value, coverage_row.value)
+        .join(Place, ranked.c.place_id == Place.id)
+        .outerjoin(rank_row, sibling(rank_row, RANK_CODE))
+        .outerjoin(coverage_row, sibling(coverage_row, COVERAGE_CODE))
+    )
+    if country:
+        query = query.where(Place.country_code == country.upper())
+    if min_coverage is not None:
+        query = query.where(coverage_row.value >= min_coverage)
+    found = None
+    if find:
+        found, position = _find_in_ranking(session, query, order, find)
+        if position is not None:
+            offset = position // limit * limit
+    query = query.order_by(*order)
+
+    def to_dict(value: float, by_value: int, place: Place, stored_rank: float | None, coverage: float | None) -> dict:
         return {
             "place_id": place.id,
             "name": place.name,
             "name_fa": place.name_fa,
             "country_code": place.country_code,
-            "value": result.value,
-            "stored_rank": stored_rank if code == CDI_CODE else None,
+            "value": value,
+            "rank": int(stored_rank if code == CDI_CODE and stored_rank is not None else by_value),
+            "coverage": coverage,
         }
 
     out = page(session, query, limit, offset, to_dict)
@@ -306,12 +355,11 @@ def ranking(session: Session, run_id: int | None, code: str, limit: int, offset:
             select(CityResult.place_id, CityResult.code, CityResult.value).where(
                 CityResult.run_id == run.id,
                 CityResult.place_id.in_(place_ids),
-                CityResult.code.like(f"{code}%") | CityResult.code.like(f"{RANK_CODE}%"),
+                CityResult.code.in_([*runs.interval_codes(code), *runs.interval_codes(RANK_CODE)]),
             )
         ):
             siblings.setdefault(pid, {})[c] = v
-    for i, item in enumerate(out["items"]):
-        item["rank"] = int(item.pop("stored_rank") or offset + i + 1)
+    for item in out["items"]:
         values = siblings.get(item["place_id"], {})
         item["low"], item["high"] = runs.interval_of(values, code)
         item["rank_low"], item["rank_high"] = runs.interval_of(values, RANK_CODE) if code == CDI_CODE else (None, None)
@@ -323,7 +371,38 @@ def ranking(session: Session, run_id: int | None, code: str, limit: int, offset:
     out["run"] = run_meta(session, run)
     out["code"] = code
     out["codes"] = sorted(codes)
+    out["countries"] = sorted(
+        c
+        for c in session.scalars(
+            select(Place.country_code)
+            .join(CityResult, CityResult.place_id == Place.id)
+            .where(CityResult.run_id == run.id, CityResult.code == code, CityResult.value.is_not(None))
+            .distinct()
+        )
+        if c
+    )
+    out["found"] = found
     return out
+
+
+def _find_in_ranking(
+    session: Session, query: Select[Any], order: tuple[Any, ...], name: str
+) -> tuple[int | None, int | None]:
+    """``(place id, 0-based position)`` of the place named ``name`` in ``query`` ranked by ``order``."""
+    # with_only_columns keeps the joins and filters: positions are those of the filtered ranking.
+    numbered = query.with_only_columns(
+        Place.id, Place.name, Place.name_fa, func.row_number().over(order_by=order).label("position")
+    ).subquery()
+    place, text = numbered.c.id, name.strip()
+    exact = (func.lower(numbered.c.name) == text.lower()) | (numbered.c.name_fa == text)
+    partial = numbered.c.name.icontains(text, autoescape=True) | numbered.c.name_fa.icontains(text, autoescape=True)
+    for condition in (exact, partial):
+        hit = session.execute(
+            select(place, numbered.c.position).where(condition).order_by(numbered.c.position).limit(1)
+        ).first()
+        if hit is not None:
+            return int(hit[0]), int(hit[1]) - 1
+    return None, None
 
 
 def network_table(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from citydiplomacy.core.errors import CityDipError, Conflict, VersionConflict
-from citydiplomacy.present import charts, i18n
+from citydiplomacy.present import charts, i18n, metrics
 from citydiplomacy.present.fmt import formatter
 from citydiplomacy.store import queries, review
 from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, NO_CONTROL_PATTERN, check_query_text
@@ -185,6 +185,9 @@ def city_page(request: Request, place_id: int, db: DB, user: auth.CurrentUser = 
         raise HTTPException(status_code=404, detail=f"no place {place_id}")
     fmt = formatter(request.state.lang)
     assessment = profile["assessment"]
+    if profile["network"]:  # the glossary's order (partners, strength, bridging, ...), not the codes' alphabet
+        order = {code: i for i, code in enumerate(metrics.catalogue())}
+        profile["network"]["results"].sort(key=lambda r: (order.get(r["code"], len(order)), r["code"]))
     figures = {
         "relations": charts.relations_chart(profile, fmt),
         "dimensions": (
@@ -218,24 +221,66 @@ def organisation_page(request: Request, organisation_id: int, db: DB, user: auth
     return render(request, "organisation.html", o=profile, charts=figures)
 
 
+def _bad_query_value(field: str, kind: str, message: str) -> HTTPException:
+    """A 422 naming the query parameter (the error page words it in the page's language)."""
+    return HTTPException(status_code=422, detail=[{"loc": ["query", field], "msg": message, "type": kind}])
+
+
 @router.get("/rankings")
 def rankings_page(
     request: Request,
     db: DB,
     code: Annotated[str, Query(max_length=60), NoControl] = data.CDI_CODE,
     run_id: QueryId = None,
+    country: Annotated[str, Query(max_length=2, pattern="^([A-Za-z]{2})?$")] = "",
+    min_coverage: Annotated[str, Query(max_length=3, pattern="^[0-9]{0,3}$")] = "",
+    find: Annotated[str, Query(max_length=200), NoControl] = "",
+    highlight: QueryId = None,
     offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
-    ranked = data.ranking(db, run_id, code, PAGE_SIZE, offset)
-    chart = charts.ranking_chart(ranked["items"], formatter(request.state.lang)) if ranked else None
+    """Places ranked by a result of an assessment run, filtered by country and minimum coverage (a percentage);
+    ``find`` jumps to the page holding the named place and highlights its row."""
+    if min_coverage and int(min_coverage) > 100:
+        raise _bad_query_value("min_coverage", "less_than_equal", "Input should be less than or equal to 100")
+    share = int(min_coverage) / 100 if min_coverage else None
+    filters = {"country": country.upper() or None, "min_coverage": share}
+    ranked = data.ranking(db, run_id, code, PAGE_SIZE, offset, **filters, find=find.strip() or None)
+    if ranked is not None and code not in ranked["codes"]:
+        raise _bad_query_value("code", "literal_error", "Input should be one of the run's results")
+    if ranked is not None and ranked["found"] is not None:
+        target = _url(
+            "/rankings", code=code, run_id=run_id, country=country.upper(), min_coverage=min_coverage,
+            offset=ranked["offset"] or None, highlight=ranked["found"],
+        )  # fmt: skip
+        return RedirectResponse(f"{target}#row-{ranked['found']}", status_code=303)
+    fmt = formatter(request.state.lang)
+    figures = {
+        "by_value": charts.ranking_chart(ranked["items"], fmt, code) if ranked else None,
+        "by_rank": charts.rank_interval_chart(ranked["items"], fmt) if ranked else None,
+    }
+    # The picker's options grouped as the glossary groups them (index, dimensions, indicators).
+    code_groups = [
+        (heading, [c for c in (ranked["codes"] if ranked else []) if fmt.metric(c).group == group])
+        for group, heading in ((g, words[1 if fmt.rtl else 0]) for g, words in metrics.GROUPS.items())
+    ]
     return render(
         request,
         "rankings.html",
         ranked=ranked,
-        fig=chart,
-        pager=pager(request, ranked["total"], offset) if ranked else None,
+        charts=figures,
+        code_groups=code_groups,
+        filters={"country": country.upper(), "min_coverage": min_coverage, "find": find.strip()},
+        highlight=highlight,
+        not_found=bool(find.strip()) and ranked is not None,
+        pager=pager(request, ranked["total"], ranked["offset"]) if ranked else None,
     )
+
+
+@router.get("/glossary")
+def glossary_page(request: Request, user: auth.CurrentUser = Viewer) -> Response:
+    """Every result code a page can show: its name, what it means and its unit, in the page's language."""
+    return render(request, "glossary.html", groups=metrics.glossary(request.state.lang))
 
 
 @router.get("/network")
