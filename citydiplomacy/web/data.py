@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from citydiplomacy.store import lookup, queries, runs
 from citydiplomacy.store.records import record_dict
+from citydiplomacy.store.runs import CDI_CODE, COVERAGE_CODE, DIMENSION_PREFIX, RANK_CODE
 from citydiplomacy.store.schema import (
     Activity,
     AnalysisRun,
@@ -30,10 +31,6 @@ from citydiplomacy.store.schema import (
 )
 
 MAX_LIMIT = 500
-CDI_CODE = "CDI"
-RANK_CODE = "CDI_RANK"
-DIMENSION_PREFIX = "DIM_"
-COVERAGE_CODE = "COVERAGE"
 
 
 def page(session: Session, query: Select[Any], limit: int, offset: int, to_dict=record_dict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
