@@ -12,8 +12,9 @@ Decisions
   cannot place by name (a district it lacks, "Chanakyapuri") is attached to the nearest host place within
   :data:`settings.RESOLVE_SAME_PLACE_KM`.  Districts the gazetteer holds as places of their own (Uccle, a
   municipality of Brussels) are attached to their city by :func:`attach_nearby`: a host place within
-  ``RESOLVE_SAME_PLACE_KM`` of a heavier host of the same country (more missions, then more inhabitants)
-  is counted as that host.  Missions concentrate in capitals, so the heavier neighbour is the city.
+  ``RESOLVE_SAME_PLACE_KM`` of a heavier host of the same country (a capital, else more inhabitants, then
+  more missions) is counted as that host.  Weighing by missions alone would count Lima as part of San
+  Isidro, its district of embassies.
 * **Sending country.**  ``operator`` is parsed to ISO 3166-1 alpha-2 by the gazetteer's country parser; an
   operator that is not a country (the European Union, the Sovereign Order of Malta) is rejected naming the
   field, as is a host country the parser does not know, a row without a city, or bad coordinates.
@@ -270,13 +271,20 @@ def import_missions(
     n_missions = Counter(m.key for _r, m, _s, _t in missions)
     key_of = {m.key: place_key(m, r) for m, r in resolved}
     # Metropolitan grouping over resolved places (by place key); unresolved mentions join the nearest.
-    weight: dict[tuple[str, str], float] = Counter()
-    where: dict[tuple[str, str], tuple[float | None, float | None, str]] = {}
+    hosted: dict[tuple[str, str], int] = Counter()
+    where: dict[tuple[str, str], tuple[float | None, float | None, str, float]] = {}
     for m, r in resolved:
         if r.status == "resolved":
-            weight[key_of[m.key]] += n_missions[m.key] + (r.population or 0) * 1e-9
-            where[key_of[m.key]] = (r.lat, r.lng, r.country_code or m.country)
-    keyed = {"|".join(k): (*where[k], w) for k, w in weight.items()}
+            hosted[key_of[m.key]] += n_missions[m.key]
+            # A capital first, then the more populous, then the one hosting more missions: missions
+            # cluster in a capital's districts (San Isidro in Lima), and the city is not its district.
+            where[key_of[m.key]] = (
+                r.lat,
+                r.lng,
+                r.country_code or m.country,
+                r.is_capital * 1e10 + (r.population or 0),
+            )
+    keyed = {"|".join(k): (lat, lng, cc, w + hosted[k] * 1e-3) for k, (lat, lng, cc, w) in where.items()}
     root = attach_nearby(keyed)
     rep_mention: dict[str, tuple[Mention, Resolution]] = {}
     for m, r in resolved:
