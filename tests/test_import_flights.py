@@ -110,7 +110,7 @@ def test_an_unknown_airport_without_skip_writes_nothing(sqlite_url: str, tmp_pat
     before = dump_db(sqlite_url)
     with pytest.raises(ImportAborted) as caught:
         import_flights(airports, routes, resolver=resolver)
-    assert "airports.dat:9: destination_airport_id: airport 'XXX' is not in airports.dat" in str(caught.value)
+    assert "routes.dat:9: destination_airport_id: airport 'XXX' is not in airports.dat" in str(caught.value)
     assert dump_db(sqlite_url) == before
 
 

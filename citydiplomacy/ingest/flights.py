@@ -36,6 +36,8 @@ from sqlalchemy import Connection, Engine
 
 from citydiplomacy import settings
 from citydiplomacy.ingest.common import (
+    ON_ERROR_CHOICES,
+    ImportAborted,
     Progress,
     count_resolutions,
     file_digest,
@@ -165,7 +167,17 @@ def import_flights(
                 pairs.add((ends[0], ends[1]))
     if n_airports == 0:
         raise InputError(airports, "no airports in the file")
-    finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS)
+    if on_error not in ON_ERROR_CHOICES:
+        raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, not {on_error!r}")
+    # Written as "skip" then aborted here: the message must name the file of the first reject, not the airports'.
+    finish_validation(report, "skip", Path(rejects_path) if rejects_path else None, COLUMNS)
+    if on_error == "abort" and report.rejects:
+        first = report.rejects[0]
+        at = airports if first.values.get("file") == airports.name else routes
+        more = f" (and {len(report.rejects) - 1} more row(s) listed in {report.rejects_file})" if len(
+            report.rejects) > 1 else ""  # fmt: skip
+        raise ImportAborted(f"{at}:{first.row}: {first.field}: {first.reason}{more}; nothing was imported (use "
+                            "--on-error skip to import the other rows)", report)  # fmt: skip
 
     # Resolve the airports that have a route; those the coordinates do not place, again by name and country.
     used = {a for pair in pairs for a in pair}
