@@ -106,6 +106,16 @@ def test_facts_per_host_place_with_districts_attached(db_url: str, tmp_path: Pat
     assert dump_db(db_url) == before
 
 
+def test_parts_named_after_their_city_count_as_it(sqlite_url: str, tmp_path: Path, resolver: Resolver) -> None:
+    rows = [_row("Spain", "France", "6th arrondissement of Lyon", "45.7700", "4.8500", "consulate general"),
+            _row("Italy", "France", "3rd arrondissement of Lyon", "45.7590", "4.8490", "consulate")]  # fmt: skip
+    report = import_missions(_file(tmp_path / "embassies.csv", rows), resolver=resolver)
+    assert report.details["places with missions"] == 1
+    facts = _facts(sqlite_url)
+    assert facts[("Lyon", "missions_hosted")] == (2.0, DATA_YEAR)
+    assert facts[("Lyon", "embassies_hosted")] == (0.0, DATA_YEAR)
+
+
 def test_a_rejected_row_without_skip_writes_nothing(sqlite_url: str, tmp_path: Path, resolver: Resolver) -> None:
     path = _file(tmp_path / "embassies.csv", GOOD + BAD[1:2])
     before = dump_db(sqlite_url)

@@ -15,6 +15,7 @@ Decisions
   ``RESOLVE_SAME_PLACE_KM`` of a heavier host of the same country (a capital, else more inhabitants, then
   more missions) is counted as that host.  Weighing by missions alone would count Lima as part of San
   Isidro, its district of embassies.
+* **Parts named after their city** ("6th arrondissement of Lyon") are resolved to that city.
 * **Sending country.**  ``operator`` is parsed to ISO 3166-1 alpha-2 by the gazetteer's country parser; an
   operator that is not a country (the European Union, the Sovereign Order of Malta) is rejected naming the
   field, as is a host country the parser does not know, a row without a city, or bad coordinates.
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -188,6 +190,29 @@ def write_place_facts(
     report.already_present["place_fact"] += len(facts) - created
 
 
+#: "6th arrondissement of Lyon", "Borough of Queens": a part of a city, named after it.
+_PART_OF = re.compile(r"\b(?:arrondissement|district|borough|ward)\s+of\s+(?:the\s+)?(?P<city>.+)$", re.IGNORECASE)
+
+
+def _parts_as_cities(
+    resolved: list[tuple[Mention, Resolution]], resolver: Resolver
+) -> tuple[list[tuple[Mention, Resolution]], int]:
+    """Resolve a place named as a part of a city ("6th arrondissement of Lyon") to that city, when it is bigger.
+
+    A city whose own name no mission row gives (Lyon's consulates are filed under its arrondissements) would
+    otherwise be counted once per part.
+    """
+    out, parts = [], 0
+    for m, r in resolved:
+        match = _PART_OF.search(r.name if r.status == "resolved" else m.name)
+        if match:
+            city = resolver.resolve(match["city"], m.country, m.lat, m.lng)
+            if city.status == "resolved" and (city.population or 0) > (r.population or 0):
+                r, parts = city, parts + 1
+        out.append((m, r))
+    return out, parts
+
+
 def _coordinate(path: Path, row_no: int, field: str, text: str, limit: float) -> float | None:
     return parse_float(path, row_no, field, text.strip(), low=-limit, high=limit) if text.strip() else None
 
@@ -267,6 +292,7 @@ def import_missions(
 
     mentions = list({m.key: m for _r, m, _s, _t in missions}.values())
     resolved = resolve_mentions(mentions, resolver, progress)
+    resolved, parts = _parts_as_cities(resolved, resolver)
     count_resolutions(report, resolved)
     n_missions = Counter(m.key for _r, m, _s, _t in missions)
     key_of = {m.key: place_key(m, r) for m, r in resolved}
@@ -324,6 +350,7 @@ def import_missions(
         "missions imported": len(missions),
         "places with missions": len(hosts),
         "host mentions attached to a bigger host nearby (districts)": attached,
+        "host places named as a part of their city (arrondissements)": parts,
         "share of host mentions resolved (%)": round(100 * report.places_resolved / (len(resolved) or 1), 1),
     })  # fmt: skip
     report.details |= {f"top host {i}: {names[k]}": n for i, (k, n) in enumerate(hosts.most_common(5), 1)}
