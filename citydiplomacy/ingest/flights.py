@@ -47,7 +47,7 @@ from citydiplomacy.ingest.common import (
     resolve_mentions,
     run_staged,
 )
-from citydiplomacy.ingest.missions import attach_nearby, read_delimited, write_place_facts
+from citydiplomacy.ingest.missions import attach_nearby, country_code, read_delimited, write_place_facts
 from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, parse_float
 from citydiplomacy.store.places import Mention, PlaceStage, apply_places, place_key, stage_places
 from citydiplomacy.store.schema import utcnow
@@ -79,7 +79,7 @@ def _airport(path: Path, row_no: int, row: dict[str, str], resolver: Resolver) -
     city = " ".join(_text(row, "city").split())
     if not city:
         raise InputError(path, f"airport {_text(row, 'name')!r} has no city", row=row_no, field="city")
-    cc = resolver.gaz.parse_country(_text(row, "country")).code
+    cc = country_code(resolver.gaz, _text(row, "country"))
     if cc is None:
         raise InputError(path, f"unknown country {_text(row, 'country')!r}", row=row_no, field="country")
     lat = parse_float(path, row_no, "latitude", _text(row, "latitude"), low=-90, high=90)

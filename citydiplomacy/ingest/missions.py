@@ -58,9 +58,10 @@ from citydiplomacy.store.places import Mention, PlaceStage, apply_places, last_i
 from citydiplomacy.store.schema import PlaceFact, utcnow
 
 if TYPE_CHECKING:
+    from citydiplomacy.geo.gazetteer import Gazetteer
     from citydiplomacy.geo.resolve import Resolution, Resolver
 
-__all__ = ["DATA_YEAR", "attach_nearby", "import_missions", "read_delimited", "write_place_facts"]
+__all__ = ["DATA_YEAR", "attach_nearby", "country_code", "import_missions", "read_delimited", "write_place_facts"]
 
 #: The year of the data set's release (version of 2022-11-16): the year of every fact it gives.
 DATA_YEAR = 2022
@@ -190,6 +191,34 @@ def write_place_facts(
     report.already_present["place_fact"] += len(facts) - created
 
 
+#: Territories the gazetteer's country parser does not know by these names (ISO 3166-1 codes of their own).
+_TERRITORIES = {"macau": "MO", "svalbard": "SJ", "midway islands": "UM", "wake island": "UM", "johnston atoll": "UM"}
+#: "Ministry of Foreign Affairs of the Russian Federation", "Government of Sweden": the country behind it.
+_ORGAN_OF = re.compile(r"^(?:ministry of foreign affairs|government)(?:\s+and\s+[\w\s]+?)?\s+of\s+(?:the\s+)?",
+                       re.IGNORECASE)  # fmt: skip
+
+
+def country_code(gazetteer: Gazetteer, text: str) -> str | None:
+    """ISO 3166-1 alpha-2 code of a source's country name (None when it names no country).
+
+    The gazetteer's parser first; then a few territories by their usual English names (Macau, Svalbard),
+    and a ministry or government named after its country.
+
+    >>> from citydiplomacy.geo.resolve import Resolver
+    >>> gaz = Resolver().gaz
+    >>> country_code(gaz, "Macau"), country_code(gaz, "Ministry of Foreign Affairs of the Russian Federation")
+    ('MO', 'RU')
+    >>> country_code(gaz, "Sovereign Military Order of Malta") is None
+    True
+    """
+    code = gazetteer.parse_country(text).code
+    if code is None:
+        code = _TERRITORIES.get(" ".join(text.lower().split()))
+    if code is None and _ORGAN_OF.match(text.strip()):
+        code = gazetteer.parse_country(_ORGAN_OF.sub("", text.strip())).code
+    return code
+
+
 #: "6th arrondissement of Lyon", "Borough of Queens": a part of a city, named after it.
 _PART_OF = re.compile(r"\b(?:arrondissement|district|borough|ward)\s+of\s+(?:the\s+)?(?P<city>.+)$", re.IGNORECASE)
 
@@ -221,10 +250,10 @@ def _validate(path: Path, row_no: int, row: dict[str, str], resolver: Resolver) 
     city = " ".join(row.get("city", "").split())
     if not city:
         raise InputError(path, "no city: the mission's host city is unknown", row=row_no, field="city")
-    host = resolver.gaz.parse_country(row.get("country", "")).code
+    host = country_code(resolver.gaz, row.get("country", ""))
     if host is None:
         raise InputError(path, f"unknown country {row.get('country', '')!r}", row=row_no, field="country")
-    sender = resolver.gaz.parse_country(row.get("operator", "")).code
+    sender = country_code(resolver.gaz, row.get("operator", ""))
     if sender is None:
         raise InputError(path, f"the operator {row.get('operator', '')!r} is not a country", row=row_no,
                          field="operator")  # fmt: skip
