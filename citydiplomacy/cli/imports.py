@@ -158,6 +158,51 @@ def import_covenant_command(
     _run(import_covenant, file, rejects, as_json, on_error=on_error, sheet=sheet)
 
 
+@import_app.command("missions")
+def import_missions_command(
+    file: Annotated[Path, typer.Argument(help="The ;-separated embassies file (operator;…;country;…;city;…)")],
+    on_error: OnError = "abort",
+    rejects: Rejects = None,
+    as_json: AsJson = False,
+) -> None:
+    """Import foreign diplomatic missions: per host city, missions, sending countries and embassies.
+
+    Each mission's host city is resolved by name, country and coordinates; districts (Uccle,
+    Chanakyapuri) count as their city.  The counts become facts about the place.
+
+    Examples:
+
+        citydip import missions ../shared/data/embassies.csv --on-error skip
+
+        citydip import missions embassies.csv --rejects missions-rejects.csv --json
+    """
+    from citydiplomacy.ingest.missions import import_missions
+
+    _run(import_missions, file, rejects, as_json, on_error=on_error)
+
+
+@import_app.command("flights")
+def import_flights_command(
+    airports: Annotated[Path, typer.Option("--airports", help="OpenFlights airports.dat (no header)")],
+    routes: Annotated[Path, typer.Option("--routes", help="OpenFlights routes.dat (no header)")],
+    on_error: OnError = "abort",
+    rejects: Rejects = None,
+    as_json: AsJson = False,
+) -> None:
+    """Import direct air routes: per city, international destinations and countries reached.
+
+    Airports are resolved to their city (one metropolitan area counts once); a route naming an airport
+    the airports file lacks is rejected.
+
+    Example:
+
+        citydip import flights --airports airports.dat --routes routes.dat --on-error skip
+    """
+    from citydiplomacy.ingest.flights import import_flights
+
+    _run(lambda p, **kw: import_flights(p, routes, **kw), airports, rejects, as_json, on_error=on_error)
+
+
 @import_app.command("wikidata")
 def import_wikidata_command(
     file: Annotated[Path, typer.Argument(help="SPARQL JSON result of a P190 (twinning) or P463 (membership) query")],

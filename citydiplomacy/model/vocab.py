@@ -72,6 +72,11 @@ PLACE_FACTS: dict[str, str] = {
     "commitment_adaptation": "Mayors Adapt (climate adaptation) commitment (1 made, 0 not)",
     "action_plan_expected": "an own climate action plan is expected (1) or made jointly (0)",
     "population_at_adhesion": "population declared on joining (inhabitants)",
+    "missions_hosted": "foreign diplomatic missions (embassies, consulates, …) in the place (count)",
+    "mission_sending_countries": "distinct countries with a diplomatic mission in the place (count)",
+    "embassies_hosted": "embassies in the place (count)",
+    "air_destinations_intl": "distinct places abroad reached by a direct scheduled air route (count)",
+    "air_countries": "distinct foreign countries reached by a direct scheduled air route (count)",
 }
 
 ACTIVITY_KINDS: dict[str, str] = {
