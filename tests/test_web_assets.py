@@ -240,13 +240,15 @@ def test_persian_error_pages(client: TestClient, seeded: Seeded) -> None:
         main, title = _main_text(html), _title(html)
         assert not LATIN_DIGIT.search(_body_text(html)) and not LATIN_DIGIT.search(title), (status, main)
         assert not LATIN_WORD.search(main) and not LATIN_WORD.search(title), (status, main)
-        assert str(status).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in main
+        if status != 409:  # a 409 on an edit form is the form again, the typed text kept, the clash in words
+            assert str(status).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in main
         # Nothing of the English page (its message, pydantic's words, the server's detail) leaks in.
         english_words = set(LATIN_WORD.findall(_main_text(english[status])))
         assert english_words and not english_words & set(main.split()), status
         assert "Traceback" not in html and "RuntimeError" not in html
     for status, html in english.items():
-        assert '<html lang="en" dir="ltr">' in html and f"Error {status}" in _main_text(html), status
+        assert '<html lang="en" dir="ltr">' in html, status
+        assert status == 409 or f"Error {status}" in _main_text(html), status  # 409: the form again (above)
     assert "There is no place number 987654." in _main_text(english[404])
     assert "مکان شماره ۹۸۷۶۵۴ وجود ندارد." in _main_text(persian[404])
     assert "query.offset: Input should be greater than or equal to 0" in _main_text(english[422])

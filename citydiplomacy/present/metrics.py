@@ -213,6 +213,77 @@ _COUNT: Pair = ("cities", "شهر")
 _UNITLESS_01: Pair = ("score (0–1)", "امتیاز (۰ تا ۱)")
 
 _NETWORK: dict[str, tuple[Pair, Pair, Pair]] = {
+    # Two-mode metrics of the membership graph (places x organisations, citydiplomacy.network.twomode).
+    "organisations": (
+        ("Memberships", "عضویت‌ها"),
+        ("Number of organisations (networks) the city is a member of.", "شمار سازمان‌ها (شبکه‌هایی) که شهر عضو آن‌هاست."),
+        ("organisations", "سازمان"),
+    ),
+    "role_strength": (
+        ("Weight of roles", "وزن نقش‌ها"),
+        (
+            "Sum of the values of the city's roles in its organisations (a board seat counts more than observing).",
+            "جمع ارزش نقش‌های شهر در سازمان‌هایش (کرسی هیئت‌مدیره بیش از ناظر بودن به حساب می‌آید).",
+        ),
+        ("role value", "ارزش نقش"),
+    ),
+    "org_size_mean": (
+        ("Mean size of its organisations", "میانگین اندازه سازمان‌هایش"),
+        (
+            "Average number of members of the organisations the city belongs to.",
+            "میانگین شمار اعضای سازمان‌هایی که شهر عضو آن‌هاست.",
+        ),
+        ("members", "عضو"),
+    ),
+    "org_size_min": (
+        ("Smallest of its organisations", "کوچک‌ترین سازمانش"),
+        (
+            "Members of the smallest organisation the city belongs to: small networks tie closer.",
+            "شمار اعضای کوچک‌ترین سازمانی که شهر عضو آن است: شبکه‌های کوچک پیوند نزدیک‌تری دارند.",
+        ),
+        ("members", "عضو"),
+    ),
+    "newman_strength": (
+        ("Shared memberships (Newman)", "عضویت مشترک (نیومن)"),
+        (
+            "Ties through shared organisations, each weighing one over its other members (Newman 2001).",
+            "پیوند از راه سازمان‌های مشترک، هر یک با وزن یک تقسیم بر دیگر اعضایش (نیومن ۲۰۰۱).",
+        ),
+        ("weighted ties", "پیوند وزن‌دار"),
+    ),
+    "newman_eigenvector": (
+        ("Centrality among co-members (Newman)", "مرکزیت میان هم‌عضوها (نیومن)"),
+        (
+            "High when the city shares small organisations with cities that are central themselves.",
+            "بالاست وقتی شهر در سازمان‌های کوچک با شهرهایی شریک است که خود مرکزی‌اند.",
+        ),
+        _UNITLESS_01,
+    ),
+    "newman_pagerank": (
+        ("PageRank among co-members (Newman)", "پیج‌رنک میان هم‌عضوها (نیومن)"),
+        (
+            "Share of a random walk over shared memberships that ends at this city.",
+            "سهمی از یک گشت تصادفی روی عضویت‌های مشترک که به این شهر می‌رسد.",
+        ),
+        ("share (0–1)", "سهم (۰ تا ۱)"),
+    ),
+    "betweenness_2mode": (
+        ("Bridging between networks", "میانجی‌گری میان شبکه‌ها"),
+        (
+            "Betweenness on the graph of cities and organisations: how often the city links networks"
+            " that have no other member in common.",
+            "بینابینی در گراف شهرها و سازمان‌ها: شهر چند بار شبکه‌هایی را که عضو مشترک دیگری ندارند به هم می‌پیوندد.",
+        ),
+        _UNITLESS_01,
+    ),
+    "harmonic_2mode": (
+        ("Closeness across networks", "نزدیکی در میان شبکه‌ها"),
+        (
+            "Harmonic closeness on the graph of cities and organisations: higher is fewer steps to every other city.",
+            "نزدیکی هارمونیک در گراف شهرها و سازمان‌ها: بیشتر یعنی گام‌های کمتر تا هر شهر دیگر.",
+        ),
+        _UNITLESS_01,
+    ),
     "degree": (
         ("Partners", "تعداد شریکان"),
         (
