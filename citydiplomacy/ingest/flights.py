@@ -32,7 +32,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from citydiplomacy import settings
 from citydiplomacy.ingest.common import (
@@ -42,15 +42,12 @@ from citydiplomacy.ingest.common import (
     count_resolutions,
     file_digest,
     finish_validation,
-    get_or_create_source,
     no_progress,
     resolve_mentions,
-    run_staged,
 )
-from citydiplomacy.ingest.missions import attach_nearby, country_code, read_delimited, write_place_facts
+from citydiplomacy.ingest.missions import attach_nearby, commit_place_facts, country_code, read_delimited
 from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, parse_float
-from citydiplomacy.store.places import Mention, PlaceStage, apply_places, place_key, stage_places
-from citydiplomacy.store.schema import utcnow
+from citydiplomacy.store.places import Mention, place_key
 
 if TYPE_CHECKING:
     from citydiplomacy.geo.resolve import Resolution, Resolver
@@ -230,22 +227,12 @@ def import_flights(
     digest = file_digest(airports)[:16] + file_digest(routes)[:16]
     context = f"import flights {airports.name} {routes.name}"
 
-    def stage(conn: Connection) -> PlaceStage:
-        return stage_places(conn, written, actor=actor)
-
-    def apply(conn: Connection, places: PlaceStage) -> None:
-        source_id = get_or_create_source(
-            conn, name=f"{airports.name}+{routes.name} sha256:{digest}", kind="file", uri=str(routes.resolve()),
-            retrieved_at=utcnow(), citation="OpenFlights airports and routes (jpatokal/openflights, routes "
-            "snapshot of 2014), Open Database License.",
-        )  # fmt: skip
-        place_ids, created = apply_places(conn, places, source_id=source_id, actor=actor, context=context)
-        report.records_created["place"] += created
-        report.already_present["place"] += len(set(place_ids.values())) - created
-        write_place_facts(conn, facts, place_ids, year=year, source_id=source_id, actor=actor, context=context,
-                          locator=lambda k: f"direct routes from {names.get(k, k)}", report=report)  # fmt: skip
-
-    report.write_seconds = round(run_staged(engine, stage, apply, progress), 3)
-    report.committed = True
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
+    source = {
+        "name": f"{airports.name}+{routes.name} sha256:{digest}", "kind": "file", "uri": str(routes.resolve()),
+        "citation": "OpenFlights airports and routes (jpatokal/openflights, routes snapshot of 2014), Open "
+        "Database License.",
+    }  # fmt: skip
+    return commit_place_facts(
+        engine, report, written, facts, source=source, year=year, actor=actor, context=context, progress=progress,
+        locator=lambda k: f"direct routes from {names.get(k, k)}", started=started,
+    )  # fmt: skip

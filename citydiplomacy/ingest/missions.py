@@ -33,9 +33,9 @@ import io
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, insert, select
@@ -61,7 +61,15 @@ if TYPE_CHECKING:
     from citydiplomacy.geo.gazetteer import Gazetteer
     from citydiplomacy.geo.resolve import Resolution, Resolver
 
-__all__ = ["DATA_YEAR", "attach_nearby", "country_code", "import_missions", "read_delimited", "write_place_facts"]
+__all__ = [
+    "DATA_YEAR",
+    "attach_nearby",
+    "commit_place_facts",
+    "country_code",
+    "import_missions",
+    "read_delimited",
+    "write_place_facts",
+]
 
 #: The year of the data set's release (version of 2022-11-16): the year of every fact it gives.
 DATA_YEAR = 2022
@@ -189,6 +197,43 @@ def write_place_facts(
     created = record_bulk_select(conn, actor=actor, action="insert", entity="place_fact", ids=ours, context=context)
     report.records_created["place_fact"] += created
     report.already_present["place_fact"] += len(facts) - created
+
+
+def commit_place_facts(
+    engine: Engine | None,
+    report: ImportReport,
+    resolved: Sequence[tuple[Mention, Resolution]],
+    facts: dict[tuple[str, str], float],
+    *,
+    source: dict[str, Any],
+    year: int | None,
+    locator: Callable[[str], str],
+    actor: str,
+    context: str,
+    progress: Progress,
+    started: float,
+) -> ImportReport:
+    """The write step of an import of place facts: places staged outside the lock, then the source, the places
+    and the facts (:func:`write_place_facts`) written in one short transaction; the report completed.
+
+    ``source``: :func:`~citydiplomacy.ingest.common.get_or_create_source`'s arguments but the retrieval time.
+    """
+
+    def stage(conn: Connection) -> PlaceStage:
+        return stage_places(conn, resolved, actor=actor)
+
+    def apply(conn: Connection, places: PlaceStage) -> None:
+        source_id = get_or_create_source(conn, retrieved_at=utcnow(), **source)
+        place_ids, created = apply_places(conn, places, source_id=source_id, actor=actor, context=context)
+        report.records_created["place"] += created
+        report.already_present["place"] += len(set(place_ids.values())) - created
+        write_place_facts(conn, facts, place_ids, year=year, source_id=source_id, actor=actor, context=context,
+                          locator=locator, report=report)  # fmt: skip
+
+    report.write_seconds = round(run_staged(engine, stage, apply, progress), 3)
+    report.committed = True
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
 
 
 #: Territories the gazetteer's country parser does not know by these names (ISO 3166-1 codes of their own).
@@ -386,22 +431,12 @@ def import_missions(
     digest = file_digest(path)
     context = f"import missions {path.name}"
 
-    def stage(conn: Connection) -> PlaceStage:
-        return stage_places(conn, final, actor=actor)
-
-    def apply(conn: Connection, places: PlaceStage) -> None:
-        source_id = get_or_create_source(
-            conn, name=f"{path.name} sha256:{digest[:16]}", kind="file", uri=str(path.resolve()),
-            retrieved_at=utcnow(), citation="Database of Embassies and Consulates (database-of-embassies), "
-            "version of 2022-11-16; data from Wikidata, CC0.",
-        )  # fmt: skip
-        place_ids, created = apply_places(conn, places, source_id=source_id, actor=actor, context=context)
-        report.records_created["place"] += created
-        report.already_present["place"] += len(set(place_ids.values())) - created
-        write_place_facts(conn, facts, place_ids, year=year, source_id=source_id, actor=actor, context=context,
-                          locator=lambda k: f"missions in {names.get(k, k)}", report=report)  # fmt: skip
-
-    report.write_seconds = round(run_staged(engine, stage, apply, progress), 3)
-    report.committed = True
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
+    source = {
+        "name": f"{path.name} sha256:{digest[:16]}", "kind": "file", "uri": str(path.resolve()),
+        "citation": "Database of Embassies and Consulates (database-of-embassies), version of 2022-11-16; data "
+        "from Wikidata, CC0.",
+    }  # fmt: skip
+    return commit_place_facts(
+        engine, report, final, facts, source=source, year=year, actor=actor, context=context, progress=progress,
+        locator=lambda k: f"missions in {names.get(k, k)}", started=started,
+    )  # fmt: skip
