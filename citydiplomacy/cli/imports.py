@@ -24,6 +24,13 @@ Rejects = Annotated[
     Path | None, typer.Option("--rejects", help="Where rejected rows are written (default: FILE.rejects.csv)")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the summary as JSON")]
+Sheet = Annotated[
+    str | None, typer.Option("--sheet", help="The workbook's sheet (name, or number from 1); default the first")
+]
+ColumnMapping = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="field=column: read the file's column as the layout's field (repeat per field)"),
+]
 
 
 def _run(importer: Callable[..., ImportReport], path: Path, rejects: Path | None, as_json: bool, **kwargs) -> None:
@@ -53,6 +60,8 @@ def show_report(report: ImportReport) -> None:
     """Print an import summary as a Rich table."""
     sheet = f" (sheet {report.sheet})" if report.sheet else ""
     table = Table(title=f"Import {report.kind}: {report.file}{sheet}", show_header=False)
+    if report.mapping:
+        table.add_row("columns read as", ", ".join(f"{f} <- {c!r}" for f, c in report.mapping.items()))
     table.add_row("rows read", f"{report.rows_read:,}")
     for entity, n in sorted(report.records_created.items()):
         table.add_row(f"{entity} created", f"{n:,}")
@@ -76,25 +85,38 @@ def show_report(report: ImportReport) -> None:
         console.print(f"[yellow]… and {len(report.warnings) - 10} more warnings[/]")
 
 
+def _mapping(pairs: list[str] | None) -> list[str] | None:
+    return list(pairs) if pairs else None
+
+
 @import_app.command("twinning")
 def import_twinning_command(
     file: Annotated[Path, typer.Argument(help="CSV/XLSX: city1,country1,lat1,lng1,city2,country2,lat2,lng2")],
     on_error: OnError = "abort",
     rejects: Rejects = None,
     no_coordinates: Annotated[bool, typer.Option(help="Resolve places from names and countries only")] = False,
+    sheet: Sheet = None,
+    mapping: ColumnMapping = None,
     as_json: AsJson = False,
 ) -> None:
     """Import a sister-city pair list (the layout of ../shared/data/twin_cities.csv).
+
+    A list with its own header is read without editing it: `--map field=column` once per field that has
+    another name there (fields: city1, country1, lat1, lng1, city2, country2, lat2, lng2, kind, status,
+    signed_year, ended_year, title, dimensions, source).
 
     Examples:
 
         citydip import twinning ../shared/data/twin_cities.csv --on-error skip
 
         citydip import twinning pairs.csv --no-coordinates --json
+
+        citydip import twinning partnerschaften.xlsx --sheet Liste --map city1=Stadt --map country1=Land
     """
     from citydiplomacy.ingest.twinning import import_twinning
 
-    _run(import_twinning, file, rejects, as_json, on_error=on_error, use_coordinates=not no_coordinates)
+    _run(import_twinning, file, rejects, as_json, on_error=on_error, use_coordinates=not no_coordinates,
+         sheet=sheet, mapping=_mapping(mapping))  # fmt: skip
 
 
 @import_app.command("relations")
@@ -120,17 +142,25 @@ def import_memberships_command(
     file: Annotated[Path, typer.Argument(help="CSV/XLSX: city,country,organization,role,since,until,lat,lng,source")],
     on_error: OnError = "abort",
     rejects: Rejects = None,
+    sheet: Sheet = None,
+    mapping: ColumnMapping = None,
     as_json: AsJson = False,
 ) -> None:
     """Import a membership list; free-text roles are mapped onto the model's roles.
 
-    Example:
+    Any list, CSV or XLSX, is read without editing it: `--sheet` picks the workbook's sheet and
+    `--map field=column` says which of its columns holds a field (fields: city, country, organization, role,
+    since, until, lat, lng, source).
+
+    Examples:
 
         citydip import memberships members.csv --on-error skip
+
+        citydip import memberships network.xlsx --sheet Members --map city=Municipality --map since="Year joined"
     """
     from citydiplomacy.ingest.memberships import import_memberships
 
-    _run(import_memberships, file, rejects, as_json, on_error=on_error)
+    _run(import_memberships, file, rejects, as_json, on_error=on_error, sheet=sheet, mapping=_mapping(mapping))
 
 
 @import_app.command("covenant")

@@ -14,6 +14,7 @@ or acronym (case and accents ignored) and created when absent.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +34,16 @@ from citydiplomacy.ingest.common import (
     resolve_mentions,
     run_staged,
 )
-from citydiplomacy.ingest.tabular import Converted, ImportReport, InputError, parse_float, parse_year, source_rows
+from citydiplomacy.ingest.tabular import (
+    ColumnMap,
+    Converted,
+    ImportReport,
+    InputError,
+    column_map,
+    parse_float,
+    parse_year,
+    source_rows,
+)
 from citydiplomacy.model.vocab import map_role
 from citydiplomacy.store.audit import record_bulk
 from citydiplomacy.store.places import Mention, PlaceStage, apply_places, stage_places
@@ -94,10 +104,13 @@ def import_memberships(
     actor: str | None = None,
     progress: Progress = no_progress,
     converted: Converted | None = None,
+    sheet: str | None = None,
+    mapping: ColumnMap | Sequence[str] | None = None,
 ) -> ImportReport:
     """Import a membership list in one transaction (see the module docstring for the layout).
 
-    ``converted`` works as in :func:`citydiplomacy.ingest.twinning.import_twinning`.
+    ``converted``, ``sheet`` and ``mapping`` (``field=column`` pairs for a file with its own header) work as
+    in :func:`citydiplomacy.ingest.twinning.import_twinning`.
 
     Returns
     -------
@@ -116,8 +129,11 @@ def import_memberships(
     path = Path(path)
     actor = actor or settings.DEFAULT_ACTOR
     resolver = resolver or Resolver()
-    report = ImportReport(file=str(path), kind="memberships")
-    rows = source_rows(path, REQUIRED, converted, report)
+    mapping = column_map(path, mapping, COLUMNS)
+    xlsx = path.suffix.lower() == ".xlsx"
+    report = ImportReport(file=str(path), kind="memberships", sheet=sheet if xlsx else None,
+                          mapping=dict(mapping.fields) if mapping else {})  # fmt: skip
+    rows = source_rows(path, REQUIRED, converted, report, sheet=sheet if xlsx else None, mapping=mapping)
     members: list[MembershipRow] = []
     for row_no, row in rows:
         report.rows_read += 1

@@ -17,7 +17,7 @@ import json
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,8 @@ class ImportReport:
     kind: str
     #: The workbook sheet read, when the importer names one.
     sheet: str | None = None
+    #: ``{field: column}`` of a ``--map`` (:class:`ColumnMap`): which of the file's columns were read as which field.
+    mapping: dict[str, str] = field(default_factory=dict)
     rows_read: int = 0
     records_created: Counter[str] = field(default_factory=Counter)
     already_present: Counter[str] = field(default_factory=Counter)
@@ -138,6 +140,94 @@ class ImportReport:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
 
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which column of a file holds which field of an importer's layout (``--map field=column``).
+
+    A list published with its own header ("Stadt", "Partnerstadt", "Land") is imported without editing it:
+    each mapped column is read as its field, the other columns as they are.  A column of the file that
+    already bears a mapped field's name is then ignored (the mapping says where that field is).
+
+    Parameters
+    ----------
+    fields
+        ``{field: column}``; columns matched like the header, case-insensitively and spaces trimmed.
+    layout
+        The fields the importer knows; a mapping to any other is refused.
+    """
+
+    fields: Mapping[str, str]
+    layout: Sequence[str]
+
+    @classmethod
+    def parse(cls, pairs: Sequence[str], layout: Sequence[str]) -> ColumnMap:
+        """Read ``field=column`` pairs (the CLI's ``--map``); a malformed or unknown one is refused.
+
+        Raises
+        ------
+        ValueError
+            A pair without ``=``, an empty side, a field the layout does not have, a field or a column
+            mapped twice; the message names the pair.
+        """
+        fields: dict[str, str] = {}
+        for pair in pairs:
+            name, sep, column = pair.partition("=")
+            name, column = name.strip().lower(), column.strip()
+            if not sep or not name or not column:
+                raise ValueError(f"--map {pair!r}: write it as field=column (e.g. city1=Stadt)")
+            if name not in layout:
+                raise ValueError(f"--map {pair!r}: no field {name!r}; the layout's fields are {', '.join(layout)}")
+            if name in fields:
+                raise ValueError(f"--map {pair!r}: field {name!r} is mapped twice")
+            if column.lower() in (c.lower() for c in fields.values()):
+                raise ValueError(f"--map {pair!r}: column {column!r} is mapped to two fields")
+            fields[name] = column
+        return cls(fields, tuple(layout))
+
+    def rename(self, path: Path, header: list[str], sheet: str | None) -> list[str]:
+        """The header with each mapped column renamed to its field; a mapped column absent is an error."""
+        wanted = {column.strip().lower(): name for name, column in self.fields.items()}
+        absent = [(name, column) for name, column in self.fields.items() if column.strip().lower() not in header]
+        if absent:
+            name, column = absent[0]
+            raise InputError(
+                path,
+                f"no column {column!r} for field {name!r}; the header has {', '.join(h for h in header if h)}",
+                row=1,
+                field=name,
+                sheet=sheet,
+            )
+        renamed = []
+        for column in header:
+            if column in wanted:
+                renamed.append(wanted[column])
+            elif column in self.fields:
+                renamed.append("")  # superseded by the mapped column: not read
+            else:
+                renamed.append(column)
+        return renamed
+
+    def describe(self) -> str:
+        """``city1=Stadt, city2=Partnerstadt``: for the report."""
+        return ", ".join(f"{name}={column}" for name, column in self.fields.items())
+
+
+def column_map(path: Path, pairs: ColumnMap | Sequence[str] | None, layout: Sequence[str]) -> ColumnMap | None:
+    """``pairs`` (``field=column`` strings, or a :class:`ColumnMap`) as the map an importer reads ``path`` with.
+
+    Raises
+    ------
+    InputError
+        A malformed pair or an unknown field (the message names the pair and the layout's fields).
+    """
+    if pairs is None or isinstance(pairs, ColumnMap):
+        return pairs
+    try:
+        return ColumnMap.parse(pairs, layout)
+    except ValueError as exc:
+        raise InputError(path, str(exc), field="map") from exc
+
+
 def write_rejects(path: Path, rejects: Sequence[Reject], columns: Sequence[str]) -> None:
     """Write rejected rows to ``path`` as CSV: the row number, the field, the reason, then the row.
 
@@ -153,7 +243,11 @@ def write_rejects(path: Path, rejects: Sequence[Reject], columns: Sequence[str])
 
 
 def read_rows(
-    path: str | Path, required: Sequence[str], *, sheet: str | None = None
+    path: str | Path,
+    required: Sequence[str],
+    *,
+    sheet: str | None = None,
+    mapping: ColumnMap | None = None,
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """Open a CSV (UTF-8, optional BOM) or XLSX file and check its header.
 
@@ -164,7 +258,11 @@ def read_rows(
     required
         Columns that must be present (matched case-insensitively, surrounding spaces ignored).
     sheet
-        The workbook sheet to read (by name) instead of the first; errors then name it.
+        The workbook sheet to read (by name, or by number counting from 1) instead of the first; errors
+        then name it.
+    mapping
+        Which of the file's columns holds which field of the layout (:class:`ColumnMap`), for a file
+        whose header is not the layout's; checked against the header before any row is read.
 
     Returns
     -------
@@ -186,7 +284,7 @@ def read_rows(
     if not path.exists():
         raise InputError(path, "file not found")
     if path.suffix.lower() == ".xlsx":
-        return _read_xlsx(path, required, sheet)
+        return _read_xlsx(path, required, sheet, mapping)
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError(path, "the file is empty (no header row)")
@@ -206,7 +304,7 @@ def read_rows(
         header_cells = next(reader)
     except csv.Error as exc:
         raise InputError(path, f"malformed CSV header: {exc}", row=1) from exc
-    header = _check_header(path, header_cells, required)
+    header = _check_header(path, header_cells, required, mapping=mapping)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         try:
@@ -222,23 +320,38 @@ def read_rows(
 
 
 def source_rows(
-    path: Path, required: Sequence[str], converted: Converted | None, report: ImportReport, *, sheet: str | None = None
+    path: Path,
+    required: Sequence[str],
+    converted: Converted | None,
+    report: ImportReport,
+    *,
+    sheet: str | None = None,
+    mapping: ColumnMap | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """The rows an importer reads: the file's (header checked; ``sheet`` of a workbook), or those of its conversion.
 
     A conversion's refused records are counted as read and reported as rejects here, once for every importer.
     """
     if converted is None:
-        return read_rows(path, required, sheet=sheet)[1]
+        return read_rows(path, required, sheet=sheet, mapping=mapping)[1]
     report.rows_read += len(converted.rejects)
     report.rejects.extend(converted.rejects)
     return iter(converted.rows)
 
 
-def _check_header(path: Path, cells: Sequence[Any], required: Sequence[str], sheet: str | None = None) -> list[str]:
+def _check_header(
+    path: Path,
+    cells: Sequence[Any],
+    required: Sequence[str],
+    sheet: str | None = None,
+    *,
+    mapping: ColumnMap | None = None,
+) -> list[str]:
     header = [str(c or "").strip().lower() for c in cells]
     if not any(header):
         raise InputError(path, "the header row is empty", row=1, sheet=sheet)
+    if mapping:
+        header = mapping.rename(path, header, sheet)
     seen = Counter(header)
     dupes = [c for c, n in seen.items() if n > 1 and c]
     if dupes:
@@ -290,7 +403,7 @@ def _check_xlsx_size(path: Path) -> None:
 
 
 def _read_xlsx(
-    path: Path, required: Sequence[str], sheet_name: str | None = None
+    path: Path, required: Sequence[str], sheet_name: str | None = None, mapping: ColumnMap | None = None
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     from openpyxl import load_workbook
 
@@ -303,6 +416,8 @@ def _read_xlsx(
         sheet = workbook.worksheets[0]
     elif sheet_name in workbook.sheetnames:
         sheet = workbook[sheet_name]
+    elif sheet_name.isdigit() and 1 <= int(sheet_name) <= len(workbook.sheetnames):
+        sheet = workbook.worksheets[int(sheet_name) - 1]
     else:
         names = ", ".join(repr(n) for n in workbook.sheetnames)
         raise InputError(path, f"the workbook has no sheet {sheet_name!r} (its sheets: {names})", field="sheet")
@@ -338,7 +453,7 @@ def _read_xlsx(
     except StopIteration as exc:
         which = "first sheet" if sheet_name is None else f"sheet {sheet_name!r}"
         raise InputError(path, f"the workbook's {which} is empty (no header row)") from exc
-    header = _check_header(path, list(header_cells), required, sheet_name)
+    header = _check_header(path, list(header_cells), required, sheet_name, mapping=mapping)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         for row_number, cells in values:

@@ -38,10 +38,12 @@ from citydiplomacy.ingest.common import (
     run_staged,
 )
 from citydiplomacy.ingest.tabular import (
+    ColumnMap,
     Converted,
     ImportReport,
     InputError,
     Reject,
+    column_map,
     parse_float,
     parse_year,
     source_rows,
@@ -128,6 +130,8 @@ def import_twinning(
     actor: str | None = None,
     progress: Progress = no_progress,
     converted: Converted | None = None,
+    sheet: str | None = None,
+    mapping: ColumnMap | Sequence[str] | None = None,
 ) -> ImportReport:
     """Import a pair list into the registry, in one transaction.
 
@@ -155,6 +159,11 @@ def import_twinning(
     converted
         The rows of ``path`` converted to this layout (a Wikidata result): read instead of the file, which
         is still the one the report, the rejects and the provenance name.
+    sheet
+        The workbook sheet to read (name, or number from 1) of an XLSX file; default the first.
+    mapping
+        ``field=column`` pairs (or a :class:`~citydiplomacy.ingest.tabular.ColumnMap`): read a file with its
+        own header, e.g. ``["city1=Stadt", "city2=Partnerstadt"]``; the other fields keep their names.
 
     Returns
     -------
@@ -176,8 +185,11 @@ def import_twinning(
     path = Path(path)
     actor = actor or settings.DEFAULT_ACTOR
     resolver = resolver or Resolver(use_coordinates=use_coordinates)
-    report = ImportReport(file=str(path), kind="twinning")
-    rows = source_rows(path, REQUIRED, converted, report)
+    mapping = column_map(path, mapping, COLUMNS)
+    xlsx = path.suffix.lower() == ".xlsx"
+    report = ImportReport(file=str(path), kind="twinning", sheet=sheet if xlsx else None,
+                          mapping=dict(mapping.fields) if mapping else {})  # fmt: skip
+    rows = source_rows(path, REQUIRED, converted, report, sheet=sheet if xlsx else None, mapping=mapping)
 
     pairs: list[PairRow] = []
     seen_rows: dict[tuple[str, str, str], int] = {}
