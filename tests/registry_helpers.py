@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, inspect, select
 
+from citydiplomacy.ingest.casestudy import read_case_study
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import Base
 
@@ -44,3 +45,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) 
 def non_empty_counts(dump: dict[str, list[tuple[Any, ...]]]) -> dict[str, int]:
     """Row counts of the tables that hold rows (for readable assertion messages)."""
     return {name: len(rows) for name, rows in dump.items() if rows}
+
+
+#: The bundled case study's relation count, read from its file (a fact added from a paper changes it).
+CASE_RELATIONS = len(read_case_study()["relations"])

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from alembic import command
 from fastapi.testclient import TestClient
+from registry_helpers import CASE_RELATIONS
 from sqlalchemy import inspect, select, text
 from test_web_api import login
 from test_web_support import Seeded, seed
@@ -48,7 +49,7 @@ def test_migration_from_0004_keeps_every_relation_and_starts_its_history(db_url:
     engine = db.get_engine(db_url)
     load_case_study(engine)
     before = _relations(db_url)
-    assert len(before) == 29
+    assert len(before) == CASE_RELATIONS
     command.downgrade(db.alembic_config(engine), "0004")
     assert _relations(db_url) == before  # the old schema holds them all
     assert "relation_status" not in inspect(engine).get_table_names()

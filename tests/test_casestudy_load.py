@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from registry_helpers import dump_db, write_csv
+from registry_helpers import CASE_RELATIONS, dump_db, write_csv
 from sqlalchemy import or_, select
 
 from citydiplomacy import settings
@@ -43,10 +43,10 @@ def test_tehran_case_study_loads_with_the_papers_relations(db_url: str) -> None:
     table_2 = [r for r in data["relations"] if "Table 2" in r["cite"]["locator"]]
     friendships = [r for r in data["relations"] if r["kind"] == "friendship"]
     assert (len(table_2), len(friendships)) == (24, 5)
-    assert summary.created["relation"] == 29
+    assert summary.created["relation"] == CASE_RELATIONS
     with db.session_scope() as session:
         relations = _tehran_relations(session)
-        assert len(relations) == 29
+        assert len(relations) == CASE_RELATIONS
         assert sum(r.kind == "friendship" for r in relations) == 5
         assert all(r.place_a_id < r.place_b_id for r in relations)
         dated = sorted(((r.signed_year, r.id), r) for r in relations if r.kind == "sister_city" and r.signed_year)
@@ -99,7 +99,7 @@ def test_tehran_case_study_loads_with_the_papers_relations(db_url: str) -> None:
     before, before_stats = dump_db(db_url), stats()
     second = load()
     assert sum(second.created.values()) == 0
-    assert second.present["relation"] == 29
+    assert second.present["relation"] == CASE_RELATIONS
     assert second.present["membership"] == summary.created["membership"]
     assert stats() == before_stats
     assert dump_db(db_url) == before
@@ -115,8 +115,8 @@ def test_case_study_after_a_twinning_import_reuses_places(db_url: str, tmp_path)
         assert len(session.scalars(select(Place).where(Place.gazetteer_id == "112931")).all()) == 1
         relations = _tehran_relations(session)
         # The file's sister-city pair and the paper's are the same relation (same places, same kind).
-        assert len(relations) == 29
+        assert len(relations) == CASE_RELATIONS
         profile = city_profile(session, find_place(session, "Tehran", "IR"))
-        assert len(profile["relations"]) == 29
+        assert len(profile["relations"]) == CASE_RELATIONS
         assert {m["acronym"] for m in profile["memberships"]} >= {"UCLG", "OICC", "AMF", "GFCD"}
         assert {m["role"] for m in profile["memberships"]} >= {"founding", "board", "secretariat_host", "active"}

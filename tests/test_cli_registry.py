@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from registry_helpers import TWIN_HEADER, write_csv
+from registry_helpers import CASE_RELATIONS, TWIN_HEADER, write_csv
 from typer.testing import CliRunner
 
 from citydiplomacy.cli import app
@@ -40,20 +40,20 @@ def test_demo_on_a_fresh_sqlite_database(tmp_path: Path, monkeypatch: pytest.Mon
         out = _ok(["demo"])
         assert (tmp_path / "fresh" / "citydip-report.html").stat().st_size > 0
         assert "Tehran — تهران (IR)" in out
-        assert "Bilateral relations (29)" in out
+        assert f"Bilateral relations ({CASE_RELATIONS})" in out
         bishkek_lines = [line for line in out.splitlines() if "Bishkek" in line]
         assert any("sister_city" in line and "1994" in line for line in bishkek_lines), out
         assert "Memberships (12)" in out  # Tehran's 12 of the 13 memberships (the 13th is Mashhad's)
 
         counts = json.loads(_ok(["stats", "--json"]))
-        assert counts["relations"] == 29
+        assert counts["relations"] == CASE_RELATIONS
         assert counts["relations_by_kind"]["friendship"] == 5
         assert counts["sources"] == 5
         assert counts == stats()
 
         again = _ok(["demo"])  # running it again changes nothing
         assert "created: nothing new" in again
-        assert json.loads(_ok(["stats", "--json"]))["relations"] == 29
+        assert json.loads(_ok(["stats", "--json"]))["relations"] == CASE_RELATIONS
     finally:
         db.get_engine(url).dispose()
         db.get_engine.cache_clear()
@@ -75,7 +75,7 @@ def test_city_show_by_english_and_persian_name(db_url: str) -> None:
     by_fa = json.loads(_ok(["city", "show", "تهران", "--json"]))
     assert by_en == by_fa
     assert by_en["place"]["gazetteer_id"] == "112931" and by_en["place"]["name_fa"] == "تهران"
-    assert len(by_en["relations"]) == 29
+    assert len(by_en["relations"]) == CASE_RELATIONS
     assert by_en["relations_by_kind"]["friendship:active"] == 5
     assert by_en["relations_by_kind"]["sister_city:in_negotiation"] == 2
     bishkek = [r for r in by_en["relations"] if r["partner"]["name"] == "Bishkek"]
@@ -86,7 +86,7 @@ def test_city_show_by_english_and_persian_name(db_url: str) -> None:
     assert by_en["activities"] and all(a["provenance"]["source"] for a in by_en["activities"])
 
     text = _ok(["city", "show", "Tehran", "--country", "Iran"])
-    assert "Tehran — تهران (IR)" in text and "Bilateral relations (29)" in text
+    assert "Tehran — تهران (IR)" in text and f"Bilateral relations ({CASE_RELATIONS})" in text
 
 
 def test_city_show_ambiguous_and_unknown_names(db_url: str, tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_export_relations_and_memberships(db_url: str, tmp_path: Path) -> None:
     assert "wrote" in runner_out
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert list(rows[0]) == EXPORT_COLUMNS["relations"]
-    assert len(rows) == 29
+    assert len(rows) == CASE_RELATIONS
     bishkek = [r for r in rows if "Bishkek" in (r["place_a"], r["place_b"])]
     assert [(r["kind"], r["signed_year"], r["source"]) for r in bishkek] == [
         ("sister_city", "1994", "003_e2ea725f2834c7bc.txt")

@@ -7,6 +7,7 @@ the comment next to it.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -47,8 +48,13 @@ from citydiplomacy.store.ties import TieRule
 
 def test_catalogue_has_32_indicators_covering_every_dimension() -> None:
     cat = load_catalogue()
-    assert len(cat) == 32
-    assert len(set(cat.codes)) == 32
+    papers = [i for i in cat if i.origin == "paper"]
+    assert len(papers) == 32 and all(i.dimension for i in papers)
+    assert len(set(cat.codes)) == len(cat)
+    # Indicators added for the sources each say why they belong, with a paper of the seeds.
+    for ind in cat:
+        if ind.origin == "source" or "facts" in ind.rule:
+            assert re.search(r"\b00[0-4]\b", ind.justification), ind.code
     assert set(cat.by_dimension()) == set(DIMENSIONS)
     assert all(cat.by_dimension()[dim] for dim in DIMENSIONS)
     assert cat.version
@@ -343,7 +349,7 @@ def test_manual_and_network_values(registry: tuple[str, dict[str, int]]) -> None
     assert t.values.at[man, "ECO04"] == 500
     assert math.isnan(t.values.at[teh, "ECO04"]) and t.coverage.at[teh, "ECO04"] == MISSING
     # Manila is in the registry only through a hand-entered value: every count is missing, not 0.
-    assert t.coverage.loc[man].value_counts().to_dict() == {MISSING: 31, ENTERED: 1}
+    assert t.coverage.loc[man].value_counts().to_dict() == {MISSING: len(load_catalogue()) - 1, ENTERED: 1}
     # the latest network run that matches (bilateral, whole registry, now, this tie rule): not the older 0.9,
     # nor the newer membership-graph 0.7 or regional 0.6
     assert t.values.at[teh, "NET04"] == pytest.approx(0.3)
@@ -389,7 +395,7 @@ def test_missing_is_exactly_nan(registry: tuple[str, dict[str, int]]) -> None:
     share = t.coverage_share()
     assert ((share >= 0) & (share <= 1)).all()
     counts = t.coverage_counts()
-    assert (counts.sum(axis=1) == 32).all()
+    assert (counts.sum(axis=1) == len(load_catalogue())).all()
     long = t.long()
     assert len(long) == t.values.size and set(long["coverage"]) <= {COMPUTED, ENTERED, MISSING}
 

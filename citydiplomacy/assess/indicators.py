@@ -58,6 +58,7 @@ from citydiplomacy.store.schema import (
     Membership,
     Organisation,
     Place,
+    PlaceFact,
 )
 from citydiplomacy.store.ties import TieRule, load_ties
 
@@ -77,6 +78,7 @@ RULE_FAMILY: dict[str, str] = {
     "hosted_secretariats": "memberships",
     "count_activities": "activities",
     "summits_hosted": "activities",
+    "place_facts": "facts",
 }
 
 
@@ -163,6 +165,7 @@ def _memberships(session: Session, year: int | None) -> pd.DataFrame:
             Membership.role,
             Membership.since_year,
             Membership.until_year,
+            Membership.status,
             Organisation.name,
             Organisation.acronym,
             Organisation.kind,
@@ -173,6 +176,7 @@ def _memberships(session: Session, year: int | None) -> pd.DataFrame:
             "role",
             "since_year",
             "until_year",
+            "status",
             "org_name",
             "org_acronym",
             "org_kind",
@@ -182,8 +186,10 @@ def _memberships(session: Session, year: int | None) -> pd.DataFrame:
         return mem
     since, until = mem["since_year"], mem["until_year"]
     if year is None:
-        # Current state: a membership whose last year has passed is no longer held.
-        return mem[until.isna() | (until >= date.today().year)]
+        # Current state: a membership whose last year has passed, or that a source says has ended (the
+        # OICC's Tehran, "until relations darkened": no year given), is no longer held.
+        return mem[(until.isna() | (until >= date.today().year)) & (mem["status"] != "ended")]
+    # As of a year: an end without a year cannot be placed in time, so earlier years keep the membership.
     return mem[(since.isna() | (since <= year)) & (until.isna() | (until >= year))]
 
 
@@ -249,6 +255,30 @@ def _manual_values(session: Session, year: int | None) -> pd.DataFrame:
     # Dated entries beat undated ones; among dated, the latest wins.
     val = val.assign(_order=val["year"].fillna(-np.inf)).sort_values(["place_id", "code", "_order"])
     return val.drop_duplicates(["place_id", "code"], keep="last").drop(columns="_order")
+
+
+def _place_facts(session: Session, year: int | None) -> pd.DataFrame:
+    """Place facts (``place_id``, ``code``, ``value``): per place and code the largest value any source states.
+
+    A second source adds what the first missed (a mission it lists, a route), it does not lower a count;
+    with ``year``, facts dated after it are left out (undated facts count, as undated records do elsewhere).
+    """
+    facts = _frame(
+        session,
+        select(PlaceFact.place_id, PlaceFact.code, PlaceFact.value, PlaceFact.year),
+        ["place_id", "code", "value", "year"],
+    )
+    if year is not None and not facts.empty:
+        facts = facts[facts["year"].isna() | (facts["year"] <= year)]
+    if facts.empty:
+        return pd.DataFrame(columns=["place_id", "code", "value"])
+    return facts.groupby(["place_id", "code"], as_index=False)["value"].max()
+
+
+def _sum_facts(facts: pd.DataFrame, codes: Iterable[str]) -> pd.Series:
+    """Per place, the sum of the listed facts it has (a place with none of them is absent)."""
+    sel = facts[facts["code"].isin(list(codes))]
+    return sel.groupby("place_id")["value"].sum().astype(float)
 
 
 def matching_network_run(session: Session, year: int | None = None) -> AnalysisRun | None:
@@ -385,6 +415,7 @@ def compute_indicators(
     mem = _memberships(session, year)
     seats = _seats(session)
     act, links = _activities(session, year)
+    facts = _place_facts(session, year)
     manual = _manual_values(session, year)
     catalogue_codes = set(catalogue.codes)
 
@@ -392,6 +423,7 @@ def compute_indicators(
         "relations": set(rel["place_id"].astype(int)),
         "memberships": set(mem["place_id"].astype(int)) | set(seats["place_id"].astype(int)),
         "activities": set(links["place_id"].astype(int)),
+        "facts": set(facts["place_id"].astype(int)),
     }
     anywhere = set().union(*evidence.values())
     if places is None:
@@ -416,7 +448,7 @@ def compute_indicators(
 
     for ind in catalogue:
         series, eligible = _evaluate(
-            ind, session, rel, mem, seats, act, links, country, network_run, evidence, anywhere, zero_policy
+            ind, session, rel, mem, seats, act, links, facts, country, network_run, evidence, anywhere, zero_policy
         )
         if ind.is_manual:
             entered = (
@@ -468,6 +500,7 @@ def _evaluate(
     seats: pd.DataFrame,
     act: pd.DataFrame,
     links: pd.DataFrame,
+    facts: pd.DataFrame,
     country: pd.Series,
     network_run: AnalysisRun | None,
     evidence: dict[str, set[int]],
@@ -499,7 +532,15 @@ def _evaluate(
         series = _count_activities(act, links, rule, ind.code)
     elif kind == "summits_hosted":
         series = _summits_hosted(act, links)
+    elif kind == "place_facts":
+        series = _sum_facts(facts, rule["facts"])
     else:  # pragma: no cover - the catalogue validator rejects unknown kinds
         raise ValueError(f"unknown rule kind {kind}")
     eligible = anywhere if zero_policy == "place" else evidence[RULE_FAMILY[kind]]
+    if kind != "place_facts" and rule.get("facts"):
+        # Facts added to a count (REP05: offices recorded plus missions hosted): a place the facts' source
+        # covers has evidence for the sum even where the registry holds none of the count's records.
+        stated = _sum_facts(facts, rule["facts"])
+        series = series.add(stated, fill_value=0.0)
+        eligible = eligible | set(stated.index.astype(int))
     return series, eligible | set(series.index.astype(int))

@@ -25,6 +25,7 @@ from citydiplomacy.model.vocab import (
     DIMENSIONS,
     MEMBERSHIP_ROLES,
     ORGANISATION_KINDS,
+    PLACE_FACTS,
     RELATION_KINDS,
 )
 
@@ -48,7 +49,8 @@ RULE_PARAMETERS: dict[str, set[str]] = {
     "summits_hosted": set(),
     "countries_reached": {"relation_kinds"},
     "world_regions_reached": {"relation_kinds"},
-    "count_activities": {"activity_kinds", "dimensions", "indicator_tag"},
+    "count_activities": {"activity_kinds", "dimensions", "indicator_tag", "facts"},
+    "place_facts": {"facts"},
     "network_metric": {"metric"},
     "manual": set(),
 }
@@ -80,7 +82,13 @@ class Indicator:
     least_frequent : bool
         Paper 000 names it among the least frequent indicators (exact rank unknown).
     rule : dict
-        How the value is obtained; ``rule["kind"]`` is a key of :data:`RULE_PARAMETERS`.
+        How the value is obtained; ``rule["kind"]`` is a key of :data:`RULE_PARAMETERS`.  ``facts``
+        (``place_facts``, and added to a ``count_activities`` count) names place facts
+        (:data:`citydiplomacy.model.vocab.PLACE_FACTS`) summed into the value.
+    origin : str
+        ``paper`` (paper 000's 32) or ``source`` (measures a data source; cites its paper and source).
+    justification : str
+        For a ``source`` indicator, or a paper indicator fed by place facts: why the mapping holds.
     """
 
     code: str
@@ -94,6 +102,10 @@ class Indicator:
     least_frequent: bool
     paper_named: bool
     rule: dict[str, Any] = field(hash=False, compare=False)
+    #: ``paper``: one of paper 000's 32; ``source``: added so that a real data source the registry imports
+    #: (missions, air routes, climate commitments) is measured; its ``justification`` says why it belongs.
+    origin: str = "paper"
+    justification: str = ""
 
     @property
     def rule_kind(self) -> str:
@@ -228,6 +240,16 @@ def _check_rule(code: str, rule: Any, problems: list[str]) -> None:
         rule.get("activity_kinds") or rule.get("dimensions") or rule.get("indicator_tag")
     ):
         problems.append(f"{code}: count_activities needs activity_kinds, dimensions or indicator_tag")
+    if "facts" in rule:
+        facts = rule["facts"]
+        if not isinstance(facts, list) or not facts:
+            problems.append(f"{code}: rule facts must be a non-empty list")
+        else:
+            unknown = [f for f in facts if f not in PLACE_FACTS]
+            if unknown:
+                problems.append(f"{code}: rule facts has unknown place facts {unknown}")
+    if kind == "place_facts" and "facts" not in rule:
+        problems.append(f"{code}: place_facts needs facts")
     if kind == "network_metric" and not isinstance(rule.get("metric"), str):
         problems.append(f"{code}: network_metric needs a metric name")
     if "role_weights" in rule:
@@ -246,7 +268,8 @@ def parse_catalogue(text: str, *, expected_count: int | None = 32) -> Catalogue:
     text : str
         The YAML document.
     expected_count : int or None
-        Number of indicators required (paper 000 has 32); None disables the check (test catalogues).
+        Number of the papers' indicators required (paper 000 has 32; ``origin: source`` ones come on top);
+        None disables the check (test catalogues).
 
     Raises
     ------
@@ -302,6 +325,11 @@ def parse_catalogue(text: str, *, expected_count: int | None = 32) -> Catalogue:
         if rank is not None and (not isinstance(rank, int) or rank < 1):
             problems.append(f"{code}: literature_rank must be a positive integer or null")
         _check_rule(code, raw.get("rule"), problems)
+        origin = str(raw.get("origin") or "paper")
+        if origin not in ("paper", "source"):
+            problems.append(f"{code}: origin must be paper or source (got {origin!r})")
+        if (origin == "source" or "facts" in (raw.get("rule") or {})) and not raw.get("justification"):
+            problems.append(f"{code}: an indicator fed by a source needs a justification (its paper and source)")
         indicators.append(
             Indicator(
                 code=code,
@@ -315,10 +343,13 @@ def parse_catalogue(text: str, *, expected_count: int | None = 32) -> Catalogue:
                 least_frequent=bool(raw.get("least_frequent", False)),
                 paper_named=bool(raw.get("paper_named", False)),
                 rule=dict(raw.get("rule") or {}),
+                origin=origin,
+                justification=" ".join(str(raw.get("justification") or "").split()),
             )
         )
-    if expected_count is not None and len(indicators) != expected_count:
-        problems.append(f"catalogue has {len(indicators)} indicators, expected {expected_count}")
+    from_papers = sum(1 for ind in indicators if ind.origin == "paper")
+    if expected_count is not None and from_papers != expected_count:
+        problems.append(f"catalogue has {from_papers} indicators of the papers, expected {expected_count}")
     empty = [dim for dim in dimensions if not any(ind.dimension == dim for ind in indicators)]
     if empty:
         problems.append(f"dimensions without indicators: {empty}")
@@ -339,7 +370,7 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
     Returns
     -------
     Catalogue
-        The 32 indicators; cached per path.
+        Paper 000's 32 indicators and those added for the sources; cached per path.
 
     Raises
     ------

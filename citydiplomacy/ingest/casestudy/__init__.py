@@ -24,6 +24,7 @@ from citydiplomacy.ingest.common import get_or_create_source, resolve_mentions
 from citydiplomacy.model.vocab import (
     ACTIVITY_KINDS,
     MEMBERSHIP_ROLES,
+    MEMBERSHIP_STATUSES,
     ORGANISATION_KINDS,
     RELATION_KINDS,
     RELATION_STATUSES,
@@ -92,6 +93,9 @@ def read_case_study(path: Path = CASE_STUDY_FILE) -> dict[str, Any]:
                     raise CaseStudyError(f"{where}: {key} {record.get(key)!r} is not one of {sorted(terms)}")
             if section == "relations" and record.get("status", "active") not in RELATION_STATUSES:
                 raise CaseStudyError(f"{where}: status {record.get('status')!r} unknown")
+            if section == "memberships" and record.get("status") not in (None, *MEMBERSHIP_STATUSES):
+                allowed = sorted(MEMBERSHIP_STATUSES)
+                raise CaseStudyError(f"{where}: status {record.get('status')!r} is not one of {allowed}")
     return data
 
 
@@ -285,7 +289,8 @@ def _load_memberships(
         if found is None:
             session.add(Membership(place_id=pid, organisation_id=org.id, role=m["role"],
                                    role_verbatim=m.get("role_verbatim"), since_year=m.get("since_year"),
-                                   until_year=m.get("until_year"), notes=m.get("note"), **prov(m)))  # fmt: skip
+                                   until_year=m.get("until_year"), status=m.get("status"), notes=m.get("note"),
+                                   **prov(m)))  # fmt: skip
         summary.add("membership", found is None)
     session.flush()
 
