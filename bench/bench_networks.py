@@ -54,9 +54,11 @@ def run(before: int = 2015, window: int = 3, rows: int | None = None, verbose: b
             f"{c['candidates']:,} candidates, {c['joiners']:,} joined from {before} on; trained on "
             f"{c['training']['joins']:,} joins {c['training']['state_year']}–{c['training']['until_year']}"
         )
-        say(f"{'method':24} {'hits@10':>8} {'hits@50':>8} {'hits@100':>8} {'MRR':>8} {'ROC AUC':>8} {'PR AUC':>8} {'P@100':>8}")
+        keys = ("hits_at_10", "hits_at_50", "hits_at_100", "mrr", "roc_auc", "pr_auc", "precision_at_100")
+        heads = ("hits@10", "hits@50", "hits@100", "MRR", "ROC AUC", "PR AUC", "P@100")
+        say(f"{'method':24} " + " ".join(f"{h:>8}" for h in heads))
         for name, m in report["methods"].items():
-            vals = [m[k] for k in ("hits_at_10", "hits_at_50", "hits_at_100", "mrr", "roc_auc", "pr_auc", "precision_at_100")]
+            vals = [m[k] for k in keys]
             say(f"{name:24} " + " ".join(f"{v:8.4f}" for v in vals))
         best = report["best_baseline"]
         model, base = report["methods"]["model"], report["methods"][best]

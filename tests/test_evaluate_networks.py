@@ -229,3 +229,18 @@ def test_real_covenant_joins_from_2015_predicted_from_2014() -> None:
     assert all(m["hits_at_100"] is not None for m in report["methods"].values())
     assert out["second"]["model"]["reused"] is True
     assert out["recommend_s"] < 5.0  # the target is 2 s; slack for a loaded machine
+
+
+def test_a_feature_without_spread_gets_no_weight_and_scores_stay_below_one() -> None:
+    from citydiplomacy.strategy.membership import FEATURES, MembershipModel
+
+    rng = np.random.default_rng(0)
+    x = rng.random((3001, len(FEATURES)))
+    x[:, -1] = 0.0  # e.g. no other network dated in the training state
+    y = (x[:, 0] + rng.normal(0, 0.3, len(x)) > 0.9).astype(int)
+    model = MembershipModel.fit(x, y, {})
+    assert model.coef[-1] == 0.0
+    p = model.probability(rng.random((500, len(FEATURES))) * [1, 1, 1, 1, 1, 1, 0])  # another count of rows
+    assert p.max() < 0.99
+    assert model.base_rate == pytest.approx(y.mean())
+    assert np.mean(model.probability(x)) == pytest.approx(y.mean(), rel=0.05)  # calibrated to the base rate

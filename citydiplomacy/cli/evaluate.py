@@ -130,7 +130,9 @@ def evaluate_networks_command(
         str, typer.Option("--organisation", "--org", help="Organisation (name or acronym) with dated memberships.")
     ] = "GCoM",
     window: Annotated[int, typer.Option("--window", min=1, help="Years of the training window before YEAR.")] = 3,
-    reach_km: Annotated[float, typer.Option("--reach-km", min=1.0, help="Radius of 'members within reach', km.")] = 50.0,
+    reach_km: Annotated[
+        float, typer.Option("--reach-km", min=1.0, help="Radius of 'members within reach', km.")
+    ] = 50.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the model and the tie-breaking.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per method).")] = False,
 ) -> None:

@@ -19,9 +19,11 @@ State of the registry at a year ``T`` (:func:`membership_state`), computed only 
 Protocol of :func:`evaluate_networks` (``--before YEAR``, window ``k``)
 ---------------------------------------------------------------------
 1. **Fit** strictly before ``YEAR``: features of the state at ``YEAR - k``, label 1 for the candidates that
-   joined in ``[YEAR - k, YEAR)``; a standardised logistic regression (scikit-learn).  Its mean predicted
+   joined in ``[YEAR - k, YEAR)``; a logistic regression (scikit-learn) on each feature's percentile rank among
+   the state's candidates (:func:`percentiles`: raw levels drift as a network grows).  Its mean predicted
    probability equals that window's base rate (an intercept's property), which is what "how much likelier than
-   a typical candidate" divides by.
+   a typical candidate" divides by.  (Gradient boosting and raw levels were tried on the Covenant list: less
+   stable from one split year to the next.)
 2. **Score** the candidates of the state at ``YEAR`` (features from before ``YEAR`` only); the truth is who
    joined from ``YEAR`` on.
 3. **Metrics** (the partner evaluation's, :mod:`citydiplomacy.strategy.evaluate`): every joiner is a query
@@ -30,6 +32,9 @@ Protocol of :func:`evaluate_networks` (``--before YEAR``, window ``k``)
    ``pr_auc`` over all candidates; ``precision_at_k`` = share of the top k of the list that joined (what a
    secretariat contacting its top k would see).
 4. **Baselines**: ``population``, ``country_share`` and ``members_within_reach`` (the raw counts).
+
+Candidates are every eligible place of the registry, so a place known only as a later signatory (created by
+the Covenant import) is a candidate like any other: the same for the model and the baselines.
 
 Nothing is written by the evaluation.  :func:`recommend_members` fits on the latest window (joins in the last
 ``k`` years from the state ``k`` years ago) and stores the coefficients as an analysis run of kind
@@ -52,7 +57,7 @@ from citydiplomacy.core.text import fold
 from citydiplomacy.geo.gazetteer import EARTH_RADIUS_KM
 from citydiplomacy.strategy.data import RegistryGraph, load_registry_graph
 from citydiplomacy.strategy.evaluate import _auc, filtered_ranks, rank_metrics
-from citydiplomacy.strategy.recommend_networks import eligibility
+from citydiplomacy.strategy.recommend_networks import _scope, eligibility
 
 __all__ = [
     "BASELINES",
@@ -65,6 +70,7 @@ __all__ = [
     "evaluate_networks_registry",
     "load_membership_data",
     "membership_state",
+    "percentiles",
     "recommend_members",
 ]
 
@@ -89,7 +95,7 @@ HITS_K: tuple[int, ...] = (10, 50, 100)
 #: Kind of the analysis run that stores a fitted membership model.
 MODEL_KIND = "membership_model"
 #: Version of the model's recipe (a stored model of another version is refitted).
-MODEL_VERSION = "membership-lr-1"
+MODEL_VERSION = "membership-lr-percentile-2"
 REACH_KM = 50.0
 WINDOW = 3
 _COL = {name: i for i, name in enumerate(FEATURES)}
@@ -111,6 +117,7 @@ class MembershipData:
         The organisation and its facts (name, acronym, kind, eligibility).
     joined
         Per place, the year it joined (``inf``: not a member; ``nan``: a member without a joining year).
+        Joins after the state's year are unknown to it, so the current state is the year after the latest join.
     tie_years
         Per tie of ``graph.edges``, its earliest signing year (``nan`` undated).
     other
@@ -169,7 +176,6 @@ def load_membership_data(
     """
     from citydiplomacy.store.db import get_engine, session_scope
     from citydiplomacy.store.schema import Membership
-    from citydiplomacy.store.ties import load_ties
 
     engine = engine or get_engine()
     graph = graph or load_registry_graph(engine)
@@ -185,7 +191,6 @@ def load_membership_data(
                 Membership.role,
             )
         ).all()
-        ties = load_ties(session)
     joined = np.full(n, np.inf)
     other: list[tuple[int, int]] = []
     for pid, org_id, year, day, role in rows:
@@ -207,21 +212,18 @@ def load_membership_data(
             f"{org.get('acronym') or org['name']}: none of its {members} memberships has a joining year "
             "(since_year / since_date); nothing to learn who joins when"
         )
-    # A tie's year: its earliest dated relation (several relations may join a pair).
-    index = {(int(a), int(b)): i for i, (a, b) in enumerate(graph.edges.tolist())}
-    tie_years = np.full(len(graph.edges), np.nan)
-    for a, b, y in zip(ties["place_a_id"].tolist(), ties["place_b_id"].tolist(), ties["signed_year"].tolist()):
-        i, j = graph.index_of(a), graph.index_of(b)
-        e = index.get((min(i, j), max(i, j)))
-        if e is not None and y is not None and not (isinstance(y, float) and math.isnan(y)):
-            tie_years[e] = y if np.isnan(tie_years[e]) else min(tie_years[e], y)
-    eligible = np.array(
-        [
-            eligibility(org, str(graph.countries[i]), float(graph.population[i]), bool(graph.capital[i]))[0]
-            is not False
-            for i in range(n)
-        ]
-    )
+    tie_years = graph.edge_years if graph.edge_years is not None else np.full(len(graph.edges), np.nan)
+    rules = org.get("eligibility") or {}
+    if not rules and _scope(org) is None:
+        eligible = np.ones(n, dtype=bool)  # no rule: every place may join
+    else:
+        eligible = np.array(
+            [
+                eligibility(org, str(graph.countries[i]), float(graph.population[i]), bool(graph.capital[i]))[0]
+                is not False
+                for i in range(n)
+            ]
+        )
     return MembershipData(
         graph=graph,
         organisation_id=oid,
@@ -234,18 +236,23 @@ def load_membership_data(
 
 
 def _within_reach(graph: RegistryGraph, members: np.ndarray, reach_km: float) -> np.ndarray:
-    """Members within ``reach_km`` km (haversine) of each place, itself excluded; 0 without coordinates."""
-    from sklearn.neighbors import BallTree
+    """Members within ``reach_km`` km (great-circle) of each place, itself excluded; 0 without coordinates.
 
-    n = graph.n
-    out = np.zeros(n)
+    Points on the unit sphere in a k-d tree: a great-circle distance ``d`` is the chord ``2 sin(d / 2R)``, so
+    the count is exact (the haversine distance) and ~10x faster than a haversine ball tree.
+    """
+    from scipy.spatial import cKDTree
+
+    out = np.zeros(graph.n)
     located = np.isfinite(graph.lat) & np.isfinite(graph.lng)
+    lat, lng = np.radians(graph.lat), np.radians(graph.lng)
+    xyz = np.c_[np.cos(lat) * np.cos(lng), np.cos(lat) * np.sin(lng), np.sin(lat)]
     mem = np.flatnonzero(members & located)
     if len(mem) == 0:
         return out
-    tree = BallTree(np.radians(np.c_[graph.lat[mem], graph.lng[mem]]), metric="haversine")
     where = np.flatnonzero(located)
-    counts = tree.query_radius(np.radians(np.c_[graph.lat[where], graph.lng[where]]), reach_km / EARTH_RADIUS_KM, count_only=True)
+    chord = 2.0 * np.sin(reach_km / (2.0 * EARTH_RADIUS_KM))
+    counts = cKDTree(xyz[mem]).query_ball_point(xyz[where], chord, return_length=True)
     out[where] = counts - members[where]  # a member does not count itself
     return out
 
@@ -311,14 +318,30 @@ def membership_state(
     return x, members, candidates
 
 
+def percentiles(x: np.ndarray) -> np.ndarray:
+    """Each column as percentile ranks in ``(0, 1]`` among the rows (average ranks for ties).
+
+    The model reads where a place stands among the state's candidates, not raw levels: the raw levels drift
+    as a network grows (a country share of 5 % in 2012 is low by 2015), the standing much less.
+    """
+    from scipy.stats import rankdata
+
+    if len(x) == 0:
+        return x.astype(float)
+    return rankdata(x, axis=0) / len(x)
+
+
 @dataclass
 class MembershipModel:
-    """A standardised logistic regression on :data:`FEATURES` (small enough to store as JSON).
+    """A logistic regression on the percentile ranks of :data:`FEATURES` (small enough to store as JSON).
+
+    Rows are scored as a set: :meth:`margin` ranks them among themselves (:func:`percentiles`), so score all
+    candidates of a state together, then filter.
 
     Attributes
     ----------
     mean, scale, coef
-        Standardisation and coefficients, one per feature.
+        Standardisation (of the percentiles) and coefficients, one per feature.
     intercept
         The intercept (log-odds).
     base_rate
@@ -336,17 +359,24 @@ class MembershipModel:
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, trained: dict[str, Any], seed: int = 0) -> MembershipModel:
-        """Fit on candidates ``x`` with labels ``y`` (1: joined in the window)."""
+        """Fit on all candidates ``x`` of a state with labels ``y`` (1: joined in the window)."""
         from sklearn.linear_model import LogisticRegression
 
-        mean, scale = x.mean(axis=0), x.std(axis=0)
-        scale = np.where(scale > 0, scale, 1.0)
-        lr = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit((x - mean) / scale, y)
-        return cls(mean, scale, lr.coef_[0], float(lr.intercept_[0]), float(np.mean(y)), trained)
+        z = percentiles(x)
+        mean, scale = z.mean(axis=0), z.std(axis=0)
+        # A feature without spread in the training state (e.g. no other network dated yet) carries nothing:
+        # its column is zeroed and its coefficient is 0 (not one learned on rounding noise).
+        constant = scale < 1e-9
+        scale = np.where(constant, 1.0, scale)
+        zs = (z - mean) / scale
+        zs[:, constant] = 0.0
+        lr = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit(zs, y)
+        coef = np.where(constant, 0.0, lr.coef_[0])
+        return cls(mean, scale, coef, float(lr.intercept_[0]), float(np.mean(y)), trained)
 
     def margin(self, x: np.ndarray) -> np.ndarray:
-        """Log-odds of joining within the window."""
-        return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        """Log-odds of joining within the window, for the candidates ``x`` of one state scored together."""
+        return ((percentiles(x) - self.mean) / self.scale) @ self.coef + self.intercept
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """Probability of joining within the window (calibrated to the training window's base rate)."""
@@ -490,7 +520,9 @@ def evaluate_networks_registry(
 
 
 # -- recommendation ------------------------------------------------------------------------------------------
-def _stored_model(engine: Engine, data: MembershipData, params: dict[str, Any], seed: int) -> tuple[MembershipModel, bool]:
+def _stored_model(
+    engine: Engine, data: MembershipData, params: dict[str, Any], seed: int
+) -> tuple[MembershipModel, bool]:
     """The stored model for these parameters and the current data version, else a new fit (stored)."""
     from citydiplomacy.store import runs
     from citydiplomacy.store.db import session_scope
@@ -501,9 +533,7 @@ def _stored_model(engine: Engine, data: MembershipData, params: dict[str, Any], 
         if run is not None and run.data_version == version and run.model_version == MODEL_VERSION and run.summary:
             return MembershipModel.from_json(run.summary), True
     until = float(data.dated_years().max()) + 1
-    model = _fit_window(
-        data, until, window=params["window"], reach_km=params["reach_km"], seed=seed, undated=False
-    )
+    model = _fit_window(data, until, window=params["window"], reach_km=params["reach_km"], seed=seed, undated=False)
     with session_scope(engine) as session:
         runs.new_run(session, MODEL_KIND, params, summary=model.as_json(), model_version=MODEL_VERSION, version=version)
     return model, False
@@ -552,12 +582,16 @@ def recommend_members(
     data = load_membership_data(organisation, engine)
     params = {"organisation_id": data.organisation_id, "window": window, "reach_km": reach_km, "seed": seed}
     model, reused = _stored_model(engine, data, params, seed)
-    x, members, cand = membership_state(data, np.inf, window=window, reach_km=reach_km, undated=True)
+    # Now: the year after the latest dated join (so "recent" means the last ``window`` years), undated
+    # members counted as members.
+    now = float(data.dated_years().max()) + 1
+    x, members, cand = membership_state(data, now, window=window, reach_km=reach_km, undated=True)
     g = data.graph
-    if country:
-        cand &= g.countries == country.upper()
     idx = np.flatnonzero(cand)
-    prob = model.probability(x[idx])
+    prob = model.probability(x[idx])  # among every candidate (percentiles), then filtered
+    if country:
+        inside = g.countries[idx] == country.upper()
+        idx, prob = idx[inside], prob[inside]
     order = idx[np.lexsort((g.names[idx].astype(str), -prob))][:top]
     p_of = dict(zip(idx.tolist(), prob.tolist(), strict=True))
     neighbours: dict[int, list[int]] = {}
@@ -582,9 +616,7 @@ def recommend_members(
         reasons.append(f"population {pop:,.0f}" if np.isfinite(pop) else "population unknown")
         if others:
             reasons.append(f"member of {others} other network(s)")
-        reasons.append(
-            eligibility(data.organisation, str(g.countries[i]), float(pop), bool(g.capital[i]))[1]
-        )
+        reasons.append(eligibility(data.organisation, str(g.countries[i]), float(pop), bool(g.capital[i]))[1])
         items.append(
             {
                 "place_id": int(g.place_ids[i]),
@@ -603,8 +635,11 @@ def recommend_members(
         "candidates": int(len(idx)),
         "window": window,
         "base_rate": model.base_rate,
-        "model": {"reused": reused, "trained": model.trained,
-                  "coefficients": dict(zip(FEATURES, np.round(model.coef, 4).tolist(), strict=True))},  # fmt: skip
+        "model": {
+            "reused": reused,
+            "trained": model.trained,
+            "coefficients": dict(zip(FEATURES, np.round(model.coef, 4).tolist(), strict=True)),
+        },  # fmt: skip
         "recommendations": items,
         "seconds": round(time.perf_counter() - started, 2),
     }
