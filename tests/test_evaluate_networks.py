@@ -138,7 +138,8 @@ def _version(url: str) -> int:
 
 def test_evaluate_networks_json_on_a_covenant_registry_writes_nothing(covenant_registry: str) -> None:
     before = dump_db(covenant_registry)
-    result = CliRunner().invoke(app, ["evaluate", "networks", "--before", "2015", "--window", "3", "--json"])
+    args = ["evaluate", "networks", "--before", "2015", "--window", "3", "--json"]
+    result = CliRunner().invoke(app, [*args, "--all-places"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert set(report["methods"]) == {"model", *BASELINES}
@@ -147,6 +148,12 @@ def test_evaluate_networks_json_on_a_covenant_registry_writes_nothing(covenant_r
     assert c["members_before"] == sum(1 for *_, y in SIGNATORIES if y < 2015)
     assert c["joiners"] == sum(1 for *_, y in SIGNATORIES if y >= 2015)
     assert c["training"]["joins"] == sum(1 for *_, y in SIGNATORIES if 2012 <= y < 2015)
+    # By default a signatory the registry knows only from the Covenant list (no tie) is no candidate.
+    default = json.loads(CliRunner().invoke(app, args).stdout)
+    c0 = default["counts"]
+    assert c0["known_only_from_the_organisation"] > 0
+    assert c0["candidates"] < c["candidates"] and c0["joiners"] < c["joiners"]
+    assert c0["members_before"] == c["members_before"]
     assert dump_db(covenant_registry) == before
     table = CliRunner().invoke(app, ["evaluate", "networks", "--before", "2015"])
     assert table.exit_code == 0 and "hits@100" in table.output

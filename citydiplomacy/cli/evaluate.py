@@ -134,13 +134,17 @@ def evaluate_networks_command(
         float, typer.Option("--reach-km", min=1.0, help="Radius of 'members within reach', km.")
     ] = 50.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the model and the tie-breaking.")] = 0,
+    all_places: Annotated[
+        bool, typer.Option("--all-places", help="Also places known only from the organisation's own list.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per method).")] = False,
 ) -> None:
     """Rank the places that were not members before YEAR by how likely they are to join; score against who did.
 
     The model is fitted on joins in [YEAR - window, YEAR) from the state at YEAR - window, and every feature
     reads only what was known before YEAR; baselines: population, share of the country's places that are
-    members, members within reach.  Nothing is written to the registry.
+    members, members within reach.  Candidates are the places the registry knows apart from the organisation's
+    own list (a tie, another membership) unless --all-places.  Nothing is written to the registry.
 
     Examples:
 
@@ -154,7 +158,7 @@ def evaluate_networks_command(
     try:
         with err_console.status("Rebuilding the registry as of the split year, fitting and ranking…"):
             report = evaluate_networks_registry(
-                before, organisation=organisation, window=window, reach_km=reach_km, seed=seed
+                before, organisation=organisation, window=window, reach_km=reach_km, seed=seed, all_places=all_places
             )
     except (MembershipError, DatabaseUnavailable) as exc:
         fail(str(exc))
@@ -165,7 +169,8 @@ def evaluate_networks_command(
     console.print(
         f"{report['organisation']['label']}: {c['dated_members']:,} dated members ({c['dated_joins_span'][0]}–"
         f"{c['dated_joins_span'][1]}), {c['undated_members']:,} undated; before {before}: {c['members_before']:,} "
-        f"members, {c['candidates']:,} candidates ({c['ineligible']:,} places ineligible), "
+        f"members, {c['candidates']:,} candidates ({c['ineligible']:,} places ineligible, "
+        f"{c['known_only_from_the_organisation']:,} known only from its list), "
         f"{c['joiners']:,} joined from {before} on",
         highlight=False,
     )

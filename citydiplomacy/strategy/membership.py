@@ -8,7 +8,11 @@ State of the registry at a year ``T`` (:func:`membership_state`), computed only 
   (:func:`recommend_members`) they count as members.
 * **candidates**: every other place of the registry that the organisation's eligibility rules
   (:func:`~citydiplomacy.strategy.recommend_networks.eligibility`: regional scope, size, capitals) do not
-  exclude; a global network (the Covenant of Mayors) admits every place.
+  exclude (a global network such as the Covenant of Mayors admits every place) and that the registry knows
+  apart from the organisation's own list: a tie, or a membership of another organisation.  A place the
+  registry holds only because it signed the Covenant in 2018 would otherwise be a candidate of 2015 that
+  is sure to join (every place without a tie would be), a leak of the future into the candidate pool;
+  ``all_places`` (``--all-places``) keeps them, for comparison.
 * **features** per place: ``log_twinned_members`` (log1p of its tie partners that are members; ties signed
   before ``T`` and undated ties, as the partner evaluation keeps them), ``country_share`` (share of the
   country's registry places that are members), ``recent_country_share`` (share that joined in the
@@ -32,9 +36,6 @@ Protocol of :func:`evaluate_networks` (``--before YEAR``, window ``k``)
    ``pr_auc`` over all candidates; ``precision_at_k`` = share of the top k of the list that joined (what a
    secretariat contacting its top k would see).
 4. **Baselines**: ``population``, ``country_share`` and ``members_within_reach`` (the raw counts).
-
-Candidates are every eligible place of the registry, so a place known only as a later signatory (created by
-the Covenant import) is a candidate like any other: the same for the model and the baselines.
 
 Nothing is written by the evaluation.  :func:`recommend_members` fits on the latest window (joins in the last
 ``k`` years from the state ``k`` years ago) and stores the coefficients as an analysis run of kind
@@ -124,6 +125,9 @@ class MembershipData:
         ``(node, year)`` of the dated memberships of other organisations, shape ``(r, 2)``.
     eligible
         Per place, whether the organisation's rules admit it (unknown counts as admitted).
+    known
+        Per place, whether the registry knows it apart from this organisation (a tie, or a membership of
+        another one); None: every place.
     """
 
     graph: RegistryGraph
@@ -133,6 +137,7 @@ class MembershipData:
     tie_years: np.ndarray
     other: np.ndarray
     eligible: np.ndarray
+    known: np.ndarray | None = None
 
     @property
     def label(self) -> str:
@@ -224,14 +229,22 @@ def load_membership_data(
                 for i in range(n)
             ]
         )
+    other_arr = np.array(other, dtype=np.int64).reshape(-1, 2)
+    # Known apart from the organisation: a tie, or a membership of another organisation (dated or not: only
+    # whether the place would be in the registry without this organisation's list).
+    known = np.bincount(graph.edges.ravel(), minlength=n) > 0
+    for pid, org_id, *_ in rows:
+        if org_id != oid:
+            known[graph.index_of(pid)] = True
     return MembershipData(
         graph=graph,
         organisation_id=oid,
         organisation=org,
         joined=joined,
         tie_years=tie_years,
-        other=np.array(other, dtype=np.int64).reshape(-1, 2),
+        other=other_arr,
         eligible=eligible,
+        known=known,
     )
 
 
@@ -258,7 +271,13 @@ def _within_reach(graph: RegistryGraph, members: np.ndarray, reach_km: float) ->
 
 
 def membership_state(
-    data: MembershipData, year: float, *, window: int = WINDOW, reach_km: float = REACH_KM, undated: bool = False
+    data: MembershipData,
+    year: float,
+    *,
+    window: int = WINDOW,
+    reach_km: float = REACH_KM,
+    undated: bool = False,
+    all_places: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, members and candidates of the state at the start of ``year`` (see the module docstring).
 
@@ -274,6 +293,9 @@ def membership_state(
         Radius of ``log_members_within_reach``, in km.
     undated
         Count undated members as members (only for the current state).
+    all_places
+        Candidates among every place, also those the registry knows only from this organisation's list
+        (default: only places known apart from it, ``data.known``; see the module docstring).
 
     Returns
     -------
@@ -287,6 +309,8 @@ def membership_state(
     if undated:
         members |= np.isnan(data.joined)
     candidates = ~members & ~np.isnan(data.joined) & data.eligible
+    if not all_places and data.known is not None:
+        candidates &= data.known
     recent = (data.joined < year) & (data.joined >= year - window)
     keep = ~(data.tie_years >= year)  # undated ties are kept (nan compares False)
     e = g.edges[keep]
@@ -404,11 +428,18 @@ class MembershipModel:
 
 
 def _fit_window(
-    data: MembershipData, until: float, *, window: int, reach_km: float, seed: int, undated: bool = False
+    data: MembershipData,
+    until: float,
+    *,
+    window: int,
+    reach_km: float,
+    seed: int,
+    undated: bool = False,
+    all_places: bool = False,
 ) -> MembershipModel:
     """Fit on the state at ``until - window``: label = joined in ``[until - window, until)``."""
     start = until - window
-    x, _, cand = membership_state(data, start, window=window, reach_km=reach_km, undated=undated)
+    x, _, cand = membership_state(data, start, window=window, reach_km=reach_km, undated=undated, all_places=all_places)
     y = (data.joined[cand] >= start) & (data.joined[cand] < until)
     if y.sum() == 0 or y.all():
         raise MembershipError(
@@ -428,6 +459,7 @@ def evaluate_networks(
     window: int = WINDOW,
     reach_km: float = REACH_KM,
     seed: int = 0,
+    all_places: bool = False,
 ) -> dict[str, Any]:
     """Rank the candidates of the state at ``before`` by each method; score against who joined from ``before`` on.
 
@@ -443,6 +475,9 @@ def evaluate_networks(
         Radius of "members within reach", in km.
     seed
         Seed of the tie-breaking and the model.
+    all_places
+        Candidates among every place of the registry, also those it knows only from this organisation's list
+        (default: only places it knows apart from it, see the module docstring).
 
     Returns
     -------
@@ -469,8 +504,8 @@ def evaluate_networks(
         )
     if before > latest:
         raise MembershipError(f"--before {before}: no one joined {data.label} in {before} or later (latest {latest})")
-    model = _fit_window(data, before, window=window, reach_km=reach_km, seed=seed)
-    x, members, cand = membership_state(data, before, window=window, reach_km=reach_km)
+    model = _fit_window(data, before, window=window, reach_km=reach_km, seed=seed, all_places=all_places)
+    x, members, cand = membership_state(data, before, window=window, reach_km=reach_km, all_places=all_places)
     xc = x[cand]
     y = np.isfinite(data.joined[cand]) & (data.joined[cand] >= before)
     scores = {"model": model.margin(xc), **{m: xc[:, _COL[f]] for m, f in BASELINES.items()}}
@@ -486,7 +521,13 @@ def evaluate_networks(
     best = max(BASELINES, key=lambda b: (methods[b]["hits_at_100"] or 0.0, methods[b]["roc_auc"] or 0.0))
     return {
         "organisation": {"id": data.organisation_id, "name": data.organisation["name"], "label": data.label},
-        "parameters": {"before": before, "window": window, "reach_km": reach_km, "seed": seed},
+        "parameters": {
+            "before": before,
+            "window": window,
+            "reach_km": reach_km,
+            "seed": seed,
+            "all_places": all_places,
+        },
         "counts": {
             "places": int(data.graph.n),
             "dated_members": int(len(years)),
@@ -494,6 +535,7 @@ def evaluate_networks(
             "dated_joins_span": [earliest, latest],
             "members_before": int(members.sum()),
             "ineligible": int((~data.eligible).sum()),
+            "known_only_from_the_organisation": 0 if data.known is None else int((~data.known).sum()),
             "candidates": int(cand.sum()),
             "joiners": int(y.sum()),
             "training": model.trained,
@@ -513,10 +555,11 @@ def evaluate_networks_registry(
     window: int = WINDOW,
     reach_km: float = REACH_KM,
     seed: int = 0,
+    all_places: bool = False,
 ) -> dict[str, Any]:
     """:func:`evaluate_networks` on the registry's memberships of ``organisation`` (read only)."""
     data = load_membership_data(organisation, engine)
-    return evaluate_networks(data, before, window=window, reach_km=reach_km, seed=seed)
+    return evaluate_networks(data, before, window=window, reach_km=reach_km, seed=seed, all_places=all_places)
 
 
 # -- recommendation ------------------------------------------------------------------------------------------
