@@ -117,10 +117,10 @@ def _table(title: str, methods: dict[str, dict[str, Any]]) -> None:
 
 #: Network methods as the table names them.
 NETWORK_LABELS = {
-    "model": "model (logistic regression)",
+    "model": "model",
     "population": "population",
-    "country_share": "share of the country's places that are members",
-    "members_within_reach": "members within reach",
+    "country_share": "country share",
+    "members_within_reach": "within reach",
 }
 
 
@@ -180,7 +180,7 @@ def evaluate_networks_command(
         highlight=False,
     )
     table = Table(title=f"Who joins {report['organisation']['label']} from {before} on")
-    cols = ("method", "hits@10", "hits@50", "hits@100", "MRR", "ROC AUC", "PR AUC", "precision@100")
+    cols = ("method", "hits@10", "hits@50", "hits@100", "MRR", "ROC AUC", "PR AUC", "P@100")
     for col in cols:
         table.add_column(col, justify="left" if col == "method" else "right")
     for name, m in report["methods"].items():
@@ -190,8 +190,10 @@ def evaluate_networks_command(
         )  # fmt: skip
     console.print(table)
     console.print(
-        "hits@k: share of joiners ranked above all but k-1 non-joiners (filtered); precision@100: share of the "
-        f"top 100 that joined. Best baseline: {NETWORK_LABELS[report['best_baseline']]}; {report['seconds']:.1f} s",
+        "model: logistic regression on percentile ranks; country share: share of the country's places that are "
+        "members; within reach: members within the radius.  hits@k: share of joiners ranked above all but k-1 "
+        "non-joiners (filtered); P@100: share of the top 100 that joined.  Best baseline: "
+        f"{NETWORK_LABELS[report['best_baseline']]}; {report['seconds']:.1f} s",
         style="dim",
         highlight=False,
     )
