@@ -180,6 +180,54 @@ def networks_command(
         console.print(f"[dim]not eligible: {rec['organisation']} — {rec['reason']}[/dim]")
 
 
+@recommend_app.command("members")
+def members_command(
+    organisation: Annotated[str, typer.Argument(help="The organisation (name or acronym) that recruits.")],
+    top: Annotated[int, typer.Option("--top", min=1, help="Number of places.")] = 20,
+    country: Annotated[str | None, typer.Option("--in", help="Only places of this country (ISO code).")] = None,
+    window: Annotated[int, typer.Option("--window", min=1, help="Years of joins the model learns from.")] = 3,
+    as_json: JsonOpt = False,
+) -> None:
+    """Places most likely to join ORGANISATION next, for its secretariat, with reasons and a calibrated lift.
+
+    The model (fitted on the latest window of dated joins) is stored with the registry's data version and
+    reused until the data changes.  The score reads "N× a typical candidate": the probability of joining
+    within the window over the base rate.
+
+    Examples:
+
+        citydip recommend members GCoM --top 20
+
+        citydip recommend members GCoM --in IT --json
+    """
+    from citydiplomacy.store.db import DatabaseUnavailable, get_engine
+    from citydiplomacy.strategy.membership import MembershipError, recommend_members
+
+    try:
+        with _status("Reading memberships and scoring candidates…", not as_json):
+            result = recommend_members(organisation, top=top, country=country, window=window, engine=get_engine())
+    except (MembershipError, DatabaseUnavailable) as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(result)
+        return
+    m = result["model"]
+    console.print(
+        f"[bold]{result['organisation']['label']}[/bold]: {result['members']:,} members, {result['candidates']:,} "
+        f"candidates; model {'reused' if m['reused'] else 'fitted and stored'} (joins "
+        f"{m['trained']['state_year']}–{m['trained']['until_year']}, base rate {result['base_rate']:.2%} in "
+        f"{result['window']} years)",
+        highlight=False,
+    )
+    table = Table(title="Places to approach (lift: times likelier to join than a typical candidate)")
+    for col in ("#", "place", "country", "lift", "reasons"):
+        table.add_column(col, overflow="fold")
+    for i, rec in enumerate(result["recommendations"], 1):
+        lift = "—" if rec["lift"] is None else f"{rec['lift']:,.1f}×"
+        table.add_row(str(i), rec["name"], rec["country_code"], lift, "; ".join(rec["reasons"]))
+    console.print(table)
+
+
 @union_app.command("assess")
 def union_assess_command(
     countries: Annotated[
@@ -316,3 +364,9 @@ def swot_command(
         console.print(f"wrote {out}")
     else:
         console.print(render_markdown(result), markup=False, highlight=False)
+
+
+# ``evaluate networks`` lives beside ``evaluate partners`` (cli/evaluate.py) on the group defined here.
+from citydiplomacy.cli.evaluate import evaluate_networks_command  # noqa: E402
+
+evaluate_app.command("networks")(evaluate_networks_command)

@@ -61,6 +61,9 @@ class RegistryGraph:
         ``node index -> {organisation id: role}``.
     organisations
         ``organisation id -> {"name", "acronym", "kind", "scale", "themes", "eligibility"}``.
+    edge_years
+        Per tie of ``edges``, the earliest signing year of its relations (``nan``: undated), shape ``(m,)``;
+        None when the graph was not read from the registry.
     """
 
     place_ids: np.ndarray
@@ -73,6 +76,7 @@ class RegistryGraph:
     edges: np.ndarray
     memberships: dict[int, dict[int, str]] = field(default_factory=dict)
     organisations: dict[int, dict[str, Any]] = field(default_factory=dict)
+    edge_years: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -145,11 +149,19 @@ def load_registry_graph(engine: Engine | None = None, *, kinds: tuple[str, ...] 
         }
     place_ids = np.array([r[0] for r in rows], dtype=np.int64)
     index = {int(p): i for i, p in enumerate(place_ids)}
-    pairs = {
-        (min(index[a], index[b]), max(index[a], index[b]))
-        for a, b in zip(ties["place_a_id"].tolist(), ties["place_b_id"].tolist(), strict=True)
-    }
-    edges = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    # A pair's year: its earliest dated relation (several relations may join a pair); nan when none is dated.
+    pairs: dict[tuple[int, int], float] = {}
+    import pandas as pd
+
+    signed = pd.to_numeric(ties["signed_year"], errors="coerce").to_numpy(dtype=float)
+    columns = (ties["place_a_id"].tolist(), ties["place_b_id"].tolist(), signed.tolist())
+    for a, b, y in zip(*columns, strict=True):
+        key = (min(index[a], index[b]), max(index[a], index[b]))
+        old = pairs.get(key, np.nan)
+        pairs[key] = y if np.isnan(old) else (old if np.isnan(y) else min(old, y))
+    keys = sorted(pairs)
+    edges = np.array(keys, dtype=np.int64).reshape(-1, 2)
+    edge_years = np.array([pairs[k] for k in keys], dtype=float)
     memberships: dict[int, dict[int, str]] = {}
     for pid, oid, role in mems:
         if pid in index and role != "former":
@@ -165,6 +177,7 @@ def load_registry_graph(engine: Engine | None = None, *, kinds: tuple[str, ...] 
         edges=edges,
         memberships=memberships,
         organisations=orgs,
+        edge_years=edge_years,
     )
     graph._index = index
     return graph
