@@ -40,6 +40,7 @@ __all__ = [
     "TransitionRefused",
     "action_dict",
     "activities_of",
+    "activity_dict",
     "add_action",
     "add_due",
     "add_outcome",
@@ -54,6 +55,7 @@ __all__ = [
     "ensure_first_status",
     "history",
     "load_agreement",
+    "outcome_dict",
     "parties_of",
     "summary_dict",
 ]
