@@ -219,9 +219,9 @@ def test_the_api_and_the_pages(client: TestClient, editor: dict[str, str], seede
     assert action.status_code == 201, action.text
     health = client.get(f"/api/agreements/{rid}/health").json()
     assert health["cost_to_date"] == [{"currency": "EUR", "amount": 1500.0}] and "actions_overdue" in health["flags"]
-    attention = client.get("/api/agreements/attention").json()
+    attention = client.get("/api/office/attention").json()
     assert rid in {a["id"] for a in attention["items"]}
-    assert client.get("/api/actions/overdue").json()["total"] == 1
+    assert client.get("/api/office/actions/overdue").json()["total"] == 1
     a = action.json()
     done = client.post(f"/api/office/actions/{a['id']}/state", headers=editor,
                        json={"state": "done", "version": a["version"]})  # fmt: skip
@@ -237,7 +237,7 @@ def test_the_api_and_the_pages(client: TestClient, editor: dict[str, str], seede
     assert listing.status_code == 200 and "توافق‌های نیازمند توجه" in listing.text
     ops = client.get("/api/openapi.json").json()["paths"]
     for path in ("/api/office/activities", "/api/office/outcomes", "/api/office/actions",
-                 "/api/office/actions/{action_id}/state", "/api/office/dues", "/api/agreements/attention",
-                 "/api/agreements/{agreement_id}/health", "/api/actions/overdue"):  # fmt: skip
+                 "/api/office/actions/{action_id}/state", "/api/office/dues", "/api/office/attention",
+                 "/api/agreements/{agreement_id}/health", "/api/office/actions/overdue"):  # fmt: skip
         for op in ops[path].values():
             assert "503" in op["responses"], path

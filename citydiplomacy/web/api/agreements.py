@@ -70,7 +70,7 @@ def list_agreements(
     return data.page(db, query, limit, offset, to_dict=lambda r: agreements.summary_dict(r, place_id))
 
 
-@router.get("/agreements/attention", responses=READ)
+@router.get("/office/attention", responses=READ)
 def agreements_attention(db: DB, place_id: Id = None, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
     """Agreements needing attention: in force and dormant (no activity for the period in settings), renewal due
     or expired, or with follow-up actions overdue; each with its ``flags``; most flags first."""
@@ -78,7 +78,7 @@ def agreements_attention(db: DB, place_id: Id = None, user: auth.CurrentUser = V
     return {"items": items, "total": len(items)}
 
 
-@router.get("/actions/overdue", responses=READ)
+@router.get("/office/actions/overdue", responses=READ)
 def actions_overdue(db: DB, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
     """Open follow-up actions past their due date, the oldest due first."""
     items = agreements.overdue_actions(db)
