@@ -434,6 +434,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "flag_renewal_due": ("renewal due", "نیازمند تمدید"),
     "flag_expired": ("expired", "منقضی"),
     "flag_actions_overdue": ("actions overdue", "اقدامات معوق"),
+    "overdue_actions": ("Overdue follow-up actions", "اقدامات پیگیری معوق"),
     "state_open": ("open", "باز"),
     "state_done": ("done", "انجام‌شده"),
     "state_cancelled": ("cancelled", "لغوشده"),
