@@ -241,3 +241,21 @@ def test_the_api_and_the_pages(client: TestClient, editor: dict[str, str], seede
                  "/api/agreements/{agreement_id}/health", "/api/office/actions/overdue"):  # fmt: skip
         for op in ops[path].values():
             assert "503" in op["responses"], path
+
+
+def test_migration_0008_keeps_every_activity_and_goes_back(sqlite_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    engine = db.get_engine(sqlite_url)
+    load_case_study(engine)
+    columns = "id, kind, title, title_fa, happened_on, year, place_id, organisation_id, description, version"
+    with engine.connect() as conn:
+        before = [tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM activity ORDER BY id"))]
+    assert before
+    command.downgrade(db.alembic_config(engine), "0006")
+    assert not {"outcome", "follow_up_action", "membership_due"} & set(inspect(engine).get_table_names())
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM activity ORDER BY id"))] == before
+        assert conn.execute(text("SELECT count(*) FROM activity WHERE relation_id IS NOT NULL")).scalar_one() == 0
