@@ -61,7 +61,7 @@ def test_the_catalogue_names_every_outcome_in_both_languages() -> None:
 def test_health_counts_activities_outcomes_cost_and_overdue_actions(sqlite_url: str, seeded: Seeded) -> None:
     with db.session_scope(db.get_engine(sqlite_url)) as s:
         s.info["actor"] = "office"
-        for on, cost, currency in (("2025-05-14", 12000.0, "eur"), ("2026-03-01", 500.0, "EUR"),
+        for on, cost, currency in (("2025-05-14", 12000.0, "EUR"), ("2026-03-01", 500.0, "EUR"),
                                    ("2026-04-01", 2_000_000.0, "IRR")):  # fmt: skip
             body = inputs.ActivityIn.model_validate({"kind": "visit", "title": f"visit {on}", "happened_on": on,
                 "relation_id": seeded.relation, "cost_amount": cost, "cost_currency": currency})  # fmt: skip
@@ -134,6 +134,7 @@ def test_tehrans_agreements_without_activity_for_two_years_need_attention(sqlite
         ({"kind": "visit", "title": "v", "cost_amount": -1.0, "cost_currency": "EUR"}, "cost_amount"),
         ({"kind": "visit", "title": "v", "cost_amount": 1.0, "cost_currency": "XYZ"}, "cost_currency"),
         ({"kind": "visit", "title": "v", "cost_amount": 1.0}, "cost_currency"),
+        ({"kind": "visit", "title": "v", "cost_amount": 1.0, "cost_currency": "eur"}, "upper case: EUR"),
     ],
 )
 def test_bad_activities_name_the_field(body: dict, field: str) -> None:
@@ -159,7 +160,7 @@ def test_dues_per_year_are_one_row_each(sqlite_url: str, seeded: Seeded) -> None
 
         membership = s.scalars(select(Membership.id)).first()
         for amount in (5000.0, 5500.0):
-            agreements.add_due(s, inputs.DueIn(membership_id=membership, year=2025, amount=amount, currency="usd"),
+            agreements.add_due(s, inputs.DueIn(membership_id=membership, year=2025, amount=amount, currency="USD"),
                                "office")  # fmt: skip
         agreements.add_due(s, inputs.DueIn(membership_id=membership, year=2026, amount=6000.0, currency="USD"),
                            "office")  # fmt: skip

@@ -237,7 +237,7 @@ def activity_add(
     def work(session: Any, actor: str) -> dict[str, Any]:
         body = ActivityIn.model_validate(_body(
             kind=kind, title=title, happened_on=on, year=year, relation_id=agreement, cost_amount=cost,
-            cost_currency=currency, funding_source=funding,
+            cost_currency=currency.strip().upper() if currency else None, funding_source=funding,
         ))  # fmt: skip
         return agreements.activity_dict(create_record(session, "activities", body, actor))
 

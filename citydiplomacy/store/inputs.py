@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -320,17 +321,19 @@ class MembershipIn(_Body):
         return self
 
 
+#: The ISO 4217 currency codes (pycountry's list), upper case.
+CURRENCY_CODES: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
+
+
 def _currency(value: str) -> str:
-    import pycountry
-
-    code = value.strip().upper()
-    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise ValueError(f"unknown currency {value!r}: an ISO 4217 code such as IRR, EUR or USD")
-    return code
+    if value not in CURRENCY_CODES:
+        hint = f" (upper case: {value.upper()})" if value.upper() in CURRENCY_CODES else ""
+        raise ValueError(f"unknown currency {value!r}{hint}: an ISO 4217 code such as IRR, EUR or USD")
+    return value
 
 
-#: A currency: an ISO 4217 code (``IRR``, ``EUR``), checked against pycountry's list; stored upper case.
-Currency = Annotated[str, AfterValidator(_currency), documented(pattern="^[A-Za-z]{3}$")]
+#: A currency: an ISO 4217 code in upper case (``IRR``, ``EUR``), checked against pycountry's list.
+Currency = Annotated[str, AfterValidator(_currency), documented(enum=CURRENCY_CODES)]
 
 
 class ActivityIn(_Body):
