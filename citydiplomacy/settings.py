@@ -47,6 +47,11 @@ TIE_KIND_WEIGHTS: dict[str, float] = {
 }
 TIE_STATUS_WEIGHTS: dict[str, float] = {"active": 1.0}
 
+#: An agreement in force with no activity for this many days is flagged dormant (two years: issue 10).
+AGREEMENT_DORMANT_AFTER_DAYS = int(os.environ.get("CITYDIP_AGREEMENT_DORMANT_AFTER_DAYS") or 730)
+#: An agreement whose ``valid_until`` falls within this many days is flagged "renewal due".
+AGREEMENT_RENEWAL_WARNING_DAYS = int(os.environ.get("CITYDIP_AGREEMENT_RENEWAL_WARNING_DAYS") or 90)
+
 #: Membership role values for interlocking network connectivity (Taylor): secretariat/board 3, full 2, else 1.
 ROLE_VALUES: dict[str, float] = {
     "secretariat_host": 3.0,

@@ -283,7 +283,8 @@ def test_the_api_documents_every_agreement_operation(client: TestClient) -> None
     ops = {(p, m): op for p, methods in paths.items() if "agreements" in p for m, op in methods.items()}
     assert set(ops) == {("/api/agreements", "get"), ("/api/agreements", "post"),
                         ("/api/agreements/{agreement_id}", "get"), ("/api/agreements/{agreement_id}", "patch"),
-                        ("/api/agreements/{agreement_id}/status", "post")}  # fmt: skip
+                        ("/api/agreements/{agreement_id}/status", "post"),
+                        ("/api/agreements/{agreement_id}/health", "get")}  # fmt: skip
     for (path, method), op in ops.items():
         assert "503" in op["responses"], (path, method)
         if "requestBody" in op:

@@ -177,3 +177,206 @@ def agreement_status(
     except db.DatabaseUnavailable as exc:
         fail(str(exc), code=2)
     console.print(f"agreement {agreement}: {old} → [green]{new}[/]", highlight=False)
+
+
+activity_app = typer.Typer(help="Activities serving an agreement: add one (with its cost), list them.")
+action_app = typer.Typer(help="Follow-up actions of an agreement: add one (owner required), mark it done.")
+agreement_app.add_typer(activity_app, name="activity")
+agreement_app.add_typer(action_app, name="action")
+
+
+def _write(context: str, work: Any) -> Any:
+    """Run ``work(session, actor)`` in one transaction; bad input ends the command naming the field (exit 2)."""
+    from pydantic import ValidationError
+
+    from citydiplomacy import settings
+    from citydiplomacy.cli.console import fail
+    from citydiplomacy.core.errors import CityDipError
+    from citydiplomacy.store import db
+
+    actor = settings.DEFAULT_ACTOR
+    try:
+        with db.session_scope() as session:
+            session.info["actor"] = actor
+            session.info["context"] = context
+            return work(session, actor)
+    except ValidationError as exc:
+        fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors()), code=2)
+    except CityDipError as exc:
+        fail(str(exc), code=exc.exit_code if exc.exit_code != 1 else 2)
+    except db.DatabaseUnavailable as exc:
+        fail(str(exc), code=2)
+
+
+def _body(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@activity_app.command("add")
+def activity_add(
+    agreement: AgreementArg,
+    title: Annotated[str, typer.Argument(help="What happened")],
+    kind: Annotated[str, typer.Option(help="visit, delegation, project, summit_hosted, ...")] = "visit",
+    on: Annotated[str | None, typer.Option("--on", help="When (YYYY-MM-DD)")] = None,
+    year: Annotated[int | None, typer.Option(help="The year, when the day is not known")] = None,
+    cost: Annotated[float | None, typer.Option(help="What it cost (>= 0), in --currency")] = None,
+    currency: Annotated[str | None, typer.Option(help="ISO 4217 code of the cost (IRR, EUR, USD)")] = None,
+    funding: Annotated[str | None, typer.Option(help="Who paid: a budget line, a fund, a partner")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add an activity serving an agreement, with its cost and funding source.
+
+    Example:
+        citydip agreement activity add 12 "Mayor's visit to Minsk" --on 2025-05-14 --cost 12000 --currency EUR
+    """
+    from citydiplomacy.cli.console import console, print_json
+    from citydiplomacy.store import agreements
+    from citydiplomacy.store.inputs import ActivityIn
+    from citydiplomacy.store.records import create_record
+
+    def work(session: Any, actor: str) -> dict[str, Any]:
+        body = ActivityIn.model_validate(_body(
+            kind=kind, title=title, happened_on=on, year=year, relation_id=agreement, cost_amount=cost,
+            cost_currency=currency.strip().upper() if currency else None, funding_source=funding,
+        ))  # fmt: skip
+        return agreements.activity_dict(create_record(session, "activities", body, actor))
+
+    a = _write(f"citydip agreement activity add {agreement}", work)
+    print_json(a) if as_json else console.print(f"activity #{a['id']} added to agreement {agreement}")
+
+
+@activity_app.command("list")
+def activity_list(agreement: AgreementArg, as_json: JsonOpt = False) -> None:
+    """The activities serving an agreement, oldest first, with their cost.
+
+    Example:
+        citydip agreement activity list 12
+    """
+    from rich.markup import escape
+
+    from citydiplomacy.cli.console import console, print_json
+    from citydiplomacy.store import agreements
+
+    items = _write("", lambda s, _a: [agreements.activity_dict(a) for a in agreements.activities_of(s, agreement)])
+    if as_json:
+        print_json({"items": items, "total": len(items)})
+        return
+    for a in items:
+        cost = f", {a['cost_amount']:,.2f} {a['cost_currency']}" if a["cost_amount"] is not None else ""
+        when = a["happened_on"] or a["year"] or "undated"
+        console.print(f"#{a['id']} {when} {a['kind']}: {escape(a['title'])}{cost}", highlight=False)
+    console.print(f"[dim]{len(items)} activities[/]", highlight=False)
+
+
+@agreement_app.command("outcome")
+def outcome_add(
+    code: Annotated[str, typer.Argument(help="A code of the outcome catalogue (project_delivered, ...)")],
+    agreement: Annotated[int | None, typer.Option("--agreement", help="The agreement that produced it")] = None,
+    activity: Annotated[int | None, typer.Option("--activity", help="The activity that produced it")] = None,
+    quantity: Annotated[float | None, typer.Option(help="How much (>= 0), in --unit")] = None,
+    unit: Annotated[str | None, typer.Option(help="The unit (default: the catalogue's)")] = None,
+    evidence: Annotated[str | None, typer.Option(help="What shows it happened")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="When (YYYY-MM-DD)")] = None,
+) -> None:
+    """Record an outcome of an agreement or an activity (codes: model/data/outcomes.yaml).
+
+    Example:
+        citydip agreement outcome knowledge_exchanged --agreement 12 --quantity 30 --evidence "training report"
+    """
+    from citydiplomacy.cli.console import console
+    from citydiplomacy.store import agreements
+    from citydiplomacy.store.inputs import OutcomeIn
+
+    def work(session: Any, actor: str) -> int:
+        body = OutcomeIn.model_validate(_body(
+            relation_id=agreement, activity_id=activity, code=code, quantity=quantity, unit=unit,
+            evidence=evidence, happened_on=on,
+        ))  # fmt: skip
+        return agreements.add_outcome(session, body, actor).id
+
+    console.print(f"outcome #{_write('citydip agreement outcome', work)} recorded")
+
+
+@action_app.command("add")
+def action_add(
+    agreement: AgreementArg,
+    title: Annotated[str, typer.Argument(help="What is to be done")],
+    owner: Annotated[str, typer.Option(help="Who is responsible (required)")] = "",
+    due: Annotated[str | None, typer.Option(help="By when (YYYY-MM-DD)")] = None,
+) -> None:
+    """Add a follow-up action to an agreement: what, who is responsible, by when.
+
+    Example:
+        citydip agreement action add 12 "Send the draft work plan" --owner "International affairs" --due 2026-01-31
+    """
+    from citydiplomacy.cli.console import console
+    from citydiplomacy.store import agreements
+    from citydiplomacy.store.inputs import ActionIn
+
+    def work(session: Any, actor: str) -> int:
+        body = ActionIn.model_validate(_body(relation_id=agreement, title=title, owner=owner, due_on=due))
+        return agreements.add_action(session, body, actor).id
+
+    console.print(f"action #{_write(f'citydip agreement action add {agreement}', work)} added (open)")
+
+
+@action_app.command("done")
+def action_done(
+    action: Annotated[int, typer.Argument(help="The action's id", min=1)],
+    on: Annotated[str | None, typer.Option("--on", help="When it was done (YYYY-MM-DD; default today)")] = None,
+    cancel: Annotated[bool, typer.Option("--cancel", help="Cancelled, not done")] = False,
+) -> None:
+    """Mark a follow-up action done (or cancelled).
+
+    Example:
+        citydip agreement action done 7
+        citydip agreement action done 8 --cancel
+    """
+    from citydiplomacy.cli.console import console
+    from citydiplomacy.store import agreements
+    from citydiplomacy.store.inputs import ActionStateIn
+    from citydiplomacy.store.schema import FollowUpAction
+
+    def work(session: Any, actor: str) -> str:
+        current = session.get(FollowUpAction, action)
+        body = ActionStateIn.model_validate(_body(
+            state="cancelled" if cancel else "done", on=on, version=current.version if current else 1,
+        ))  # fmt: skip
+        return agreements.set_action_state(session, action, body, actor).state
+
+    console.print(f"action #{action}: {_write(f'citydip agreement action done {action}', work)}")
+
+
+@agreement_app.command("attention")
+def agreement_attention(
+    city: Annotated[str | None, typer.Option("--city", help="Only this place's agreements: a name or #id")] = None,
+    country: Annotated[str | None, typer.Option(help="The city's country (code or name)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Agreements needing attention: dormant, renewal due or expired, or with overdue follow-up actions.
+
+    Example:
+        citydip agreement attention --city Tehran --country IR
+    """
+    from rich.markup import escape
+
+    from citydiplomacy.cli.console import console, print_json
+    from citydiplomacy.store import agreements
+    from citydiplomacy.store.lookup import find_place
+
+    def work(session: Any, _actor: str) -> list[dict[str, Any]]:
+        place_id = find_place(session, city, country).id if city else None
+        return agreements.attention(session, place_id=place_id)
+
+    items = _write("", work)
+    if as_json:
+        print_json({"items": items, "total": len(items)})
+        return
+    for a in items:
+        last = a["last_activity"] or "no activity recorded"
+        console.print(
+            f"[bold]#{a['id']}[/] {escape(_party(a['parties'][0]))} — {escape(_party(a['parties'][1]))}: "
+            f"[red]{', '.join(a['flags'])}[/] (last activity: {last})",
+            highlight=False,
+        )
+    console.print(f"[dim]{len(items)} agreements need attention[/]", highlight=False)

@@ -11,25 +11,51 @@ first recorded with, from the record itself, and the first change writes that ro
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from citydiplomacy.core.errors import Conflict
+from citydiplomacy import settings
+from citydiplomacy.core.errors import Conflict, NotFound
 from citydiplomacy.model.lifecycle import load_lifecycle
-from citydiplomacy.store.schema import Organisation, Place, Relation, RelationStatus, Source
+from citydiplomacy.model.outcomes import load_outcomes
+from citydiplomacy.store import inputs
+from citydiplomacy.store.schema import (
+    Activity,
+    FollowUpAction,
+    Membership,
+    MembershipDue,
+    Organisation,
+    Outcome,
+    Place,
+    Relation,
+    RelationStatus,
+    Source,
+)
 
 __all__ = [
     "TransitionRefused",
+    "action_dict",
+    "activities_of",
+    "activity_dict",
+    "add_action",
+    "add_due",
+    "add_outcome",
     "add_status",
+    "attention",
+    "health",
+    "overdue_actions",
+    "set_action_state",
     "agreement_dict",
     "agreements_query",
     "check_transition",
     "ensure_first_status",
     "history",
     "load_agreement",
+    "outcome_dict",
     "parties_of",
     "summary_dict",
 ]
@@ -245,3 +271,264 @@ def agreements_query(
     if status:
         query = query.where(Relation.status == status)
     return query.order_by(Relation.id)
+
+
+# --- The office's record: activities, outcomes, follow-up actions, dues, health (issue 10) -----------------------
+
+
+def _refer(session: Session, field: str, model: type, record_id: int | None) -> None:
+    if record_id is not None and session.get(model, record_id) is None:
+        from citydiplomacy.store.records import FieldProblem  # records imports this module: import when needed
+
+        raise FieldProblem(field, f"{field}: no {model.__tablename__} with id {record_id}")  # type: ignore[attr-defined]
+
+
+def _source_id(session: Session, name: str | None) -> int | None:
+    from citydiplomacy.store.records import source_id_for
+
+    return source_id_for(session, name)
+
+
+def add_outcome(session: Session, body: inputs.OutcomeIn, actor: str) -> Outcome:
+    """Record a result of an agreement or an activity (flushed; audited).  An activity's outcome also counts for
+    the agreement the activity serves.
+
+    Raises
+    ------
+    FieldProblem
+        ``relation_id`` or ``activity_id`` names no record.
+    """
+    _refer(session, "relation_id", Relation, body.relation_id)
+    _refer(session, "activity_id", Activity, body.activity_id)
+    row = Outcome(
+        relation_id=body.relation_id, activity_id=body.activity_id, code=body.code, quantity=body.quantity,
+        unit=body.unit or load_outcomes()[body.code].unit or None, evidence=body.evidence,
+        happened_on=body.happened_on, source_id=_source_id(session, body.source),
+        source_locator=body.source_locator, entered_by=actor,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_action(session: Session, body: inputs.ActionIn, actor: str) -> FollowUpAction:
+    """Record a follow-up action (state ``open``) of an agreement or an activity (flushed; audited)."""
+    _refer(session, "relation_id", Relation, body.relation_id)
+    _refer(session, "activity_id", Activity, body.activity_id)
+    row = FollowUpAction(
+        relation_id=body.relation_id, activity_id=body.activity_id, title=body.title, owner=body.owner,
+        due_on=body.due_on, state="open", source_id=_source_id(session, body.source),
+        source_locator=body.source_locator, entered_by=actor,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def set_action_state(
+    session: Session, action_id: int, body: inputs.ActionStateIn, actor: str, today: date | None = None
+) -> FollowUpAction:
+    """Mark an action done or cancelled (``done_on``: ``body.on`` or today) or reopen it; version-checked.
+
+    Raises
+    ------
+    NotFound
+        No action ``action_id``.
+    VersionConflict
+        ``body.version`` is not the action's current version.
+    """
+    from citydiplomacy.core.errors import VersionConflict
+
+    row = session.get(FollowUpAction, action_id)
+    if row is None:
+        raise NotFound(f"no follow-up action {action_id}")
+    if row.version != body.version:
+        raise VersionConflict("follow-up action", action_id, body.version, row.version)
+    row.state = body.state
+    row.done_on = None if body.state == "open" else (body.on or today or date.today())
+    session.flush()
+    return row
+
+
+def add_due(session: Session, body: inputs.DueIn, actor: str) -> MembershipDue:
+    """Record (or replace) a membership's dues for one year (flushed; audited)."""
+    _refer(session, "membership_id", Membership, body.membership_id)
+    row = session.scalar(
+        select(MembershipDue).where(MembershipDue.membership_id == body.membership_id, MembershipDue.year == body.year)
+    )
+    if row is None:
+        row = MembershipDue(membership_id=body.membership_id, year=body.year, entered_by=actor)
+        session.add(row)
+    row.amount, row.currency = body.amount, body.currency
+    row.source_id, row.source_locator = _source_id(session, body.source), body.source_locator
+    session.flush()
+    return row
+
+
+def _when(activity: Activity) -> date | None:
+    # An activity known only by its year counts as of the year's last day: it may have happened that late.
+    if activity.happened_on:
+        return activity.happened_on
+    return date(activity.year, 12, 31) if activity.year else None
+
+
+def activity_dict(a: Activity) -> dict[str, Any]:
+    """An activity as the office's record lists it: kind, title, date, what it serves, its cost."""
+    return {
+        "id": a.id, "kind": a.kind, "title": a.title, "title_fa": a.title_fa, "happened_on": _iso(a.happened_on),
+        "year": a.year, "relation_id": a.relation_id, "membership_id": a.membership_id,
+        "cost_amount": a.cost_amount, "cost_currency": a.cost_currency, "funding_source": a.funding_source,
+        "description": a.description, "version": a.version,
+    }  # fmt: skip
+
+
+def outcome_dict(o: Outcome) -> dict[str, Any]:
+    """An outcome with its catalogue names in both languages."""
+    kind = load_outcomes().get(o.code)
+    return {
+        "id": o.id, "relation_id": o.relation_id, "activity_id": o.activity_id, "code": o.code,
+        "name": kind.name if kind else o.code, "name_fa": kind.name_fa if kind else o.code,
+        "quantity": o.quantity, "unit": o.unit, "evidence": o.evidence, "happened_on": _iso(o.happened_on),
+    }  # fmt: skip
+
+
+def action_dict(a: FollowUpAction, today: date | None = None) -> dict[str, Any]:
+    """A follow-up action; ``overdue``: open and past its due date."""
+    today = today or date.today()
+    return {
+        "id": a.id, "relation_id": a.relation_id, "activity_id": a.activity_id, "title": a.title,
+        "owner": a.owner, "due_on": _iso(a.due_on), "state": a.state, "done_on": _iso(a.done_on),
+        "overdue": a.state == "open" and a.due_on is not None and a.due_on < today, "version": a.version,
+    }  # fmt: skip
+
+
+def activities_of(session: Session, relation_id: int) -> list[Activity]:
+    """The activities serving agreement ``relation_id``, oldest first (undated last)."""
+    rows = list(session.scalars(select(Activity).where(Activity.relation_id == relation_id).order_by(Activity.id)))
+    return sorted(rows, key=lambda a: (_when(a) is None, _when(a) or date.min, a.id))
+
+
+def _outcomes_of(session: Session, relation_id: int) -> list[Outcome]:
+    served = select(Activity.id).where(Activity.relation_id == relation_id)
+    query = select(Outcome).where(or_(Outcome.relation_id == relation_id, Outcome.activity_id.in_(served)))
+    return list(session.scalars(query.order_by(Outcome.id)))
+
+
+def _actions_of(session: Session, relation_id: int) -> list[FollowUpAction]:
+    served = select(Activity.id).where(Activity.relation_id == relation_id)
+    query = select(FollowUpAction).where(
+        or_(FollowUpAction.relation_id == relation_id, FollowUpAction.activity_id.in_(served))
+    )
+    return list(session.scalars(query.order_by(FollowUpAction.due_on.is_(None), FollowUpAction.due_on)))
+
+
+def _start(relation: Relation) -> date | None:
+    if relation.signed_on:
+        return relation.signed_on
+    return date(relation.signed_year, 12, 31) if relation.signed_year else None
+
+
+def _flags(
+    relation: Relation, last: date | None, overdue: int, today: date, *, dormant_days: int, renewal_days: int
+) -> list[str]:
+    flags: list[str] = []
+    in_force = load_lifecycle().status(relation.status).in_force
+    # Quiet since the last activity, or since signing when nothing is recorded; undated and silent: quiet too.
+    since = last or _start(relation)
+    if in_force and (since is None or (today - since).days > dormant_days):
+        flags.append("dormant")
+    if in_force and relation.valid_until is not None:
+        if relation.valid_until < today:
+            flags.append("expired")
+        elif relation.valid_until <= today + timedelta(days=renewal_days):
+            flags.append("renewal_due")
+    if overdue:
+        flags.append("actions_overdue")
+    return flags
+
+
+def health(session: Session, relation: Relation, today: date | None = None) -> dict[str, Any]:
+    """An agreement's health: its activities, outcomes and follow-up actions, last activity, activities and
+    outcomes per year, cost to date (per currency, never converted) and its flags.
+
+    Flags: ``dormant`` (in force, no activity for :data:`~citydiplomacy.settings.AGREEMENT_DORMANT_AFTER_DAYS`
+    days, counted from signing when none is recorded), ``renewal_due`` (``valid_until`` within
+    :data:`~citydiplomacy.settings.AGREEMENT_RENEWAL_WARNING_DAYS` days), ``expired`` (in force past
+    ``valid_until``), ``actions_overdue`` (an open action past its due date).
+    """
+    today = today or date.today()
+    acts = activities_of(session, relation.id)
+    outs = _outcomes_of(session, relation.id)
+    actions = _actions_of(session, relation.id)
+    dates = [d for d in (_when(a) for a in acts) if d is not None and d <= today]
+    last = max(dates) if dates else None
+    per_year: dict[int, dict[str, int]] = defaultdict(lambda: {"activities": 0, "outcomes": 0})
+    for a in acts:
+        if _when(a):
+            per_year[_when(a).year]["activities"] += 1  # type: ignore[union-attr]
+    year_of = {a.id: _when(a) for a in acts}
+    for o in outs:
+        when = o.happened_on or year_of.get(o.activity_id)  # type: ignore[arg-type]
+        if when:
+            per_year[when.year]["outcomes"] += 1
+    cost: dict[str, float] = defaultdict(float)
+    for a in acts:
+        if a.cost_amount is not None and a.cost_currency and (_when(a) is None or _when(a) <= today):  # type: ignore[operator]
+            cost[a.cost_currency] += a.cost_amount
+    action_rows = [action_dict(a, today) for a in actions]
+    overdue = sum(1 for a in action_rows if a["overdue"])
+    return {
+        "last_activity": _iso(last),
+        "days_since_activity": (today - last).days if last else None,
+        "per_year": [{"year": y, **per_year[y]} for y in sorted(per_year)],
+        "cost_to_date": [{"currency": c, "amount": cost[c]} for c in sorted(cost)],
+        "activities": [activity_dict(a) for a in acts],
+        "outcomes": [outcome_dict(o) for o in outs],
+        "actions": action_rows,
+        "actions_overdue": overdue,
+        "flags": _flags(relation, last, overdue, today, dormant_days=settings.AGREEMENT_DORMANT_AFTER_DAYS,
+                        renewal_days=settings.AGREEMENT_RENEWAL_WARNING_DAYS),
+        "as_of": today.isoformat(),
+    }  # fmt: skip
+
+
+def attention(session: Session, today: date | None = None, place_id: int | None = None) -> list[dict[str, Any]]:
+    """Agreements needing attention (of one place, either side, when given): each one's summary, its flags,
+    last activity and overdue actions; the most flags first, then by id.  Three queries, whatever the size."""
+    today = today or date.today()
+    lifecycle = load_lifecycle()
+    last_on = dict(session.execute(
+        select(Activity.relation_id, func.max(Activity.happened_on)).where(Activity.relation_id.is_not(None),
+        Activity.happened_on <= today).group_by(Activity.relation_id)).all())  # fmt: skip
+    last_year = dict(session.execute(
+        select(Activity.relation_id, func.max(Activity.year)).where(Activity.relation_id.is_not(None),
+        Activity.happened_on.is_(None), Activity.year <= today.year).group_by(Activity.relation_id)).all())  # fmt: skip
+    served = select(Activity.id, Activity.relation_id).subquery()
+    overdue_rows = session.execute(
+        select(func.coalesce(FollowUpAction.relation_id, served.c.relation_id), func.count())
+        .outerjoin(served, served.c.id == FollowUpAction.activity_id)
+        .where(FollowUpAction.state == "open", FollowUpAction.due_on < today)
+        .group_by(func.coalesce(FollowUpAction.relation_id, served.c.relation_id))
+    ).all()
+    overdue = {rid: n for rid, n in overdue_rows if rid is not None}
+    out = []
+    for relation in session.scalars(agreements_query(place_id)):
+        if not lifecycle.status(relation.status).in_force and relation.id not in overdue:
+            continue
+        known = [d for d in (last_on.get(relation.id), last_year.get(relation.id)) if d]
+        last = max(date(d, 12, 31) if isinstance(d, int) else d for d in known) if known else None
+        flags = _flags(relation, last, overdue.get(relation.id, 0), today,
+                       dormant_days=settings.AGREEMENT_DORMANT_AFTER_DAYS,
+                       renewal_days=settings.AGREEMENT_RENEWAL_WARNING_DAYS)  # fmt: skip
+        if flags:
+            out.append({**summary_dict(relation, place_id), "flags": flags, "last_activity": _iso(last),
+                        "actions_overdue": overdue.get(relation.id, 0)})  # fmt: skip
+    out.sort(key=lambda r: (-len(r["flags"]), r["id"]))
+    return out
+
+
+def overdue_actions(session: Session, today: date | None = None) -> list[dict[str, Any]]:
+    """Open follow-up actions past their due date, the oldest due first: the office's list of what is late."""
+    today = today or date.today()
+    query = select(FollowUpAction).where(FollowUpAction.state == "open", FollowUpAction.due_on < today)
+    return [action_dict(a, today) for a in session.scalars(query.order_by(FollowUpAction.due_on))]

@@ -27,10 +27,13 @@ from citydiplomacy import settings
 from citydiplomacy.store.schema import (
     Activity,
     AuditEntry,
+    FollowUpAction,
     IndicatorValue,
     MemberCount,
     Membership,
+    MembershipDue,
     Organisation,
+    Outcome,
     Place,
     PlaceMention,
     Relation,
@@ -46,6 +49,9 @@ AUDITED: tuple[type, ...] = (
     RelationStatus,
     Membership,
     Activity,
+    MembershipDue,
+    Outcome,
+    FollowUpAction,
     IndicatorValue,
     PlaceMention,
 )

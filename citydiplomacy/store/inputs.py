@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -34,6 +35,7 @@ from pydantic import (
 from pydantic_core import CoreSchema, PydanticCustomError
 
 from citydiplomacy.model import load_model
+from citydiplomacy.model.outcomes import load_outcomes
 from citydiplomacy.model.vocab import (
     ACTIVITY_KINDS,
     DIMENSIONS,
@@ -53,6 +55,9 @@ Dimension = Literal[tuple(DIMENSIONS)]  # type: ignore[valid-type]
 FUNCTION_CODES: tuple[str, ...] = tuple(item.code for item in load_model().functions)
 ModelFunction = Literal[FUNCTION_CODES]  # type: ignore[valid-type]
 AdminLevel = Literal["city", "district", "subdivision", "region"]
+#: The catalogue of outcomes (``model/data/outcomes.yaml``): what an agreement or an activity produced.
+OutcomeCode = Literal[tuple(load_outcomes())]  # type: ignore[valid-type]
+ActionState = Literal["open", "done", "cancelled"]
 
 #: Smallest and largest year of the registry's year fields (and of its dates).
 MIN_YEAR, MAX_YEAR = 1000, 2200
@@ -316,8 +321,24 @@ class MembershipIn(_Body):
         return self
 
 
+#: The ISO 4217 currency codes (pycountry's list), upper case.
+CURRENCY_CODES: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
+
+
+def _currency(value: str) -> str:
+    if value not in CURRENCY_CODES:
+        hint = f" (upper case: {value.upper()})" if value.upper() in CURRENCY_CODES else ""
+        raise ValueError(f"unknown currency {value!r}{hint}: an ISO 4217 code such as IRR, EUR or USD")
+    return value
+
+
+#: A currency: an ISO 4217 code in upper case (``IRR``, ``EUR``), checked against pycountry's list.
+Currency = Annotated[str, AfterValidator(_currency), documented(enum=CURRENCY_CODES)]
+
+
 class ActivityIn(_Body):
-    """An activity or event (visit, hosted summit, award, project, ...)."""
+    """An activity or event (visit, hosted summit, award, project, ...), optionally serving an agreement or a
+    membership, with its cost (amount >= 0 in an ISO 4217 currency) and who paid for it."""
 
     kind: ActivityKind
     title: Name = Field(min_length=1, max_length=500)
@@ -328,11 +349,61 @@ class ActivityIn(_Body):
     organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     dimensions: list[Dimension] = Field(default_factory=list, max_length=len(DIMENSIONS))
     description: Multiline | None = Field(default=None, max_length=10_000)
+    relation_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The agreement it serves")
+    membership_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The membership it serves")
+    cost_amount: float | None = Field(default=None, ge=0, le=1e15, description="What it cost, in cost_currency")
+    cost_currency: Currency | None = Field(default=None, description="ISO 4217 code of the cost (IRR, EUR, ...)")
+    funding_source: Line | None = Field(default=None, max_length=300, description="Who paid: budget line, fund")
 
     @model_validator(mode="after")
     def _check(self) -> ActivityIn:
         if self.happened_on and not self.year:
             self.year = self.happened_on.year
+        if self.cost_amount is not None and not self.cost_currency:
+            raise cross_field("cost_currency: a cost needs its currency (ISO 4217, e.g. IRR)")
+        return self
+
+
+class DueIn(_Body):
+    """A membership's dues for one year: amount (>= 0) in an ISO 4217 currency."""
+
+    membership_id: int = Field(ge=1, le=MAX_ID)
+    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR, description="Gregorian year")
+    amount: float = Field(ge=0, le=1e15)
+    currency: Currency
+
+
+class OutcomeIn(_Body):
+    """A result of an agreement or an activity: a code of the outcome catalogue, quantity, unit, evidence."""
+
+    relation_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The agreement that produced it")
+    activity_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The activity that produced it")
+    code: OutcomeCode = Field(description="A code of model/data/outcomes.yaml")
+    quantity: float | None = Field(default=None, ge=0, le=1e15)
+    unit: Line | None = Field(default=None, max_length=60)
+    evidence: Multiline | None = Field(default=None, max_length=10_000, description="What shows it happened")
+    happened_on: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _of_what(self) -> OutcomeIn:
+        if self.relation_id is None and self.activity_id is None:
+            raise cross_field("relation_id, activity_id: an outcome belongs to an agreement or an activity")
+        return self
+
+
+class ActionIn(_Body):
+    """A follow-up action: what is to be done, by whom (required), by when."""
+
+    relation_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The agreement it follows up")
+    activity_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The activity it follows up")
+    title: Name = Field(min_length=1, max_length=500)
+    owner: Name = Field(min_length=1, max_length=200, description="Who is responsible (a person or a unit)")
+    due_on: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _of_what(self) -> ActionIn:
+        if self.relation_id is None and self.activity_id is None:
+            raise cross_field("relation_id, activity_id: an action follows up an agreement or an activity")
         return self
 
 
@@ -477,6 +548,13 @@ class AgreementPatch(VersionedUpdate):
     notes: Multiline | None = _unset(max_length=10_000)
     source: Line | None = _unset(max_length=300)
     source_locator: Line | None = _unset(max_length=500)
+
+
+class ActionStateIn(VersionedUpdate):
+    """A follow-up action done or cancelled (or reopened), as of a date (default: today)."""
+
+    state: ActionState
+    on: IsoDate | None = None
 
 
 class StatusChangeIn(VersionedUpdate):

@@ -72,6 +72,8 @@ _REFERENCES: dict[str, type] = {
     "organisation_id": Organisation,
     "partner_place_id": Place,
     "partner_organisation_id": Organisation,
+    "relation_id": Relation,
+    "membership_id": Membership,
 }
 #: Form fields that are lists (several checkboxes, or comma-separated themes).
 LIST_FIELDS = ("dimensions", "functions", "themes")

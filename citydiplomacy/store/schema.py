@@ -350,6 +350,13 @@ class Activity(Provenanced, Versioned, Base):
     functions: Mapped[list[str]] = mapped_column(JSON, default=list)
     indicators: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str | None] = mapped_column(Text)
+    #: The agreement or the membership the activity serves (issue 10: the office's record).
+    relation_id: Mapped[int | None] = mapped_column(ForeignKey("relation.id", ondelete="SET NULL"), index=True)
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id", ondelete="SET NULL"), index=True)
+    #: What it cost, in ``cost_currency`` (ISO 4217), and who paid (a budget line, a fund, a partner).
+    cost_amount: Mapped[float | None] = mapped_column(Float)
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
+    funding_source: Mapped[str | None] = mapped_column(String(300))
 
     place: Mapped[Place | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
@@ -371,6 +378,57 @@ class ActivityParticipant(Base):
     role: Mapped[str | None] = mapped_column(String(60))
 
     activity: Mapped[Activity] = relationship(back_populates="participants")
+
+
+class MembershipDue(Provenanced, Base):
+    """The dues of a membership in one year: an amount in an ISO 4217 currency."""
+
+    __tablename__ = "membership_due"
+    __table_args__ = (
+        UniqueConstraint("membership_id", "year", name="membership_due_year"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[float] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class Outcome(Provenanced, Base):
+    """A result an agreement or an activity produced: a code of the outcome catalogue, a quantity, evidence."""
+
+    __tablename__ = "outcome"
+    __table_args__ = (CheckConstraint("relation_id IS NOT NULL OR activity_id IS NOT NULL", name="of_what"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relation_id: Mapped[int | None] = mapped_column(ForeignKey("relation.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(60))
+    evidence: Mapped[str | None] = mapped_column(Text)
+    happened_on: Mapped[date | None] = mapped_column(Date)
+
+
+class FollowUpAction(Provenanced, Versioned, Base):
+    """Something the office must do next for an agreement (or one of its activities): who, by when, its state."""
+
+    __tablename__ = "follow_up_action"
+    __table_args__ = (
+        CheckConstraint("relation_id IS NOT NULL OR activity_id IS NOT NULL", name="of_what"),
+        CheckConstraint("state IN ('open', 'done', 'cancelled')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relation_id: Mapped[int | None] = mapped_column(ForeignKey("relation.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    owner: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    done_on: Mapped[date | None] = mapped_column(Date)
 
 
 class IndicatorValue(Provenanced, Base):

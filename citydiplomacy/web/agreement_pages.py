@@ -63,6 +63,15 @@ def agreements_page(
     )  # fmt: skip
 
 
+@router.get("/agreements/attention")
+def attention_page(request: Request, db: DB, place_id: QueryId = None, user: auth.CurrentUser = Viewer) -> Response:
+    from citydiplomacy.web.pages import render
+
+    items = agreements.attention(db, place_id=place_id)
+    return render(request, "agreements_attention.html", items=items, place_id=place_id,
+                  overdue=agreements.overdue_actions(db))  # fmt: skip
+
+
 def _page(
     request: Request, db: Session, record_id: int, *, form: dict[str, Any] | None = None, error: str | None = None,
     status_code: int = 200,
@@ -75,6 +84,7 @@ def _page(
     a = agreements.agreement_dict(db, obj)
     return render(
         request, "agreement.html", status_code, a=a, lifecycle=load_lifecycle(), form=form or {}, error=error,
+        health=agreements.health(db, obj),
     )  # fmt: skip
 
 

@@ -18,13 +18,19 @@ from citydiplomacy.store import agreements
 from citydiplomacy.store.inputs import (
     MAX_ID,
     MAX_OFFSET,
+    ActionIn,
+    ActionStateIn,
+    ActivityIn,
     AgreementIn,
     AgreementPatch,
+    DueIn,
+    OutcomeIn,
     RelationKind,
     RelationStatus,
     StatusChangeIn,
 )
 from citydiplomacy.store.records import change_status, create_record, patch_agreement
+from citydiplomacy.store.schema import FollowUpAction
 from citydiplomacy.web import auth, data
 from citydiplomacy.web.api.schemas import Page, problems
 from citydiplomacy.web.deps import Editor, Viewer, check_csrf_header, get_db
@@ -62,6 +68,21 @@ def list_agreements(
     """Agreements (of a place, either side; with an organisation; of a kind; in a status), each with its parties."""
     query = agreements.agreements_query(place_id, organisation_id, kind, status)
     return data.page(db, query, limit, offset, to_dict=lambda r: agreements.summary_dict(r, place_id))
+
+
+@router.get("/office/attention", responses=READ)
+def agreements_attention(db: DB, place_id: Id = None, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
+    """Agreements needing attention: in force and dormant (no activity for the period in settings), renewal due
+    or expired, or with follow-up actions overdue; each with its ``flags``; most flags first."""
+    items = agreements.attention(db, place_id=place_id)
+    return {"items": items, "total": len(items)}
+
+
+@router.get("/office/actions/overdue", responses=READ)
+def actions_overdue(db: DB, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
+    """Open follow-up actions past their due date, the oldest due first."""
+    items = agreements.overdue_actions(db)
+    return {"items": items, "total": len(items)}
 
 
 @router.get("/agreements/{agreement_id}", responses=READ_ONE)
@@ -123,3 +144,76 @@ def set_status(
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     db.commit()
     return _one(db, obj.id)
+
+
+@router.get("/agreements/{agreement_id}/health", responses=READ_ONE)
+def get_health(agreement_id: AgreementId, db: DB, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
+    """The agreement's health: last activity, activities and outcomes per year, cost to date per currency, its
+    activities, outcomes and follow-up actions, and ``flags`` (dormant, renewal_due, expired, actions_overdue)."""
+    obj = agreements.load_agreement(db, agreement_id)
+    if obj is None:
+        raise HTTPException(status_code=404, detail=f"no agreement {agreement_id}")
+    return agreements.health(db, obj)
+
+
+@router.post("/office/activities", status_code=201, responses=CREATE)
+def add_activity(
+    body: Annotated[ActivityIn, Body()], db: DB, user: auth.CurrentUser = Editor,
+    _csrf: None = Depends(check_csrf_header),
+) -> dict[str, Any]:  # fmt: skip
+    """Add an activity (editor) serving an agreement (``relation_id``) or a membership (``membership_id``), with
+    its cost (``cost_amount`` >= 0, ``cost_currency`` ISO 4217) and ``funding_source``."""
+    obj = create_record(db, "activities", body, user.username)
+    db.commit()
+    return agreements.activity_dict(obj)
+
+
+@router.post("/office/outcomes", status_code=201, responses=CREATE)
+def add_outcome(
+    body: Annotated[OutcomeIn, Body()], db: DB, user: auth.CurrentUser = Editor,
+    _csrf: None = Depends(check_csrf_header),
+) -> dict[str, Any]:  # fmt: skip
+    """Record an outcome (editor) of an agreement or an activity: a code of the outcome catalogue, quantity,
+    unit, evidence."""
+    obj = agreements.add_outcome(db, body, user.username)
+    db.commit()
+    return agreements.outcome_dict(obj)
+
+
+@router.post("/office/actions", status_code=201, responses=CREATE)
+def add_action(
+    body: Annotated[ActionIn, Body()], db: DB, user: auth.CurrentUser = Editor,
+    _csrf: None = Depends(check_csrf_header),
+) -> dict[str, Any]:  # fmt: skip
+    """Record a follow-up action (editor): what, ``owner`` (required), ``due_on``; it starts ``open``."""
+    obj = agreements.add_action(db, body, user.username)
+    db.commit()
+    return agreements.action_dict(obj)
+
+
+@router.post("/office/actions/{action_id}/state", responses=CHANGE)
+def set_action_state(
+    action_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The action's id")],
+    body: Annotated[ActionStateIn, Body()], db: DB, user: auth.CurrentUser = Editor,
+    _csrf: None = Depends(check_csrf_header),
+) -> dict[str, Any]:  # fmt: skip
+    """Mark a follow-up action done or cancelled, or reopen it (editor); send the version you read (409 if
+    stale)."""
+    try:
+        obj = agreements.set_action_state(db, action_id, body, user.username)
+    except LookupError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    db.commit()
+    return agreements.action_dict(db.get(FollowUpAction, obj.id))  # type: ignore[arg-type]
+
+
+@router.post("/office/dues", status_code=201, responses=CREATE)
+def add_due(
+    body: Annotated[DueIn, Body()], db: DB, user: auth.CurrentUser = Editor,
+    _csrf: None = Depends(check_csrf_header),
+) -> dict[str, Any]:  # fmt: skip
+    """Record (or replace) a membership's dues for one year (editor): amount >= 0 in an ISO 4217 currency."""
+    obj = agreements.add_due(db, body, user.username)
+    db.commit()
+    return {"id": obj.id, "membership_id": obj.membership_id, "year": obj.year, "amount": obj.amount,
+            "currency": obj.currency}  # fmt: skip
