@@ -165,3 +165,22 @@ def test_real_missions_into_a_fresh_registry(sqlite_url: str, tmp_path: Path, re
     for district in ("Uccle", "Chanakyapuri", "New Delhi", "Minato City"):  # (San Isidro, Argentina, has its own)
         assert (district, "missions_hosted") not in facts
     assert facts[("Tehran", "embassies_hosted")][0] > 50
+
+
+def test_missions_feed_the_representation_indicators(sqlite_url: str, tmp_path: Path, resolver: Resolver) -> None:
+    """REP05 counts the missions a place hosts (plus offices recorded), REP06 the countries sending them."""
+    from citydiplomacy.assess.indicators import COMPUTED, MISSING, compute_indicators
+
+    import_missions(_file(tmp_path / "embassies.csv", GOOD), resolver=resolver)
+    with db.session_scope(db.get_engine(sqlite_url)) as s:
+        ids = dict(s.execute(select(Place.name, Place.id)).all())
+        now = compute_indicators(s)
+        brussels, delhi = ids["Brussels"], ids["New Delhi"]
+        before = compute_indicators(s, [brussels], year=DATA_YEAR - 1)
+    assert (now.values.at[brussels, "REP05"], now.values.at[brussels, "REP06"]) == (3.0, 2.0)
+    assert (now.values.at[delhi, "REP05"], now.values.at[delhi, "REP06"]) == (2.0, 2.0)
+    assert now.coverage.at[brussels, "REP06"] == COMPUTED
+    # A source says nothing about sister cities: those stay missing, not 0.
+    assert now.coverage.at[brussels, "CUL02"] == MISSING
+    # Facts dated after the year asked for are not read.
+    assert before.coverage.at[brussels, "REP06"] == MISSING
