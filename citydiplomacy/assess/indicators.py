@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from citydiplomacy import settings
 from citydiplomacy.core.text import fold
 from citydiplomacy.model.indicators import Catalogue, Indicator, load_catalogue
-from citydiplomacy.store import runs
+from citydiplomacy.store import queries, runs
 from citydiplomacy.store.schema import (
     Activity,
     ActivityParticipant,
@@ -58,7 +58,6 @@ from citydiplomacy.store.schema import (
     Membership,
     Organisation,
     Place,
-    PlaceFact,
 )
 from citydiplomacy.store.ties import TieRule, load_ties
 
@@ -258,21 +257,9 @@ def _manual_values(session: Session, year: int | None) -> pd.DataFrame:
 
 
 def _place_facts(session: Session, year: int | None) -> pd.DataFrame:
-    """Place facts (``place_id``, ``code``, ``value``): per place and code the largest value any source states.
-
-    A second source adds what the first missed (a mission it lists, a route), it does not lower a count;
-    with ``year``, facts dated after it are left out (undated facts count, as undated records do elsewhere).
-    """
-    facts = _frame(
-        session,
-        select(PlaceFact.place_id, PlaceFact.code, PlaceFact.value, PlaceFact.year),
-        ["place_id", "code", "value", "year"],
-    )
-    if year is not None and not facts.empty:
-        facts = facts[facts["year"].isna() | (facts["year"] <= year)]
-    if facts.empty:
-        return pd.DataFrame(columns=["place_id", "code", "value"])
-    return facts.groupby(["place_id", "code"], as_index=False)["value"].max()
+    """Place facts (``place_id``, ``code``, ``value``), one per place and code by the store's one rule for two
+    sources stating one fact (:func:`citydiplomacy.store.queries.place_facts`)."""
+    return pd.DataFrame(queries.place_facts(session, year=year), columns=["place_id", "code", "value"])
 
 
 def _sum_facts(facts: pd.DataFrame, codes: Iterable[str]) -> pd.Series:

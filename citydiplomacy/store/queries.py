@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Engine, Select, bindparam, case, func, or_, select
@@ -26,6 +26,7 @@ from citydiplomacy.store.schema import (
     Membership,
     Organisation,
     Place,
+    PlaceFact,
     PlaceMention,
     PlaceName,
     Relation,
@@ -75,6 +76,43 @@ def stats(engine: Engine | None = None) -> dict[str, Any]:
 
 PLACE_FIELDS = ("id", "name", "name_fa", "country_code", "gazetteer", "gazetteer_id", "admin_level", "status",
                 "lat", "lng", "population", "is_capital")  # fmt: skip
+
+
+def place_facts(
+    session: Session, codes: Collection[str] | None = None, year: int | None = None
+) -> list[tuple[int, str, float]]:
+    """One value per place and fact code (``place_fact`` rows, :data:`~citydiplomacy.model.vocab.PLACE_FACTS`).
+
+    Two sources may state the same fact (two rows, one per source).  The one rule: the value of the *latest*
+    source year wins (a newer count replaces an older one: missions open and close); between sources of the
+    same year, or undated ones, the *largest* value (each source lists what it found, and none lists more
+    missions or routes than exist).  Dated rows beat undated ones.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    codes
+        Fact codes wanted (default: all).
+    year
+        Registry as of the end of this year: facts dated later are left out (undated ones are kept).
+
+    Returns
+    -------
+    list of (place_id, code, value)
+    """
+    query = select(PlaceFact.place_id, PlaceFact.code, PlaceFact.value, PlaceFact.year)
+    if codes is not None:
+        query = query.where(PlaceFact.code.in_(list(codes)))
+    if year is not None:
+        query = query.where(or_(PlaceFact.year.is_(None), PlaceFact.year <= year))
+    best: dict[tuple[int, str], tuple[float, float]] = {}
+    for place_id, code, value, fact_year in session.execute(query):
+        key = (place_id, code)
+        order = (float("-inf") if fact_year is None else float(fact_year), float(value))
+        if key not in best or order > best[key]:
+            best[key] = order
+    return [(pid, code, value) for (pid, code), (_, value) in best.items()]
 
 
 def place_dict(place: Place) -> dict[str, Any]:
