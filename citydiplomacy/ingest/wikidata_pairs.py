@@ -9,10 +9,10 @@ Two tab-separated files without a header (the layout of ``wikidata_p190_2016_rel
 No countries, no coordinates: each item is joined to a registry place
 
 1. by its Wikidata id (``place.wikidata_id``, filled by sources that carry ids, e.g. the missions file);
-2. by its label, only where the label cannot mean two places: it names exactly one registry place (its name
-   or one of its names, case and accents folded); or, for a pair, the two labels match the two ends of
-   exactly one sister-city tie the registry already holds from another source; or, naming no registry
-   place, exactly one gazetteer entry (a new place is created for it).
+2. by its label, only where the label cannot mean two places: no other item of the crawl carries it, and it
+   names exactly one registry place (its name or one of its names, case and accents folded), or, naming no
+   registry place, exactly one gazetteer entry (a new place is created for it); or, for a pair, the two
+   labels match the two ends of exactly one sister-city tie the registry already holds from another source.
 
 Nothing is guessed among namesakes: an item whose label names several places, and no held tie tells them
 apart, is left unjoined (counted, not imported).  An item joined by label lends its id to the place when the
@@ -174,6 +174,8 @@ def join_items(
     pairs = list(pairs)
     join = Join()
     items = sorted({q for p in pairs for q in p})
+    # A label two items carry names namesakes: neither is joined by it alone (a held tie may tell them apart).
+    shared = Counter(fold(labels[q]) for q in items if q in labels)
     cands: dict[str, set[int]] = {}
     for q in items:
         if q in index.by_wikidata:
@@ -181,7 +183,7 @@ def join_items(
             continue
         found = index.by_name.get(fold(labels[q]), set()) if q in labels else set()
         cands[q] = found
-        if len(found) == 1:
+        if len(found) == 1 and shared[fold(labels[q])] == 1:
             join.how[q], join.place[q] = "name", next(iter(found))
     # Namesakes told apart by a tie the registry already holds between exactly one pair of candidates.
     proposals: dict[str, set[int]] = defaultdict(set)
@@ -196,13 +198,15 @@ def join_items(
         if len(held) == 1:
             proposals[a].add(held[0][0])
             proposals[b].add(held[0][1])
+    taken = Counter(next(iter(p)) for q, p in proposals.items() if q not in join.how and len(p) == 1)
     for q, pids in proposals.items():
-        if q not in join.how and len(pids) == 1:  # every held tie of the item points at the same place
+        # Every held tie of the item points at the same place, and no other item is told apart as that place.
+        if q not in join.how and len(pids) == 1 and taken[next(iter(pids))] == 1:
             join.how[q], join.place[q] = "tie", next(iter(pids))
     if resolver is not None:
         gaz = resolver.gaz
         for q in items:
-            if q in join.how or q not in labels or cands.get(q):
+            if q in join.how or q not in labels or cands.get(q) or shared[fold(labels[q])] > 1:
                 continue
             idx = gaz.lookup(labels[q], loose=False)
             if len(idx) != 1:
@@ -273,7 +277,9 @@ def import_wikidata_pairs(
         progress("join", 0, len(pairs))
         join = join_items(pairs, labels, RegistryIndex.load(conn), resolver)
         progress("join", len(pairs), len(pairs))
-        resolved = [(Mention(labels[q], ""), res) for q, res in sorted(join.new.items())]
+        resolved = list(
+            {Mention(labels[q], "").key: (Mention(labels[q], ""), res) for q, res in sorted(join.new.items())}.values()
+        )
         count_resolutions(report, resolved)
         return join, stage_places(conn, resolved, actor=actor)
 
