@@ -160,6 +160,26 @@ def test_missions_lend_city_ids_that_pairs_then_join_by(sqlite_url: str, tmp_pat
     assert exported and all(r["evidence"] == "Wikidata 2016" for r in exported)
 
 
+def test_migration_0007_backfills_each_relations_own_provenance(db_url: str, tmp_path: Path) -> None:
+    from alembic import command
+
+    head = [*TWIN_HEADER, "signed_year"]
+    rows = [["Tehran", "Iran", "35.69", "51.42", "Bishkek", "Kyrgyzstan", "42.87", "74.59", "1992"],
+            ["Istanbul", "Turkey", "41.01", "28.95", "Havana", "Cuba", "23.13", "-82.38", ""]]  # fmt: skip
+    import_twinning(write_csv(tmp_path / "office.csv", head, rows))
+    engine = db.get_engine(db_url)
+    command.downgrade(db.alembic_config(engine), "0006")
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        got = conn.execute(
+            select(RelationEvidence.relation_id, RelationEvidence.source_locator, RelationEvidence.values)
+            .order_by(RelationEvidence.relation_id)
+        ).all()  # fmt: skip
+        held = conn.execute(select(Relation.id, Relation.source_locator).order_by(Relation.id)).all()
+    assert [(r[0], r[1]) for r in got] == [tuple(h) for h in held]
+    assert sorted(r[2].get("signed_year", 0) for r in got) == [0, 1992]
+
+
 def test_cli_json_summary(sqlite_url: str, tmp_path: Path) -> None:
     relations, names = _copy(tmp_path, RELATIONS, NAMES)
     result = runner.invoke(app, ["import", "wikidata-pairs", str(relations), "--names", str(names), "--json"])

@@ -26,9 +26,9 @@ _CHUNK = 5000
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("place", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("wikidata_id", sa.String(length=20), nullable=True))
-        batch_op.create_index(batch_op.f("ix_place_wikidata_id"), ["wikidata_id"], unique=False)
+    # Plain ALTERs, not a batch: recreating ``place`` on SQLite would trip the foreign keys that point at it.
+    op.add_column("place", sa.Column("wikidata_id", sa.String(length=20), nullable=True))
+    op.create_index(op.f("ix_place_wikidata_id"), "place", ["wikidata_id"], unique=False)
 
     evidence = op.create_table(
         "relation_evidence",
@@ -87,6 +87,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_relation_evidence_source_id"))
         batch_op.drop_index(batch_op.f("ix_relation_evidence_relation_id"))
     op.drop_table("relation_evidence")
-    with op.batch_alter_table("place", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_place_wikidata_id"))
-        batch_op.drop_column("wikidata_id")
+    op.drop_index(op.f("ix_place_wikidata_id"), table_name="place")
+    op.drop_column("place", "wikidata_id")  # SQLite 3.35+ drops a column in place
