@@ -51,7 +51,7 @@ from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject
 from citydiplomacy.store.audit import record_bulk_select
 from citydiplomacy.store.evidence import add_evidence
 from citydiplomacy.store.places import Mention, PlaceStage, apply_places, last_id, lend_wikidata_ids, stage_places
-from citydiplomacy.store.schema import Place, PlaceName, Relation, RelationEvidence, utcnow
+from citydiplomacy.store.schema import Place, PlaceName, Relation, RelationEvidence, Source, utcnow
 
 if TYPE_CHECKING:
     from citydiplomacy.geo.resolve import Resolution, Resolver
@@ -118,18 +118,31 @@ class RegistryIndex:
     ties: set[tuple[int, int]] = field(default_factory=set)
 
     @classmethod
-    def load(cls, conn: Connection) -> RegistryIndex:
-        """Read the index from the registry (places, their names, sister-city ties)."""
+    def load(cls, conn: Connection, own_source: int | None = None) -> RegistryIndex:
+        """Read the index from the registry (places, their names, sister-city ties).
+
+        ``own_source``: the importing source, if it imported before: the places and ties it created are left
+        out of the name and tie rules (they would join on a re-import what the first import did not), and
+        are found again by their ids.
+        """
         index = cls()
         place, name, rel = Place.__table__, PlaceName.__table__, Relation.__table__
-        for pid, pname, qid in conn.execute(select(place.c.id, place.c.name, place.c.wikidata_id)):
+        own: set[int] = set()
+        for pid, pname, qid, src in conn.execute(select(place.c.id, place.c.name, place.c.wikidata_id,
+                                                        place.c.source_id)):  # fmt: skip
             index.wikidata_of[pid] = qid
             if qid:
                 index.by_wikidata.setdefault(qid, pid)
+            if own_source is not None and src == own_source:
+                own.add(pid)
+                continue
             index.by_name[fold(pname)].add(pid)
         for pid, pname in conn.execute(select(name.c.place_id, name.c.name)):
-            index.by_name[fold(pname)].add(pid)
+            if pid not in own:
+                index.by_name[fold(pname)].add(pid)
         q = select(rel.c.place_a_id, rel.c.place_b_id).where(rel.c.kind == KIND, rel.c.place_b_id.is_not(None))
+        if own_source is not None:
+            q = q.where(rel.c.source_id.is_distinct_from(own_source))
         index.ties = {(a, b) for a, b in conn.execute(q)}
         return index
 
@@ -185,24 +198,11 @@ def join_items(
         cands[q] = found
         if len(found) == 1 and shared[fold(labels[q])] == 1:
             join.how[q], join.place[q] = "name", next(iter(found))
-    # Namesakes told apart by a tie the registry already holds between exactly one pair of candidates.
-    proposals: dict[str, set[int]] = defaultdict(set)
-    for a, b in pairs:
-        if a in join.how and b in join.how:
-            continue
-        ca = {join.place[a]} if a in join.place else cands.get(a, set())
-        cb = {join.place[b]} if b in join.place else cands.get(b, set())
-        if not ca or not cb or len(ca) * len(cb) > 10_000:
-            continue
-        held = [(x, y) for x in ca for y in cb if x != y and (min(x, y), max(x, y)) in index.ties]
-        if len(held) == 1:
-            proposals[a].add(held[0][0])
-            proposals[b].add(held[0][1])
-    taken = Counter(next(iter(p)) for q, p in proposals.items() if q not in join.how and len(p) == 1)
-    for q, pids in proposals.items():
-        # Every held tie of the item points at the same place, and no other item is told apart as that place.
-        if q not in join.how and len(pids) == 1 and taken[next(iter(pids))] == 1:
-            join.how[q], join.place[q] = "tie", next(iter(pids))
+    # Namesakes told apart by a tie the registry already holds between exactly one pair of candidates; repeated
+    # while it joins more (an item joined so is one candidate for its other pairs), so that a re-import, which
+    # finds those items by id, joins nothing new.
+    while _join_by_ties(pairs, join, cands, index):
+        pass
     if resolver is not None:
         gaz = resolver.gaz
         for q in items:
@@ -216,6 +216,32 @@ def join_items(
             if res.status == "resolved" and res.gazetteer_id == entry["gazetteer_id"]:
                 join.how[q], join.new[q] = "gazetteer", res
     return join
+
+
+def _join_by_ties(pairs: list[tuple[str, str]], join: Join, cands: dict[str, set[int]], index: RegistryIndex) -> int:
+    """One round of the tie rule of :func:`join_items`; returns the items it joined."""
+    proposals: dict[str, set[int]] = defaultdict(set)
+    for a, b in pairs:
+        if a in join.how and b in join.how:
+            continue
+        ca = {join.place[a]} if a in join.place else cands.get(a, set())
+        cb = {join.place[b]} if b in join.place else cands.get(b, set())
+        if not ca or not cb or len(ca) * len(cb) > 10_000:
+            continue
+        held = [(x, y) for x in ca for y in cb if x != y and (min(x, y), max(x, y)) in index.ties]
+        if len(held) == 1:
+            proposals[a].add(held[0][0])
+            proposals[b].add(held[0][1])
+    fresh = {q: p for q, p in proposals.items() if q not in join.how and len(p) == 1}
+    taken = Counter(next(iter(p)) for p in fresh.values())
+    taken.update(join.place.values())
+    joined = 0
+    for q, pids in sorted(fresh.items()):
+        # Every held tie of the item points at the same place, and no other item is joined to that place.
+        if taken[next(iter(pids))] == 1:
+            join.how[q], join.place[q] = "tie", next(iter(pids))
+            joined += 1
+    return joined
 
 
 def import_wikidata_pairs(
@@ -272,10 +298,12 @@ def import_wikidata_pairs(
     finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS)
     digest = file_digest(path)
     context = f"import wikidata-pairs {path.name}"
+    source_name = f"{path.name} sha256:{digest[:16]}"
 
     def stage(conn: Connection) -> tuple[Join, PlaceStage]:
         progress("join", 0, len(pairs))
-        join = join_items(pairs, labels, RegistryIndex.load(conn), resolver)
+        own = conn.execute(select(Source.id).where(Source.name == source_name)).scalar()
+        join = join_items(pairs, labels, RegistryIndex.load(conn, own), resolver)
         progress("join", len(pairs), len(pairs))
         resolved = list(
             {Mention(labels[q], "").key: (Mention(labels[q], ""), res) for q, res in sorted(join.new.items())}.values()
@@ -286,7 +314,7 @@ def import_wikidata_pairs(
     def apply(conn: Connection, staged: tuple[Join, PlaceStage]) -> None:
         join, places = staged
         source_id = get_or_create_source(
-            conn, name=f"{path.name} sha256:{digest[:16]}", kind="wikidata", uri=str(path.resolve()),
+            conn, name=source_name, kind="wikidata", uri=str(path.resolve()),
             citation="Wikidata, property P190 (twinned administrative body), crawl of September 2016 "
             "(L3viathan/sister-cities); CC0.", retrieved_at=utcnow(),
         )  # fmt: skip
