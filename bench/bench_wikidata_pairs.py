@@ -5,7 +5,8 @@ Run ``python bench/bench_wikidata_pairs.py [--no-missions]``.  Into a fresh SQLi
 1. import ``../shared/data/twin_cities.csv`` (with coordinates) and, unless ``--no-missions``,
    ``embassies.csv`` (which lends its cities' Wikidata ids to the places it resolves);
 2. the baseline, measured on that registry in the same run: join each item by its label written exactly
-   as a registry place's name (case-sensitive), accepted when exactly one place has that name;
+   as a registry place's name (case-sensitive), accepted when exactly one place has that name; and the
+   precision of the label rules against the ids the missions file gave (joined with those ids withheld);
 3. ``import_wikidata_pairs`` on ``wikidata_p190_2016_relations.tsv`` / ``…_names.tsv``: wall time, peak memory,
    the shares of items and pairs joined by id, by name, not at all, and the overlap with twin_cities.csv
    (ties both hold, only one);
@@ -31,7 +32,12 @@ from citydiplomacy.geo.resolve import Resolver  # noqa: E402
 from citydiplomacy.ingest.missions import import_missions  # noqa: E402
 from citydiplomacy.ingest.tabular import ImportReport  # noqa: E402
 from citydiplomacy.ingest.twinning import import_twinning  # noqa: E402
-from citydiplomacy.ingest.wikidata_pairs import import_wikidata_pairs, read_pairs  # noqa: E402
+from citydiplomacy.ingest.wikidata_pairs import (  # noqa: E402
+    RegistryIndex,
+    import_wikidata_pairs,
+    join_items,
+    read_pairs,
+)
 from citydiplomacy.store import db  # noqa: E402
 from citydiplomacy.store.schema import Place  # noqa: E402
 
@@ -53,6 +59,26 @@ def baseline_exact(engine, relations: Path, names: Path) -> dict[str, float]:  #
         "items joined (%)": round(100 * len(joined) / len(items), 1),
         "pairs joined (%)": round(100 * sum(a in joined and b in joined for a, b in pairs) / n_pairs, 1),
     }
+
+
+def check_labels(engine, relations: Path, names: Path, resolver: Resolver) -> None:  # type: ignore[no-untyped-def]
+    """Precision of the label rules against the ids the missions file gave: join with the ids withheld, and
+    count the label joins landing on a place whose (missions) id is the item's, or another item's."""
+    pairs, labels = read_pairs(relations, names, ImportReport(file=str(relations), kind="check"))
+    with engine.connect() as conn:
+        index = RegistryIndex.load(conn)
+    index.by_wikidata = {}
+    join = join_items(pairs, labels, index, resolver)
+    right = wrong = 0
+    for q, pid in join.place.items():
+        known = index.wikidata_of.get(pid)
+        if known:
+            right += known == q
+            wrong += known != q
+    print(
+        f"\nLabel joins checked against the missions ids (ids withheld): {right} right, {wrong} wrong "
+        f"({100 * wrong / max(right + wrong, 1):.1f}% wrong)"
+    )
 
 
 def main() -> None:
@@ -84,6 +110,8 @@ def main() -> None:
         print(f"\nBaseline (exact label = one registry place's name), {time.perf_counter() - t:.1f} s:")
         for k, v in base.items():
             print(f"  {k:<40} {v:>6.1f}")
+        if not args.no_missions:
+            check_labels(engine, relations, names, resolver)
         rss = peak_mb()
         t = time.perf_counter()
         report = import_wikidata_pairs(relations, names, engine=engine, resolver=resolver, on_error="skip",

@@ -10,8 +10,9 @@ No countries, no coordinates: each item is joined to a registry place
 
 1. by its Wikidata id (``place.wikidata_id``, filled by sources that carry ids, e.g. the missions file);
 2. by its label, only where the label cannot mean two places: no other item of the crawl carries it, and it
-   names exactly one registry place (its name or one of its names, case and accents folded), or, naming no
-   registry place, exactly one gazetteer entry (a new place is created for it); or, for a pair, the two
+   names exactly one registry place (its name or one of its names, case and accents folded) and no other
+   gazetteer entry, or, naming no registry place, exactly one gazetteer entry (a new place is created for
+   it); or, for a pair, the two
    labels match the two ends of exactly one sister-city tie the registry already holds from another source.
 
 Nothing is guessed among namesakes: an item whose label names several places, and no held tie tells them
@@ -115,6 +116,7 @@ class RegistryIndex:
     by_wikidata: dict[str, int] = field(default_factory=dict)
     by_name: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     wikidata_of: dict[int, str | None] = field(default_factory=dict)
+    geonames_of: dict[int, str] = field(default_factory=dict)
     ties: set[tuple[int, int]] = field(default_factory=set)
 
     @classmethod
@@ -128,9 +130,18 @@ class RegistryIndex:
         index = cls()
         place, name, rel = Place.__table__, PlaceName.__table__, Relation.__table__
         own: set[int] = set()
-        for pid, pname, qid, src in conn.execute(select(place.c.id, place.c.name, place.c.wikidata_id,
-                                                        place.c.source_id)):  # fmt: skip
+        cols = (
+            place.c.id,
+            place.c.name,
+            place.c.wikidata_id,
+            place.c.source_id,
+            place.c.gazetteer,
+            place.c.gazetteer_id,
+        )
+        for pid, pname, qid, src, gaz, gaz_id in conn.execute(select(*cols)):
             index.wikidata_of[pid] = qid
+            if gaz == "geonames":
+                index.geonames_of[pid] = gaz_id
             if qid:
                 index.by_wikidata.setdefault(qid, pid)
             if own_source is not None and src == own_source:
@@ -196,7 +207,7 @@ def join_items(
             continue
         found = index.by_name.get(fold(labels[q]), set()) if q in labels else set()
         cands[q] = found
-        if len(found) == 1 and shared[fold(labels[q])] == 1:
+        if len(found) == 1 and shared[fold(labels[q])] == 1 and _world_unique(resolver, labels[q], index, found):
             join.how[q], join.place[q] = "name", next(iter(found))
     # Namesakes told apart by a tie the registry already holds between exactly one pair of candidates; repeated
     # while it joins more (an item joined so is one candidate for its other pairs), so that a re-import, which
@@ -216,6 +227,18 @@ def join_items(
             if res.status == "resolved" and res.gazetteer_id == entry["gazetteer_id"]:
                 join.how[q], join.new[q] = "gazetteer", res
     return join
+
+
+def _world_unique(resolver: Resolver | None, label: str, index: RegistryIndex, found: set[int]) -> bool:
+    """Whether the one registry place a label names is the one place of that name in the world, as far as the
+    gazetteer knows: a registry that holds one "Philadelphia" (Amman's ancient name) does not make it unique.
+    """
+    if resolver is None:
+        return True
+    idx = resolver.gaz.lookup(label, loose=False)
+    if len(idx) == 0:
+        return True
+    return len(idx) == 1 and index.geonames_of.get(next(iter(found))) == str(int(resolver.gaz.ids[int(idx[0])]))
 
 
 def _join_by_ties(pairs: list[tuple[str, str]], join: Join, cands: dict[str, set[int]], index: RegistryIndex) -> int:
