@@ -8,6 +8,7 @@ The real crawl and twin_cities.csv are imported once when ../shared/data is pres
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,30 @@ def test_real_twin_cities_then_wikidata_pairs_overlap_is_consistent(
     shares = d["share of items joined by id (%)"] + d["share of items joined by name (%)"]
     assert abs(shares + d["share of items not joined (%)"] - 100) < 0.2
     assert _evidence_count(sqlite_url) >= held + d["ties both sources hold"] + d["ties only these pairs hold"]
+
+
+def test_city_page_and_api_show_each_relations_sources(sqlite_url: str, tmp_path: Path, resolver: Resolver) -> None:
+    from fastapi.testclient import TestClient
+    from test_web_api import login
+    from test_web_support import PASSWORD
+
+    from citydiplomacy.web.app import create_app
+    from citydiplomacy.web.auth import create_user
+
+    pairs, relations, names = _copy(tmp_path, PAIRS, RELATIONS, NAMES)
+    import_twinning(pairs, resolver=resolver)
+    import_wikidata_pairs(relations, names, resolver=resolver)
+    with db.session_scope(db.get_engine(sqlite_url)) as s:
+        create_user(s, "viewer", PASSWORD, "viewer")
+        tehran = s.scalars(select(Place.id).where(Place.gazetteer_id == "112931")).one()
+    with TestClient(create_app(sqlite_url, secret_key="t")) as client:
+        login(client, "viewer")
+        page = client.get(f"/cities/{tehran}")
+        assert page.status_code == 200
+        cell = re.search(r'<td class="evidence">(.*?)</td>', page.text.split("Bishkek", 1)[1], re.S)
+        assert cell and re.sub(r"<[^>]+>", "", cell[1]) == "pairs_small.csv row 2, 3 · Wikidata 2016"
+        api = client.get("/api/relations", params={"place_id": tehran}).json()
+        labels = sorted(e["label"] for item in api["items"] for e in item["evidence"])
+        assert labels == ["Wikidata 2016", "Wikidata 2016", "pairs_small.csv row 2, 3"]
+        one = client.get(f"/api/agreements/{api['items'][0]['id']}").json()
+        assert one["evidence"]
