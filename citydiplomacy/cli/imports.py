@@ -256,6 +256,29 @@ def import_wikidata_command(
     _run(lambda p, **kw: import_wikidata(p, kind, **kw), file, rejects, as_json, on_error=on_error)
 
 
+@import_app.command("wikidata-pairs")
+def import_wikidata_pairs_command(
+    relations: Annotated[Path, typer.Argument(help="Tab-separated QID<TAB>QID lines (P190 statements, no header)")],
+    names: Annotated[Path, typer.Option("--names", help="Tab-separated QID<TAB>label lines")],
+    on_error: OnError = "abort",
+    rejects: Rejects = None,
+    as_json: AsJson = False,
+) -> None:
+    """Import twinning pairs by Wikidata id; a tie already held gets this source as evidence.
+
+    Items join places by Wikidata id, else by a label that names one place only (never a guess among
+    namesakes).  The summary gives the shares joined by id, by name and not at all, and how many ties
+    both sources hold and how many only one.
+
+    Example:
+
+        citydip import wikidata-pairs relations.tsv --names names.tsv --on-error skip --json
+    """
+    from citydiplomacy.ingest.wikidata_pairs import import_wikidata_pairs
+
+    _run(lambda p, **kw: import_wikidata_pairs(p, names, **kw), relations, rejects, as_json, on_error=on_error)
+
+
 def template_command(
     kind: Annotated[str, typer.Argument(help="twinning | relations | memberships")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.csv or .xlsx)")],

@@ -142,3 +142,39 @@ def review_reject(mention: MentionArg, version: VersionOpt = None) -> None:
         citydip review reject 42
     """
     _decide("reject", mention, version=version)
+
+
+@review_app.command("disagreements")
+def review_disagreements(
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one item per relation and field)")] = False,
+) -> None:
+    """Relations whose sources disagree (a signing year, an end year, a status), each source's value beside it.
+
+    Example:
+        citydip review disagreements
+        citydip review disagreements --limit 200 --json
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from citydiplomacy.cli.console import console, fail, print_json
+    from citydiplomacy.store import db
+    from citydiplomacy.store.evidence import disagreements
+
+    try:
+        with db.get_engine().connect() as conn:
+            items = disagreements(conn, limit=limit)
+    except db.DatabaseUnavailable as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        print_json({"items": items, "limit": limit})
+        return
+    table = Table(title=f"Sources that disagree ({len(items)} shown)")
+    for column in ("relation", "places", "field", "values by source"):
+        table.add_column(column)
+    for d in items:
+        given = "; ".join(f"{v['value']} ({v['label']})" for v in d["values"])
+        places = escape(f"{d['place_a']} – {d['place_b'] or ''}")
+        table.add_row(str(d["relation_id"]), places, d["field"], escape(given))
+    console.print(table)

@@ -54,7 +54,15 @@ from citydiplomacy.ingest.common import (
 )
 from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, parse_float
 from citydiplomacy.store.audit import record_bulk_select
-from citydiplomacy.store.places import Mention, PlaceStage, apply_places, last_id, place_key, stage_places
+from citydiplomacy.store.places import (
+    Mention,
+    PlaceStage,
+    apply_places,
+    last_id,
+    lend_wikidata_ids,
+    place_key,
+    stage_places,
+)
 from citydiplomacy.store.schema import PlaceFact, utcnow
 
 if TYPE_CHECKING:
@@ -212,11 +220,14 @@ def commit_place_facts(
     context: str,
     progress: Progress,
     started: float,
+    wikidata_ids: dict[str, str] | None = None,
 ) -> ImportReport:
     """The write step of an import of place facts: places staged outside the lock, then the source, the places
     and the facts (:func:`write_place_facts`) written in one short transaction; the report completed.
 
     ``source``: :func:`~citydiplomacy.ingest.common.get_or_create_source`'s arguments but the retrieval time.
+    ``wikidata_ids``: mention key -> the place's Wikidata id, stored on places that have none
+    (:func:`~citydiplomacy.store.places.lend_wikidata_ids`).
     """
 
     def stage(conn: Connection) -> PlaceStage:
@@ -229,6 +240,9 @@ def commit_place_facts(
         report.already_present["place"] += len(set(place_ids.values())) - created
         write_place_facts(conn, facts, place_ids, year=year, source_id=source_id, actor=actor, context=context,
                           locator=locator, report=report)  # fmt: skip
+        if wikidata_ids:
+            lent = {place_ids[k]: q for k, q in wikidata_ids.items() if k in place_ids}
+            report.details["places given a Wikidata id"] = lend_wikidata_ids(conn, lent, actor=actor, context=context)
 
     report.write_seconds = round(run_staged(engine, stage, apply, progress), 3)
     report.committed = True
@@ -354,10 +368,14 @@ def import_missions(
     resolver = resolver or Resolver()
     report = ImportReport(file=str(path), kind="missions")
     missions: list[tuple[int, Mention, str, str]] = []
+    qid_votes: dict[str, Counter[str]] = defaultdict(Counter)  # mention key -> the city ids its rows give
     for row_no, row in read_delimited(path, delimiter=";", required=REQUIRED):
         report.rows_read += 1
         try:
             missions.append((row_no, *_validate(path, row_no, row, resolver)))
+            qid = _QID.search(row.get("cityqid", ""))
+            if qid:
+                qid_votes[missions[-1][1].key][qid[0]] += 1
         except InputError as exc:
             report.rejects.append(Reject(exc.row or row_no, exc.field, exc.reason, {"file": path.name, **row}))
     if report.rows_read == 0:
@@ -408,6 +426,7 @@ def import_missions(
     chosen |= {m.key: (m, r) for m, r in resolved if host_of[m.key] == m.key}
     final = list(chosen.values())
     mention_of_host = {h: mr[0].key for h, mr in chosen.items()}
+    wikidata_ids = _host_wikidata_ids(resolved, key_of, host_of, qid_votes, mention_of_host)
 
     facts: dict[tuple[str, str], float] = Counter()
     senders: dict[str, set[str]] = defaultdict(set)
@@ -438,5 +457,41 @@ def import_missions(
     }  # fmt: skip
     return commit_place_facts(
         engine, report, final, facts, source=source, year=year, actor=actor, context=context, progress=progress,
-        locator=lambda k: f"missions in {names.get(k, k)}", started=started,
+        locator=lambda k: f"missions in {names.get(k, k)}", started=started, wikidata_ids=wikidata_ids,
     )  # fmt: skip
+
+
+#: A Wikidata item id, bare or in an entity URL (``http://www.wikidata.org/entity/Q3114``).
+_QID = re.compile(r"(?<![A-Za-z0-9])Q[1-9][0-9]*$")
+
+
+def _host_wikidata_ids(
+    resolved: Sequence[tuple[Mention, Resolution]],
+    key_of: dict[str, tuple[str, str]],
+    host_of: dict[str, str],
+    votes: dict[str, Counter[str]],
+    mention_of_host: dict[str, str],
+) -> dict[str, str]:
+    """Each host place's Wikidata id: the one most of the rows naming it (not a district attached to it) give.
+
+    A district attached to its city (Uccle to Brussels) lends the city nothing; an id more than one host
+    would receive is given to none.
+
+    Returns
+    -------
+    dict[str, str]
+        Mention key (the one standing for its host) -> Wikidata id.
+    """
+    per_host: dict[str, Counter[str]] = defaultdict(Counter)
+    for m, r in resolved:
+        own = "|".join(key_of[m.key]) if r.status == "resolved" else m.key
+        if host_of[m.key] == own:
+            per_host[own].update(votes.get(m.key, {}))
+    out: dict[str, str] = {}
+    for host, counts in per_host.items():
+        if counts and host in mention_of_host:
+            (qid, n), *rest = counts.most_common(2)
+            if not rest or n > rest[0][1]:
+                out[mention_of_host[host]] = qid
+    taken = Counter(out.values())
+    return {k: q for k, q in out.items() if taken[q] == 1}

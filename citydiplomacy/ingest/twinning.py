@@ -265,6 +265,7 @@ def import_twinning(
         report.records_created["place"] += created_places
         report.already_present["place"] += len(set(place_ids.values())) - created_places
         _apply_relations(conn, relations, source_id, actor, context, report)
+        report.records_created["relation_evidence"] += evidence_for_staged(conn, relations, source_id)
 
     report.write_seconds = round(run_staged(engine, stage, apply, progress), 3)
     report.committed = True
@@ -472,3 +473,41 @@ def _apply_relations(
     created = record_bulk_select(conn, actor=actor, action="insert", entity="relation", ids=ours, context=context)
     report.records_created["relation"] += created
     report.already_present["relation"] += stage.rows - created
+
+
+def evidence_for_staged(conn: Connection, stage: RelationStage, source_id: int) -> int:
+    """This source's evidence of every staged relation (new or already held from another source).
+
+    A pair the registry holds several agreements of one kind for gets the evidence on the oldest of them.
+
+    Returns
+    -------
+    int
+        Evidence rows created (none on a re-import).
+    """
+    from sqlalchemy import func
+
+    from citydiplomacy.store.evidence import add_evidence
+
+    staged, relation = stage.table, Relation.__table__
+    pa, pb = Place.__table__.alias("pa"), Place.__table__.alias("pb")
+    lower = case((pa.c.id < pb.c.id, pa.c.id), else_=pb.c.id)
+    upper = case((pa.c.id < pb.c.id, pb.c.id), else_=pa.c.id)
+    joined = staged.join(pa, and_(pa.c.gazetteer == staged.c.a_gazetteer, pa.c.gazetteer_id == staged.c.a_gazetteer_id))
+    joined = joined.join(pb, and_(pb.c.gazetteer == staged.c.b_gazetteer, pb.c.gazetteer_id == staged.c.b_gazetteer_id))
+    joined = joined.join(relation, and_(relation.c.place_a_id == lower, relation.c.place_b_id == upper,
+                                        relation.c.kind == staged.c.kind))  # fmt: skip
+    rows = conn.execute(
+        select(func.min(relation.c.id), staged.c.source_locator, staged.c.retrieved_at, staged.c.signed_year,
+               staged.c.ended_year, staged.c.status)
+        .select_from(joined)
+        .group_by(staged.c.a_gazetteer, staged.c.a_gazetteer_id, staged.c.b_gazetteer, staged.c.b_gazetteer_id,
+                  staged.c.kind, staged.c.source_locator, staged.c.retrieved_at, staged.c.signed_year,
+                  staged.c.ended_year, staged.c.status)
+    ).all()  # fmt: skip
+    return add_evidence(conn, [
+        {"relation_id": rid, "source_id": source_id, "source_locator": loc, "retrieved_at": at,
+         "values": {k: v for k, v in (("signed_year", signed), ("ended_year", ended), ("status", status))
+                    if v is not None}}
+        for rid, loc, at, signed, ended, status in rows
+    ])  # fmt: skip

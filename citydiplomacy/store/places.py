@@ -54,6 +54,7 @@ from citydiplomacy.store.schema import (
     PlaceName,
     PlaceRedirect,
     Relation,
+    RelationEvidence,
     utcnow,
 )
 from citydiplomacy.store.staging import drop_all, fill, stage_table
@@ -324,6 +325,36 @@ def apply_places(
     return mention_to_place, created
 
 
+def lend_wikidata_ids(conn: Connection, ids: dict[int, str], *, actor: str, context: str) -> int:
+    """Give places a Wikidata id (place id -> ``"Q64"``) where they have none and no other place holds it.
+
+    A source carrying ids (the missions file, a Wikidata crawl) fills them in, so that the next source with
+    ids joins without matching names; an id already held is never moved or duplicated.  Audited.
+
+    Returns
+    -------
+    int
+        Places given an id.
+    """
+    place = Place.__table__
+    held = set(conn.execute(select(place.c.wikidata_id).where(place.c.wikidata_id.is_not(None))).scalars())
+    claims: dict[str, int] = {}
+    for qid in ids.values():
+        claims[qid] = claims.get(qid, 0) + 1
+    wanted = {p: q for p, q in ids.items() if q not in held and claims[q] == 1}
+    keys = sorted(wanted)
+    empty: set[int] = set()
+    for start in range(0, len(keys), 900):  # below SQLite's bound-parameter limit
+        q = select(place.c.id).where(place.c.id.in_(keys[start : start + 900]), place.c.wikidata_id.is_(None))
+        empty.update(conn.execute(q).scalars())
+    rows = sorted((p, wanted[p]) for p in empty)
+    for pid, qid in rows:
+        conn.execute(update(place).where(place.c.id == pid).values(wikidata_id=qid))
+    record_bulk(conn, actor=actor, action="update", entity="place", ids=[p for p, _ in rows], context=context,
+                changes=[{"wikidata_id": [None, q]} for _, q in rows])  # fmt: skip
+    return len(rows)
+
+
 def last_id(conn: Connection, table: Table) -> int:
     """The largest id in ``table`` (0 when empty): what a bulk insert's new rows exceed."""
     return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
@@ -535,7 +566,7 @@ def _move_relations(session: Session, old_id: int, target_id: int, summary: Merg
         return (a, b, rel.organisation_id, rel.kind, rel.title, rel.signed_year)
 
     taken = {
-        fact(rel.place_a_id, rel.place_b_id, rel)
+        fact(rel.place_a_id, rel.place_b_id, rel): rel.id
         for rel in session.scalars(
             select(Relation).where((Relation.place_a_id == target_id) | (Relation.place_b_id == target_id))
         )
@@ -559,11 +590,35 @@ def _move_relations(session: Session, old_id: int, target_id: int, summary: Merg
                 }
             )
             summary.count("dropped", "relation")
+            # The evidence follows the fact: a duplicate's sources become the kept relation's (a source already
+            # cited there at the same locator once); a self-relation's go with it.
+            kept = taken.get(fact(a, b, rel)) if reason == "duplicate" else None
+            _move_evidence(session, rel.id, kept, summary)
             session.delete(rel)
         else:
-            taken.add(fact(a, b, rel))
+            taken[fact(a, b, rel)] = rel.id
             rel.place_a_id, rel.place_b_id = a, b
             summary.count("moved", "relation")
+
+
+def _move_evidence(session: Session, old_relation: int, kept: int | None, summary: MergeSummary) -> None:
+    """Move a dropped relation's evidence onto the relation ``kept`` (None: delete it with the relation)."""
+    ev = RelationEvidence.__table__
+    if kept is not None:
+        other = ev.alias("other")
+        clash = (
+            select(other.c.id)
+            .where(
+                other.c.relation_id == kept,
+                other.c.source_id.is_not_distinct_from(ev.c.source_id),
+                other.c.source_locator.is_not_distinct_from(ev.c.source_locator),
+            )
+            .exists()
+        )
+        moved = session.execute(update(ev).where(ev.c.relation_id == old_relation, ~clash).values(relation_id=kept))
+        summary.count("moved", "relation_evidence", moved.rowcount or 0)
+    dropped = session.execute(delete(ev).where(ev.c.relation_id == old_relation))
+    summary.count("dropped", "relation_evidence", dropped.rowcount or 0)
 
 
 def _move_unique(session: Session, model: type, key: Any, old_id: int, target_id: int, summary: MergeSummary) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from citydiplomacy import settings
 from citydiplomacy.core.cells import neutralise
 from citydiplomacy.store import db, runs
+from citydiplomacy.store.evidence import evidence_of
 from citydiplomacy.store.schema import (
     Activity,
     AnalysisRun,
@@ -191,7 +192,8 @@ def city_profile(
     Returns
     -------
     dict
-        ``place``, ``relations`` (partner, kind, status, years, provenance), ``relations_by_kind``,
+        ``place``, ``relations`` (partner, kind, status, years, provenance, ``evidence``: each source that gives
+        it, :func:`~citydiplomacy.store.evidence.evidence_of`), ``relations_by_kind``,
         ``memberships``, ``activities`` (newest first), ``results`` (latest run of each kind: code -> value).
     """
     relations_stmt, memberships_stmt, activities_stmt = _profile_statements()
@@ -210,6 +212,9 @@ def city_profile(
         }
         for r in session.execute(relations_stmt, params)
     ]
+    evidence = evidence_of(session.connection(), [r["id"] for r in relations])
+    for r in relations:
+        r["evidence"] = evidence.get(r["id"], [])
     relations.sort(key=lambda r: (r["kind"], r["status"], r["partner"]["name"]))
     memberships = [
         {
@@ -294,6 +299,7 @@ EXPORT_COLUMNS: dict[str, list[str]] = {
         "ended_year",
         "source",
         "locator",
+        "evidence",
     ],  # fmt: skip
     "memberships": [
         "id",
@@ -436,6 +442,8 @@ def _export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
             .outerjoin(Source, Relation.source_id == Source.id)
             .order_by(Relation.id)
         )
+        # Each relation's sources in a few words ("twin_cities.csv row 12; Wikidata 2016"), read once for all.
+        evidence = evidence_of(session.connection(), session.scalars(select(Relation.id)))
         for rel, pa, pb, org, source in session.execute(query):
             yield {
                 "id": rel.id, "place_a": pa.name, "country_a": pa.country_code, "gazetteer_id_a": pa.gazetteer_id,
@@ -443,6 +451,7 @@ def _export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
                 "gazetteer_id_b": pb.gazetteer_id if pb else None, "organisation": org, "kind": rel.kind,
                 "status": rel.status, "signed_year": rel.signed_year, "ended_year": rel.ended_year,
                 "source": source, "locator": rel.source_locator,
+                "evidence": "; ".join(e["label"] for e in evidence.get(rel.id, [])),
             }  # fmt: skip
     elif what == "memberships":
         query = (

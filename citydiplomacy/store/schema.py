@@ -112,6 +112,8 @@ class Place(Provenanced, Versioned, Base):
     population: Mapped[int | None] = mapped_column(Integer)
     is_capital: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(30), default="gazetteer")  # gazetteer | subdivision | unresolved
+    #: The place's Wikidata item ("Q64"), where a source gave it: sources carrying ids join by it, not by name.
+    wikidata_id: Mapped[str | None] = mapped_column(String(20), index=True)
 
     names: Mapped[list[PlaceName]] = relationship(back_populates="place", cascade="all, delete-orphan")
 
@@ -272,6 +274,24 @@ class RelationStatus(Base):
     source_locator: Mapped[str | None] = mapped_column(String(500))
 
     relation: Mapped[Relation] = relationship(back_populates="history")
+
+
+class RelationEvidence(Base):
+    """One source's evidence of a relation: where it says so (locator), when it was read, what it gave.
+
+    The same relation from two sources is one :class:`Relation` with two evidence rows; ``values`` holds what
+    the source gave (e.g. ``{"signed_year": 1988}``), so that disagreements between sources can be listed.
+    """
+
+    __tablename__ = "relation_evidence"
+    __table_args__ = (UniqueConstraint("relation_id", "source_id", "source_locator", name="relation_evidence_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relation_id: Mapped[int] = mapped_column(ForeignKey("relation.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"), index=True)
+    source_locator: Mapped[str | None] = mapped_column(String(500))
+    retrieved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Membership(Provenanced, Versioned, Base):

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from citydiplomacy.store import lookup, queries, runs
+from citydiplomacy.store.evidence import evidence_of
 from citydiplomacy.store.records import record_dict
 from citydiplomacy.store.runs import CDI_CODE, COVERAGE_CODE, DIMENSION_PREFIX, RANK_CODE
 from citydiplomacy.store.schema import (
@@ -39,6 +40,18 @@ def page(session: Session, query: Select[Any], limit: int, offset: int, to_dict=
     rows = session.execute(query.limit(limit).offset(offset)).all()
     items = [to_dict(*row) if len(row) > 1 else to_dict(row[0]) for row in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def with_evidence(session: Session, found: dict[str, Any]) -> dict[str, Any]:
+    """A page (or one record) of relations, each with its ``evidence``: the sources that give it.
+
+    See :func:`~citydiplomacy.store.evidence.evidence_of`.
+    """
+    items = found.get("items", [found])
+    evidence = evidence_of(session.connection(), [item["id"] for item in items])
+    for item in items:
+        item["evidence"] = evidence.get(item["id"], [])
+    return found
 
 
 def place_page(

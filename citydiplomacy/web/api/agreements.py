@@ -51,7 +51,7 @@ def _one(db: Session, record_id: int) -> dict[str, Any]:
     obj = agreements.load_agreement(db, record_id)
     if obj is None:
         raise HTTPException(status_code=404, detail=f"no agreement {record_id}")
-    return agreements.agreement_dict(db, obj)
+    return data.with_evidence(db, agreements.agreement_dict(db, obj))
 
 
 @router.get("/agreements", response_model=Page, responses=READ)
@@ -65,9 +65,11 @@ def list_agreements(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Records to skip")] = 0,
     user: auth.CurrentUser = Viewer,
 ) -> dict[str, Any]:
-    """Agreements (of a place, either side; with an organisation; of a kind; in a status), each with its parties."""
+    """Agreements (of a place, either side; with an organisation; of a kind; in a status), each with its parties
+    and its ``evidence`` (the sources that give it)."""
     query = agreements.agreements_query(place_id, organisation_id, kind, status)
-    return data.page(db, query, limit, offset, to_dict=lambda r: agreements.summary_dict(r, place_id))
+    found = data.page(db, query, limit, offset, to_dict=lambda r: agreements.summary_dict(r, place_id))
+    return data.with_evidence(db, found)
 
 
 @router.get("/office/attention", responses=READ)

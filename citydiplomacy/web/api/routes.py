@@ -159,8 +159,8 @@ def list_relations(
     offset: Offset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> dict[str, Any]:
-    """Bilateral relations (stored once, ``place_a_id < place_b_id``)."""
-    return data.page(db, data.relations_query(place_id, kind, status), limit, offset)
+    """Bilateral relations (stored once, ``place_a_id < place_b_id``), each with its ``evidence`` (its sources)."""
+    return data.with_evidence(db, data.page(db, data.relations_query(place_id, kind, status), limit, offset))
 
 
 @router.get("/memberships", response_model=schemas.Page, tags=["read"], responses=READ)
