@@ -103,11 +103,15 @@ def test_dimensions_chart_draws_intervals_and_the_index_in_persian() -> None:
     assert charts.dimensions_chart([{"code": "DIM_x", "value": None}], fmt.formatter("en")) is None
 
 
-def test_maps_show_the_whole_world_even_for_one_point() -> None:
+def test_a_lone_member_gets_its_region_not_a_blank_rectangle() -> None:
     members = [{"lat": 35.69, "lng": 51.42, "role": "founding", "name": "Tehran", "name_fa": "تهران"}]
     fig = charts.members_map({"members": members}, fmt.formatter("fa"))
     assert fig is not None
-    assert fig["layout"]["geo"]["fitbounds"] is False and fig["layout"]["geo"]["resolution"] == 110
+    geo = fig["layout"]["geo"]
+    # Not fitted to the point's bounds (that zooms into land without end): a bounded zoom around it.
+    assert geo["fitbounds"] is False and geo["resolution"] == 110
+    assert geo["center"] == {"lat": 35.69, "lon": 51.42} and geo["projection"]["scale"] == 4.0
+    assert fig["data"][0]["text"] == ["تهران"]
 
 
 # --- the same values on the dashboard and in the report ---------------------------------------------------

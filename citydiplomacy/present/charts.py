@@ -403,82 +403,166 @@ def dimensions_chart(
     }
 
 
+#: The roles in the order a member's marker takes its colour from: a place that hosts the secretariat and is
+#: also an active member shows as the host.
+ROLE_ORDER = tuple(ROLE_COLOURS)
+
+
+def _role_rank(role: str) -> tuple[int, str]:
+    return (ROLE_ORDER.index(role) if role in ROLE_ORDER else len(ROLE_ORDER), role)
+
+
+def _first_role(roles: list[str]) -> str:
+    return min(roles, key=_role_rank)
+
+
+def fitted_geo(lats: list[float], lons: list[float], most_zoom: float = 4.0) -> dict[str, Any]:
+    """:data:`GEO_LAYOUT` centred on the points and zoomed to show them all with room around them.
+
+    One point or a few close together get ``most_zoom`` (about a 90° by 45° window: the region and its
+    neighbours, never a blank rectangle of land); points spread over the world get the whole world.  The
+    zoom is a projection scale, not axis ranges, so the map fills its box at any width.
+    """
+    lat_span, lon_span = max(lats) - min(lats), max(lons) - min(lons)
+    if lon_span > 180:  # across the antimeridian or around the world: the whole world
+        return dict(GEO_LAYOUT)
+    # 1.6: a margin around the outermost points (markers and their labels stay inside the map).
+    scale = min(most_zoom, 360 / max(lon_span * 1.6, 1e-9), 180 / max(lat_span * 1.6, 1e-9))
+    if scale <= 1.2:
+        return dict(GEO_LAYOUT)
+    lat, lon = (max(lats) + min(lats)) / 2, (max(lons) + min(lons)) / 2
+    return {
+        **GEO_LAYOUT,
+        "center": {"lat": round(lat, 4), "lon": round(lon, 4)},
+        "projection": {**GEO_LAYOUT["projection"], "scale": round(scale, 3), "rotation": {"lon": round(lon, 4)}},
+    }
+
+
 def members_map(profile: dict[str, Any], fmt: Formatter) -> Figure | None:
-    """An organisation's members on the world map, coloured by role (None when none has coordinates)."""
-    members = [m for m in profile["members"] if m.get("lat") is not None]
-    if not members:
+    """An organisation's member places on a map fitted to them (:func:`fitted_geo`), one marker per place
+    coloured by its leading role (a place holds one membership per role), named when there are few.
+
+    None when no member has coordinates.
+    """
+    places: dict[int, dict[str, Any]] = {}
+    for m in profile["members"]:
+        if m.get("lat") is not None:
+            places.setdefault(m.get("place_id", id(m)), {**m, "roles": []})["roles"].append(m["role"])
+    if not places:
         return None
+    by_role: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for place in places.values():
+        by_role[_first_role(place["roles"])].append(place)
+    labelled = len(places) <= 12
+    west_to_east = sorted(places.values(), key=lambda m: m["lng"])
+    above_below = {id(m): ("top center", "bottom center")[i % 2] for i, m in enumerate(west_to_east)}
+    comma = "، " if fmt.rtl else ", "
     traces = []
-    for role in sorted({m["role"] for m in members}):
-        these = [m for m in members if m["role"] == role]
-        traces.append(
-            {
-                "type": "scattergeo",
-                "mode": "markers",
-                "name": fmt.term(role),
-                "lon": [m["lng"] for m in these],
-                "lat": [m["lat"] for m in these],
-                "text": [fmt.place(m) for m in these],
-                "hoverinfo": "text+name",
-                "marker": {"size": 7, "color": ROLE_COLOURS.get(role, OTHER_COLOUR)},
-            }
-        )
-    return {"data": traces, "layout": _layout(fmt, 400, geo=GEO_LAYOUT, margin={"l": 0, "r": 0, "t": 0, "b": 0})}
+    for role in sorted(by_role, key=_role_rank):
+        these = by_role[role]
+        trace: dict[str, Any] = {
+            "type": "scattergeo",
+            "mode": "markers",
+            "name": fmt.term(role),
+            "lon": [m["lng"] for m in these],
+            "lat": [m["lat"] for m in these],
+            "hovertext": [f"{fmt.place(m)} — {comma.join(fmt.term(r) for r in m['roles'])}" for m in these],
+            "hovertemplate": "%{hovertext}<extra></extra>",
+            "marker": {
+                "size": 10 if labelled else 7,
+                "color": ROLE_COLOURS.get(role, OTHER_COLOUR),
+                "line": {"width": 0.5, "color": "#fff"},
+            },
+        }
+        if labelled:  # few members: their names on the map, not only on hover (a phone has no hover)
+            # Above and below in turn from west to east: two close cities' names do not run into each other.
+            trace.update(
+                mode="markers+text",
+                text=[fmt.place(m) for m in these],
+                textposition=[above_below[id(m)] for m in these],
+            )
+        traces.append(trace)
+    geo = fitted_geo([p["lat"] for p in places.values()], [p["lng"] for p in places.values()])
+    return {
+        "data": traces,
+        "layout": _layout(fmt, 400, geo=geo, showlegend=True, margin={"l": 0, "r": 0, "t": 0, "b": 0}),
+    }
+
+
+def stated_counts(profile: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """An organisation's stated member counts with a year, per kind of member (``what``), oldest first."""
+    series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for c in sorted(profile["member_counts"], key=lambda c: (c["what"], c["year"] or 0)):
+        if c["year"] and c["count"] is not None:
+            series[c["what"]].append(c)
+    return dict(series)
+
+
+def _cited(c: dict[str, Any], fmt: Formatter) -> str:
+    """``Source: <citation> · <locator>`` of a stated count (hover text), empty without a source."""
+    pv = c.get("provenance") or {}
+    where = " · ".join(x for x in (pv.get("citation") or pv.get("source"), pv.get("locator")) if x)
+    return f"{fmt.t('source')}: {where}" if where else ""
 
 
 def growth_chart(profile: dict[str, Any], fmt: Formatter) -> Figure | None:
-    """Member counts an organisation reported over time, and its members in the registry by year joined."""
+    """The member counts an organisation's sources state, one marker per observation at its year.
+
+    Only what a source stated is drawn: no line joins two years (nobody counted the years between), and
+    the registry's own members are not mixed in.  The hover names the count's source.  None unless some
+    kind of member was counted in two years or more: a single observation is a sentence on the page, not a
+    chart with one dot.
+    """
+    series = stated_counts(profile)
+    if not any(len({c["year"] for c in rows}) >= 2 for rows in series.values()):
+        return None
     traces = []
-    years: set[int] = set()
-    counts: list[float] = []
-    for what in sorted({c["what"] for c in profile["member_counts"] if c["year"]}):
-        rows = [c for c in profile["member_counts"] if c["what"] == what and c["year"]]
+    for what, rows in series.items():
         traces.append(
             {
                 "type": "scatter",
-                "mode": "lines+markers",
+                "mode": "markers+text",
                 "name": fmt.term(what),
                 "x": [c["year"] for c in rows],
                 "y": [c["count"] for c in rows],
-                "text": [f"{fmt.year(c['year'])}: {fmt.num(c['count'])}" for c in rows],
-                "hoverinfo": "text+name",
+                "text": [fmt.stated(c["count"], c["qualifier"]) for c in rows],
+                "textposition": "top center",
+                "cliponaxis": False,
+                "hovertext": [
+                    "<br>".join(
+                        x
+                        for x in (
+                            f"{fmt.term(what)}: {fmt.stated(c['count'], c['qualifier'])} · {fmt.year(c['year'])}",
+                            _cited(c, fmt),
+                        )
+                        if x
+                    )
+                    for c in rows
+                ],
+                "hovertemplate": "%{hovertext}<extra></extra>",
+                "marker": {"size": 11},
             }
         )
-        years |= {c["year"] for c in rows}
-        counts += [c["count"] for c in rows if c["count"] is not None]
-    if profile["registry_growth"]:
-        growth = profile["registry_growth"]
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": fmt.t("members_in_registry"),
-                "x": [r["year"] for r in growth],
-                "y": [r["members"] for r in growth],
-                "text": [f"{fmt.year(r['year'])}: {fmt.num(r['members'])}" for r in growth],
-                "hoverinfo": "text+name",
-                "line": {"dash": "dot"},
-            }
-        )
-        years |= {r["year"] for r in growth}
-        counts += [r["members"] for r in growth]
-    if not traces:
-        return None
-    ordered = sorted(years)
-    top = max(counts, default=1) or 1
+    years = sorted({c["year"] for rows in series.values() for c in rows})
+    top = max(c["count"] for rows in series.values() for c in rows) or 1
+    lo, hi = years[0] - 1, years[-1] + 1
     return {
         "data": traces,
         "layout": _layout(
             fmt,
-            300,
+            320,
+            showlegend=True,
+            hoverlabel={"align": "right" if fmt.rtl else "left"},
             xaxis={
-                "range": [ordered[-1] + 1, ordered[0] - 1] if fmt.rtl else [ordered[0] - 1, ordered[-1] + 1],
-                **_year_ticks(ordered, fmt, most=6),
+                "range": [hi, lo] if fmt.rtl else [lo, hi],
+                **_year_ticks(years, fmt, most=6),
+                "title": {"text": fmt.t("year")},
                 "automargin": True,
             },
             yaxis={
-                "range": [0, top * 1.08],
-                **_ticks(0, top * 1.08, fmt, integer=True),
+                "range": [0, top * 1.2],  # room above the highest marker for its label
+                **_ticks(0, top * 1.2, fmt, integer=True, most=5),
+                "title": {"text": fmt.t("stated_count_axis")},
                 "side": "right" if fmt.rtl else "left",
                 "automargin": True,
             },

@@ -89,6 +89,17 @@ def number_range(low: float | None, high: float | None, lang: str, decimals: int
     return number(low, lang, decimals) + RANGE_DASH + number(high, lang, decimals)
 
 
+def stated_count(count: float | None, qualifier: str | None, lang: str) -> str:
+    """A count as a source states it, with its qualifier: ``more than 1,000``, ``about 50``, ``104``
+    (``بیش از ۱٬۰۰۰``); empty for None.  ``qualifier`` is a member count's (None, ``more_than``, ``about``)."""
+    if count is None:
+        return ""
+    text = number(count, lang)
+    if qualifier in ("more_than", "about"):
+        return f"{i18n.translate('qualifier_' + qualifier, lang)} {text}"
+    return text
+
+
 def to_solar_hijri(day: date) -> jdatetime.date:
     """The Solar Hijri date of a Gregorian date."""
     return jdatetime.date.fromgregorian(date=day)
@@ -200,6 +211,10 @@ class Formatter:
     def pct(self, share: float | None, decimals: int = 0) -> str:
         """A 0-1 share as a percentage (see :func:`percent`)."""
         return percent(share, self.lang, decimals)
+
+    def stated(self, count: float | None, qualifier: str | None = None) -> str:
+        """A count as a source states it (see :func:`stated_count`)."""
+        return stated_count(count, qualifier, self.lang)
 
     def span(self, low: float | None, high: float | None, decimals: int = 0) -> str:
         """An interval ``low – high`` (see :func:`number_range`)."""

@@ -85,6 +85,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "partners_map": ("Partners on the world map", "شرکا روی نقشه جهان"),
     "members_map": ("Members map", "نقشه اعضا"),
     "growth": ("Growth over time", "رشد در طول زمان"),
+    "member_counts": ("Member counts stated by the sources", "تعداد اعضا به گفته منابع"),
+    "member_count": ("Member count", "تعداد اعضا"),
+    "stated_count": ("Stated by a source", "به گفته منبع"),
+    "stated_count_axis": ("Number stated by the source", "تعداد به گفته منبع"),
+    "in_year": ("in", "در سال"),
+    "qualifier_more_than": ("more than", "بیش از"),
+    "qualifier_about": ("about", "حدود"),
+    "one_observation": (
+        "Each count was stated for one year only: there is no trend to draw.",
+        "هر تعداد تنها برای یک سال بیان شده است: روندی برای رسم وجود ندارد.",
+    ),
+    "no_member_counts": ("No source states its number of members.", "هیچ منبعی تعداد اعضای آن را بیان نکرده است."),
+    "no_members": (
+        "The registry has no member of this organisation yet.",
+        "پایگاه داده هنوز عضوی از این سازمان ندارد.",
+    ),
+    "no_members_located": (
+        "None of its members in the registry has coordinates, so there is no map.",
+        "هیچ یک از اعضای آن در پایگاه داده مختصات ندارد؛ از این رو نقشه‌ای نیست.",
+    ),
     "timeline": ("Activities timeline", "گاهشمار فعالیت\u200cها"),
     "recommendations": ("Recommendations", "توصیه\u200cها"),
     "swot": ("SWOT", "تحلیل SWOT"),
@@ -462,6 +482,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 #: vocabulary code (lower case) -> Persian
 TERMS_FA: dict[str, str] = {
+    # What a member count counts (member_count.what, as the case study and the importers write it).
+    "members": "اعضا",
+    "member cities": "شهرهای عضو",
+    "member cities and capitals": "شهرها و پایتخت‌های عضو",
+    "observer cities": "شهرهای ناظر",
+    "honorary members": "اعضای افتخاری",
+    "iranian member cities": "شهرهای عضو ایرانی",
+    "member organisations": "سازمان‌های عضو",
+    "member countries": "کشورهای عضو",
+    "countries with offices": "کشورهای دارای دفتر",
+    "countries with programmes": "کشورهای دارای برنامه",
+    "technical programmes and projects": "برنامه‌ها و پروژه‌های فنی",
+    # An organisation's scale.
+    "global": "جهانی",
+    "regional": "منطقه‌ای",
     "sister_city": "خواهرخواندگی",
     "mou": "تفاهم\u200cنامه",
     "cooperation_memorandum": "یادداشت همکاری",

@@ -142,7 +142,8 @@ def _profile_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
     )  # fmt: skip
     memberships = (
         select(
-            Membership.id, Organisation.name.label("organisation"), Organisation.acronym, Membership.organisation_id,
+            Membership.id, Organisation.name.label("organisation"), Organisation.name_fa.label("organisation_fa"),
+            Organisation.acronym, Membership.organisation_id,
             Membership.role, Membership.role_verbatim, Membership.since_year, Membership.until_year,
             Membership.version, Membership.source_locator, Membership.entered_by,
             Source.name.label("src_name"), Source.citation.label("src_citation"),
@@ -220,6 +221,7 @@ def city_profile(
         {
             "id": m.id,
             "organisation": m.organisation,
+            "organisation_fa": m.organisation_fa,
             "acronym": m.acronym,
             "organisation_id": m.organisation_id,
             "role": m.role,

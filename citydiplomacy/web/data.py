@@ -29,6 +29,7 @@ from citydiplomacy.store.schema import (
     PlaceMention,
     PlaceName,
     Relation,
+    Source,
 )
 
 MAX_LIMIT = 500
@@ -226,8 +227,65 @@ def city_profile(session: Session, place_id: int) -> dict[str, Any] | None:
     return profile
 
 
+def headline_count(counts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The member count a list shows for an organisation: the latest stated count of ``members``, else of
+    any kind of member (``member cities``, ``member countries``; the latest year, then the largest count).
+
+    ``counts`` are the ``member_counts`` of :func:`organisation_profile` (``what``, ``count``, ``year``, ...);
+    None when no row counts members (``countries with offices`` is no membership).
+    """
+    dated = [c for c in counts if c["count"] is not None]
+    for wanted in (lambda w: w.lower() == "members", lambda w: "member" in w.lower()):
+        rows = [c for c in dated if wanted(c["what"])]
+        if rows:
+            return max(rows, key=lambda c: (c["year"] or 0, c["count"]))
+    return None
+
+
+def _member_counts(session: Session, organisation_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The stated member counts of organisations, each with the citation of its source, oldest first."""
+    rows = session.execute(
+        select(MemberCount, Source.name, Source.citation)
+        .outerjoin(Source, Source.id == MemberCount.source_id)
+        .where(MemberCount.organisation_id.in_(organisation_ids))
+        .order_by(MemberCount.what, MemberCount.as_of_year)
+    )
+    out: dict[int, list[dict[str, Any]]] = {oid: [] for oid in organisation_ids}
+    for c, source, citation in rows:
+        out[c.organisation_id].append(
+            {
+                "what": c.what,
+                "count": c.count,
+                "qualifier": c.qualifier,
+                "year": c.as_of_year,
+                "provenance": {"source": source, "citation": citation, "locator": c.source_locator},
+            }
+        )
+    return out
+
+
+def organisation_summaries(session: Session, organisation_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What the organisations list shows of each: ``registry_members`` (distinct places with a membership
+    in the registry) and ``stated`` (:func:`headline_count` of its stated counts, or None)."""
+    if not organisation_ids:
+        return {}
+    members = dict(
+        session.execute(
+            select(Membership.organisation_id, func.count(Membership.place_id.distinct()))
+            .where(Membership.organisation_id.in_(organisation_ids))
+            .group_by(Membership.organisation_id)
+        ).all()
+    )
+    counts = _member_counts(session, organisation_ids)
+    return {
+        oid: {"registry_members": members.get(oid, 0), "stated": headline_count(counts[oid])}
+        for oid in organisation_ids
+    }
+
+
 def organisation_profile(session: Session, organisation_id: int) -> dict[str, Any] | None:
-    """An organisation, its members (with coordinates and roles) and its growth over time."""
+    """An organisation, its members (with coordinates and roles), the member counts its sources state (each
+    with its citation) and its members in the registry by year joined."""
     org = session.get(Organisation, organisation_id)
     if org is None:
         return None
@@ -253,15 +311,13 @@ def organisation_profile(session: Session, organisation_id: int) -> dict[str, An
             .order_by(Place.name)
         )
     ]
-    counts = [
-        {"what": c.what, "count": c.count, "qualifier": c.qualifier, "year": c.as_of_year}
-        for c in session.scalars(
-            select(MemberCount)
-            .where(MemberCount.organisation_id == organisation_id)
-            .order_by(MemberCount.what, MemberCount.as_of_year)
-        )
-    ]
-    joined = Counter(m["since_year"] for m in members if m["since_year"])
+    counts = _member_counts(session, [organisation_id])[organisation_id]
+    # A place holds one membership per role (founding, board, ...): growth counts places, at their first join.
+    first_join: dict[int, int] = {}
+    for m in members:
+        if m["since_year"]:
+            first_join[m["place_id"]] = min(m["since_year"], first_join.get(m["place_id"], m["since_year"]))
+    joined = Counter(first_join.values())
     cumulative, total = [], 0
     for year in sorted(joined):
         total += joined[year]
@@ -269,8 +325,10 @@ def organisation_profile(session: Session, organisation_id: int) -> dict[str, An
     return {
         "organisation": record_dict(org),
         "members": members,
+        "member_places": len({m["place_id"] for m in members}),
         "roles": dict(Counter(m["role"] for m in members)),
         "member_counts": counts,
+        "stated": headline_count(counts),
         "registry_growth": cumulative,
     }
 

@@ -207,8 +207,18 @@ def organisations_page(
     offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
+    """Organisations by name, each with its members in the registry and the latest member count its sources
+    state (with the year)."""
     orgs = data.page(db, data.organisations_query(q), PAGE_SIZE, offset)
-    return render(request, "organisations.html", orgs=orgs, q=q or "", pager=pager(request, orgs["total"], offset))
+    summaries = data.organisation_summaries(db, [o["id"] for o in orgs["items"]])
+    return render(
+        request,
+        "organisations.html",
+        orgs=orgs,
+        summaries=summaries,
+        q=q or "",
+        pager=pager(request, orgs["total"], offset),
+    )
 
 
 @router.get("/organisations/{organisation_id}")
