@@ -251,3 +251,22 @@ def test_a_feature_without_spread_gets_no_weight_and_scores_stay_below_one() -> 
     assert p.max() < 0.99
     assert model.base_rate == pytest.approx(y.mean())
     assert np.mean(model.probability(x)) == pytest.approx(y.mean(), rel=0.05)  # calibrated to the base rate
+
+
+def test_a_job_fits_the_model_that_recommend_members_then_reuses(covenant_registry: str) -> None:
+    from citydiplomacy.core.errors import BadInput
+    from citydiplomacy.jobs import run_job, submit
+    from citydiplomacy.store.db import get_engine
+
+    engine = get_engine(covenant_registry)
+    with pytest.raises(BadInput, match="needs the organisation"):
+        submit(engine, "membership_model", {}, actor="tester")
+    done = run_job(engine, submit(engine, "membership_model", {"organisation": "GCoM"}, actor="tester")["id"])
+    assert done["state"] == "done", done
+    assert done["result"]["reused"] is False and done["result"]["runs"][MODEL_KIND]
+    again = run_job(engine, submit(engine, "membership_model", {"organisation": "GCoM"}, actor="tester")["id"])
+    assert again["result"]["reused"] is True  # same data: nothing refitted
+    rec = json.loads(CliRunner().invoke(app, ["recommend", "members", "GCoM", "--top", "3", "--json"]).stdout)
+    assert rec["model"]["reused"] is True
+    failed = run_job(engine, submit(engine, "membership_model", {"organisation": "Atlantis League"}, actor="t")["id"])
+    assert failed["state"] == "failed" and "Atlantis" in failed["error"]

@@ -229,6 +229,8 @@ def test_job_parameters_are_declared_and_checked(client: TestClient, editor: dic
         ({"kind": "assessment", "parameters": {"uncertainty_samples": 10**6}}, "uncertainty_samples"),
         ({"kind": "assessment", "parameters": {"normalise": "magic"}}, "normalise"),
         ({"kind": "assessment", "parameters": {"bogus": 1}}, "bogus"),
+        ({"kind": "membership_model", "parameters": {}}, "organisation"),
+        ({"kind": "membership_model", "parameters": {"organisation": "GCoM", "window": 0}}, "window"),
         ({"kind": "gossip"}, "body"),
     ):
         r = client.post("/api/jobs", json=body, headers=editor)

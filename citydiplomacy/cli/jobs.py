@@ -61,7 +61,7 @@ def list_command(
 
 @jobs_app.command("run")
 def run_command(
-    kind: Annotated[str, typer.Argument(help="network or assessment")],
+    kind: Annotated[str, typer.Argument(help="network, assessment or membership_model")],
     settings: Annotated[
         list[str] | None, typer.Option("--set", help="A job parameter as key=value (repeatable)")
     ] = None,
@@ -72,13 +72,16 @@ def run_command(
     Parameters of ``network``: graph (bilateral, membership, combined), year, year_from, year_to, regions.
     Parameters of ``assessment``: weights, normalise, aggregate, missing, year, zero_policy, min_coverage,
     uncertainty_samples, uncertainty_seed.  The assessment first computes the network run it needs when
-    none matches the registry's current data.
+    none matches the registry's current data.  Parameters of ``membership_model``: organisation (required),
+    window, reach_km; it refits the model `citydip recommend members` reads, when the data changed.
 
     Examples:
 
         citydip jobs run network
 
         citydip jobs run assessment --set uncertainty_samples=500
+
+        citydip jobs run membership_model --set organisation=GCoM
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -71,6 +71,20 @@ def run_assessment(session: Session, params: dict[str, Any], progress: Progress)
     return out
 
 
+def run_membership_model(session: Session, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """The model that ranks likely joiners of one organisation, refitted when the registry's data changed."""
+    from citydiplomacy.strategy.membership import REACH_KM, WINDOW, train_membership_model
+
+    progress("fitting the membership model", 0, 1)
+    # Its own sessions (read, then one short write): this job's session only reads.
+    out = train_membership_model(
+        params["organisation"], window=params.get("window", WINDOW), reach_km=params.get("reach_km", REACH_KM),
+        engine=session.get_bind(),
+    )  # fmt: skip
+    progress("done", 1, 1)
+    return out
+
+
 def _assessment_parameters() -> dict[str, type]:
     from citydiplomacy.assess.registry_index import AssessmentChoices
 
@@ -105,6 +119,12 @@ JOB_KINDS: dict[str, JobKind] = {
             "uncertainty_seed": int,
         },  # fmt: skip
         run_assessment,
+    ),
+    "membership_model": JobKind(
+        "membership_model",
+        "Membership model (who is likely to join an organisation)",
+        {"organisation": str, "window": int, "reach_km": float},
+        run_membership_model,
     ),
 }
 
@@ -144,4 +164,6 @@ def check_parameters(kind: str, parameters: dict[str, Any] | None) -> dict[str, 
         raise BadInput(f"job network: graph must be bilateral, membership or combined, not {out['graph']!r}")
     if kind == "assessment" and not 0 <= out.get("uncertainty_samples", 0) <= 100_000:
         raise BadInput("job assessment: uncertainty_samples must be between 0 and 100000")
+    if kind == "membership_model" and not out.get("organisation"):
+        raise BadInput("job membership_model needs the organisation (name or acronym): --set organisation=GCoM")
     return out

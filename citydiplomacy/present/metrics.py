@@ -148,6 +148,10 @@ _RULE_NOTES: dict[str, Pair] = {
     "world_regions_reached": ("distinct continents of the partners", "قاره‌های متمایز شریکان"),
     "count_activities": ("counted from the registry's dated activities", "شمارش‌شده از فعالیت‌های ثبت‌شده پایگاه"),
     "network_metric": ("taken from the latest network analysis", "برگرفته از آخرین تحلیل شبکه"),
+    "place_facts": (
+        "stated by an imported source (missions, air routes, Covenant of Mayors)",
+        "برگرفته از منابع واردشده (نمایندگی‌ها، پروازها، پیمان شهرداران)",
+    ),
     "manual": ("entered by hand or from a survey", "واردشده به‌دست کاربر یا از پیمایش"),
 }
 
@@ -158,7 +162,9 @@ _UNITS_FA: dict[str, str] = {
     "agreements": "توافق",
     "awards and ranking entries": "جایزه و جایگاه در رتبه‌بندی",
     "continents (0-7)": "قاره (۰ تا ۷)",
+    "commitments": "تعهد",
     "countries": "کشور",
+    "destinations abroad": "مقصد خارجی",
     "designations": "عنوان",
     "events": "رویداد",
     "memoranda in force": "یادداشت تفاهم فعال",

@@ -582,6 +582,43 @@ def _stored_model(
     return model, False
 
 
+def train_membership_model(
+    organisation: str,
+    *,
+    window: int = WINDOW,
+    reach_km: float = REACH_KM,
+    seed: int = 0,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """Fit and store the model :func:`recommend_members` reads, unless one of the current data is stored.
+
+    What the ``membership_model`` job runs after an import, so that a secretariat's next recommendation
+    reads a stored model instead of fitting one.
+
+    Returns
+    -------
+    dict
+        ``runs`` (``{"membership_model": run id}``), ``reused`` (True when the stored model was current) and
+        ``organisation``.
+
+    Raises
+    ------
+    MembershipError
+        Unknown organisation, no dated membership, no join in the latest window.
+    """
+    from citydiplomacy.store import runs
+    from citydiplomacy.store.db import get_engine, session_scope
+
+    engine = engine or get_engine()
+    data = load_membership_data(organisation, engine)
+    params = {"organisation_id": data.organisation_id, "window": window, "reach_km": reach_km, "seed": seed}
+    _, reused = _stored_model(engine, data, params, seed)
+    with session_scope(engine) as session:
+        run = runs.latest_run(session, MODEL_KIND, params)
+        run_id = run.id if run is not None else None
+    return {"runs": {MODEL_KIND: run_id}, "reused": reused, "organisation": organisation}
+
+
 def recommend_members(
     organisation: str,
     *,

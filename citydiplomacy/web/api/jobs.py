@@ -51,6 +51,14 @@ class AssessmentParameters(StrictBody):
     uncertainty_seed: int | None = Field(default=None, ge=0, le=MAX_ID)
 
 
+class MembershipModelParameters(StrictBody):
+    """Parameters of a membership-model job: the organisation, and optionally the window and the reach."""
+
+    organisation: str = Field(min_length=1, max_length=300, description="Name or acronym")
+    window: int | None = Field(default=None, ge=1, le=30, description="Years of joins the model learns from")
+    reach_km: float | None = Field(default=None, gt=0, le=2000, description="Members within reach, km")
+
+
 class NetworkJob(StrictBody):
     """A network job to run."""
 
@@ -65,8 +73,15 @@ class AssessmentJob(StrictBody):
     parameters: AssessmentParameters = Field(default_factory=AssessmentParameters)
 
 
+class MembershipModelJob(StrictBody):
+    """A membership-model job to run (refits the model `recommend members` reads when the data changed)."""
+
+    kind: Literal["membership_model"]
+    parameters: MembershipModelParameters
+
+
 #: A job to run: its kind and that kind's parameters (the schema lists each kind's parameters and types).
-JobIn = Annotated[NetworkJob | AssessmentJob, Field(discriminator="kind")]
+JobIn = Annotated[NetworkJob | AssessmentJob | MembershipModelJob, Field(discriminator="kind")]
 
 
 @router.get("/jobs", responses=problems(401, 422, 503))
