@@ -39,10 +39,9 @@ from citydiplomacy.ingest.tabular import (
     Converted,
     ImportReport,
     InputError,
-    column_map,
+    open_layout,
     parse_float,
     parse_year,
-    source_rows,
 )
 from citydiplomacy.model.vocab import map_role
 from citydiplomacy.store.audit import record_bulk
@@ -129,11 +128,7 @@ def import_memberships(
     path = Path(path)
     actor = actor or settings.DEFAULT_ACTOR
     resolver = resolver or Resolver()
-    mapping = column_map(path, mapping, COLUMNS)
-    xlsx = path.suffix.lower() == ".xlsx"
-    report = ImportReport(file=str(path), kind="memberships", sheet=sheet if xlsx else None,
-                          mapping=dict(mapping.fields) if mapping else {})  # fmt: skip
-    rows = source_rows(path, REQUIRED, converted, report, sheet=sheet if xlsx else None, mapping=mapping)
+    report, rows = open_layout(path, "memberships", REQUIRED, COLUMNS, converted, sheet=sheet, mapping=mapping)
     members: list[MembershipRow] = []
     for row_no, row in rows:
         report.rows_read += 1

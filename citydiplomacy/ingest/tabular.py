@@ -339,6 +339,27 @@ def source_rows(
     return iter(converted.rows)
 
 
+def open_layout(
+    path: Path,
+    kind: str,
+    required: Sequence[str],
+    layout: Sequence[str],
+    converted: Converted | None,
+    *,
+    sheet: str | None = None,
+    mapping: ColumnMap | Sequence[str] | None = None,
+) -> tuple[ImportReport, Iterator[tuple[int, dict[str, str]]]]:
+    """An importer's report and rows for a file in one of its layouts, read with ``sheet`` and ``mapping``.
+
+    ``sheet`` counts only for a workbook; ``mapping`` (``field=column`` pairs) is checked against ``layout``
+    and the file's header before any row is read, and recorded in the report.
+    """
+    columns = column_map(path, mapping, layout)
+    where = sheet if path.suffix.lower() == ".xlsx" else None
+    report = ImportReport(file=str(path), kind=kind, sheet=where, mapping=dict(columns.fields) if columns else {})
+    return report, source_rows(path, required, converted, report, sheet=where, mapping=columns)
+
+
 def _check_header(
     path: Path,
     cells: Sequence[Any],

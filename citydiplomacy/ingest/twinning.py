@@ -43,10 +43,9 @@ from citydiplomacy.ingest.tabular import (
     ImportReport,
     InputError,
     Reject,
-    column_map,
+    open_layout,
     parse_float,
     parse_year,
-    source_rows,
 )
 from citydiplomacy.model.vocab import DIMENSIONS, RELATION_KINDS, RELATION_STATUSES
 from citydiplomacy.store import staging
@@ -185,11 +184,7 @@ def import_twinning(
     path = Path(path)
     actor = actor or settings.DEFAULT_ACTOR
     resolver = resolver or Resolver(use_coordinates=use_coordinates)
-    mapping = column_map(path, mapping, COLUMNS)
-    xlsx = path.suffix.lower() == ".xlsx"
-    report = ImportReport(file=str(path), kind="twinning", sheet=sheet if xlsx else None,
-                          mapping=dict(mapping.fields) if mapping else {})  # fmt: skip
-    rows = source_rows(path, REQUIRED, converted, report, sheet=sheet if xlsx else None, mapping=mapping)
+    report, rows = open_layout(path, "twinning", REQUIRED, COLUMNS, converted, sheet=sheet, mapping=mapping)
 
     pairs: list[PairRow] = []
     seen_rows: dict[tuple[str, str, str], int] = {}
