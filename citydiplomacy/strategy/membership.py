@@ -564,22 +564,28 @@ def evaluate_networks_registry(
 
 # -- recommendation ------------------------------------------------------------------------------------------
 def _stored_model(
-    engine: Engine, data: MembershipData, params: dict[str, Any], seed: int
-) -> tuple[MembershipModel, bool]:
-    """The stored model for these parameters and the current data version, else a new fit (stored)."""
+    engine: Engine, data: MembershipData, window: int, reach_km: float, seed: int
+) -> tuple[MembershipModel, bool, int]:
+    """The stored model for these parameters and the current data version, else a new fit (stored).
+
+    Returns the model, whether it was the stored one, and the id of its analysis run.
+    """
     from citydiplomacy.store import runs
     from citydiplomacy.store.db import session_scope
 
+    params = {"organisation_id": data.organisation_id, "window": window, "reach_km": reach_km, "seed": seed}
     with session_scope(engine) as session:
         version = runs.data_version(session)
         run = runs.latest_run(session, MODEL_KIND, params)
         if run is not None and run.data_version == version and run.model_version == MODEL_VERSION and run.summary:
-            return MembershipModel.from_json(run.summary), True
+            return MembershipModel.from_json(run.summary), True, run.id
     until = float(data.dated_years().max()) + 1
-    model = _fit_window(data, until, window=params["window"], reach_km=params["reach_km"], seed=seed, undated=False)
+    model = _fit_window(data, until, window=window, reach_km=reach_km, seed=seed, undated=False)
     with session_scope(engine) as session:
-        runs.new_run(session, MODEL_KIND, params, summary=model.as_json(), model_version=MODEL_VERSION, version=version)
-    return model, False
+        run_id = runs.new_run(
+            session, MODEL_KIND, params, summary=model.as_json(), model_version=MODEL_VERSION, version=version
+        ).id
+    return model, False, run_id
 
 
 def train_membership_model(
@@ -606,16 +612,11 @@ def train_membership_model(
     MembershipError
         Unknown organisation, no dated membership, no join in the latest window.
     """
-    from citydiplomacy.store import runs
-    from citydiplomacy.store.db import get_engine, session_scope
+    from citydiplomacy.store.db import get_engine
 
     engine = engine or get_engine()
     data = load_membership_data(organisation, engine)
-    params = {"organisation_id": data.organisation_id, "window": window, "reach_km": reach_km, "seed": seed}
-    _, reused = _stored_model(engine, data, params, seed)
-    with session_scope(engine) as session:
-        run = runs.latest_run(session, MODEL_KIND, params)
-        run_id = run.id if run is not None else None
+    _, reused, run_id = _stored_model(engine, data, window, reach_km, seed)
     return {"runs": {MODEL_KIND: run_id}, "reused": reused, "organisation": organisation}
 
 
@@ -660,8 +661,7 @@ def recommend_members(
         raise MembershipError("--top must be at least 1")
     engine = engine or get_engine()
     data = load_membership_data(organisation, engine)
-    params = {"organisation_id": data.organisation_id, "window": window, "reach_km": reach_km, "seed": seed}
-    model, reused = _stored_model(engine, data, params, seed)
+    model, reused, _ = _stored_model(engine, data, window, reach_km, seed)
     # Now: the year after the latest dated join (so "recent" means the last ``window`` years), undated
     # members counted as members.
     now = float(data.dated_years().max()) + 1
