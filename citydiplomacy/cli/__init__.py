@@ -33,6 +33,7 @@ from citydiplomacy.cli.report import report_command  # noqa: E402
 from citydiplomacy.cli.review import review_app  # noqa: E402
 from citydiplomacy.cli.strategy import evaluate_app, recommend_app, swot_command, union_app  # noqa: E402
 from citydiplomacy.cli.web import serve_command, user_app  # noqa: E402
+from citydiplomacy.cli.workbook import workbook_app  # noqa: E402
 
 app.add_typer(agreement_app, name="agreement")
 app.add_typer(city_app, name="city")
@@ -48,6 +49,7 @@ app.add_typer(recommend_app, name="recommend")
 app.add_typer(review_app, name="review")
 app.add_typer(union_app, name="union")
 app.add_typer(user_app, name="user")
+app.add_typer(workbook_app, name="workbook")
 app.command("assess")(assess_command)
 app.command("export")(export_command)
 app.command("report")(report_command)

@@ -31,6 +31,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "نامی که این مکان با آن یافته شد: املای دیگر، زبان دیگر یا نام پیشین",
     ),
     "key_figures": ("Key figures", "ارقام کلیدی"),
+    # --- the office's workbook (ingest/workbook.py): its About sheet ---
+    "workbook_about": (
+        "The office's record of cooperation. Each sheet is one record type; records name each other by the "
+        "ref column of their sheet, not by ids. Dates are given twice: Gregorian (YYYY-MM-DD) and Solar Hijri "
+        "(the _sh column); on import either may be filled, and both must agree.",
+        "سابقهٔ همکاری‌های دفتر. هر برگه یک نوع رکورد است؛ رکوردها با ستون ref برگهٔ خود به هم ارجاع می‌دهند، نه با "
+        "شناسه. تاریخ‌ها دو بار آمده‌اند: میلادی (YYYY-MM-DD) و خورشیدی (ستون ‎_sh)؛ در ورود هر یک بس است و اگر هر "
+        "دو پر باشند باید یکی باشند.",
+    ),
+    "workbook_sheet_places": ("Places named by the other sheets", "مکان‌هایی که برگه‌های دیگر نام می‌برند"),
+    "workbook_sheet_organisations": ("Organisations (networks, UN agencies)", "سازمان‌ها (شبکه‌ها، نهادهای سازمان ملل)"),
+    "workbook_sheet_agreements": ("Agreements and relations, with their parties", "توافق‌نامه‌ها و روابط، با طرف‌هایشان"),
+    "workbook_sheet_status_history": (
+        "Each status an agreement took: who, when, why",
+        "هر وضعیتی که توافق‌نامه داشته: چه کسی، کی، چرا",
+    ),
+    "workbook_sheet_memberships": ("Memberships of organisations, with roles", "عضویت در سازمان‌ها، با نقش"),
+    "workbook_sheet_dues": ("Membership dues per year", "حق عضویت سالانه"),
+    "workbook_sheet_activities": (
+        "Activities, visits, delegations, with their cost",
+        "فعالیت‌ها، بازدیدها، هیئت‌ها، با هزینه",
+    ),
+    "workbook_sheet_participants": ("Who took part in each activity", "شرکت‌کنندگان هر فعالیت"),
+    "workbook_sheet_outcomes": ("What agreements and activities yielded", "دستاوردهای توافق‌نامه‌ها و فعالیت‌ها"),
+    "workbook_sheet_follow_up_actions": (
+        "Follow-up actions: owner, due date, state",
+        "اقدامات پیگیری: مسئول، موعد، وضعیت",
+    ),
     "places": ("Places", "مکان\u200cها"),
     "place": ("Place", "مکان"),
     "cities": ("Cities", "شهرها"),
