@@ -216,3 +216,48 @@ def test_the_cli_exports_one_citys_record_and_imports_it(sqlite_url: str, tmp_pa
     bad = _break(out, tmp_path / "bad.xlsx", lambda b: b.remove(b["Outcomes"]))
     result = runner.invoke(cli_app, ["workbook", "import", str(bad)])
     assert result.exit_code == 2 and "sheet 'Outcomes'" in result.output
+
+
+def test_the_api_downloads_the_workbook_and_imports_it_back(sqlite_url: str, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from test_web_support import PASSWORD, login
+
+    from citydiplomacy.web.api.workbook import XLSX
+    from citydiplomacy.web.app import create_app
+    from citydiplomacy.web.auth import create_user
+
+    _office_year(sqlite_url)
+    with db.session_scope(db.get_engine(sqlite_url)) as s:
+        create_user(s, "editor", PASSWORD, "editor")
+        create_user(s, "viewer", PASSWORD, "viewer")
+        tehran_id = s.scalar(select(Place.id).where(Place.name == "Tehran"))
+    with TestClient(create_app(sqlite_url, secret_key="test-secret")) as client:
+        assert client.get("/api/office/workbook").status_code == 401  # signed-in users only
+        login(client, "viewer")
+        r = client.get("/api/office/workbook", params={"place_id": tehran_id})
+        assert r.status_code == 200 and r.headers["content-type"] == XLSX
+        assert "attachment" in r.headers["content-disposition"]
+        path = tmp_path / "down.xlsx"
+        path.write_bytes(r.content)
+        assert _sheets(path)["Agreements"][1:]
+        assert client.post("/api/office/workbook", content=r.content, headers={"Content-Type": XLSX}).status_code in (
+            401, 403)  # fmt: skip
+        client.post("/api/auth/logout")
+        token = login(client, "editor")
+        headers = {"Content-Type": XLSX, "X-CSRF-Token": token}
+        before = _counts(sqlite_url)
+        r2 = client.post("/api/office/workbook", content=path.read_bytes(), headers=headers)
+        assert r2.status_code == 200, r2.text
+        assert r2.json()["added"] == {} and _counts(sqlite_url) == before
+        bad = _break(path, tmp_path / "bad.xlsx", lambda b: _cell(
+            b, "Agreements", "signed_on", ("title", "Urban transport MoU"), "1403-02-15"))  # fmt: skip
+        _cell_book = load_workbook(bad)
+        _cell(_cell_book, "Agreements", "title", ("title", "Urban transport MoU"), "Renamed so it is new")
+        _cell_book.save(bad)
+        r3 = client.post("/api/office/workbook", content=bad.read_bytes(), headers=headers)
+        assert r3.status_code == 422
+        problem = r3.json()["detail"][0]
+        assert problem["loc"][:2] == ["body", "Agreements"] and problem["loc"][3] == "signed_on"
+        assert _counts(sqlite_url) == before
+        r4 = client.post("/api/office/workbook", content=b"not a workbook", headers=headers)
+        assert r4.status_code == 422 and "not a readable XLSX" in r4.text

@@ -413,6 +413,8 @@ class _Reader:
             except InputError as exc:
                 self.problems.append(exc)
                 self.sheets[name] = []
+                if exc.sheet is None:  # the file itself is unreadable: every sheet would say the same
+                    break
 
     def problem(self, row: _Row, column: str | None, message: str) -> None:
         self.problems.append(InputError(self.path, message, row=row.number, field=column, sheet=row.sheet))

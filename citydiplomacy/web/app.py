@@ -456,6 +456,7 @@ def create_app(
     from citydiplomacy.web.api.jobs import router as jobs_api_router
     from citydiplomacy.web.api.routes import router as api_router
     from citydiplomacy.web.api.sessions import router as sessions_api_router
+    from citydiplomacy.web.api.workbook import router as workbook_api_router
 
     engine = db.get_engine(database_url)
     app = FastAPI(
@@ -502,6 +503,7 @@ def create_app(
     app.include_router(jobs_api_router, prefix=API_PREFIX)
     app.include_router(sessions_api_router, prefix=API_PREFIX)
     app.include_router(agreements_api_router, prefix=API_PREFIX)
+    app.include_router(workbook_api_router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(jobs_pages.router)
     app.include_router(admin_pages.router)
