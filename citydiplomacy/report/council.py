@@ -54,7 +54,6 @@ from citydiplomacy.store.schema import (
     AuditEntry,
     Membership,
     MembershipDue,
-    Organisation,
     Outcome,
     Place,
     Relation,
@@ -79,6 +78,8 @@ CALENDARS: tuple[str, ...] = ("auto", "gregorian", "solar_hijri")
 MIN_GREGORIAN, MIN_SOLAR_HIJRI = 1900, 1279
 #: Activity kinds listed as delegations and visits.
 DELEGATION_KINDS: tuple[str, ...] = ("delegation", "visit")
+#: Delegations by direction: incoming, outgoing, then those whose record has none ("-").
+DIRECTION_ORDER: dict[str, int] = {"incoming": 0, "outgoing": 1, "-": 2}
 #: Status changes that bring an agreement back into force (a renewal after a quiet or suspended spell).
 REVIVED_FROM: frozenset[str] = frozenset({"dormant", "suspended"})
 
@@ -90,7 +91,9 @@ class CouncilReportError(ReportError, BadInput):
 def _message(key: str, lang: str, **values: Any) -> str:
     """The message ``key`` in ``lang`` with ``values`` filled in (numbers in the language's digits)."""
     fmt = formatter(lang)
-    return i18n.translate(key, lang).format(**{k: fmt.digits(v) if isinstance(v, int) else v for k, v in values.items()})
+    return i18n.translate(key, lang).format(
+        **{k: fmt.digits(v) if isinstance(v, int) else v for k, v in values.items()}
+    )
 
 
 # --- the period --------------------------------------------------------------------------------------------------
@@ -187,8 +190,15 @@ def period_of(year: int, calendar: str = "auto", *, lang: str = "en", today: dat
     low, high = (MIN_SOLAR_HIJRI, this_sh) if calendar == "solar_hijri" else (MIN_GREGORIAN, today.year)
     if not low <= year <= high:
         raise CouncilReportError(
-            _message("council_bad_year", lang, year=year, g_low=MIN_GREGORIAN, g_high=today.year,
-                     sh_low=MIN_SOLAR_HIJRI, sh_high=this_sh)  # fmt: skip
+            _message(
+                "council_bad_year",
+                lang,
+                year=year,
+                g_low=MIN_GREGORIAN,
+                g_high=today.year,
+                sh_low=MIN_SOLAR_HIJRI,
+                sh_high=this_sh,
+            )  # fmt: skip
         )
     return Period.of(calendar, year)
 
@@ -248,9 +258,7 @@ def _load(session: Session, place: Place) -> _Record:
         else []
     )
     history = (
-        list(session.scalars(select(RelationStatus).where(RelationStatus.relation_id.in_(rel_ids))))
-        if rel_ids
-        else []
+        list(session.scalars(select(RelationStatus).where(RelationStatus.relation_id.in_(rel_ids)))) if rel_ids else []
     )
     edits = (
         [
@@ -387,8 +395,12 @@ def _figures(session: Session, rec: _Record, period: Period, today: date) -> dic
         "as_of": as_of.isoformat(),
         "partial": as_of < period.end,
         "nothing_recorded": nothing,
-        "agreements": {"signed": signed, "renewed": list(renewed.values()), "ended": list(ended.values()),
-                       "dormant": dormant},  # fmt: skip
+        "agreements": {
+            "signed": signed,
+            "renewed": list(renewed.values()),
+            "ended": list(ended.values()),
+            "dormant": dormant,
+        },
         "activities": {
             "total": len(acts),
             "year_only": sum(1 for a in acts if a.happened_on is None),
@@ -397,8 +409,7 @@ def _figures(session: Session, rec: _Record, period: Period, today: date) -> dic
             "by_function": by_function.most_common(),
         },
         "delegations": delegations,
-        "directions": sorted(directions.items(), key=lambda kv: ("incoming", "outgoing", "-").index(kv[0])
-                             if kv[0] in ("incoming", "outgoing", "-") else 1),  # fmt: skip
+        "directions": sorted(directions.items(), key=lambda kv: DIRECTION_ORDER.get(kv[0], 1)),
         "spending": [{"currency": c, **spending[c]} for c in sorted(spending)],
         "dues": dues_rows,
         "dues_total": [{"currency": c, "amount": dues_total[c]} for c in sorted(dues_total)],
@@ -519,7 +530,8 @@ def _context(report: dict[str, Any], lang: str, link: bool) -> dict[str, Any]:
         "lang": lang, "dir": "rtl" if lang == "fa" else "ltr", "fmt": fmt, "t": fmt.t, "r": report,
         "place": report["place"], "period": report["period"], "previous": report["period"].previous(),
         "cur": report["current"], "prev": report["previous"], "change": change, "direction": direction,
-        "link": link, "dormant_days": settings.AGREEMENT_DORMANT_AFTER_DAYS, "money": lambda v: fmt.num(v, 0 if v is None or float(v).is_integer() else 2),
+        "link": link, "dormant_days": settings.AGREEMENT_DORMANT_AFTER_DAYS,
+        "money": lambda v: fmt.num(v, 0 if v is None or float(v).is_integer() else 2),
     }  # fmt: skip
 
 
@@ -536,11 +548,15 @@ def render_html(report: dict[str, Any], lang: str = "en", generated: datetime | 
     """The self-contained council report page (embedded font, no network request) of :func:`collect_council`."""
     context = _context(report, lang, link=False)
     fmt = context["fmt"]
-    return _environment().get_template("council_report.html").render(
-        **context,
-        body=render_body(report, lang),
-        font_faces=Markup(_font_faces()),
-        generated=fmt.date((generated or datetime.now().astimezone()).date()),
+    return (
+        _environment()
+        .get_template("council_report.html")
+        .render(
+            **context,
+            body=render_body(report, lang),
+            font_faces=Markup(_font_faces()),
+            generated=fmt.date((generated or datetime.now().astimezone()).date()),
+        )
     )
 
 
