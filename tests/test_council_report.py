@@ -330,7 +330,15 @@ def test_the_years_figures_and_the_year_befores(sqlite_url: str, year_of_work: Y
                  "back in force (was suspended)", "training or knowledge exchanged", "42"):  # fmt: skip
         assert text in html, text
     fa = _collect(sqlite_url, 1403, "fa")["html"]
-    for text in ("۱۲٬۵۰۰", "۳٬۰۰۰٬۰۰۰٬۰۰۰", "آموزش یا تبادل دانش", "۴۲", "استانبول", "۱۴۰۳/۱۰/۲۶ (۲۰۲۵-۰۱-۱۵)"):
+    for text in (
+        "۱۲٬۵۰۰",
+        "۳٬۰۰۰٬۰۰۰٬۰۰۰",
+        "آموزش یا تبادل دانش",
+        "نفر آموزش‌دیده",
+        "۴۲",
+        "استانبول",
+        "۱۴۰۳/۱۰/۲۶ (۲۰۲۵-۰۱-۱۵)",
+    ):
         assert text in fa, text
 
 

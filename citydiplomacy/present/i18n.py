@@ -582,6 +582,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "council_show": ("Show", "نمایش"),
     "council_previous_link": ("Year before", "سال پیش"),
     "council_next_link": ("Year after", "سال بعد"),
+    # the outcome catalogue's units (model/data/outcomes.yaml), as the council report shows them
+    "council_unit_projects": ("projects", "پروژه"),
+    "council_unit_amount": ("amount", "مبلغ"),
+    "council_unit_people_trained": ("people trained", "نفر آموزش‌دیده"),
+    "council_unit_events": ("events", "رویداد"),
+    "council_unit_awards": ("awards", "جایزه"),
+    "council_unit_policies": ("policies", "سیاست"),
+    "council_unit_roles": ("roles", "نقش"),
+    "council_unit_reports": ("reports", "گزارش"),
 }
 
 #: vocabulary code (lower case) -> Persian

@@ -523,13 +523,17 @@ def _context(report: dict[str, Any], lang: str, link: bool) -> dict[str, Any]:
         delta = now - before
         return ("+" if delta > 0 else "") + fmt.num(delta) if delta else "±" + fmt.num(0)
 
+    def unit(text: str | None) -> str:
+        key = "council_unit_" + (text or "").replace(" ", "_")
+        return fmt.t(key) if key in i18n.MESSAGES else (text or "")
+
     def direction(code: str | None) -> str:
         return fmt.t("council_direction_" + (code if code in ("incoming", "outgoing") else "unknown"))
 
     return {
         "lang": lang, "dir": "rtl" if lang == "fa" else "ltr", "fmt": fmt, "t": fmt.t, "r": report,
         "place": report["place"], "period": report["period"], "previous": report["period"].previous(),
-        "cur": report["current"], "prev": report["previous"], "change": change, "direction": direction,
+        "cur": report["current"], "prev": report["previous"], "change": change, "direction": direction, "unit": unit,
         "link": link, "dormant_days": settings.AGREEMENT_DORMANT_AFTER_DAYS,
         "money": lambda v: fmt.num(v, 0 if v is None or float(v).is_integer() else 2),
     }  # fmt: skip

@@ -62,7 +62,7 @@ def council_page(
         return render(
             request, "council.html", 422, report=None, body=None, period=shown, place=queries.place_dict(place),
             calendars=CALENDARS, calendar=calendar if calendar in CALENDARS else "auto", year_given=year,
-            previous_year=shown.year, next_year=None, error=str(exc),
+            previous_year=None, next_year=None, error=str(exc),
         )  # fmt: skip
     report = collect_council(db, place, period, today)
     following = period.following()
