@@ -214,10 +214,10 @@ def _activity(s, title: str, kind: str, on: str | None, **fields) -> Activity:  
     return create_record(s, "activities", inputs.ActivityIn.model_validate(body), "office")
 
 
-@pytest.fixture
-def year_of_work(sqlite_url: str) -> Year:
-    ids = seed(sqlite_url)
-    with db.session_scope(db.get_engine(sqlite_url)) as s:
+def enter_a_year(url: str) -> Year:
+    """Seed ``url`` and enter 1402 and 1403 of the office's work (and a little after) through the store services."""
+    ids = seed(url)
+    with db.session_scope(db.get_engine(url)) as s:
         s.info["actor"] = "office"
         tehran = ids.tehran
         rel = {r.kind + str(r.place_a_id + r.place_b_id - tehran): r.id for r in s.scalars(select(Relation))}
@@ -268,6 +268,24 @@ def year_of_work(sqlite_url: str) -> Year:
     return Year(ids, kl, beirut, seoul, istanbul, metropolis_mou)
 
 
+@pytest.fixture
+def year_of_work(sqlite_url: str) -> Year:
+    return enter_a_year(sqlite_url)
+
+
+#: The comparison of 1403 with 1402 that the entered year gives: (1403, 1402) per figure.
+EXPECTED_1403 = {
+    "council_signed": (1, 1),
+    "council_renewed": (1, 0),
+    "council_ended": (1, 0),
+    "council_dormant": (1, 1),
+    "council_activities": (4, 1),
+    "council_delegations": (2, 1),
+    "council_outcomes": (3, 1),
+    "council_overdue": (1, 0),
+}
+
+
 def _collect(url: str, year: int, lang: str = "en") -> dict:
     with db.session_scope(db.get_engine(url)) as s:
         report = council_report(s, "Tehran", None, year, lang=lang, today=TODAY)
@@ -280,16 +298,7 @@ def test_the_years_figures_and_the_year_befores(sqlite_url: str, year_of_work: Y
     report = _collect(sqlite_url, 1403)
     cur, prev = report["current"], report["previous"]
     assert prev["period"] == Period.of("solar_hijri", 1402)
-    assert dict((k, (a, b)) for k, a, b in report["comparison"]) == {
-        "council_signed": (1, 1),
-        "council_renewed": (1, 0),
-        "council_ended": (1, 0),
-        "council_dormant": (1, 1),
-        "council_activities": (4, 1),
-        "council_delegations": (2, 1),
-        "council_outcomes": (3, 1),
-        "council_overdue": (1, 0),
-    }
+    assert dict((k, (a, b)) for k, a, b in report["comparison"]) == EXPECTED_1403
     ag = cur["agreements"]
     assert [a["id"] for a in ag["signed"]] == [y.istanbul] and [a["id"] for a in prev["agreements"]["signed"]] == [
         y.metropolis_mou]  # fmt: skip
@@ -340,6 +349,35 @@ def test_the_years_figures_and_the_year_befores(sqlite_url: str, year_of_work: Y
         "۱۴۰۳/۱۰/۲۶ (۲۰۲۵-۰۱-۱۵)",
     ):
         assert text in fa, text
+
+
+def test_both_backends_give_the_same_figures(db_url: str) -> None:
+    enter_a_year(db_url)
+    report = _collect(db_url, 1403)
+    assert {k: (a, b) for k, a, b in report["comparison"]} == EXPECTED_1403
+    assert report["current"]["spending"][0] == {"currency": "EUR", "amount": 12500.0, "activities": 2}
+
+
+def test_validity_extended_this_year_counts_as_renewed(sqlite_url: str, year_of_work: Year) -> None:
+    from citydiplomacy.store.records import patch_agreement
+
+    y = year_of_work
+    with db.session_scope(db.get_engine(sqlite_url)) as s:
+        s.info["actor"] = "office"
+        for until in ("2026-06-01", "2028-06-01"):  # the first sets a validity, the second extends it
+            r = s.get(Relation, y.istanbul)
+            patch_agreement(s, y.istanbul, inputs.AgreementPatch.model_validate(
+                {"valid_until": until, "version": r.version}), "office")  # fmt: skip
+    today = date.today()  # the edits are stamped now: this year's report counts them
+    with db.session_scope(db.get_engine(sqlite_url)) as s:
+        report = council_report(s, "Tehran", None, today.year, today=today)
+    cur = report["current"]
+    assert [(a["id"], a["how"], a["previous"], a["until"]) for a in cur["agreements"]["renewed"]] == [
+        (y.istanbul, "extended", "2026-06-01", "2028-06-01")]  # fmt: skip
+    assert cur["partial"] == (today < date(today.year, 12, 31))
+    html = render_html(report, "en")
+    assert "validity extended to 2028-06-01" in html
+    assert ('id="council-to-date"' in html) == cur["partial"]
 
 
 def test_a_gregorian_year_counts_by_the_gregorian_calendar(sqlite_url: str, year_of_work: Year) -> None:
