@@ -65,7 +65,9 @@ __all__ = [
     "CouncilReportError",
     "Period",
     "collect_council",
+    "council_report",
     "council_report_html",
+    "default_period",
     "period_of",
     "render_body",
     "render_html",
@@ -154,10 +156,6 @@ class Period:
         """First and last day: Solar Hijri first in Persian, Gregorian first in English (both calendars)."""
         fmt = formatter(lang)
         return f"{fmt.date(self.start)} – {fmt.date(self.end)}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"calendar": self.calendar, "year": self.year, "start": self.start.isoformat(),
-                "end": self.end.isoformat()}  # fmt: skip
 
 
 def period_of(year: int, calendar: str = "auto", *, lang: str = "en", today: date | None = None) -> Period:
