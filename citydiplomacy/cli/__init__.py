@@ -29,7 +29,7 @@ from citydiplomacy.cli.jobs import jobs_app  # noqa: E402
 from citydiplomacy.cli.model import model_app  # noqa: E402
 from citydiplomacy.cli.network import network_app  # noqa: E402
 from citydiplomacy.cli.registry import city_app, db_app, export_command, stats_command  # noqa: E402
-from citydiplomacy.cli.report import report_command  # noqa: E402
+from citydiplomacy.cli.report import report_app  # noqa: E402
 from citydiplomacy.cli.review import review_app  # noqa: E402
 from citydiplomacy.cli.strategy import evaluate_app, recommend_app, swot_command, union_app  # noqa: E402
 from citydiplomacy.cli.web import serve_command, user_app  # noqa: E402
@@ -46,13 +46,13 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(model_app, name="model")
 app.add_typer(network_app, name="network")
 app.add_typer(recommend_app, name="recommend")
+app.add_typer(report_app, name="report")
 app.add_typer(review_app, name="review")
 app.add_typer(union_app, name="union")
 app.add_typer(user_app, name="user")
 app.add_typer(workbook_app, name="workbook")
 app.command("assess")(assess_command)
 app.command("export")(export_command)
-app.command("report")(report_command)
 app.command("serve")(serve_command)
 app.command("stats")(stats_command)
 app.command("swot")(swot_command)

@@ -506,6 +506,119 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "شخص دیگری هم‌زمان این رکورد را ذخیره کرد و چیزی از تغییر شما ذخیره نشد. آنچه وارد کرده بودید در فرم حفظ "
         "شده و نسخه کنونی رکورد بارگذاری شده است: بررسی کنید و دوباره ذخیره کنید.",
     ),
+    # --- the council report: a city's year of cooperation, compared with the year before (report/council.py)
+    "council_report": ("Council report", "گزارش شورا"),
+    "council_subtitle": (
+        "The international cooperation office's record of the year, for the city council",
+        "کارنامه سالانه دفتر همکاری‌های بین‌المللی، برای شورای شهر",
+    ),
+    "council_period": ("Period", "دوره"),
+    "council_compared": ("Compared with", "در مقایسه با"),
+    "council_to_date": ("The year is not over: figures to {date}.", "سال هنوز تمام نشده است: ارقام تا {date}."),
+    "council_nothing": (
+        "Nothing recorded for {year}: no agreement signed, renewed or ended, no activity, outcome, dues or "
+        "overdue follow-up action.",
+        "برای {year} چیزی ثبت نشده است: نه توافق‌نامه‌ای امضا، تمدید یا پایان یافته و نه فعالیت، نتیجه، "
+        "حق عضویت یا اقدام پیگیری معوقی.",
+    ),
+    "council_nothing_section": ("Nothing recorded in {year}.", "در {year} چیزی ثبت نشده است."),
+    "council_summary": ("The year in figures", "سال در یک نگاه"),
+    "council_this_year": ("This year", "امسال"),
+    "council_year_before": ("The year before", "سال پیش"),
+    "council_change": ("Change", "تغییر"),
+    "council_signed": ("Agreements signed", "توافق‌نامه‌های امضاشده"),
+    "council_renewed": ("Agreements renewed", "توافق‌نامه‌های تمدیدشده"),
+    "council_ended": ("Agreements ended", "توافق‌نامه‌های پایان‌یافته"),
+    "council_dormant": ("Dormant agreements at the year's end", "توافق‌نامه‌های راکد در پایان سال"),
+    "council_activities": ("Activities", "فعالیت‌ها"),
+    "council_delegations": ("Delegations and visits", "هیئت‌ها و بازدیدها"),
+    "council_outcomes": ("Outcomes recorded", "نتایج ثبت‌شده"),
+    "council_overdue": ("Overdue follow-up actions at the year's end", "اقدامات پیگیری معوق در پایان سال"),
+    "council_money": ("Spending and membership dues", "هزینه‌ها و حق عضویت‌ها"),
+    "council_spending": ("Spending on activities", "هزینه فعالیت‌ها"),
+    "council_dues": ("Membership dues", "حق عضویت‌ها"),
+    "council_money_note": (
+        "Per currency, as recorded: amounts in different currencies are never added up.",
+        "به تفکیک ارز، همان‌گونه که ثبت شده است: مبالغ ارزهای مختلف هرگز با هم جمع نمی‌شوند.",
+    ),
+    "council_currency": ("Currency", "ارز"),
+    "council_amount": ("Amount", "مبلغ"),
+    "council_costed": ("Activities with a cost", "فعالیت‌های دارای هزینه"),
+    "council_dues_year": ("Dues year", "سال حق عضویت"),
+    "council_by_kind": ("By kind", "بر پایه نوع"),
+    "council_by_dimension": ("By dimension of the model", "بر پایه ابعاد مدل"),
+    "council_by_function": ("By function of the model", "بر پایه کارکردهای مدل"),
+    "council_multi_note": (
+        "An activity counts once under each of its dimensions and functions.",
+        "هر فعالیت زیر هر یک از ابعاد و کارکردهایش یک بار شمرده می‌شود.",
+    ),
+    "council_not_given": ("not recorded", "ثبت نشده"),
+    "council_year_only": (
+        "{n} dated only to the year (counted as of 31 December)",
+        "{n} مورد تنها با سال ثبت شده است (۳۱ دسامبر آن سال حساب شده)",
+    ),
+    "council_year_only_short": ("year only", "فقط سال"),
+    "council_direction": ("Direction", "جهت"),
+    "council_direction_incoming": ("incoming", "ورودی"),
+    "council_direction_outgoing": ("outgoing", "خروجی"),
+    "council_direction_unknown": ("direction not recorded", "جهت ثبت نشده"),
+    "council_with": ("With", "با"),
+    "council_date": ("Date", "تاریخ"),
+    "council_how": ("How", "چگونه"),
+    "council_how_revived": ("back in force (was {status})", "بازگشت به اجرا (پیش‌تر: {status})"),
+    "council_how_extended": ("validity extended to {date}", "اعتبار تا {date} تمدید شد"),
+    "council_dormant_note": (
+        "In force at the year's end with no activity recorded for more than {days} days (or none at all): the "
+        "agreement health's dormant flag as of {date}.",
+        "در پایان سال در اجرا، بی هیچ فعالیت ثبت‌شده در بیش از {days} روز (یا هرگز): نشان «راکد» وضعیت اجرای "
+        "توافق‌نامه در تاریخ {date}.",
+    ),
+    "council_days_late": ("Days late", "روز تأخیر"),
+    "council_unit": ("Unit", "واحد"),
+    "council_records": ("Records", "تعداد"),
+    "council_method": ("How the figures are counted", "روش شمارش"),
+    "council_method_text": (
+        "Agreements signed and ended count by their dates (an agreement known only by its year counts as of "
+        "31 December of that year); renewed: validity extended by an edit in the year, or back in force after a "
+        "dormant or suspended spell. Activities are the city's own and those serving its agreements and "
+        "memberships; outcomes are dated by their own date or their activity's; dues by their (Gregorian) year.",
+        "توافق‌نامه‌های امضاشده و پایان‌یافته بر پایه تاریخشان شمرده می‌شوند (توافقی که تنها سالش معلوم است، در "
+        "۳۱ دسامبر آن سال)؛ تمدیدشده: اعتباری که با ویرایشی در همان سال تمدید شده، یا بازگشت به اجرا پس از دوره "
+        "رکود یا تعلیق. فعالیت‌ها، فعالیت‌های خود شهر و فعالیت‌های در خدمت توافق‌نامه‌ها و عضویت‌های آن‌اند؛ "
+        "نتایج با تاریخ خود یا تاریخ فعالیتشان و حق عضویت‌ها با سال (میلادی) خود شمرده می‌شوند.",
+    ),
+    "council_bad_year": (
+        "Year {year} is out of range: give a Gregorian year from {g_low} to {g_high} or a Solar Hijri year from "
+        "{sh_low} to {sh_high}.",
+        "سال {year} خارج از محدوده است: سالی میلادی از {g_low} تا {g_high} یا سالی هجری شمسی از {sh_low} تا "
+        "{sh_high} بدهید.",
+    ),
+    "council_bad_calendar": (
+        "Unknown calendar {calendar}: one of auto, gregorian, solar_hijri.",
+        "تقویم ناشناخته {calendar}: یکی از auto، gregorian یا solar_hijri.",
+    ),
+    "council_unknown_city": ("No city called {city} in the registry.", "شهری به نام «{city}» در پایگاه داده نیست."),
+    "council_ambiguous_city": (
+        "Several places are called {city}: give the country too.",
+        "چند مکان «{city}» نام دارند: کشور را هم بدهید.",
+    ),
+    "council_year_field": ("Year (Gregorian or Solar Hijri)", "سال (هجری شمسی یا میلادی)"),
+    "council_calendar": ("Calendar", "تقویم"),
+    "council_calendar_auto": ("by the year given", "بر پایه سال داده‌شده"),
+    "council_calendar_gregorian": ("Gregorian", "میلادی"),
+    "council_calendar_solar_hijri": ("Solar Hijri", "هجری شمسی"),
+    "council_show": ("Show", "نمایش"),
+    "council_previous_link": ("Year before", "سال پیش"),
+    "council_next_link": ("Year after", "سال بعد"),
+    # the outcome catalogue's units (model/data/outcomes.yaml), as the council report shows them
+    "council_unit_projects": ("projects", "پروژه"),
+    "council_unit_amount": ("amount", "مبلغ"),
+    "council_unit_people_trained": ("people trained", "نفر آموزش‌دیده"),
+    "council_unit_events": ("events", "رویداد"),
+    "council_unit_awards": ("awards", "جایزه"),
+    "council_unit_policies": ("policies", "سیاست"),
+    "council_unit_roles": ("roles", "نقش"),
+    "council_unit_reports": ("reports", "گزارش"),
 }
 
 #: vocabulary code (lower case) -> Persian

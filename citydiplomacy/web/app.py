@@ -508,4 +508,7 @@ def create_app(
     app.include_router(jobs_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(agreement_pages.router)
+    from citydiplomacy.web.council_pages import router as council_router
+
+    app.include_router(council_router)
     return app
