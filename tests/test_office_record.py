@@ -260,3 +260,31 @@ def test_migration_0008_keeps_every_activity_and_goes_back(sqlite_url: str) -> N
     with engine.connect() as conn:
         assert [tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM activity ORDER BY id"))] == before
         assert conn.execute(text("SELECT count(*) FROM activity WHERE relation_id IS NOT NULL")).scalar_one() == 0
+
+
+def test_a_past_day_sees_the_status_and_the_actions_as_they_were_then(sqlite_url: str) -> None:
+    """The attention list and the overdue actions as of a past day (a council report of an earlier year): the
+    status the agreement had then, by its history, and actions that were open then though done since."""
+    from citydiplomacy.store.records import change_status
+
+    engine = db.get_engine(sqlite_url)
+    load_case_study(engine)
+    with db.session_scope(engine) as s:
+        minsk = next(r for r in s.scalars(select(Relation)) if r.kind == "sister_city" and "Minsk" in {
+            r.place_a.name, r.place_b.name})  # fmt: skip
+        change_status(s, minsk.id, inputs.StatusChangeIn(version=minsk.version, status="suspended",
+                      reason="paused", effective_on=date(2024, 1, 10)), "office")  # fmt: skip
+        action = agreements.add_action(s, inputs.ActionIn(relation_id=minsk.id, title="Send the minutes",
+                                       owner="International affairs", due_on=date(2023, 6, 1)), "office")  # fmt: skip
+        action.state, action.done_on = "done", date(2024, 2, 1)
+    with db.session_scope(engine) as s:
+        minsk_row = s.get(Relation, minsk.id)
+        assert agreements.status_on(minsk_row, date(2023, 12, 31)) == "active"
+        assert agreements.status_on(minsk_row, date(2024, 1, 10)) == "suspended"
+        before = {a["id"]: a["flags"] for a in agreements.attention(s, date(2023, 12, 31))}
+        after = {a["id"]: a["flags"] for a in agreements.attention(s, date(2024, 3, 1))}
+        assert before[minsk.id] == ["dormant", "actions_overdue"]  # in force, quiet, the minutes late
+        assert minsk.id not in after  # suspended, and the minutes sent
+        assert [a["title"] for a in agreements.overdue_actions(s, date(2023, 12, 31))] == ["Send the minutes"]
+        assert agreements.overdue_actions(s, date(2024, 3, 1)) == []
+        assert agreements.overdue_actions(s) == []

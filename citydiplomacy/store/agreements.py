@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from citydiplomacy import settings
@@ -393,12 +393,14 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
 
 
 def action_dict(a: FollowUpAction, today: date | None = None) -> dict[str, Any]:
-    """A follow-up action; ``overdue``: open and past its due date."""
+    """A follow-up action; ``overdue``: open on ``today`` (done only later counts as open then) and past its due
+    date."""
     today = today or date.today()
     return {
         "id": a.id, "relation_id": a.relation_id, "activity_id": a.activity_id, "title": a.title,
         "owner": a.owner, "due_on": _iso(a.due_on), "state": a.state, "done_on": _iso(a.done_on),
-        "overdue": a.state == "open" and a.due_on is not None and a.due_on < today, "version": a.version,
+        "overdue": (a.state == "open" or (a.done_on is not None and a.done_on > today)) and a.due_on is not None
+        and a.due_on < today, "version": a.version,
     }  # fmt: skip
 
 
@@ -428,11 +430,33 @@ def _start(relation: Relation) -> date | None:
     return date(relation.signed_year, 12, 31) if relation.signed_year else None
 
 
+def status_on(relation: Relation, day: date) -> str | None:
+    """The agreement's status on ``day``, by its history: the last change that took effect (or, without an
+    effective date, was recorded) by then; None when it did not exist yet (signed later, or first recorded
+    later with no earlier date known).  Today and later: the current status."""
+    if day >= date.today():
+        return relation.status
+    start = _start(relation)
+    if start is not None and start > day:
+        return None
+    status = None
+    for row in sorted(relation.history, key=lambda h: h.id):
+        took_effect = row.effective_on or (row.changed_at.date() if row.changed_at else None)
+        if row.previous_status is None:
+            status = row.status  # the first status holds from the start, whenever it was recorded
+        elif took_effect is not None and took_effect <= day:
+            status = row.status
+    return status if status is not None or relation.history else relation.status
+
+
 def _flags(
     relation: Relation, last: date | None, overdue: int, today: date, *, dormant_days: int, renewal_days: int
 ) -> list[str]:
     flags: list[str] = []
-    in_force = load_lifecycle().status(relation.status).in_force
+    status = status_on(relation, today)
+    if status is None:  # not signed yet on that day
+        return flags
+    in_force = load_lifecycle().status(status).in_force
     # Quiet since the last activity, or since signing when nothing is recorded; undated and silent: quiet too.
     since = last or _start(relation)
     if in_force and (since is None or (today - since).days > dormant_days):
@@ -507,13 +531,14 @@ def attention(session: Session, today: date | None = None, place_id: int | None 
     overdue_rows = session.execute(
         select(func.coalesce(FollowUpAction.relation_id, served.c.relation_id), func.count())
         .outerjoin(served, served.c.id == FollowUpAction.activity_id)
-        .where(FollowUpAction.state == "open", FollowUpAction.due_on < today)
+        .where(_open_on(today), FollowUpAction.due_on < today)
         .group_by(func.coalesce(FollowUpAction.relation_id, served.c.relation_id))
     ).all()
     overdue = {rid: n for rid, n in overdue_rows if rid is not None}
     out = []
-    for relation in session.scalars(agreements_query(place_id)):
-        if not lifecycle.status(relation.status).in_force and relation.id not in overdue:
+    for relation in session.scalars(agreements_query(place_id).options(selectinload(Relation.history))):
+        status = status_on(relation, today)
+        if status is None or (not lifecycle.status(status).in_force and relation.id not in overdue):
             continue
         known = [d for d in (last_on.get(relation.id), last_year.get(relation.id)) if d]
         last = max(date(d, 12, 31) if isinstance(d, int) else d for d in known) if known else None
@@ -527,8 +552,14 @@ def attention(session: Session, today: date | None = None, place_id: int | None 
     return out
 
 
+def _open_on(day: date) -> Any:
+    """Follow-up actions open on ``day``: open now, or done or cancelled only after it (a past year's report
+    lists what was late then, not what is late now)."""
+    return or_(FollowUpAction.state == "open", and_(FollowUpAction.done_on.is_not(None), FollowUpAction.done_on > day))
+
+
 def overdue_actions(session: Session, today: date | None = None) -> list[dict[str, Any]]:
     """Open follow-up actions past their due date, the oldest due first: the office's list of what is late."""
     today = today or date.today()
-    query = select(FollowUpAction).where(FollowUpAction.state == "open", FollowUpAction.due_on < today)
+    query = select(FollowUpAction).where(_open_on(today), FollowUpAction.due_on < today)
     return [action_dict(a, today) for a in session.scalars(query.order_by(FollowUpAction.due_on))]
