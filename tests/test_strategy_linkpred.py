@@ -182,19 +182,18 @@ def test_real_twinning_data_reaches_the_target_auc(twin_cities_csv, sqlite_url: 
     import_twinning(twin_cities_csv, engine=engine, on_error="skip")
     report = evaluate_link_prediction(load_registry_graph(engine), holdout=0.1, seed=0, inner_rounds=3)
     assert report["model"]["roc_auc"] >= 0.92
-    assert report["margin_auc"] > 0.0
-    assert report["best_baseline"] == "preferential_attachment"
+    assert report["margin_auc"] > 0.0  # which baseline is the best one is not pinned
 
 
 # -- the field's protocol: hard negatives, cheap ranking of every place, calibrated lift --------------------
 def test_query_negatives_come_from_every_source_and_never_from_forbidden_pairs() -> None:
-    from citydiplomacy.strategy.linkpred import NEGATIVES_PER_QUERY, query_negatives
+    from citydiplomacy.strategy.linkpred import SOURCES, query_negatives
 
     g = synthetic_graph(n=200, m=450, seed=4)
     fg = FeatureGraph(g, g.edges)
     cities = np.unique(g.edges)[:40]
     forbidden = np.unique(_keys(g.edges, g.n))
-    for source in NEGATIVES_PER_QUERY:
+    for source in SOURCES:
         neg = query_negatives(fg, cities, forbidden, np.random.default_rng(0), {source: 5})
         assert len(neg) > 0, source
         assert set(neg[:, 0].tolist()) <= set(cities.tolist())
