@@ -9,19 +9,22 @@ Protocol of :func:`evaluate_partners`
    pair; the model (:class:`~citydiplomacy.strategy.linkpred.LinkPredictor`, as the recommender trains it) and
    the baselines see only this graph.
 3. **Queries**: for each evaluated truth city ``c`` (every city of the truth, or a seeded sample of
-   ``max_cities`` of them: the model costs ~10-70 µs a pair on this hardware), every place except ``c`` and
-   its training partners is a candidate, ranked by each scorer; ties in a score are broken at random (seeded,
-   the same draw for every scorer), so a baseline that scores most places 0 gets no free order.
+   ``max_cities`` of them: ~0.3-0.9 s a city over ~16,000 places on a loaded 2-core machine), every place
+   except ``c`` and its training partners is a candidate, ranked by each scorer; ties in a score are broken
+   at random (seeded, the same draw for every scorer), so a baseline that scores most places 0 gets no free
+   order.
 4. **Metrics**, per (city, truth partner) query, *filtered* (other truth partners of the city do not count
    against it): ``hits_at_10`` / ``hits_at_50`` = share of queries whose partner ranks in the top 10 / 50;
    ``mrr`` = mean of ``1 / rank``.  ``roc_auc`` and ``pr_auc`` (average precision, scikit-learn) pool every
    candidate pair of the evaluated cities (label 1: a truth pair).  Overall and by the continent of the
    evaluated city.
 
-Scorers: ``model`` (ranked as the recommender ranks: by the model's margin, which orders as its calibrated score),
-``preferential_attachment`` (degree product), ``adamic_adar``, ``gravity`` (population × population /
-distance², missing populations taken as the registry's median, places without coordinates last) and
-``country_pair`` (ties between the two countries in the training graph).  Nothing is written to the registry.
+Scorers: ``model`` (ranked as the recommender ranks, :func:`~citydiplomacy.strategy.linkpred.rank_city`: the
+model re-ranks by its margin the places nearest the top of any baseline, the rest follow in the baselines'
+fused order), ``preferential_attachment`` (degree product), ``adamic_adar``, ``gravity`` (population ×
+population / (1 + km)², missing populations taken as the registry's median, places without coordinates last)
+and ``country_pair`` (ties between the two countries in the training graph), all four scored against every
+place (:func:`~citydiplomacy.strategy.features.city_baselines`).  Nothing is written to the registry.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ BASELINE_NAMES: tuple[str, ...] = ("preferential_attachment", "adamic_adar", "gr
 HITS_K: tuple[int, ...] = (10, 50)
 #: Examples of unknown places / refused pairs kept in the report.
 MAX_EXAMPLES = 20
-#: Cities scored per batch (a batch is ``BATCH_CITIES × places`` feature rows, ~30 floats each).
+#: Progress is reported every this many cities.
 BATCH_CITIES = 8
 
 

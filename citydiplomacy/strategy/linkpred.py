@@ -9,10 +9,9 @@ Protocol of :func:`evaluate_link_prediction` (reproducible by ``seed``)
 2. Train on the training graph only.  Each training positive must be described by features computed
    *without its own tie*, as the test ties will be: in each of ``inner_rounds`` rounds the same rule
    hides a ``holdout`` share of the training graph's ties; those become positives whose features come
-   from the rest of the training graph, with as many negatives drawn from pairs not tied in the training
-   graph (and disjoint from the test pairs).  A :class:`~sklearn.ensemble.HistGradientBoostingClassifier`
-   is fitted on all rounds and calibrated (isotonic, 3-fold :class:`~sklearn.calibration.CalibratedClassifierCV`),
-   so the score of a pair is a probability that it is a tie, given a 50 % base rate.
+   from the rest of the training graph, against places drawn for both of their ends (never tied in the
+   training graph, disjoint from the test pairs): :class:`LinkPredictor`.  The score of a pair is
+   calibrated on one more round to the real base rate of all candidate pairs.
 3. Test pairs are scored with features of the whole training graph (the held-out ties are never in it:
    :func:`split_ties` returns disjoint arrays and the feature graph is built from the training array).
 4. Report ROC AUC and average precision over the test pairs, and ranking quality per city, for the
@@ -316,13 +315,13 @@ class LinkPredictor:
     heuristic; ``method`` says which was used.
 
     Training: ``inner_rounds`` rounds each hide ``inner_share`` of the ties; the hidden ties are positives,
-    described by features of the rest, against negatives drawn for both of their ends from every place with
-    every place a candidate as in the evaluation (:func:`query_negatives`).  One more round, never trained on,
-    calibrates: its hidden ties against uniformly drawn places, each weighted by the places it stands for,
-    so the isotonic map of the model's margin estimates how likely a pair of that margin is among *all*
-    candidate pairs.  :meth:`lift` divides that by the round's base rate ("times likelier than a typical
-    pair") and :meth:`score` is the lift times the registry's share of tied pairs (a probability, never a
-    saturated 1.0 for every top candidate).
+    described by features of the rest, against negatives drawn for both of their ends from every place, as
+    in the evaluation (:func:`query_negatives`).  One more round, never trained on, calibrates: its hidden
+    ties against uniformly drawn places, each weighted by the places it stands for, so a logistic map of the
+    model's margin (Platt scaling: smooth, so the few strongest candidates do not all read 1.0 as an
+    isotonic step would) estimates how likely a candidate of that margin is to be one of the city's hidden
+    ties among *all* its candidates: :meth:`score`.  :meth:`lift` divides it by that round's base rate:
+    how many times likelier than a typical candidate pair.
 
     Parameters
     ----------
@@ -411,7 +410,7 @@ class LinkPredictor:
 
     def fit(self, graph: RegistryGraph, ties: np.ndarray, exclude: np.ndarray | None = None) -> LinkPredictor:
         """Learn from ``ties`` (node-index pairs, shape ``(m, 2)``); return ``self``."""
-        from sklearn.isotonic import IsotonicRegression
+        from sklearn.linear_model import LogisticRegression
 
         started = time.perf_counter()
         ties = np.asarray(ties, dtype=np.int64).reshape(-1, 2)
@@ -439,10 +438,13 @@ class LinkPredictor:
                     model.fit(x[fit], y[fit])
                     margin = model.decision_function(x[~fit])
                 w = weights[~fit]
-                self.calibrator = IsotonicRegression(y_min=0.0, out_of_bounds="clip").fit(
-                    margin, y[~fit], sample_weight=w
-                )
+                platt = LogisticRegression(C=1e4).fit(margin[:, None], y[~fit], sample_weight=w)
+                slope = max(float(platt.coef_[0, 0]), 0.0)  # no signal: every pair at the base rate
                 self.base_rate = float(y[~fit].sum() / w.sum())
+                intercept = (
+                    float(platt.intercept_[0]) if slope > 0 else float(np.log(self.base_rate / (1 - self.base_rate)))
+                )
+                self.calibrator = (slope, intercept)
                 self.model = model
                 self.method = "model"
         self.fit_seconds = time.perf_counter() - started
@@ -454,8 +456,9 @@ class LinkPredictor:
             raise LinkPredictionError("the predictor is not fitted")
         return self.feature_graph.pair_features(np.asarray(u), np.asarray(v))
 
-    def _lift_of_margin(self, margin: np.ndarray) -> np.ndarray:
-        return np.asarray(self.calibrator.predict(margin), dtype=float) / self.base_rate
+    def _probability(self, margin: np.ndarray) -> np.ndarray:
+        slope, intercept = self.calibrator
+        return 1.0 / (1.0 + np.exp(-np.clip(slope * np.asarray(margin, dtype=float) + intercept, -500, 500)))
 
     def lift(self, u: np.ndarray, v: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
         """How many times likelier than a typical candidate pair each pair is to be a tie, shape ``(p,)``.
@@ -465,18 +468,17 @@ class LinkPredictor:
         x = self.features(u, v) if features is None else features
         if self.model is None:
             return np.full(len(x), np.nan)
-        return self._lift_of_margin(self.raw_score(u, v, features=x))
+        return self._probability(self.raw_score(u, v, features=x)) / self.base_rate
 
     def score(self, u: np.ndarray, v: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
-        """Probability in ``[0, 1]`` that each pair is (or becomes) a tie: lift × the registry's share of tied pairs."""
+        """Calibrated probability that each pair is a tie the registry lacks, among all of a city's candidates."""
         x = self.features(u, v) if features is None else features
         return self.score_and_margin(x)[0]
 
     def raw_score(self, u: np.ndarray, v: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
         """The model's margin (decision function), shape ``(p,)``.
 
-        The calibrated score is an increasing step function of it, so the margin ranks as the score does
-        and breaks the score's ties.
+        The calibrated score is an increasing function of it, so the margin ranks as the score does.
         """
         x = self.features(u, v) if features is None else features
         if self.model is None:
@@ -491,7 +493,7 @@ class LinkPredictor:
             return s, s
         with threadpool_limits(1):
             margin = self.model.decision_function(features)
-        return np.minimum(self._lift_of_margin(margin) * self.pair_rate, 1.0), margin
+        return self._probability(margin), margin
 
 
 #: Places the model re-ranks per city: the best of them by the baselines' reciprocal-rank fusion.

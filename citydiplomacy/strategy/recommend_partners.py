@@ -259,7 +259,7 @@ def recommend_partners(
         chosen = candidates[np.lexsort((graph.place_ids[candidates], -order_score[candidates]))[:top]]
         x = predictor.features(np.full(len(chosen), u), chosen)
         scores, _ = predictor.score_and_margin(x)
-        lifts = scores / predictor.pair_rate if predictor.method == "model" else np.full(len(scores), np.nan)
+        lifts = scores / predictor.base_rate if predictor.method == "model" else np.full(len(scores), np.nan)
         order = np.arange(len(chosen))
         candidates = chosen
         scored = []
