@@ -226,11 +226,9 @@ def _nearby(fg: FeatureGraph, cities: np.ndarray, rng: np.random.Generator) -> n
     from scipy.spatial import cKDTree
 
     g = fg.graph
-    if not hasattr(fg, "_nearest"):
-        xyz = _unit_vectors(g.lat, g.lng)
-        located = np.flatnonzero(np.isfinite(xyz).all(axis=1))
-        fg._nearest = (located, cKDTree(xyz[located]) if len(located) > 1 else None, xyz)  # type: ignore[attr-defined]
-    located, tree, xyz = fg._nearest  # type: ignore[attr-defined]
+    xyz = _unit_vectors(g.lat, g.lng)
+    located = np.flatnonzero(np.isfinite(xyz).all(axis=1))
+    tree = cKDTree(xyz[located]) if len(located) > 1 else None  # ~10 ms for 17,000 places: built per draw
     out = rng.integers(0, fg.n, size=len(cities))
     ok = np.isfinite(xyz[cities]).all(axis=1)
     if tree is None or not ok.any():
