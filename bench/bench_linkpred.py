@@ -14,7 +14,9 @@ attachment, Adamic–Adar, gravity and the country-pair prior, on
     that the registry of the whole twin_cities.csv lacks, as truth.
 
 The model's hits@10 is printed relative to the best baseline's (the issue's target: >= 1.2x).  Nothing is
-tuned on the truth: the model is the recommender's, with its default parameters.
+tuned on the truth: the model is the recommender's, with its default parameters (chosen on a validation
+split carved out of a training graph).  300 truth cities a scenario (~400-700 queries): with 100, one hit
+more or less moves the ratio by ~5 %.
 
 Run: ``python bench/bench_linkpred.py [--seed S] [--holdout H] [--only linkpred|partners|all]
 [--max-cities N]``.
@@ -39,8 +41,17 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--holdout", type=float, default=0.1)
     parser.add_argument("--only", choices=("linkpred", "partners", "all"), default="all")
-    parser.add_argument("--max-cities", type=int, default=100, help="truth cities ranked per evaluation")
+    parser.add_argument("--max-cities", type=int, default=300, help="truth cities ranked per evaluation")
     args = parser.parse_args()
+    bench_started = time.perf_counter()
+    try:
+        return run(args)
+    finally:
+        print(f"\nbench runtime: {time.perf_counter() - bench_started:.0f} s")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The benchmark proper (see the module docstring)."""
     path = shared_data_path("twin_cities.csv")
     if not path.exists():
         print(f"real data absent ({path}); nothing to benchmark")

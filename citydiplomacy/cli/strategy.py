@@ -70,14 +70,13 @@ def partners_command(
     )
     for note in result["notes"]:
         console.print(f"[yellow]note:[/yellow] {note}")
-    table = Table(title="Candidate partners (score: calibrated probability of a tie)")
-    for col in ("#", "candidate", "country", "score", "km", "reasons"):
+    table = Table(title="Candidate partners (lift: times likelier to be tied than a typical pair)")
+    for col in ("#", "candidate", "country", "lift", "km", "reasons"):
         table.add_column(col, overflow="fold")
     for i, cand in enumerate(result["candidates"], 1):
         km = "—" if cand["distance_km"] is None else f"{cand['distance_km']:,.0f}"
-        table.add_row(
-            str(i), cand["name"], cand["country_code"], f"{cand['score']:.3f}", km, "; ".join(cand["reasons"]) or "—"
-        )
+        lift = "—" if cand["lift"] is None else f"{cand['lift']:,.1f}×"
+        table.add_row(str(i), cand["name"], cand["country_code"], lift, km, "; ".join(cand["reasons"]) or "—")
     console.print(table)
 
 

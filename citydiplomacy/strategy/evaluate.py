@@ -9,19 +9,22 @@ Protocol of :func:`evaluate_partners`
    pair; the model (:class:`~citydiplomacy.strategy.linkpred.LinkPredictor`, as the recommender trains it) and
    the baselines see only this graph.
 3. **Queries**: for each evaluated truth city ``c`` (every city of the truth, or a seeded sample of
-   ``max_cities`` of them: the model costs ~10-70 µs a pair on this hardware), every place except ``c`` and
-   its training partners is a candidate, ranked by each scorer; ties in a score are broken at random (seeded,
-   the same draw for every scorer), so a baseline that scores most places 0 gets no free order.
+   ``max_cities`` of them: ~0.3-0.9 s a city over ~16,000 places on a loaded 2-core machine), every place
+   except ``c`` and its training partners is a candidate, ranked by each scorer; ties in a score are broken
+   at random (seeded, the same draw for every scorer), so a baseline that scores most places 0 gets no free
+   order.
 4. **Metrics**, per (city, truth partner) query, *filtered* (other truth partners of the city do not count
    against it): ``hits_at_10`` / ``hits_at_50`` = share of queries whose partner ranks in the top 10 / 50;
    ``mrr`` = mean of ``1 / rank``.  ``roc_auc`` and ``pr_auc`` (average precision, scikit-learn) pool every
    candidate pair of the evaluated cities (label 1: a truth pair).  Overall and by the continent of the
    evaluated city.
 
-Scorers: ``model`` (ranked as the recommender ranks: calibrated score to 4 decimals, then the margin),
-``preferential_attachment`` (degree product), ``adamic_adar``, ``gravity`` (population × population /
-distance², missing populations taken as the registry's median, places without coordinates last) and
-``country_pair`` (ties between the two countries in the training graph).  Nothing is written to the registry.
+Scorers: ``model`` (ranked as the recommender ranks, :func:`~citydiplomacy.strategy.linkpred.rank_city`: the
+model re-ranks by its margin the places nearest the top of any baseline, the rest follow in the baselines'
+fused order), ``preferential_attachment`` (degree product), ``adamic_adar``, ``gravity`` (population ×
+population / (1 + km)², missing populations taken as the registry's median, places without coordinates last)
+and ``country_pair`` (ties between the two countries in the training graph), all four scored against every
+place (:func:`~citydiplomacy.strategy.features.city_baselines`).  Nothing is written to the registry.
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ from sqlalchemy import Engine, select
 
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.strategy.data import RegistryGraph, load_registry_graph
-from citydiplomacy.strategy.features import FEATURE_NAMES
-from citydiplomacy.strategy.linkpred import LinkPredictor, _keys
+from citydiplomacy.strategy.features import city_baselines
+from citydiplomacy.strategy.linkpred import LinkPredictor, _keys, rank_city
 
 __all__ = [
     "BASELINE_NAMES",
@@ -57,10 +60,8 @@ BASELINE_NAMES: tuple[str, ...] = ("preferential_attachment", "adamic_adar", "gr
 HITS_K: tuple[int, ...] = (10, 50)
 #: Examples of unknown places / refused pairs kept in the report.
 MAX_EXAMPLES = 20
-#: Cities scored per batch (a batch is ``BATCH_CITIES × places`` feature rows, ~30 floats each).
+#: Progress is reported every this many cities.
 BATCH_CITIES = 8
-
-_COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
 class EvaluationError(BadInput):
@@ -317,31 +318,6 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
     }
 
 
-# -- scoring -----------------------------------------------------------------------------------------------
-def _scorers(predictor: LinkPredictor, graph: RegistryGraph) -> Any:
-    """A function ``x -> {method: score}`` over feature rows (every score: higher is likelier)."""
-    known = graph.population[np.isfinite(graph.population) & (graph.population > 0)]
-    median_log_pop = float(np.log(np.median(known))) if len(known) else 0.0
-
-    def score(x: np.ndarray) -> dict[str, np.ndarray]:
-        prob, margin = predictor.score_and_margin(x)
-        # The recommender's order (score to 4 decimals, then margin) as one number: the margin's logistic
-        # is < 1, so scaled by 1e-5 it never crosses a 1e-4 step of the rounded score.
-        model = np.round(prob, 4) + 1e-5 / (1.0 + np.exp(-np.clip(margin, -50, 50)))
-        log_pop = np.nan_to_num(x[:, [_COL["log_population_min"], _COL["log_population_max"]]], nan=median_log_pop)
-        log_km = x[:, _COL["log_distance_km"]]  # log1p(km): gravity pop·pop / (1 + km)²
-        gravity = np.where(np.isnan(log_km), -np.inf, log_pop.sum(axis=1) - 2.0 * log_km)
-        return {
-            "model": model,
-            "preferential_attachment": x[:, _COL["log_preferential_attachment"]],
-            "adamic_adar": x[:, _COL["adamic_adar"]],
-            "gravity": gravity,
-            "country_pair": x[:, _COL["log_country_pair_ties"]],
-        }
-
-    return score
-
-
 def evaluate_partners(
     graph: RegistryGraph,
     truth: Truth,
@@ -394,7 +370,6 @@ def evaluate_partners(
     predictor = LinkPredictor(inner_rounds=inner_rounds, seed=seed).fit(graph, train)
     fg = predictor.feature_graph
     assert fg is not None
-    score = _scorers(predictor, graph)
 
     partners: dict[int, list[int]] = {}
     for a, b in truth.pairs.tolist():
@@ -412,29 +387,26 @@ def evaluate_partners(
     labels: list[np.ndarray] = []
     query_city: list[np.ndarray] = []
     pair_city: list[np.ndarray] = []
-    everyone = np.arange(n, dtype=np.int64)
-    for start in range(0, len(cities), BATCH_CITIES):
-        batch = cities[start : start + BATCH_CITIES]
-        x = fg.pair_features(np.repeat(batch, n), np.tile(everyone, len(batch)))
-        scores = score(x)
-        for i, c in enumerate(batch.tolist()):
-            eligible = np.ones(n, dtype=bool)
-            eligible[c] = False
-            eligible[fg.adjacency[c].indices] = False
-            positive = np.zeros(n, dtype=bool)
-            positive[partners[c]] = True
-            positive &= eligible  # a truth partner is never a training partner (removed above)
-            jitter = rng.random(int(eligible.sum()))
-            lab = positive[eligible]
-            labels.append(lab)
-            query_city.append(np.full(int(lab.sum()), c))
-            pair_city.append(np.full(len(lab), c))
-            for m in methods:
-                s = scores[m][i * n : (i + 1) * n][eligible]
-                ranks[m].append(filtered_ranks(s, lab, jitter))
-                pooled[m].append(s)
-        if progress is not None:
-            progress(min(start + BATCH_CITIES, len(cities)), len(cities))
+    for done, c in enumerate(cities.tolist(), 1):
+        eligible = np.ones(n, dtype=bool)
+        eligible[c] = False
+        eligible[fg.adjacency[c].indices] = False
+        baselines = city_baselines(fg, c)
+        scores = {"model": rank_city(predictor, c, eligible, baselines)[0], **baselines}
+        positive = np.zeros(n, dtype=bool)
+        positive[partners[c]] = True
+        positive &= eligible  # a truth partner is never a training partner (removed above)
+        jitter = rng.random(int(eligible.sum()))
+        lab = positive[eligible]
+        labels.append(lab)
+        query_city.append(np.full(int(lab.sum()), c))
+        pair_city.append(np.full(len(lab), c))
+        for m in methods:
+            s = scores[m][eligible]
+            ranks[m].append(filtered_ranks(s, lab, jitter))
+            pooled[m].append(s)
+        if progress is not None and (done % BATCH_CITIES == 0 or done == len(cities)):
+            progress(done, len(cities))
 
     y = np.concatenate(labels)
     q_cont = continent[np.concatenate(query_city)]

@@ -26,7 +26,7 @@ from citydiplomacy.store.lookup import find_place
 from citydiplomacy.store.schema import CityResult
 from citydiplomacy.strategy.data import RegistryGraph, country_info, haversine_km, load_registry_graph
 from citydiplomacy.strategy.features import FEATURE_NAMES
-from citydiplomacy.strategy.linkpred import LinkPredictor
+from citydiplomacy.strategy.linkpred import LinkPredictor, rank_city
 
 _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _PREDICTORS: dict[str, LinkPredictor] = {}
@@ -41,12 +41,14 @@ class RecommendError(BadInput):
 
 @dataclass(frozen=True)
 class Candidate:
-    """One recommended partner: its score (probability-like, 0-1), facts and reasons."""
+    """One recommended partner: its calibrated probability of a tie (``score``), how many times likelier that is
+    than for a typical pair (``lift``, None under the heuristic), facts and reasons."""
 
     place_id: int
     name: str
     country_code: str
     score: float
+    lift: float | None
     distance_km: float | None
     reasons: list[str]
 
@@ -56,7 +58,8 @@ class Candidate:
             "place_id": self.place_id,
             "name": self.name,
             "country_code": self.country_code,
-            "score": round(self.score, 4),
+            "score": float(f"{self.score:.4g}"),
+            "lift": None if self.lift is None else round(self.lift, 2),
             "distance_km": None if self.distance_km is None else round(self.distance_km, 1),
             "reasons": self.reasons,
         }
@@ -251,10 +254,14 @@ def recommend_partners(
         notes.append("no candidate places" + (f" in {partner_country}" if partner_country else ""))
         scored: list[Candidate] = []
     else:
-        x = predictor.features(np.full(len(candidates), u), candidates)
-        scores = predictor.score(np.full(len(candidates), u), candidates, features=x)
-        margin = predictor.raw_score(np.full(len(candidates), u), candidates, features=x)
-        order = np.lexsort((graph.place_ids[candidates], -margin, -np.round(scores, 4)))[:top]
+        # Every candidate ranked (the model re-ranks the baselines' fused best, the rest follow: rank_city).
+        order_score, _, _ = rank_city(predictor, u, mask)
+        chosen = candidates[np.lexsort((graph.place_ids[candidates], -order_score[candidates]))[:top]]
+        x = predictor.features(np.full(len(chosen), u), chosen)
+        scores, _ = predictor.score_and_margin(x)
+        lifts = scores / predictor.base_rate if predictor.method == "model" else np.full(len(scores), np.nan)
+        order = np.arange(len(chosen))
+        candidates = chosen
         scored = []
         for i in order.tolist():
             c = int(candidates[i])
@@ -265,6 +272,7 @@ def recommend_partners(
                     name=str(graph.names[c]),
                     country_code=str(graph.countries[c]),
                     score=float(scores[i]),
+                    lift=None if np.isnan(lifts[i]) else float(lifts[i]),
                     distance_km=None if np.isnan(km) else float(np.expm1(km)),
                     reasons=explain_pair(graph, predictor, u, c, x[i], dims),
                 )
