@@ -48,6 +48,7 @@ from citydiplomacy.store.schema import (
     IndicatorValue,
     Membership,
     Organisation,
+    Person,
     Place,
     PlaceFact,
     PlaceMention,
@@ -413,6 +414,7 @@ MERGE_RULES: dict[tuple[str, str], str] = {
     ("organisation", "seat_place_id"): "organisation",
     ("place_redirect", "place_id"): "place_redirect",
     ("place_fact", "place_id"): "place_fact",
+    ("person", "place_id"): "person",
 }
 
 
@@ -501,6 +503,7 @@ def merge_places(session: Session, old: Place, target: Place, *, actor: str) -> 
             "organisation": _move_simple(Organisation, Organisation.seat_place_id),
             "place_redirect": _move_redirects,
             "place_fact": _move_place_facts,
+            "person": _move_simple(Person, Person.place_id),
         }
         done: set[str] = set()
         for table, column in place_references():
