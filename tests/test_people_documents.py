@@ -309,8 +309,11 @@ def test_the_api_records_people_signatories_and_delegations(client: TestClient, 
     assert twice.status_code == 409
     no_way = client.post("/api/office/delegations", headers=editor, json={"title": "Trip"})
     assert no_way.status_code == 422 and no_way.json()["detail"][0]["loc"] == ["body", "direction"]
-    ghost = client.post("/api/office/delegations", headers=editor,
-                        json={"title": "Trip", "direction": "outgoing", "people": [{"person_id": 424242}]})
+    ghost = client.post(
+        "/api/office/delegations",
+        headers=editor,
+        json={"title": "Trip", "direction": "outgoing", "people": [{"person_id": 424242}]},
+    )
     assert ghost.status_code == 422 and "people[0].person_id" in ghost.text
     trip = client.post("/api/office/delegations", headers=editor, json={
         "title": "Tehran delegation to Kuala Lumpur", "direction": "outgoing", "kind": "visit",
@@ -324,8 +327,11 @@ def test_the_api_records_people_signatories_and_delegations(client: TestClient, 
     found = client.get("/api/office/people", params={"q": "protocol"}).json()
     assert [p["id"] for p in found["items"]] == [pid]
     person = client.get(f"/api/office/people/{pid}").json()
-    edited = client.put(f"/api/office/people/{pid}", headers=editor,
-                        json={"name": "Sara Ahmadi", "title": "Director of protocol", "version": person["version"]})
+    edited = client.put(
+        f"/api/office/people/{pid}",
+        headers=editor,
+        json={"name": "Sara Ahmadi", "title": "Director of protocol", "version": person["version"]},
+    )
     assert edited.status_code == 200 and edited.json()["title"] == "Director of protocol"
     stale = client.put(f"/api/office/people/{pid}", headers=editor, json={"name": "S", "version": person["version"]})
     assert stale.status_code == 409
@@ -360,8 +366,12 @@ def test_the_agreement_page_shows_and_takes_signatories_delegations_and_document
     wrong = client.post(f"/agreements/{rid}/documents", data={"csrf_token": csrf, "kind": "minutes"},
                         files={"file": ("minutes.pdf", EXE)})  # fmt: skip
     assert wrong.status_code == 422 and "از انواع مجاز" in wrong.text and 'id="document-error"' in wrong.text
-    up = client.post(f"/agreements/{rid}/documents", data={"csrf_token": csrf, "kind": "minutes", "title": "Minutes"},
-                     files={"file": ("minutes.txt", "Minutes of the meeting\n".encode())}, follow_redirects=False)
+    up = client.post(
+        f"/agreements/{rid}/documents",
+        data={"csrf_token": csrf, "kind": "minutes", "title": "Minutes"},
+        files={"file": ("minutes.txt", b"Minutes of the meeting\n")},
+        follow_redirects=False,
+    )
     assert up.status_code == 303, up.text
     en = client.get(f"/agreements/{rid}", params={"lang": "en"})
     assert 'id="signatories"' in en.text and "Ali Rezaei" in en.text and "Adviser" in en.text
@@ -403,8 +413,11 @@ def test_the_cli_adds_lists_gets_and_refuses(db_url: str, seeded: Seeded, tmp_pa
     exe.write_bytes(EXE)
     for args, said, code in (
         (["agreement", "delegation", "add", rid, "No way"], "direction", 2),
-        (["agreement", "delegation", "add", rid, "Ghost", "--direction", "incoming", "--person", "Nobody"],
-         "--person: no person called 'Nobody'", 2),
+        (
+            ["agreement", "delegation", "add", rid, "Ghost", "--direction", "incoming", "--person", "Nobody"],
+            "--person: no person called 'Nobody'",
+            2,
+        ),
         (["agreement", "signatory", "add", rid, "Nobody"], "no person called", 2),
         (["agreement", "document", "add", rid, str(pdf)], "already attached", 3),
         (["agreement", "document", "add", rid, str(exe)], "not one of the allowed types", 2),

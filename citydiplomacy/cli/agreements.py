@@ -454,7 +454,9 @@ def delegation_add(
     person: Annotated[
         list[str] | None, typer.Option("--person", help="A participant: name or #id, optionally NAME:ROLE (repeat)")
     ] = None,
-    place: Annotated[list[str] | None, typer.Option("--place", help="A participating city: name or #id (repeat)")] = None,
+    place: Annotated[
+        list[str] | None, typer.Option("--place", help="A participating city: name or #id (repeat)")
+    ] = None,
     organisation: Annotated[
         list[str] | None, typer.Option("--organisation", help="A participating organisation (repeat)")
     ] = None,
@@ -468,7 +470,8 @@ def delegation_add(
     Every participant is looked up by name before anything is written: an unknown one ends the command naming it.
 
     Example:
-        citydip agreement delegation add 12 "Minsk delegation to Tehran" --direction incoming --from 2025-05-14 --to 2025-05-17 --person "Ali Rezaei:host" --place Minsk
+        citydip agreement delegation add 12 "Minsk delegation" --direction incoming --from 2025-05-14 --place Minsk
+        citydip agreement delegation add 12 "Visit to Minsk" --direction outgoing --person "Ali Rezaei:head"
     """
     from citydiplomacy.cli.console import console, print_json
     from citydiplomacy.store import people
@@ -527,8 +530,11 @@ def delegation_list(
         when = d["happened_on"] or d["year"] or "undated"
         if d["ends_on"] and d["ends_on"] != d["happened_on"]:
             when = f"{when}–{d['ends_on']}"
-        who = ", ".join([p["name"] + (f" ({p['role']})" if p["role"] else "") for p in d["people"]]
-                        + [p["name"] for p in d["places"]] + [o["acronym"] or o["name"] for o in d["organisations"]])
+        who = ", ".join(
+            [p["name"] + (f" ({p['role']})" if p["role"] else "") for p in d["people"]]
+            + [p["name"] for p in d["places"]]
+            + [o["acronym"] or o["name"] for o in d["organisations"]]
+        )
         console.print(f"#{d['id']} {when} {d['kind']} {d['direction'] or ''}: {escape(d['title'])}"
                       + (f" — {escape(who)}" if who else ""), highlight=False)  # fmt: skip
     console.print(f"[dim]{len(items)} delegations and visits[/]", highlight=False)

@@ -16,9 +16,11 @@ person_app = typer.Typer(help="Officials and staff: add a person, list them, sho
 def _line(p: dict[str, Any]) -> str:
     fa = f" / {p['name_fa']}" if p["name_fa"] else ""
     title = p["title"] or p["title_fa"]
-    where = (p["organisation"] or {}).get("acronym") or (p["organisation"] or {}).get("name") or (
-        p["place"] or {}
-    ).get("name")
+    where = (
+        (p["organisation"] or {}).get("acronym")
+        or (p["organisation"] or {}).get("name")
+        or (p["place"] or {}).get("name")
+    )
     extra = ", ".join(x for x in (title, p["unit"], where) if x)
     return f"#{p['id']} {p['name']}{fa}" + (f" — {extra}" if extra else "")
 
@@ -41,7 +43,7 @@ def person_add(
     """Add an official or a member of staff, with names and titles in English and Persian.
 
     Example:
-        citydip person add "Ali Rezaei" --fa "علی رضایی" --title "Director of International Affairs" --city Tehran --country IR
+        citydip person add "Ali Rezaei" --fa "علی رضایی" --title "Director, International Affairs" --city Tehran
     """
     from citydiplomacy.cli.console import console, print_json
     from citydiplomacy.store import people
@@ -123,8 +125,14 @@ def person_show(
             **people.person_dict(p),
             "signed": [{"agreement_id": r, "role": role} for r, role in signed],
             "activities": [
-                {"id": i, "kind": k, "title": t, "happened_on": on.isoformat() if on else None, "direction": d,
-                 "role": role}
+                {
+                    "id": i,
+                    "kind": k,
+                    "title": t,
+                    "happened_on": on.isoformat() if on else None,
+                    "direction": d,
+                    "role": role,
+                }
                 for i, k, t, on, d, role in joined
             ],  # fmt: skip
         }
@@ -142,5 +150,5 @@ def person_show(
     for a in p["activities"]:
         role = f" ({a['role']})" if a["role"] else ""
         way = f" {a['direction']}" if a["direction"] else ""
-        console.print(f"  {a['happened_on'] or 'undated'}{way} {a['kind']} #{a['id']}: {escape(a['title'])}{escape(role)}",
-                      highlight=False)  # fmt: skip
+        when = a["happened_on"] or "undated"
+        console.print(f"  {when}{way} {a['kind']} #{a['id']}: {escape(a['title'])}{escape(role)}", highlight=False)

@@ -116,7 +116,9 @@ def safe_file_name(name: str | None) -> str:
     """
     text = unicodedata.normalize("NFC", name or "")
     text = re.split(r"[\\/]", text)[-1]
-    text = "".join(ch for ch in text if ch in _KEPT_FORMAT or unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
+    text = "".join(
+        ch for ch in text if ch in _KEPT_FORMAT or unicodedata.category(ch)[0] not in ("C", "Z") or ch == " "
+    )
     text = " ".join(text.split()).lstrip(". ").rstrip(" ")
     if not text:
         raise DocumentRefused("file: the file has no name; give it one with its ending (.pdf, .docx, ...)",
@@ -145,9 +147,9 @@ def sniff(content: bytes) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(content)) as package:
                 names = set(package.namelist())
-                if "mimetype" in names and package.getinfo("mimetype").file_size < 200:
-                    if package.read("mimetype").strip() == _ODT:
-                        return "application/vnd.oasis.opendocument.text"
+                small = "mimetype" in names and package.getinfo("mimetype").file_size < 200
+                if small and package.read("mimetype").strip() == _ODT:
+                    return "application/vnd.oasis.opendocument.text"
                 if {"[Content_Types].xml", "word/document.xml"} <= names:
                     return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         except (zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError, ValueError):

@@ -126,9 +126,7 @@ def find_person(session: Session, text: str, *, field: str = "person") -> Person
     rows = session.execute(select(Person.id, Person.name, Person.name_fa)).all()
     ids = [pid for pid, name, name_fa in rows if key in (fold(name), fold(name_fa or ""))]
     if not ids:
-        raise PersonNotFound(
-            f"{field}: no person called {text!r} in the registry; add them first (citydip person add)"
-        )
+        raise PersonNotFound(f"{field}: no person called {text!r} in the registry; add them first (citydip person add)")
     if len(ids) > 1:
         found = session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id))
         shown = ", ".join(f"#{p.id} {p.name} ({p.title or p.unit or '?'})" for p in found)
@@ -247,8 +245,14 @@ def delegation_dict(session: Session, activity: Activity) -> dict[str, Any]:
     return {
         **activity_dict(activity),
         "people": [
-            {"person_id": ap.person_id, "name": ap.person.name, "name_fa": ap.person.name_fa,
-             "title": ap.person.title, "title_fa": ap.person.title_fa, "role": ap.role}
+            {
+                "person_id": ap.person_id,
+                "name": ap.person.name,
+                "name_fa": ap.person.name_fa,
+                "title": ap.person.title,
+                "title_fa": ap.person.title_fa,
+                "role": ap.role,
+            }
             for ap in activity.people
         ],  # fmt: skip
         "places": [

@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from citydiplomacy import settings
-from citydiplomacy.core.errors import Conflict
+from citydiplomacy.core.errors import CityDipError, Conflict
 from citydiplomacy.model.lifecycle import load_lifecycle
 from citydiplomacy.model.vocab import RELATION_KINDS, RELATION_STATUSES
 from citydiplomacy.present import i18n
-from citydiplomacy.core.errors import CityDipError
 from citydiplomacy.store import agreements, documents, people
 from citydiplomacy.store.inputs import MAX_ID, DocumentIn, SignatoryIn, StatusChangeIn
 from citydiplomacy.store.records import change_status
