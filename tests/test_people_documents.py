@@ -454,3 +454,44 @@ def test_migration_0009_keeps_every_activity_and_goes_back(db_url: str, seeded: 
         documents.add_document(s, inputs.DocumentIn(relation_id=seeded.relation), "a.pdf", PDF, "o")
     with pytest.raises(Exception, match="(?i)check|constraint"), engine.begin() as conn:
         conn.execute(text("UPDATE activity SET direction = 'sideways' WHERE id = :i"), {"i": before[0][0]})
+
+
+def test_merging_two_places_keeps_the_signatories_and_documents_of_a_duplicate_agreement(
+    db_url: str, seeded: Seeded
+) -> None:
+    from citydiplomacy.store.places import merge_places
+    from citydiplomacy.store.schema import Place, Relation
+
+    engine = db.get_engine(db_url)
+    with db.session_scope(engine) as s:
+        twin = Place(gazetteer="manual", gazetteer_id="kl-2", name="Kuala Lumpur (typed twice)", country_code="MY")
+        s.add(twin)
+        s.flush()
+        kept = s.get(Relation, seeded.relation)
+        copy = Relation(place_a_id=min(seeded.tehran, twin.id), place_b_id=max(seeded.tehran, twin.id),
+                        kind=kept.kind, title=kept.title, signed_year=kept.signed_year, status="active")  # fmt: skip
+        s.add(copy)
+        s.flush()
+        ali = _person(s, "Ali Rezaei", place_id=twin.id)
+        people.add_signatory(s, inputs.SignatoryIn(relation_id=copy.id, person_id=ali.id), "office")
+        documents.add_document(s, inputs.DocumentIn(relation_id=copy.id), "mou.pdf", PDF, "office")
+        twin_id, copy_id = twin.id, copy.id
+    with db.session_scope(engine) as s:
+        summary = merge_places(s, s.get(Place, twin_id), s.get(Place, seeded.kuala_lumpur), actor="office")
+        assert [r["id"] for r in summary.dropped_relations] == [copy_id]
+    with db.session_scope(engine) as s:
+        assert [d.relation_id for d in s.scalars(select(Document))] == [seeded.relation]
+        assert [x.relation_id for x in s.scalars(select(AgreementSignatory))] == [seeded.relation]
+        assert s.scalar(select(Person.place_id)) == seeded.kuala_lumpur  # the person's city follows the merge
+
+
+def test_the_dashboard_form_adds_a_person_in_persian(client: TestClient, db_url: str) -> None:
+    login(client, "editor")
+    form = client.get("/records/people/new", params={"lang": "fa"})
+    assert form.status_code == 200 and "واحد سازمانی" in form.text and "سمت" in form.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)[1]
+    saved = client.post("/records/people/new", data={"csrf_token": csrf, "name": "Sara Ahmadi", "name_fa": "سارا احمدی",
+                        "unit": "Protocol"}, follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    with db.session_scope(db.get_engine(db_url)) as s:
+        assert s.scalar(select(Person.name_fa).where(Person.name == "Sara Ahmadi")) == "سارا احمدی"

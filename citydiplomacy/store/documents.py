@@ -189,7 +189,7 @@ def check_file(file_name: str | None, content: bytes) -> tuple[str, str]:
         raise DocumentRefused(
             f"file: {name} is a {TYPE_NAMES[media]} by its content, but its name does not end in "
             f"{' or '.join(endings)}; rename it or attach the right file",
-            "document_wrong_ending", name=name, kind=TYPE_NAMES[media], endings=" / ".join(endings),
+            "document_wrong_ending", name=name, kind=TYPE_NAMES[media], endings=" / ".join(endings), media=media,
         )  # fmt: skip
     return name, media
 

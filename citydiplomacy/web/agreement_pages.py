@@ -131,9 +131,15 @@ def _lang(request: Request) -> str:
 def _said(exc: Exception, lang: str) -> str:
     """A refusal in the page's language: its i18n key and parameters when it has them, else its message."""
     key = getattr(exc, "key", None)
-    if key and key in i18n.MESSAGES:
-        return i18n.translate(key, lang).format(**getattr(exc, "params", {}))
-    return str(exc)
+    if not key or key not in i18n.MESSAGES:
+        return str(exc)
+    params = dict(getattr(exc, "params", {}))
+    if "media" in params:  # the type's name in the page's language
+        params["kind"] = i18n.translate(f"media:{params['media']}", lang)
+    if "kinds" in params:
+        sep = "، " if lang == "fa" else ", "
+        params["kinds"] = sep.join(i18n.translate(f"media:{m}", lang) for m in settings.DOCUMENT_MEDIA_TYPES)
+    return i18n.translate(key, lang).format(**params)
 
 
 @router.post("/agreements/{record_id}/documents")

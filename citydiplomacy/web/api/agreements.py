@@ -374,7 +374,7 @@ def download(db: Session, document_id: int) -> Response:
         headers={
             "Content-Disposition": documents.content_disposition(row.file_name),
             "Cache-Control": "private, no-store",
-            "Digest": f"sha-256={row.sha256}",
+            "X-Content-SHA256": row.sha256,
         },
     )
 
