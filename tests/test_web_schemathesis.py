@@ -62,7 +62,9 @@ class EditorSession:
 
 
 #: The 422s that a schema-valid body may get, for what no JSON schema can state (documented on every 422).
-STATEFUL_422 = {"reference_not_found", "cross_field"}
+#: ``document_refused``: an uploaded file whose bytes are not of an allowed type, or are none (a schema says
+#: ``format: binary``, not what the bytes must be).
+STATEFUL_422 = {"reference_not_found", "cross_field", "document_refused"}
 
 
 def accepts_valid_data(ctx: Any, response: Any, case: Any) -> bool | None:

@@ -20,6 +20,7 @@ from citydiplomacy.store import agreements, documents, people
 from citydiplomacy.store.inputs import (
     MAX_ID,
     MAX_OFFSET,
+    NO_CONTROL_PATTERN,
     ActionIn,
     ActionStateIn,
     ActivityIn,
@@ -237,7 +238,7 @@ PersonId = Annotated[int, Path(ge=1, le=MAX_ID, description="The person's id")]
 DocumentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The document's id")]
 Limit = Annotated[int, Query(ge=1, le=data.MAX_LIMIT, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Records to skip")]
-UPLOAD = problems(401, 403, 404, 409, 413, 422, 503)
+UPLOAD = problems(400, 401, 403, 404, 409, 413, 422, 503)
 
 
 def _body_errors(exc: ValidationError) -> RequestValidationError:
@@ -375,6 +376,9 @@ def download(db: Session, document_id: int) -> Response:
             "Content-Disposition": documents.content_disposition(row.file_name),
             "Cache-Control": "private, no-store",
             "X-Content-SHA256": row.sha256,
+            # Sent as stored: the application's gzip leaves an answer with an encoding alone (documents are PDFs,
+            # images and zip packages, compressed already; gzip would only cost time).
+            "Content-Encoding": "identity",
         },
     )
 
@@ -393,10 +397,11 @@ def get_document_content(document_id: DocumentId, db: DB, user: auth.CurrentUser
 def add_document(
     db: DB,
     file: Annotated[UploadFile, File(description="The file: PDF, DOCX, ODT, PNG, JPEG or plain text")],
-    relation_id: Annotated[int | None, Form(ge=1, le=MAX_ID, description="The agreement it belongs to")] = None,
-    activity_id: Annotated[int | None, Form(ge=1, le=MAX_ID, description="The activity it belongs to")] = None,
+    # Plain types with a None default: a form field is text, and "null" is no integer (the schema says so).
+    relation_id: Annotated[int, Form(ge=1, le=MAX_ID, description="The agreement it belongs to")] = None,  # type: ignore[assignment]
+    activity_id: Annotated[int, Form(ge=1, le=MAX_ID, description="The activity it belongs to")] = None,  # type: ignore[assignment]
     kind: Annotated[DocumentKind, Form(description="signed_text, minutes or other")] = "other",
-    title: Annotated[str | None, Form(max_length=500)] = None,
+    title: Annotated[str, Form(max_length=500, pattern=NO_CONTROL_PATTERN)] = None,  # type: ignore[assignment]
     user: auth.CurrentUser = Editor,
     _csrf: None = Depends(check_csrf_header),
 ) -> dict[str, Any]:

@@ -118,8 +118,9 @@ def upgrade() -> None:
         sa.Column("media_type", sa.String(length=100), nullable=False),
         sa.Column("size_bytes", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
         *_provenance("document"),
+        # Last: SQLite reads a row's columns in order, through the overflow pages of a large value before them.
+        sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.CheckConstraint(
             "(relation_id IS NOT NULL AND activity_id IS NULL) OR (relation_id IS NULL AND activity_id IS NOT NULL)",
             name=op.f("ck_document_of_what"),
