@@ -230,7 +230,8 @@ def summary_dict(relation: Relation, place_id: int | None = None) -> dict[str, A
 
 
 def agreement_dict(session: Session, relation: Relation) -> dict[str, Any]:
-    """Everything about one agreement, JSON-ready: its fields, parties, themes, provenance and status history."""
+    """Everything about one agreement, JSON-ready: its fields, parties, themes, provenance, status history,
+    signatories and documents (their descriptions, not their bytes)."""
     source = session.get(Source, relation.source_id) if relation.source_id else None
     lifecycle = load_lifecycle()
     return {
