@@ -52,6 +52,19 @@ AGREEMENT_DORMANT_AFTER_DAYS = int(os.environ.get("CITYDIP_AGREEMENT_DORMANT_AFT
 #: An agreement whose ``valid_until`` falls within this many days is flagged "renewal due".
 AGREEMENT_RENEWAL_WARNING_DAYS = int(os.environ.get("CITYDIP_AGREEMENT_RENEWAL_WARNING_DAYS") or 90)
 
+#: Largest document (the signed text of an agreement, minutes) the office may attach, in bytes (20 MiB).
+DOCUMENT_MAX_BYTES = int(os.environ.get("CITYDIP_DOCUMENT_MAX_BYTES") or 20 * 1024 * 1024)
+#: The kinds of file a document may be: media type -> the file name endings it may carry.  A file is recognised
+#: by its bytes (magic numbers, the package's manifest), and its name must end as its type says.
+DOCUMENT_MEDIA_TYPES: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "text/plain": (".txt",),
+}
+
 #: Membership role values for interlocking network connectivity (Taylor): secretariat/board 3, full 2, else 1.
 ROLE_VALUES: dict[str, float] = {
     "secretariat_host": 3.0,

@@ -63,8 +63,10 @@ class EditorSession:
 
 
 #: The 422s that a schema-valid body may get, for what no JSON schema can state (documented on every 422):
-#: also a workbook upload whose bytes are not a workbook of the office's layout ("workbook").
-STATEFUL_422 = {"reference_not_found", "cross_field", "workbook"}
+#: ``document_refused``: an uploaded file whose bytes are not of an allowed type, or are none (a schema says
+#: ``format: binary``, not what the bytes must be); ``workbook``: a workbook upload whose bytes are not a
+#: workbook of the office's layout.
+STATEFUL_422 = {"reference_not_found", "cross_field", "document_refused", "workbook"}
 # The workbook upload's body is raw XLSX bytes: sent as schemathesis sends any binary body.
 schemathesis.serializer.alias(XLSX, "application/octet-stream")
 

@@ -28,6 +28,7 @@ from citydiplomacy.cli.index import index_app  # noqa: E402
 from citydiplomacy.cli.jobs import jobs_app  # noqa: E402
 from citydiplomacy.cli.model import model_app  # noqa: E402
 from citydiplomacy.cli.network import network_app  # noqa: E402
+from citydiplomacy.cli.people import person_app  # noqa: E402
 from citydiplomacy.cli.registry import city_app, db_app, export_command, stats_command  # noqa: E402
 from citydiplomacy.cli.report import report_app  # noqa: E402
 from citydiplomacy.cli.review import review_app  # noqa: E402
@@ -45,6 +46,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(model_app, name="model")
 app.add_typer(network_app, name="network")
+app.add_typer(person_app, name="person")
 app.add_typer(recommend_app, name="recommend")
 app.add_typer(report_app, name="report")
 app.add_typer(review_app, name="review")

@@ -5,6 +5,7 @@ dashboard and the API use too)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -380,3 +381,247 @@ def agreement_attention(
             highlight=False,
         )
     console.print(f"[dim]{len(items)} agreements need attention[/]", highlight=False)
+
+
+# --- signatories, delegations and documents (issue 10) -----------------------------------------------------------
+
+signatory_app = typer.Typer(help="Signatories of an agreement: add a person who signed it, list them.")
+delegation_app = typer.Typer(help="Delegations and visits serving an agreement: add one with its participants, list.")
+document_app = typer.Typer(help="Documents of an agreement (signed text, minutes): attach a file, list, download.")
+agreement_app.add_typer(signatory_app, name="signatory")
+agreement_app.add_typer(delegation_app, name="delegation")
+agreement_app.add_typer(document_app, name="document")
+
+
+@signatory_app.command("add")
+def signatory_add(
+    agreement: AgreementArg,
+    person: Annotated[str, typer.Argument(help="The person: a name (English or Persian) or #id")],
+    role: Annotated[str, typer.Option(help="Their role on the agreement")] = "signatory",
+) -> None:
+    """Record that a person signed an agreement, in a role (the person must be in the registry: citydip person add).
+
+    Example:
+        citydip agreement signatory add 12 "Ali Rezaei" --role "Mayor of Tehran"
+    """
+    from citydiplomacy.cli.console import console
+    from citydiplomacy.store import people
+    from citydiplomacy.store.inputs import SignatoryIn
+
+    def work(session: Any, actor: str) -> str:
+        who = people.find_person(session, person, field="person")
+        people.add_signatory(session, SignatoryIn(relation_id=agreement, person_id=who.id, role=role), actor)
+        return who.name
+
+    name = _write(f"citydip agreement signatory add {agreement}", work)
+    console.print(f"{name} recorded as {role} of agreement {agreement}", highlight=False)
+
+
+@signatory_app.command("list")
+def signatory_list(agreement: AgreementArg, as_json: JsonOpt = False) -> None:
+    """The people who signed an agreement, with their roles.
+
+    Example:
+        citydip agreement signatory list 12
+    """
+    from rich.markup import escape
+
+    from citydiplomacy.cli.console import console, print_json
+    from citydiplomacy.store import people
+
+    items = _write("", lambda s, _a: people.signatories_of(s, agreement))
+    if as_json:
+        print_json({"items": items, "total": len(items)})
+        return
+    for s in items:
+        p = s["person"]
+        title = f", {p['title']}" if p["title"] else ""
+        console.print(f"#{p['id']} {escape(p['name'])}{escape(title)}: {escape(s['role'])}", highlight=False)
+    console.print(f"[dim]{len(items)} signatories[/]", highlight=False)
+
+
+@delegation_app.command("add")
+def delegation_add(
+    agreement: AgreementArg,
+    title: Annotated[str, typer.Argument(help="What the delegation or visit was")],
+    direction: Annotated[
+        str | None, typer.Option(help="incoming (the partner came) or outgoing (the city went); required")
+    ] = None,
+    kind: Annotated[str, typer.Option(help="delegation or visit")] = "delegation",
+    start: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD)")] = None,
+    purpose: Annotated[str | None, typer.Option(help="What it was for")] = None,
+    person: Annotated[
+        list[str] | None, typer.Option("--person", help="A participant: name or #id, optionally NAME:ROLE (repeat)")
+    ] = None,
+    place: Annotated[
+        list[str] | None, typer.Option("--place", help="A participating city: name or #id (repeat)")
+    ] = None,
+    organisation: Annotated[
+        list[str] | None, typer.Option("--organisation", help="A participating organisation (repeat)")
+    ] = None,
+    cost: Annotated[float | None, typer.Option(help="What it cost (>= 0), in --currency")] = None,
+    currency: Annotated[str | None, typer.Option(help="ISO 4217 code of the cost (IRR, EUR, USD)")] = None,
+    funding: Annotated[str | None, typer.Option(help="Who paid: a budget line, a fund, a partner")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a delegation or a visit serving an agreement: direction, dates, purpose and participants.
+
+    Every participant is looked up by name before anything is written: an unknown one ends the command naming it.
+
+    Example:
+        citydip agreement delegation add 12 "Minsk delegation" --direction incoming --from 2025-05-14 --place Minsk
+        citydip agreement delegation add 12 "Visit to Minsk" --direction outgoing --person "Ali Rezaei:head"
+    """
+    from citydiplomacy.cli.console import console, print_json
+    from citydiplomacy.store import people
+    from citydiplomacy.store.inputs import DelegationIn
+    from citydiplomacy.store.lookup import find_organisation, find_place
+
+    def work(session: Any, actor: str) -> dict[str, Any]:
+        members = []
+        for spec in person or []:
+            name, _, role = spec.partition(":")
+            who = people.find_person(session, name, field="--person")
+            members.append({"person_id": who.id, "role": role.strip() or None})
+        body = DelegationIn.model_validate(_body(
+            kind=kind, title=title, direction=direction, happened_on=start, ends_on=end, purpose=purpose,
+            relation_id=agreement, cost_amount=cost, cost_currency=currency.strip().upper() if currency else None,
+            funding_source=funding, people=members,
+            place_ids=[find_place(session, p).id for p in place or []],
+            organisation_ids=[find_organisation(session, o, field="--organisation").id for o in organisation or []],
+        ))  # fmt: skip
+        row = people.add_delegation(session, body, actor)
+        return people.delegation_dict(session, row)
+
+    d = _write(f"citydip agreement delegation add {agreement}", work)
+    if as_json:
+        print_json(d)
+        return
+    n = len(d["people"]) + len(d["places"]) + len(d["organisations"])
+    console.print(f"{d['kind']} #{d['id']} ({d['direction']}) added to agreement {agreement}, {n} participants")
+
+
+@delegation_app.command("list")
+def delegation_list(
+    agreement: Annotated[int | None, typer.Argument(help="Only this agreement's (default: all)", min=1)] = None,
+    direction: Annotated[str | None, typer.Option(help="Only incoming or outgoing")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delegations and visits (of one agreement), the latest first, with their participants.
+
+    Example:
+        citydip agreement delegation list 12
+        citydip agreement delegation list --direction outgoing --json
+    """
+    from rich.markup import escape
+
+    from citydiplomacy.cli.console import console, fail, print_json
+    from citydiplomacy.store import people
+
+    if direction not in (None, "incoming", "outgoing"):
+        fail(f"--direction: {direction!r} is neither incoming nor outgoing", code=2)
+    items = _write("", lambda s, _a: [people.delegation_dict(s, a)
+                                      for a in s.scalars(people.delegations_query(agreement, direction))])  # fmt: skip
+    if as_json:
+        print_json({"items": items, "total": len(items)})
+        return
+    for d in items:
+        when = d["happened_on"] or d["year"] or "undated"
+        if d["ends_on"] and d["ends_on"] != d["happened_on"]:
+            when = f"{when}–{d['ends_on']}"
+        who = ", ".join(
+            [p["name"] + (f" ({p['role']})" if p["role"] else "") for p in d["people"]]
+            + [p["name"] for p in d["places"]]
+            + [o["acronym"] or o["name"] for o in d["organisations"]]
+        )
+        console.print(f"#{d['id']} {when} {d['kind']} {d['direction'] or ''}: {escape(d['title'])}"
+                      + (f" — {escape(who)}" if who else ""), highlight=False)  # fmt: skip
+    console.print(f"[dim]{len(items)} delegations and visits[/]", highlight=False)
+
+
+@document_app.command("add")
+def document_add(
+    agreement: AgreementArg,
+    file: Annotated[Path, typer.Argument(help="The file: PDF, DOCX, ODT, PNG, JPEG or plain text", dir_okay=False)],
+    kind: Annotated[str, typer.Option(help="signed_text, minutes or other")] = "other",
+    title: Annotated[str | None, typer.Option(help="What the document is")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Attach a file to an agreement: stored in the database with its SHA-256; its type is checked from its bytes
+    and its size against the limit (settings DOCUMENT_MAX_BYTES); the same file twice is refused (exit 3).
+
+    Example:
+        citydip agreement document add 12 signed-mou.pdf --kind signed_text --title "MoU, signed copy"
+    """
+    from citydiplomacy.cli.console import console, fail, print_json
+    from citydiplomacy.store import documents
+    from citydiplomacy.store.inputs import DocumentIn
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        fail(f"{file}: {exc.strerror or exc}", code=2)
+
+    def work(session: Any, actor: str) -> dict[str, Any]:
+        body = DocumentIn.model_validate(_body(relation_id=agreement, kind=kind, title=title))
+        return documents.document_dict(documents.add_document(session, body, file.name, content, actor))
+
+    d = _write(f"citydip agreement document add {agreement} {file.name}", work)
+    if as_json:
+        print_json(d)
+        return
+    console.print(f"document #{d['id']} {d['file_name']} ({d['type_name']}, {d['size_bytes']:,} bytes, "
+                  f"sha256 {d['sha256']}) attached to agreement {agreement}", highlight=False)  # fmt: skip
+
+
+@document_app.command("list")
+def document_list(agreement: AgreementArg, as_json: JsonOpt = False) -> None:
+    """The documents of an agreement: kind, title, file name, type, size and SHA-256.
+
+    Example:
+        citydip agreement document list 12
+    """
+    from rich.markup import escape
+
+    from citydiplomacy.cli.console import console, print_json
+    from citydiplomacy.store import documents
+
+    items = _write("", lambda s, _a: [documents.document_dict(d) for d in documents.documents_of(s, agreement)])
+    if as_json:
+        print_json({"items": items, "total": len(items)})
+        return
+    for d in items:
+        title = f" «{d['title']}»" if d["title"] else ""
+        console.print(f"#{d['id']} {d['kind']}{escape(title)}: {escape(d['file_name'])} ({d['type_name']}, "
+                      f"{d['size_bytes']:,} bytes) sha256 {d['sha256'][:16]}…", highlight=False)  # fmt: skip
+    console.print(f"[dim]{len(items)} documents[/]", highlight=False)
+
+
+@document_app.command("get")
+def document_get(
+    document: Annotated[int, typer.Argument(help="The document's id (see `citydip agreement document list`)", min=1)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write it (default: its name)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
+) -> None:
+    """Write a document's file out, after checking its bytes against the stored SHA-256.
+
+    Example:
+        citydip agreement document get 3 --output mou.pdf
+    """
+    from citydiplomacy.cli.console import console, fail
+    from citydiplomacy.store import documents
+
+    def work(session: Any, _actor: str) -> tuple[str, bytes, str]:
+        row, content = documents.load_document(session, document)
+        return row.file_name, content, row.sha256
+
+    name, content, digest = _write("", work)
+    target = output or Path(name)
+    if target.exists() and not force:
+        fail(f"{target} exists; give --output or --force", code=2)
+    try:
+        target.write_bytes(content)
+    except OSError as exc:
+        fail(f"{target}: {exc.strerror or exc}", code=2)
+    console.print(f"{target}: {len(content):,} bytes, sha256 {digest} (checked)", highlight=False)

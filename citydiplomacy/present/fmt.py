@@ -61,6 +61,18 @@ def number(value: float | None, lang: str, decimals: int = 0) -> str:
     return ("-" if negative else "") + text
 
 
+def file_size(size: int | None, lang: str) -> str:
+    """A file's size in bytes, kB or MB (1024-based, one decimal above a kilobyte), in the language's words."""
+    if size is None:
+        return ""
+    units = ("بایت", "کیلوبایت", "مگابایت") if lang == "fa" else ("bytes", "kB", "MB")
+    if size < 1024:
+        return f"{number(size, lang)} {units[0]}"
+    if size < 1024 * 1024:
+        return f"{number(size / 1024, lang, 1)} {units[1]}"
+    return f"{number(size / (1024 * 1024), lang, 1)} {units[2]}"
+
+
 def measure(value: float | None, lang: str, significant: int = 4) -> str:
     """A measured quantity (a centrality, an indicator): whole numbers as such, others to ``significant`` digits.
 
@@ -203,6 +215,10 @@ class Formatter:
     def num(self, value: float | None, decimals: int = 0) -> str:
         """A number (see :func:`number`); empty for None."""
         return number(value, self.lang, decimals)
+
+    def file_size(self, size: int | None) -> str:
+        """A file's size (:func:`file_size`)."""
+        return file_size(size, self.lang)
 
     def measure(self, value: float | None) -> str:
         """A measured quantity to four significant digits (see :func:`measure`)."""

@@ -22,7 +22,7 @@ from citydiplomacy import settings
 from citydiplomacy.core.errors import Conflict, NotFound
 from citydiplomacy.model.lifecycle import load_lifecycle
 from citydiplomacy.model.outcomes import load_outcomes
-from citydiplomacy.store import inputs
+from citydiplomacy.store import documents, inputs, people
 from citydiplomacy.store.schema import (
     Activity,
     FollowUpAction,
@@ -230,7 +230,8 @@ def summary_dict(relation: Relation, place_id: int | None = None) -> dict[str, A
 
 
 def agreement_dict(session: Session, relation: Relation) -> dict[str, Any]:
-    """Everything about one agreement, JSON-ready: its fields, parties, themes, provenance and status history."""
+    """Everything about one agreement, JSON-ready: its fields, parties, themes, provenance, status history,
+    signatories and documents (their descriptions, not their bytes)."""
     source = session.get(Source, relation.source_id) if relation.source_id else None
     lifecycle = load_lifecycle()
     return {
@@ -249,6 +250,8 @@ def agreement_dict(session: Session, relation: Relation) -> dict[str, Any]:
         "entered_at": _iso(relation.entered_at),
         "history": history(session, relation),
         "next_statuses": list(lifecycle.allowed(relation.status)),
+        "signatories": people.signatories_of(session, relation.id),
+        "documents": [documents.document_dict(d) for d in documents.documents_of(session, relation_id=relation.id)],
     }
 
 
@@ -378,7 +381,8 @@ def activity_dict(a: Activity) -> dict[str, Any]:
         "id": a.id, "kind": a.kind, "title": a.title, "title_fa": a.title_fa, "happened_on": _iso(a.happened_on),
         "year": a.year, "relation_id": a.relation_id, "membership_id": a.membership_id,
         "cost_amount": a.cost_amount, "cost_currency": a.cost_currency, "funding_source": a.funding_source,
-        "description": a.description, "version": a.version,
+        "description": a.description, "direction": a.direction, "purpose": a.purpose, "ends_on": _iso(a.ends_on),
+        "version": a.version,
     }  # fmt: skip
 
 

@@ -26,7 +26,10 @@ from sqlalchemy.orm import Session, UOWTransaction
 from citydiplomacy import settings
 from citydiplomacy.store.schema import (
     Activity,
+    ActivityPerson,
+    AgreementSignatory,
     AuditEntry,
+    Document,
     FollowUpAction,
     IndicatorValue,
     MemberCount,
@@ -34,6 +37,7 @@ from citydiplomacy.store.schema import (
     MembershipDue,
     Organisation,
     Outcome,
+    Person,
     Place,
     PlaceMention,
     Relation,
@@ -54,8 +58,14 @@ AUDITED: tuple[type, ...] = (
     FollowUpAction,
     IndicatorValue,
     PlaceMention,
+    Person,
+    AgreementSignatory,
+    ActivityPerson,
+    Document,
 )
-_SKIP_FIELDS = {"version", "entered_at"}
+#: Not copied into the trail: the version counter, the entry time, and a document's bytes (its size and
+#: SHA-256 are: they say which file it was).
+_SKIP_FIELDS = {"version", "entered_at", "content"}
 #: Entities of the access records (``app_user``, ``web_session``): audited, but not the registry's data.
 ACCESS_ENTITIES: tuple[str, ...] = ("app_user", "web_session")
 

@@ -336,6 +336,14 @@ def _currency(value: str) -> str:
 Currency = Annotated[str, AfterValidator(_currency), documented(enum=CURRENCY_CODES)]
 
 
+#: A delegation's or a visit's direction: the partner came to the city (incoming) or the city went (outgoing).
+Direction = Literal["incoming", "outgoing"]
+#: The activity kinds that are delegations or visits (they have a direction, participants, a purpose).
+DELEGATION_KINDS: tuple[str, ...] = ("delegation", "visit")
+#: What a document attached to an agreement or an activity is.
+DocumentKind = Literal["signed_text", "minutes", "other"]
+
+
 class ActivityIn(_Body):
     """An activity or event (visit, hosted summit, award, project, ...), optionally serving an agreement or a
     membership, with its cost (amount >= 0 in an ISO 4217 currency) and who paid for it."""
@@ -354,6 +362,11 @@ class ActivityIn(_Body):
     cost_amount: float | None = Field(default=None, ge=0, le=1e15, description="What it cost, in cost_currency")
     cost_currency: Currency | None = Field(default=None, description="ISO 4217 code of the cost (IRR, EUR, ...)")
     funding_source: Line | None = Field(default=None, max_length=300, description="Who paid: budget line, fund")
+    direction: Direction | None = Field(
+        default=None, description="A delegation's or visit's direction: incoming (the partner came) or outgoing"
+    )
+    purpose: Multiline | None = Field(default=None, max_length=10_000, description="What the delegation is for")
+    ends_on: IsoDate | None = Field(default=None, description="Last day (happened_on is the first)")
 
     @model_validator(mode="after")
     def _check(self) -> ActivityIn:
@@ -361,6 +374,12 @@ class ActivityIn(_Body):
             self.year = self.happened_on.year
         if self.cost_amount is not None and not self.cost_currency:
             raise cross_field("cost_currency: a cost needs its currency (ISO 4217, e.g. IRR)")
+        if self.direction is not None and self.kind not in DELEGATION_KINDS:
+            raise cross_field(f"direction: only a delegation or a visit has a direction, not a {self.kind}")
+        if self.ends_on is not None and self.happened_on is None:
+            raise cross_field("ends_on, happened_on: a last day needs its first day (happened_on)")
+        if self.ends_on is not None and self.happened_on is not None and self.ends_on < self.happened_on:
+            raise cross_field("ends_on is before happened_on (the first day)")
         return self
 
 
@@ -407,6 +426,67 @@ class ActionIn(_Body):
         return self
 
 
+# --- people, delegations and documents (issue 10: the office's record) ------------------------------------------
+
+
+class PersonIn(_Body):
+    """An official or a member of staff: name and title in English and Persian, unit, where they belong."""
+
+    name: Name = Field(min_length=1, max_length=300, description="Name (Latin script)")
+    name_fa: Line | None = Field(default=None, max_length=300, description="Name in Persian")
+    title: Line | None = Field(default=None, max_length=300, description="Title or position in English")
+    title_fa: Line | None = Field(default=None, max_length=300, description="Title or position in Persian")
+    unit: Line | None = Field(default=None, max_length=300, description="Unit or department")
+    place_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The city the person works for")
+    organisation_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The organisation the person works for"
+    )
+    contact: Line | None = Field(default=None, max_length=300, description="E-mail or telephone (optional)")
+    notes: Multiline | None = Field(default=None, max_length=10_000)
+
+
+class SignatoryIn(_Body):
+    """A person who signed an agreement, in a role (``signatory`` unless told)."""
+
+    relation_id: int = Field(ge=1, le=MAX_ID, description="The agreement")
+    person_id: int = Field(ge=1, le=MAX_ID, description="The person who signed")
+    role: Name = Field(default="signatory", min_length=1, max_length=120, description="Their role on the agreement")
+
+
+class PersonParticipantIn(StrictBody):
+    """A person taking part in a delegation or a visit, in a role (optional)."""
+
+    person_id: int = Field(ge=1, le=MAX_ID)
+    role: Line | None = Field(default=None, max_length=120, description="Head of delegation, host, ...")
+
+
+class DelegationIn(ActivityIn):
+    """A delegation or a visit: an activity with a direction (required), dates, purpose, the agreement it serves
+    and its participants (people, places, organisations)."""
+
+    kind: Literal[DELEGATION_KINDS] = "delegation"  # type: ignore[valid-type]
+    direction: Direction = Field(description="incoming (the partner came) or outgoing (the city went)")
+    people: list[PersonParticipantIn] = Field(default_factory=list, max_length=200)
+    place_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=200)
+    organisation_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=200)
+
+
+class DocumentIn(_Body):
+    """What a document is and what it belongs to (the file itself travels beside it): exactly one of
+    ``relation_id`` and ``activity_id``."""
+
+    relation_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The agreement it belongs to")
+    activity_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The activity it belongs to")
+    kind: DocumentKind = Field(default="other", description="signed_text, minutes or other")
+    title: Line | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _of_what(self) -> DocumentIn:
+        if (self.relation_id is None) == (self.activity_id is None):
+            raise cross_field("relation_id, activity_id: a document belongs to one agreement or one activity")
+        return self
+
+
 class VersionedUpdate(StrictBody):
     """Mixin of update bodies: the version the client read; a stale one is refused with 409."""
 
@@ -431,6 +511,10 @@ class MembershipUpdate(MembershipIn, VersionedUpdate):
 
 class ActivityUpdate(ActivityIn, VersionedUpdate):
     """Replace an activity's fields."""
+
+
+class PersonUpdate(PersonIn, VersionedUpdate):
+    """Replace a person's fields."""
 
 
 def _no_default(schema: dict[str, Any]) -> None:

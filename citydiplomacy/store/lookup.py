@@ -23,14 +23,15 @@ from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, 
 from sqlalchemy.orm import Session
 
 from citydiplomacy import settings
-from citydiplomacy.core.errors import AmbiguousPlace, BadInput, PlaceNotFound
+from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound, PlaceNotFound
 from citydiplomacy.core.text import fold
-from citydiplomacy.store.schema import Place, PlaceName, PlaceRedirect
+from citydiplomacy.store.schema import Organisation, Place, PlaceName, PlaceRedirect
 
 __all__ = [
     "MATCH_KINDS",
     "candidate_dict",
     "country_of",
+    "find_organisation",
     "find_place",
     "find_places",
     "get_place_by_id",
@@ -314,3 +315,32 @@ def matched_names(session: Session, q: str, place_ids: list[int]) -> dict[int, s
         if pid not in best or key < best[pid]:
             best[pid] = key
     return {pid: key[3] for pid, key in best.items()}
+
+
+def find_organisation(session: Session, text: str, *, field: str = "organisation") -> Organisation:
+    """The one organisation ``text`` names: ``#id``, its name or Persian name, or its acronym (case, accents and
+    letter variants ignored).
+
+    Raises
+    ------
+    NotFound
+        None matches (the message names ``field``).
+    BadInput
+        Several do (the message lists them with their ids).
+    """
+    text = " ".join((text or "").split())
+    by_id = _ID.match(text)
+    if by_id:
+        org = session.get(Organisation, int(by_id.group(1)))
+        if org is None:
+            raise NotFound(f"{field}: no organisation #{by_id.group(1)} in the registry")
+        return org
+    key = fold(text)
+    rows = session.execute(select(Organisation.id, Organisation.name, Organisation.name_fa, Organisation.acronym)).all()
+    ids = [i for i, *names in rows if key and key in {fold(n) for n in names if n}]
+    if not ids:
+        raise NotFound(f"{field}: no organisation called {text!r} (name or acronym) in the registry")
+    if len(ids) > 1:
+        shown = ", ".join(f"#{i} {n}" for i, n, *_ in rows if i in ids)
+        raise BadInput(f"{field}: {text!r} names {len(ids)} organisations: {shown}; give the #id")
+    return session.get(Organisation, ids[0])  # type: ignore[return-value]

@@ -43,11 +43,14 @@ from citydiplomacy.store.audit import record_bulk, record_bulk_select
 from citydiplomacy.store.schema import (
     Activity,
     ActivityParticipant,
+    AgreementSignatory,
     Base,
     CityResult,
+    Document,
     IndicatorValue,
     Membership,
     Organisation,
+    Person,
     Place,
     PlaceFact,
     PlaceMention,
@@ -413,6 +416,7 @@ MERGE_RULES: dict[tuple[str, str], str] = {
     ("organisation", "seat_place_id"): "organisation",
     ("place_redirect", "place_id"): "place_redirect",
     ("place_fact", "place_id"): "place_fact",
+    ("person", "place_id"): "person",
 }
 
 
@@ -501,6 +505,7 @@ def merge_places(session: Session, old: Place, target: Place, *, actor: str) -> 
             "organisation": _move_simple(Organisation, Organisation.seat_place_id),
             "place_redirect": _move_redirects,
             "place_fact": _move_place_facts,
+            "person": _move_simple(Person, Person.place_id),
         }
         done: set[str] = set()
         for table, column in place_references():
@@ -594,11 +599,32 @@ def _move_relations(session: Session, old_id: int, target_id: int, summary: Merg
             # cited there at the same locator once); a self-relation's go with it.
             kept = taken.get(fact(a, b, rel)) if reason == "duplicate" else None
             _move_evidence(session, rel.id, kept, summary)
+            _move_signatories_and_documents(session, rel.id, kept)
             session.delete(rel)
         else:
             taken[fact(a, b, rel)] = rel.id
             rel.place_a_id, rel.place_b_id = a, b
             summary.count("moved", "relation")
+
+
+def _move_signatories_and_documents(session: Session, old_relation: int, kept: int | None) -> None:
+    """A dropped duplicate's signatories and documents become the kept relation's (the same person in the same role,
+    or the same file, once); a self-relation's go with it."""
+    if kept is None:
+        return
+    signed = set(
+        session.execute(
+            select(AgreementSignatory.person_id, AgreementSignatory.role).where(AgreementSignatory.relation_id == kept)
+        ).all()
+    )
+    for row in session.scalars(select(AgreementSignatory).where(AgreementSignatory.relation_id == old_relation)):
+        if (row.person_id, row.role) not in signed:
+            row.relation_id = kept
+    files = set(session.scalars(select(Document.sha256).where(Document.relation_id == kept)))
+    for doc in session.scalars(select(Document).where(Document.relation_id == old_relation)):
+        if doc.sha256 not in files:
+            doc.relation_id = kept
+    session.flush()  # before the relation's DELETE, whose ON DELETE CASCADE would take them
 
 
 def _move_evidence(session: Session, old_relation: int, kept: int | None, summary: MergeSummary) -> None:

@@ -21,7 +21,7 @@ import citydiplomacy.store.audit  # noqa: F401 - registers the audit hook on eve
 from citydiplomacy.core.errors import BadInput, VersionConflict
 from citydiplomacy.store import agreements
 from citydiplomacy.store import inputs as schemas
-from citydiplomacy.store.schema import Activity, Membership, Organisation, Place, Relation, Source
+from citydiplomacy.store.schema import Activity, Membership, Organisation, Person, Place, Relation, Source
 
 
 class FieldProblem(BadInput):
@@ -62,6 +62,8 @@ RECORD_KINDS: dict[str, RecordKind] = {
     "agreements": RecordKind(
         "agreements", Relation, schemas.AgreementIn, schemas.AgreementEdit, "agreement", generic_api=False
     ),
+    # People: the API's own operations under /api/office/people (web/api/agreements.py).
+    "people": RecordKind("people", Person, schemas.PersonIn, schemas.PersonUpdate, "person", generic_api=False),
 }
 
 _REFERENCES: dict[str, type] = {

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -354,9 +355,19 @@ class PlaceFact(Provenanced, Base):
 
 
 class Activity(Provenanced, Versioned, Base):
-    """An activity or event: a visit, a hosted summit, an award, a project, a ranking, ..."""
+    """An activity or event: a visit, a hosted summit, an award, a project, a ranking, ...
+
+    A delegation or a visit (``kind``) also has a ``direction`` (``incoming``: the partner came; ``outgoing``:
+    the city went), a ``purpose``, its first day (``happened_on``) and last day (``ends_on``), the agreement it
+    serves (``relation_id``) and its participants: places and organisations (:class:`ActivityParticipant`) and
+    people (:class:`ActivityPerson`).  It stays one activity, so the agreement's health and the reports count it.
+    """
 
     __tablename__ = "activity"
+    __table_args__ = (
+        CheckConstraint("direction IS NULL OR direction IN ('incoming', 'outgoing')", name="direction"),
+        CheckConstraint("ends_on IS NULL OR happened_on IS NULL OR ends_on >= happened_on", name="dates"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), index=True)
@@ -377,11 +388,18 @@ class Activity(Provenanced, Versioned, Base):
     cost_amount: Mapped[float | None] = mapped_column(Float)
     cost_currency: Mapped[str | None] = mapped_column(String(3))
     funding_source: Mapped[str | None] = mapped_column(String(300))
+    #: A delegation's or visit's direction (``incoming`` | ``outgoing``), purpose and last day (issue 10).
+    direction: Mapped[str | None] = mapped_column(String(10))
+    purpose: Mapped[str | None] = mapped_column(Text)
+    ends_on: Mapped[date | None] = mapped_column(Date)
 
     place: Mapped[Place | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
     participants: Mapped[list[ActivityParticipant]] = relationship(
         back_populates="activity", cascade="all, delete-orphan"
+    )
+    people: Mapped[list[ActivityPerson]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="ActivityPerson.id"
     )
 
 
@@ -398,6 +416,91 @@ class ActivityParticipant(Base):
     role: Mapped[str | None] = mapped_column(String(60))
 
     activity: Mapped[Activity] = relationship(back_populates="participants")
+
+
+class Person(Provenanced, Versioned, Base):
+    """An official or a member of staff: names and titles in English and Persian, unit, where they belong.
+
+    ``place_id`` / ``organisation_id``: the city or organisation the person works for (the office's own city,
+    a partner's), when known; ``contact`` is free text (an e-mail address, a telephone number), optional.
+    """
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    name_fa: Mapped[str | None] = mapped_column(String(300))
+    title: Mapped[str | None] = mapped_column(String(300))
+    title_fa: Mapped[str | None] = mapped_column(String(300))
+    unit: Mapped[str | None] = mapped_column(String(300))
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    contact: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    place: Mapped[Place | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class AgreementSignatory(Provenanced, Base):
+    """A person who signed an agreement, in a role (``signatory``, ``witness``, ``on behalf of the mayor``)."""
+
+    __tablename__ = "agreement_signatory"
+    __table_args__ = (UniqueConstraint("relation_id", "person_id", "role", name="agreement_signatory_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relation_id: Mapped[int] = mapped_column(ForeignKey("relation.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    role: Mapped[str] = mapped_column(String(120), default="signatory")
+
+    person: Mapped[Person] = relationship()
+
+
+class ActivityPerson(Base):
+    """A person taking part in an activity (a delegation's member, a visit's host), in a role."""
+
+    __tablename__ = "activity_person"
+    __table_args__ = (UniqueConstraint("activity_id", "person_id", name="activity_person_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(120))
+
+    activity: Mapped[Activity] = relationship(back_populates="people")
+    person: Mapped[Person] = relationship()
+
+
+class Document(Provenanced, Base):
+    """A file attached to an agreement or an activity (the signed text, minutes), stored in the database.
+
+    ``content`` is the file itself (deferred: lists never load it), ``sha256`` its checksum (hex),
+    ``media_type`` the type its bytes were recognised as (never the type the uploader claimed), ``file_name``
+    the original name made safe (no directories, no control characters).  The same file (checksum) is attached
+    to a record once.
+    """
+
+    __tablename__ = "document"
+    __table_args__ = (
+        CheckConstraint(
+            "(relation_id IS NOT NULL AND activity_id IS NULL) OR (relation_id IS NULL AND activity_id IS NOT NULL)",
+            name="of_what",
+        ),
+        CheckConstraint("size_bytes > 0", name="size"),
+        UniqueConstraint("relation_id", "sha256", name="document_relation_sha256"),
+        UniqueConstraint("activity_id", "sha256", name="document_activity_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relation_id: Mapped[int | None] = mapped_column(ForeignKey("relation.id", ondelete="CASCADE"))
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30), default="other")  # signed_text | minutes | other
+    title: Mapped[str | None] = mapped_column(String(500))
+    file_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
 
 class MembershipDue(Provenanced, Base):

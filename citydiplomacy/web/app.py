@@ -96,20 +96,35 @@ def swagger_ui_page(openapi_url: str, title: str) -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": policy, "Cache-Control": "no-cache"})
 
 
+#: The paths that take a document upload (POST): their bodies may be as large as a document
+#: (:data:`~citydiplomacy.settings.DOCUMENT_MAX_BYTES`) and the form around it; the document's own size is then
+#: checked, and refused with a message naming the file, by :mod:`citydiplomacy.store.documents`.
+UPLOAD_PATHS = re.compile(r"^(?:/api/office/documents|/agreements/[0-9]+/documents)$")
+#: What a multipart form adds to the file it carries (boundaries, headers, the other fields), at most.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
 class BodyLimitMiddleware:
-    """Refuse request bodies larger than ``max_bytes`` with 413 (by Content-Length, or while streaming)."""
+    """Refuse request bodies larger than ``max_bytes`` with 413 (by Content-Length, or while streaming); on the
+    upload paths (:data:`UPLOAD_PATHS`), larger than a document may be."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
         self.app = app
         self.max_bytes = max_bytes
 
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST" and UPLOAD_PATHS.match(scope.get("path", "")):
+            return max(self.max_bytes, settings.DOCUMENT_MAX_BYTES + UPLOAD_OVERHEAD_BYTES)
+        return self.max_bytes
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _too_large(scope, receive, send, self.max_bytes)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _too_large(scope, receive, send, limit)
                 return
         if any(name == b"transfer-encoding" for name, _ in scope.get("headers", [])):
             # A streamed (chunked) body: buffer it up to the limit before the application sees it.
@@ -122,8 +137,8 @@ class BodyLimitMiddleware:
                     return  # the client went away
                 chunk = message.get("body", b"")
                 size += len(chunk)
-                if size > self.max_bytes:
-                    await _too_large(scope, receive, send, self.max_bytes)
+                if size > limit:
+                    await _too_large(scope, receive, send, limit)
                     return
                 chunks.append(chunk)
                 more = message.get("more_body", False)

@@ -543,6 +543,8 @@ def _after_save(kind: str, obj: Any) -> str:
         return f"/agreements/{obj.id}?saved=1"
     if kind in ("memberships",):
         return f"/cities/{obj.place_id}?saved=1"
+    if kind == "people":
+        return f"/records/people/{obj.id}/edit?saved=1"
     if kind == "activities" and obj.place_id:
         return f"/cities/{obj.place_id}?saved=1"
     return "/audit"

@@ -111,6 +111,7 @@ class Problem(BaseModel):
 
 #: Every error status the API answers with, and what it means (the body is always a :class:`Problem`).
 PROBLEMS: dict[int, str] = {
+    400: "A multipart form that cannot be parsed (an upload)",
     401: "Not logged in",
     403: "Role too low, or the X-CSRF-Token header missing or wrong",
     404: "No such record",
@@ -119,7 +120,8 @@ PROBLEMS: dict[int, str] = {
     # Two kinds of 422 come from what a schema cannot state: a referenced record that does not exist
     # (type reference_not_found) and a rule between two fields (type cross_field, in the body's description).
     422: "Invalid input: the fields that are wrong, each named by loc; type reference_not_found: a referenced "
-    "record does not exist; type cross_field: a rule between two fields (see the body's description)",
+    "record does not exist; type cross_field: a rule between two fields (see the body's description); type "
+    "document_refused: an uploaded file that is empty or whose content is not of an allowed type",
     429: "Too many failed logins; wait Retry-After seconds",
     503: "The database is unavailable; nothing was written",
 }
