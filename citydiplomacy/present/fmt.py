@@ -24,6 +24,7 @@ from typing import Any
 
 import jdatetime
 
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.present import i18n, metrics
 
 #: ASCII digits -> Persian digits (digits only: separators are the business of :func:`number`).
@@ -149,7 +150,7 @@ SOLAR_HIJRI_MAX_YEAR = 1600
 GREGORIAN_MIN_YEAR = 1600
 
 
-class DateInputError(ValueError):
+class DateInputError(BadInput):
     """A date a person typed that cannot be read, or that looks like the other calendar's.
 
     ``message`` says it in the form's language: what was typed, and what it would mean.

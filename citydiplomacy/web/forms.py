@@ -108,8 +108,9 @@ def form_fields(
     """The fields of a record form: name, label, input kind, options, current value, error, required flag; a
     picker's shown name; a date's text in the form's calendar and its reading in both calendars."""
     fields = []
-    # Provenance last: what the record is comes first, where it came from after.
-    names = sorted(model.model_fields, key=lambda n: n in ("source", "source_locator"))
+    # The parties first (who), then what the record says, provenance last (where it came from).
+    names = sorted(model.model_fields, key=lambda n: 2 if n in ("source", "source_locator") else
+                   0 if n in PLACE_FIELDS or n in ORGANISATION_FIELDS else 1)  # fmt: skip
     for name in names:
         info = model.model_fields[name]
         kind, options = _field_kind(info.annotation)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from citydiplomacy.core.errors import Conflict, VersionConflict
+from citydiplomacy.core.errors import BadInput, Conflict, VersionConflict
 from citydiplomacy.present import fmt, i18n
 from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET
 from citydiplomacy.store.records import (
@@ -133,6 +133,22 @@ def _summary(kind: str, item: dict[str, Any], lang: str) -> str:
     return f.term(item.get("kind")) or f"#{f.digits(item['id'])}"
 
 
+#: The columns of a listed record naming a party, and what they name.
+_PARTY_COLUMNS = {"place_a_id": "place", "place_b_id": "place", "place_id": "place", "organisation_id": "organisation"}
+
+
+def _party_names(db: Session, items: list[dict[str, Any]], lang: str) -> dict[tuple[str, int], str]:
+    """The names (in ``lang``) of the places and organisations the listed records name."""
+    from citydiplomacy.store.schema import Organisation, Place
+
+    out: dict[tuple[str, int], str] = {}
+    for what, model in (("place", Place), ("organisation", Organisation)):
+        ids = {item[k] for item in items for k, t in _PARTY_COLUMNS.items() if t == what and item.get(k)}
+        for obj in db.scalars(select(model).where(model.id.in_(ids))) if ids else ():
+            out[(what, obj.id)] = (obj.name_fa if lang == "fa" else None) or obj.name
+    return out
+
+
 @router.get("/records/{kind}")
 def records_list(
     request: Request, kind: str, db: DB, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -143,8 +159,10 @@ def records_list(
     query = select(spec.model).order_by(spec.model.id.desc())
     items = data.page(db, query, PAGE_SIZE, offset)
     lang = _lang(request)
+    names = _party_names(db, items["items"], lang)
     for item in items["items"]:
-        item["summary"] = _summary(kind, item, lang)
+        parties = [names[(t, item[k])] for k, t in _PARTY_COLUMNS.items() if item.get(k) and (t, item[k]) in names]
+        item["summary"] = _summary(kind, item, lang) + (f" · {' – '.join(parties)}" if parties else "")
     from citydiplomacy.web.pages import pager
 
     return _render(request, "records.html", kind=kind, spec=spec, items=items, pager=pager(request, items["total"],
@@ -181,7 +199,7 @@ def _read(request: Request, db: Session, kind: str, values: dict[str, Any], acto
     return body
 
 
-class _FormProblems(Exception):
+class _FormProblems(BadInput):
     def __init__(self, errors: dict[str, str], choices: dict[str, list[dict[str, Any]]]):
         super().__init__("form problems")
         self.errors = errors
@@ -237,6 +255,10 @@ def _versions_side_by_side(
             continue
         theirs = shown(field, field["value"])
         yours = shown(typed[name], typed[name]["value"])
+        if not yours and not theirs:
+            continue
+        if field["kind"] == "number":
+            yours, theirs = f.digits(yours), f.digits(theirs)
         rows.append({"label": field["label"], "yours": yours, "theirs": theirs, "differs": yours != theirs})
     return rows
 

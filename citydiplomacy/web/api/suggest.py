@@ -67,9 +67,7 @@ def suggest_places(request: Request, q: Text, db: DB, limit: Limit = 10, user: a
 
 
 @router.get("/suggest/organisations", response_model=Suggestions, responses=problems(401, 422, 503))
-def suggest_organisations(
-    request: Request, q: Text, db: DB, limit: Limit = 10, user: auth.CurrentUser = Viewer
-) -> Any:
+def suggest_organisations(request: Request, q: Text, db: DB, limit: Limit = 10, user: auth.CurrentUser = Viewer) -> Any:
     """Organisations whose name, Persian name or acronym contains ``q``; ``label`` in the page's language."""
     lang = _lang(request)
     found = data.page(db, data.organisations_query(q.strip()), limit, 0)["items"]
