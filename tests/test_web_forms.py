@@ -386,3 +386,14 @@ def test_chromium_picks_isfahan_in_persian_with_a_solar_hijri_date(sqlite_url: s
         assert rel.signed_on == date(2024, 5, 4) and rel.kind == "cooperation_memorandum"
         assert partner.name == "Isfahan" and partner.country_code == "IR" and partner.gazetteer == "geonames"
         assert partner.name_fa == "اصفهان" and partner.lat and partner.gazetteer_id.isdigit()
+
+
+def test_a_duplicate_is_refused_with_the_typed_form_kept(client: TestClient, seeded: Seeded) -> None:
+    login(client, "editor")
+    token = _token(client.get("/records/memberships/new", params={"lang": "fa"}).text)
+    fields = {"csrf_token": token, "place_id__q": "تهران", "organisation_id__q": "متروپلیس", "role": "board",
+              "notes": "typed notes"}  # fmt: skip
+    r = client.post("/records/memberships/new", data=fields, params={"lang": "fa"})
+    assert r.status_code == 409
+    assert "ذخیره نشد" in r.text and "UNIQUE" not in r.text and "typed notes" in r.text
+    assert 'value="متروپلیس"' in r.text

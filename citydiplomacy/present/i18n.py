@@ -575,6 +575,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Not deleted: someone changed the record meanwhile. Check it and try again.",
         "حذف نشد: شخص دیگری در این میان رکورد را تغییر داد. آن را بررسی کنید و دوباره بکوشید.",
     ),
+    "record_exists": (
+        "Not saved: the registry already has such a record (the same parties and kind, or the same key). Your input "
+        "is kept below.",
+        "ذخیره نشد: چنین رکوردی (با همین طرفین و نوع، یا همین کلید) در ثبت هست. آنچه وارد کردید در فرم پایین حفظ "
+        "شده است.",
+    ),
     "restore_deleted": ("Restore", "بازگرداندن"),
     "deleted_rows": ("Deleted rows (kept for restoring)", "ردیف‌های حذف‌شده (نگه‌داشته برای بازگرداندن)"),
     "stale_form": (

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -216,6 +217,10 @@ async def create_submit(request: Request, kind: str, db: DB, user: auth.CurrentU
     try:
         body = _read(request, db, kind, values, user.username, update=False)
         obj = create_record(db, kind, body, user.username)
+        db.commit()
+    except IntegrityError:  # a rule of the database (one record per key): the typed form stays
+        db.rollback()
+        return _form_page(request, db, kind, typed, {"__all__": i18n.translate("record_exists", lang)}, None, 409)
     except _FormProblems as exc:
         db.rollback()  # a place the picker created goes too: nothing half-written
         return _form_page(request, db, kind, typed, exc.errors, None, 422, choices=exc.choices)
@@ -225,7 +230,6 @@ async def create_submit(request: Request, kind: str, db: DB, user: auth.CurrentU
     except Conflict as exc:  # a lifecycle rule
         db.rollback()
         return _form_page(request, db, kind, typed, {"__all__": str(exc)}, None, 409)
-    db.commit()
     return RedirectResponse(_after_save(kind, obj), status_code=303)
 
 
@@ -274,6 +278,10 @@ async def edit_submit(request: Request, kind: str, record_id: int, db: DB, user:
     try:
         body = _read(request, db, kind, values, user.username, update=True)
         obj = update_record(db, kind, record_id, body, user.username)
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        return _form_page(request, db, kind, typed, {"__all__": i18n.translate("record_exists", lang)}, record_id, 409)
     except _FormProblems as exc:
         db.rollback()
         return _form_page(request, db, kind, typed, exc.errors, record_id, 422, choices=exc.choices)
@@ -297,7 +305,6 @@ async def edit_submit(request: Request, kind: str, record_id: int, db: DB, user:
         return _form_page(request, db, kind, typed, {"status": str(exc)}, record_id, 409)
     except LookupError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
-    db.commit()
     return RedirectResponse(_after_save(kind, obj), status_code=303)
 
 
