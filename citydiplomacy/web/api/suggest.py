@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from citydiplomacy.present import i18n
+from citydiplomacy.present import fmt, i18n
 from citydiplomacy.store import lookup
 from citydiplomacy.store.inputs import NO_CONTROL_PATTERN
 from citydiplomacy.web import auth, data
@@ -61,8 +61,10 @@ def suggest_places(request: Request, q: Text, db: DB, limit: Limit = 10, user: a
     lang = _lang(request)
     items = []
     for s in lookup.suggest_places(db, q, limit)[: limit * 2]:
-        items.append({**s, "country": i18n.country_name(s["country_code"], lang) or None,
-                      "label": describe_place(s, lang)})  # fmt: skip
+        label = describe_place(s, lang)
+        if s["population"]:  # namesakes of one country without a known region differ by their size
+            label += f" · {i18n.translate('population', lang)} {fmt.number(s['population'], lang)}"
+        items.append({**s, "country": i18n.country_name(s["country_code"], lang) or None, "label": label})
     return {"items": items}
 
 
