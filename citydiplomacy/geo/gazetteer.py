@@ -21,6 +21,8 @@ library versions), so later processes load it in about a second instead of rebui
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import os
 import pickle
@@ -51,6 +53,8 @@ __all__ = [
 ]
 
 EARTH_RADIUS_KM = 6371.0088
+#: How many name keys a prefix search reads at most (a two-letter prefix has tens of thousands).
+_PREFIX_KEYS = 20_000
 _CACHE_FORMAT = 6
 
 #: The UK nations and their ISO 3166-2 codes (they are "countries" in everyday use).
@@ -384,6 +388,7 @@ class Gazetteer:
         self._tree = cKDTree(_unit_vectors(self.lat, self.lng))
         self._index_of_id = {int(g): i for i, g in enumerate(self.ids)}
         self._country_keys: dict[str, list[str]] = state["country_keys"]
+        self._sorted_keys: list[str] | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -568,6 +573,48 @@ class Gazetteer:
         if country is not None and len(idx):
             idx = idx[self.country[idx] == country]
         return idx
+
+    def search_prefix(self, text: str, country: str | None = None, limit: int = 10) -> list[tuple[int, str]]:
+        """Places having a name (in any script) that starts with ``text`` after normalisation, for a picker.
+
+        The places whose whole name is ``text`` come first, then the most populous.  Each result is
+        ``(index, name)``: ``name`` is the place's name or alternate name that matched (``Kazan`` typed as
+        ``Казань`` gives ``Казань``), so that a person sees why it was suggested.
+        """
+        key = normalise_name(text)
+        if not key:
+            return []
+        keys = self._sorted_key_list()
+        start = bisect.bisect_left(keys, key)
+        exact: set[int] = set()
+        found: set[int] = set()
+        for k in itertools.islice(keys, start, start + _PREFIX_KEYS):
+            if not k.startswith(key):
+                break
+            hits = self.lookup_key(k).tolist()
+            found.update(hits)
+            if k == key:
+                exact.update(hits)
+        chosen = [i for i in found if country is None or self.country[i] == country]
+        # The whole name first, then a place's own name beginning so, then one of its other names.
+        chosen.sort(key=lambda i: (0 if i in exact else 1 if normalise_name(self.names[i]).startswith(key) else 2,
+                                   -int(self.population[i]), int(self.ids[i])))  # fmt: skip
+        typed = " ".join(text.split()).casefold()
+        out = []
+        for i in chosen[:limit]:
+            names = (self.names[i], *self.alternate_names(i))
+            named = [n for n in names if normalise_name(n).startswith(key)]
+            # As typed, then the whole name, then the first that begins so.
+            named.sort(key=lambda n: (not n.casefold().startswith(typed), normalise_name(n) != key))
+            out.append((i, (named or [self.names[i]])[0]))
+        return out
+
+    def _sorted_key_list(self) -> list[str]:
+        # Built on the first picker search (a couple of seconds), then kept: the prefix search bisects it.
+        with _GAZETTEER_LOCK:
+            if self._sorted_keys is None:
+                self._sorted_keys = sorted(k for k in self._keys if not k.startswith("~"))
+            return self._sorted_keys
 
     def near(self, lat: float, lng: float, radius_km: float) -> np.ndarray:
         """Return indices of places within ``radius_km`` km of (lat, lng), as an int array."""

@@ -16,6 +16,7 @@ in both.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -23,6 +24,7 @@ from typing import Any
 
 import jdatetime
 
+from citydiplomacy.core.errors import BadInput
 from citydiplomacy.present import i18n, metrics
 
 #: ASCII digits -> Persian digits (digits only: separators are the business of :func:`number`).
@@ -146,6 +148,98 @@ def format_date(value: date | datetime | str | None, lang: str) -> str:
     if lang == "fa":
         return persian_digits(f"{sh_text} ({day.isoformat()})")
     return f"{day.isoformat()} ({sh_text} SH)"
+
+
+# --- dates typed into forms (issue 10, "Forms a person can use") -------------------------------------------
+
+#: Persian and Arabic-Indic digits -> ASCII (what a Persian keyboard types).
+ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+#: A typed date: year, month, day separated by ``/``, ``-`` or ``.`` (``۱۴۰۳/۰۲/۱۵``, ``2024-05-04``).
+_TYPED_DATE = re.compile(r"^\s*(\d{1,4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*$")
+#: Years a date of each calendar plausibly has on a form: a Solar Hijri year above the first bound looks
+#: Gregorian, a Gregorian year below the second looks Solar Hijri (1403 SH is 2024/25 AD, 2025 AD is 1403/04 SH).
+SOLAR_HIJRI_MAX_YEAR = 1600
+GREGORIAN_MIN_YEAR = 1600
+
+
+class DateInputError(BadInput):
+    """A date a person typed that cannot be read, or that looks like the other calendar's.
+
+    ``message`` says it in the form's language: what was typed, and what it would mean.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _typed_parts(text: str) -> tuple[int, int, int] | None:
+    m = _TYPED_DATE.match(text.translate(ASCII_DIGITS))
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def _gregorian(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _from_solar_hijri(y: int, m: int, d: int) -> date | None:
+    try:
+        return jdatetime.date(y, m, d).togregorian()
+    except ValueError:
+        return None
+
+
+def _sh_text(day: date) -> str:
+    sh = to_solar_hijri(day)
+    return f"{sh.year:04d}/{sh.month:02d}/{sh.day:02d}"
+
+
+def parse_date(text: str, lang: str) -> date:
+    """The Gregorian date a person typed into a form: Solar Hijri on a Persian form (Persian or Latin digits,
+    ``۱۴۰۳/۰۲/۱۵`` or ``1403-02-15``), Gregorian ``YYYY-MM-DD`` on an English one.
+
+    Raises
+    ------
+    DateInputError
+        The text is no date of the form's calendar, or its year looks like the other calendar's (1403 on an
+        English form, 2025 on a Persian one); the message, in ``lang``, says what was typed and what it means.
+    """
+    typed = " ".join(str(text).split())
+    parts = _typed_parts(typed)
+    fmt = formatter(lang)
+    if parts is None:
+        raise DateInputError(fmt.t("date_unreadable_fa" if lang == "fa" else "date_unreadable").format(typed=typed))
+    y, m, d = parts
+    if lang == "fa":
+        if y >= SOLAR_HIJRI_MAX_YEAR:
+            as_gregorian = _gregorian(y, m, d)
+            meant = persian_digits(_sh_text(as_gregorian)) if as_gregorian else ""
+            key = "date_looks_gregorian" if as_gregorian else "date_unreadable_fa"
+            raise DateInputError(fmt.t(key).format(typed=persian_digits(typed), year=persian_digits(y), meant=meant))
+        day = _from_solar_hijri(y, m, d)
+        if day is None:
+            raise DateInputError(fmt.t("date_not_in_calendar_fa").format(typed=persian_digits(typed)))
+        return day
+    if y < GREGORIAN_MIN_YEAR:
+        as_sh = _from_solar_hijri(y, m, d)
+        key = "date_looks_solar_hijri" if as_sh else "date_unreadable"
+        raise DateInputError(fmt.t(key).format(typed=typed, year=y, meant=as_sh.isoformat() if as_sh else ""))
+    day = _gregorian(y, m, d)
+    if day is None:
+        raise DateInputError(fmt.t("date_not_in_calendar").format(typed=typed))
+    return day
+
+
+def date_input_text(value: date | str | None, lang: str) -> str:
+    """A stored date as a form shows it for editing: Solar Hijri in Persian digits on a Persian form
+    (``۱۴۰۳/۰۲/۱۵``), ISO on an English one; the text :func:`parse_date` reads back as the same date."""
+    if value is None or value == "":
+        return ""
+    day = _as_date(value)
+    return persian_digits(_sh_text(day)) if lang == "fa" else day.isoformat()
 
 
 def format_datetime(value: datetime | str | None, lang: str) -> str:

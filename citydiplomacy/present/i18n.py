@@ -164,7 +164,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resolved": ("Resolved.", "حل شد."),
     "language": ("فارسی", "English"),
     "score": ("Score", "امتیاز"),
-    "place_id": ("Place id", "شناسه مکان"),
+    "place_id": ("Place", "مکان"),
     "notes": ("Notes", "یادداشت"),
     "description": ("Description", "توضیح"),
     "locator": ("Where in the source", "محل در منبع"),
@@ -180,9 +180,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "in_source": ("As written in the source", "به صورت نوشته\u200cشده در منبع"),
     "by_kind_status": ("Relations by kind and status", "روابط بر اساس نوع و وضعیت"),
     "page": ("Page", "صفحه"),
-    "place_a_id": ("Place A (id)", "مکان الف (شناسه)"),
-    "place_b_id": ("Place B (id)", "مکان ب (شناسه)"),
-    "organisation_id": ("Organisation (id)", "سازمان (شناسه)"),
+    "place_a_id": ("Place A", "مکان الف"),
+    "place_b_id": ("Place B", "مکان ب"),
+    "organisation_id": ("Organisation", "سازمان"),
     "seat_place_id": ("Seat (place id)", "مقر (شناسه مکان)"),
     "source_locator": ("Where in the source", "محل در منبع"),
     "signed_on": ("Signed on", "تاریخ امضا"),
@@ -453,8 +453,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agreements": ("Agreements", "توافق‌نامه‌ها"),
     "agreements_of": ("All agreements of", "همه توافق‌نامه‌های"),
     "parties": ("Parties", "طرفین"),
-    "partner_place_id": ("Partner city (id)", "شهر طرف توافق (شناسه)"),
-    "partner_organisation_id": ("Partner organisation (id)", "سازمان طرف توافق (شناسه)"),
+    "partner_place_id": ("Partner city", "شهر طرف توافق"),
+    "partner_organisation_id": ("Partner organisation", "سازمان طرف توافق"),
     "valid_until": ("Valid until / renewal due", "اعتبار تا / موعد تمدید"),
     "responsible_unit": ("Responsible unit", "واحد مسئول"),
     "functions": ("Functions", "کارکردها"),
@@ -500,6 +500,117 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "شخص دیگری هم‌زمان این توافق‌نامه را تغییر داد و چیزی از تغییر شما ذخیره نشد. توافق‌نامه به شکل کنونی "
         "نمایش داده شده و آنچه وارد کرده بودید در فرم پایین حفظ شده است: بررسی کنید و دوباره ذخیره کنید.",
     ),
+    # --- forms a person can use (issue 10): pickers, calendars, problems, deletion and restore, conflicts
+    "relation_id": ("Agreement (number)", "توافق‌نامه (شماره)"),
+    "activity_id": ("Activity (number)", "فعالیت (شماره)"),
+    "membership_id": ("Membership (number)", "عضویت (شماره)"),
+    "cost_amount": ("Cost", "هزینه"),
+    "cost_currency": ("Currency of the cost", "واحد پول هزینه"),
+    "outcome": ("Outcome", "نتیجه"),
+    "follow_up_action": ("Follow-up action", "اقدام پیگیری"),
+    "record_summary": ("Record", "رکورد"),
+    "pick_place_placeholder": ("Type a city's name, in any script", "نام شهر را به هر خطی بنویسید"),
+    "pick_org_placeholder": ("Name or acronym of the organisation", "نام یا سرواژه سازمان"),
+    "pick_one": ("Several match: pick one", "چند مورد هم‌نام است: یکی را برگزینید"),
+    "pick_ambiguous": (
+        "several places or organisations are called “{name}”: pick one below",
+        "چند مکان یا سازمان «{name}» نام دارند: یکی را از فهرست زیر برگزینید",
+    ),
+    "pick_not_found": (
+        "no city called “{name}” in the registry or the gazetteer; check the spelling",
+        "شهری به نام «{name}» در ثبت یا فهرست جغرافیایی نیست؛ املای آن را بررسی کنید",
+    ),
+    "pick_not_found_org": (
+        "no organisation called “{name}” in the registry; check the name or add it first",
+        "سازمانی به نام «{name}» در ثبت نیست؛ نام را بررسی کنید یا نخست آن را بیفزایید",
+    ),
+    "pick_unknown": (
+        "the chosen place is not in the gazetteer; pick it again",
+        "مکان برگزیده در فهرست جغرافیایی نیست؛ دوباره برگزینید",
+    ),
+    "date_hint": ("Gregorian date, YYYY-MM-DD", "تاریخ میلادی، YYYY-MM-DD"),
+    "date_hint_fa": ("Solar Hijri date, YYYY/MM/DD", "تاریخ خورشیدی، سال/ماه/روز (مثلاً ۱۴۰۳/۰۲/۱۵)"),
+    "date_unreadable": (
+        "“{typed}” is not a date; type it as YYYY-MM-DD (e.g. 2024-05-04)",
+        "«{typed}» تاریخ نیست؛ آن را به شکل YYYY-MM-DD بنویسید",
+    ),
+    "date_unreadable_fa": (
+        "“{typed}” is not a Solar Hijri date; type it as YYYY/MM/DD (e.g. 1403/02/15)",
+        "«{typed}» تاریخ خورشیدی نیست؛ آن را به شکل سال/ماه/روز بنویسید (مثلاً ۱۴۰۳/۰۲/۱۵)",
+    ),
+    "date_not_in_calendar": ("“{typed}” is no day of the Gregorian calendar", "«{typed}» روزی از تقویم میلادی نیست"),
+    "date_not_in_calendar_fa": (
+        "“{typed}” is no day of the Solar Hijri calendar",
+        "«{typed}» روزی از تقویم خورشیدی نیست",
+    ),
+    "date_looks_gregorian": (
+        "you typed “{typed}”: dates on this form are Solar Hijri, and year {year} looks Gregorian. If you meant "
+        "the Gregorian date, type {meant}.",
+        "«{typed}» را نوشتید: تاریخ‌های این فرم خورشیدی است و سال {year} میلادی به نظر می‌رسد. اگر تاریخ میلادی "
+        "را در نظر داشتید، {meant} را بنویسید.",
+    ),
+    "date_looks_solar_hijri": (
+        "you typed “{typed}”: dates on this form are Gregorian, and year {year} looks Solar Hijri. If you meant "
+        "the Solar Hijri date, type {meant}.",
+        "«{typed}» را نوشتید: تاریخ‌های این فرم میلادی است و سال {year} خورشیدی به نظر می‌رسد. اگر تاریخ خورشیدی "
+        "را در نظر داشتید، {meant} را بنویسید.",
+    ),
+    "year_looks_solar_hijri": (
+        "you typed {typed}, which looks like a Solar Hijri year; years here are Gregorian ({typed} SH is {meant})",
+        "{typed} را نوشتید که سال خورشیدی به نظر می‌رسد؛ سال‌ها در اینجا میلادی است ({typed} خورشیدی برابر {meant} است)",
+    ),
+    "invalid_reference": ("names no record of the registry", "به رکوردی در ثبت اشاره نمی‌کند"),
+    "invalid_together": ("do not go together; check them", "با هم سازگار نیستند؛ آن‌ها را بررسی کنید"),
+    "check_fields_below": (
+        "Some fields need correcting: see below.",
+        "برخی فیلدها نیاز به اصلاح دارند: پایین را ببینید.",
+    ),
+    "conflict_heading": ("Your version and the stored one", "نسخه شما و نسخه ذخیره‌شده"),
+    "conflict_explain": (
+        "Fields that differ are marked. The form below holds your input on top of the stored version: save it to "
+        "apply yours, or take the stored version and start again.",
+        "فیلدهایی که فرق دارند نشانه‌گذاری شده‌اند. فرم پایین آنچه شما وارد کردید را روی نسخه ذخیره‌شده نگه داشته "
+        "است: برای اعمال نسخه خود آن را ذخیره کنید، یا نسخه ذخیره‌شده را بگیرید و از نو آغاز کنید.",
+    ),
+    "field": ("Field", "فیلد"),
+    "your_version": ("Yours (not saved)", "نسخه شما (ذخیره نشده)"),
+    "stored_version": ("Stored now", "ذخیره‌شده کنونی"),
+    "take_stored": ("Discard mine and edit the stored version", "کنار گذاشتن نسخه من و ویرایش نسخه ذخیره‌شده"),
+    "save_mine": ("Save my version over the stored one", "ذخیره نسخه من روی نسخه ذخیره‌شده"),
+    "delete_record": ("Delete", "حذف"),
+    "all_records": ("All records of this kind", "همه رکوردهای این نوع"),
+    "deleted_note": (
+        "Deleted. The audit trail keeps a copy an administrator can restore.",
+        "حذف شد. سابقه تغییرات نسخه‌ای نگه می‌دارد که مدیر می‌تواند بازگرداند.",
+    ),
+    "delete_explain": (
+        "This deletes the record and what belongs to it (an agreement's status history, outcomes and follow-up "
+        "actions; an activity's outcomes). The audit trail keeps a copy: an administrator can restore it.",
+        "این کار رکورد و آنچه به آن وابسته است را حذف می‌کند (تاریخچه وضعیت، نتایج و اقدامات پیگیری یک توافق‌نامه؛ "
+        "نتایج یک فعالیت). سابقه تغییرات نسخه‌ای نگه می‌دارد و مدیر می‌تواند آن را بازگرداند.",
+    ),
+    "delete_confirm": ("Yes, delete it", "بله، حذف شود"),
+    "cancel": ("Cancel", "انصراف"),
+    "delete_needs_admin": (
+        "Only an administrator deletes places and organisations.",
+        "تنها مدیر می‌تواند مکان‌ها و سازمان‌ها را حذف کند.",
+    ),
+    "delete_refused": (
+        "Not deleted: other records still refer to it ({what}). Delete or change those first.",
+        "حذف نشد: رکوردهای دیگری هنوز به آن اشاره می‌کنند ({what}). نخست آن‌ها را حذف یا اصلاح کنید.",
+    ),
+    "delete_stale": (
+        "Not deleted: someone changed the record meanwhile. Check it and try again.",
+        "حذف نشد: شخص دیگری در این میان رکورد را تغییر داد. آن را بررسی کنید و دوباره بکوشید.",
+    ),
+    "record_exists": (
+        "Not saved: the registry already has such a record (the same parties and kind, or the same key). Your input "
+        "is kept below.",
+        "ذخیره نشد: چنین رکوردی (با همین طرفین و نوع، یا همین کلید) در ثبت هست. آنچه وارد کردید در فرم پایین حفظ "
+        "شده است.",
+    ),
+    "restore_deleted": ("Restore", "بازگرداندن"),
+    "deleted_rows": ("Deleted rows (kept for restoring)", "ردیف‌های حذف‌شده (نگه‌داشته برای بازگرداندن)"),
     "stale_form": (
         "Someone else saved this record while you were editing it; nothing of yours was saved. Your input is kept "
         "below, the record's current version is loaded: check and save again.",
@@ -626,8 +737,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "person:title": ("Title or position", "سمت"),
     "person:title_fa": ("Title or position in Persian", "سمت به فارسی"),
     "person:name": ("Name", "نام"),
-    "person:place_id": ("Works for the city (id)", "شهر محل خدمت (شناسه)"),
-    "person:organisation_id": ("Works for the organisation (id)", "سازمان محل خدمت (شناسه)"),
+    "person:place_id": ("Works for the city", "شهر محل خدمت"),
+    "person:organisation_id": ("Works for the organisation", "سازمان محل خدمت"),
     "contact": ("Contact", "راه تماس"),
     "add_person": ("Add a person", "افزودن شخص"),
     "signatories": ("Signatories", "امضاکنندگان"),

@@ -517,6 +517,14 @@ class PersonUpdate(PersonIn, VersionedUpdate):
     """Replace a person's fields."""
 
 
+class OutcomeEdit(OutcomeIn):
+    """Replace an outcome's fields (an outcome keeps no version: the last save wins)."""
+
+
+class ActionUpdate(ActionIn, VersionedUpdate):
+    """Replace a follow-up action's fields (its state changes through its own form)."""
+
+
 def _no_default(schema: dict[str, Any]) -> None:
     # An omitted field of a partial update keeps its value; "default": null in the schema would say otherwise.
     schema.pop("default", None)

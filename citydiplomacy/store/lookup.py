@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from citydiplomacy import settings
 from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound, PlaceNotFound
 from citydiplomacy.core.text import fold
+from citydiplomacy.geo.names import persian_name
 from citydiplomacy.store.schema import Organisation, Place, PlaceName, PlaceRedirect
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "matched_names",
     "place_search",
     "region_name",
+    "suggest_places",
 ]
 
 _ID = re.compile(r"^#\s*(\d{1,18})$")
@@ -344,3 +346,41 @@ def find_organisation(session: Session, text: str, *, field: str = "organisation
         shown = ", ".join(f"#{i} {n}" for i, n, *_ in rows if i in ids)
         raise BadInput(f"{field}: {text!r} names {len(ids)} organisations: {shown}; give the #id")
     return session.get(Organisation, ids[0])  # type: ignore[return-value]
+
+
+def suggest_places(session: Session, q: str, limit: int = 10) -> list[dict[str, Any]]:
+    """What a place picker offers for ``q``: places of the registry with a name containing it (best matches
+    first, :func:`place_search`), then places of the gazetteer with a name in any script beginning so that
+    the registry does not have yet (:meth:`~citydiplomacy.geo.gazetteer.Gazetteer.search_prefix`).
+
+    Each suggestion is a :func:`candidate_dict` with ``matched_name`` (the name that matched) and either an
+    ``id`` (in the registry) or ``id`` None and the ``gazetteer_id`` a form sends to create it
+    (:func:`citydiplomacy.store.records.gazetteer_place`).
+    """
+    text = " ".join(q.split())
+    if len(text) < 2:
+        return []
+    rows = session.execute(place_search(text).limit(limit)).all()
+    matched = matched_names(session, text, [p.id for p, _ in rows])
+    out = [{**candidate_dict(p), "gazetteer": p.gazetteer, "gazetteer_id": p.gazetteer_id,
+            "matched_name": matched.get(p.id)} for p, _ in rows]  # fmt: skip
+    from citydiplomacy.geo.gazetteer import get_gazetteer
+
+    gaz = get_gazetteer()
+    hits = gaz.search_prefix(text, limit=limit)
+    gids = [str(int(gaz.ids[i])) for i, _ in hits]
+    known = set(
+        session.scalars(select(Place.gazetteer_id).where(Place.gazetteer == "geonames", Place.gazetteer_id.in_(gids)))
+    )
+    for (i, name), gid in zip(hits, gids, strict=True):
+        if gid in known or len(out) >= limit * 2:
+            continue
+        entry = gaz.place(i)
+        cc = entry["country_code"]
+        out.append({
+            "id": None, "name": entry["name"], "name_fa": persian_name(gaz.alternate_names(i)),
+            "country_code": cc, "region": region_name(cc, entry["admin1"] or None),
+            "population": entry["population"] or None, "lat": entry["lat"], "lng": entry["lng"], "status": "gazetteer",
+            "gazetteer": "geonames", "gazetteer_id": gid, "matched_name": name,
+        })  # fmt: skip
+    return out

@@ -14,14 +14,25 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import inspect, select
+from sqlalchemy import and_, delete, func, insert, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import citydiplomacy.store.audit  # noqa: F401 - registers the audit hook on every ORM session
-from citydiplomacy.core.errors import BadInput, VersionConflict
+from citydiplomacy.core.errors import BadInput, Conflict, VersionConflict
 from citydiplomacy.store import agreements
 from citydiplomacy.store import inputs as schemas
-from citydiplomacy.store.schema import Activity, Membership, Organisation, Person, Place, Relation, Source
+from citydiplomacy.store.schema import (
+    Activity,
+    FollowUpAction,
+    Membership,
+    Organisation,
+    Outcome,
+    Person,
+    Place,
+    Relation,
+    Source,
+)
 
 
 class FieldProblem(BadInput):
@@ -64,6 +75,10 @@ RECORD_KINDS: dict[str, RecordKind] = {
     ),
     # People: the API's own operations under /api/office/people (web/api/agreements.py).
     "people": RecordKind("people", Person, schemas.PersonIn, schemas.PersonUpdate, "person", generic_api=False),
+    "outcomes": RecordKind("outcomes", Outcome, schemas.OutcomeIn, schemas.OutcomeEdit, "outcome", generic_api=False),
+    "actions": RecordKind(
+        "actions", FollowUpAction, schemas.ActionIn, schemas.ActionUpdate, "follow_up_action", generic_api=False
+    ),
 }
 
 _REFERENCES: dict[str, type] = {
@@ -76,6 +91,7 @@ _REFERENCES: dict[str, type] = {
     "partner_organisation_id": Organisation,
     "relation_id": Relation,
     "membership_id": Membership,
+    "activity_id": Activity,
 }
 #: Form fields that are lists (several checkboxes, or comma-separated themes).
 LIST_FIELDS = ("dimensions", "functions", "themes")
@@ -144,6 +160,10 @@ def create_record(session: Session, kind_name: str, body: BaseModel, actor: str)
         A referenced place or organisation does not exist.
     """
     kind = RECORD_KINDS[kind_name]
+    if kind_name == "outcomes":  # the catalogue's unit when none is given
+        return agreements.add_outcome(session, body, actor)  # type: ignore[arg-type]
+    if kind_name == "actions":  # it starts open
+        return agreements.add_action(session, body, actor)  # type: ignore[arg-type]
     data = _values(session, kind, body)
     if kind.name == "places":
         # Hand-entered places are outside every gazetteer: a unique id keeps them apart.
@@ -175,8 +195,8 @@ def update_record(session: Session, kind_name: str, record_id: int, body: BaseMo
     obj = session.get(kind.model, record_id)
     if obj is None:
         raise LookupError(f"no {kind.label} {record_id}")
-    given = body.version  # type: ignore[attr-defined]
-    if obj.version != given:
+    given = getattr(body, "version", None)
+    if given is not None and obj.version != given:
         raise VersionConflict(kind.label, record_id, given, obj.version)
     values = _values(session, kind, body)
     if kind.model is Relation and values.get("status", obj.status) != obj.status:
@@ -301,3 +321,290 @@ def change_status(session: Session, record_id: int, body: schemas.StatusChangeIn
         obj.signed_on, obj.signed_year = when, obj.signed_year or when.year
     session.flush()  # the UPDATE carries "WHERE version = <read>": a concurrent change is a 409 too
     return obj
+
+
+# --- places picked by name, deletions kept in the audit trail and restored -----------------------------------
+
+
+def gazetteer_place(
+    session: Session, gazetteer_id: str, actor: str, *, source_id: int | None = None,
+    source_locator: str | None = None, name_fa: str | None = None, fallback: dict[str, Any] | None = None,
+) -> Place:  # fmt: skip
+    """The registry's place for a GeoNames entry of the embedded gazetteer, created (with its names in every
+    script, its country, region code, coordinates and population) when it is new.
+
+    ``name_fa`` is the Persian name a person picked it by; else the gazetteer's likeliest Persian spelling.
+    ``fallback`` (a resolver's candidate: name, country_code, lat, lng, population, admin1) stands in for an
+    entry the embedded gazetteer lacks.
+
+    Raises
+    ------
+    FieldProblem
+        The gazetteer has no entry ``gazetteer_id``.
+    """
+    from citydiplomacy.geo.gazetteer import get_gazetteer
+    from citydiplomacy.geo.names import persian_name
+    from citydiplomacy.store.places import script_tag
+    from citydiplomacy.store.schema import PlaceName
+
+    gid = str(gazetteer_id).strip()
+    place = session.scalar(select(Place).where(Place.gazetteer == "geonames", Place.gazetteer_id == gid))
+    if place is not None:
+        return place
+    gaz = get_gazetteer()
+    at = gaz.index_of(gid) if gid.isdigit() else None
+    if at is None and fallback is None:
+        raise FieldProblem("gazetteer_id", f"no gazetteer entry {gid!r}")
+    if at is not None:
+        entry, alternates = gaz.place(at), gaz.alternate_names(at)
+    else:
+        keys = ("name", "country_code", "admin1", "lat", "lng", "population", "is_capital")
+        entry, alternates = {k: (fallback or {}).get(k) for k in keys}, ()
+    place = Place(
+        gazetteer="geonames", gazetteer_id=gid, name=entry["name"], name_fa=name_fa or persian_name(alternates),
+        country_code=entry["country_code"], admin1_code=entry["admin1"] or None, admin_level="city",
+        lat=entry["lat"], lng=entry["lng"], population=entry["population"] or None,
+        is_capital=bool(entry["is_capital"]),
+        status="gazetteer", source_id=source_id, source_locator=source_locator, entered_by=actor,
+    )  # fmt: skip
+    session.add(place)
+    session.flush()
+    names = {(place.name, "und"): "official"}
+    for alt in alternates:
+        if alt and len(alt) <= 300:
+            names.setdefault((alt, script_tag(alt)), "alias")
+    session.add_all(PlaceName(place_id=place.id, name=n, lang=lang, kind=k) for (n, lang), k in names.items())
+    session.flush()
+    return place
+
+
+def place_for_name(session: Session, text: str, actor: str) -> Place:
+    """The place a person typed by name into a form (no picker used): the registry's place the name means
+    (:func:`~citydiplomacy.store.lookup.find_place`), else the gazetteer's, created by :func:`gazetteer_place`.
+
+    Raises
+    ------
+    PlaceNotFound
+        Neither the registry nor the gazetteer knows the name.
+    AmbiguousPlace
+        Several places bear it and none dominates; ``candidates`` are the picker's suggestions.
+    """
+    from citydiplomacy import settings
+    from citydiplomacy.core.errors import AmbiguousPlace, PlaceNotFound
+    from citydiplomacy.geo.names import normalise_name
+    from citydiplomacy.store import lookup
+
+    try:
+        return lookup.find_place(session, text)
+    except PlaceNotFound:
+        pass
+    key = normalise_name(text)
+    whole = [s for s in lookup.suggest_places(session, text) if s["id"] is None
+             and normalise_name(s["matched_name"] or "") == key]  # fmt: skip
+    if not whole:
+        raise PlaceNotFound(f"no place called {text!r} in the registry or the gazetteer")
+    first, second = whole[0]["population"] or 0, (whole[1]["population"] or 0) if len(whole) > 1 else 0
+    if len(whole) > 1 and not (first > 0 and first >= settings.PLACE_LOOKUP_DOMINANCE * second):
+        raise AmbiguousPlace(f"{text!r} matches {len(whole)} places of the gazetteer", whole)
+    fa = text.strip() if any("\u0600" <= ch <= "\u06ff" for ch in text) else None
+    return gazetteer_place(session, whole[0]["gazetteer_id"], actor, name_fa=fa)
+
+
+class DeletionRefused(Conflict):
+    """A record others still refer to (a place with relations, an organisation with members): 409."""
+
+    def __init__(self, message: str, blockers: dict[str, int]):
+        super().__init__(message)
+        self.blockers = blockers
+
+
+def _table(name: str) -> Any:
+    from citydiplomacy.store.schema import Base
+
+    return Base.metadata.tables[name]
+
+
+def _referrers(table: Any) -> list[tuple[Any, Any, str | None]]:
+    """Every (child table, foreign-key column, ondelete) pointing at ``table``'s id."""
+    from citydiplomacy.store.schema import Base
+
+    out = []
+    for child in Base.metadata.sorted_tables:
+        for fk in child.foreign_keys:
+            if fk.column.table is table and fk.column.name == "id":
+                out.append((child, fk.parent, (fk.ondelete or "").upper() or None))
+    return out
+
+
+def _row_json(row: Any) -> dict[str, Any]:
+    from citydiplomacy.store.audit import _jsonable
+
+    return {k: _jsonable(v) for k, v in row._mapping.items()}
+
+
+def _collect(session: Session, table: Any, ids: list[int], rows: list[dict[str, Any]],
+             nulled: list[dict[str, Any]], blockers: dict[str, int]) -> None:  # fmt: skip
+    """Snapshot ``table``'s rows ``ids`` and, depth first, the rows a database cascade would delete with them."""
+    for row in session.execute(select(table).where(table.c.id.in_(ids))):
+        rows.append({"table": table.name, "row": _row_json(row)})
+    for child, column, ondelete in _referrers(table):
+        if child is table and ondelete is None:
+            continue
+        if ondelete == "CASCADE":
+            child_ids = list(session.scalars(select(child.c.id).where(column.in_(ids)))) if "id" in child.c else []
+            if child_ids:
+                _collect(session, child, child_ids, rows, nulled, blockers)
+            elif "id" not in child.c:  # a link table without its own id: keep its rows as they are
+                for row in session.execute(select(child).where(column.in_(ids))):
+                    rows.append({"table": child.name, "row": _row_json(row)})
+        elif ondelete == "SET NULL":
+            for child_id in session.scalars(select(child.c.id).where(column.in_(ids))):
+                nulled.append({"table": child.name, "id": child_id, "column": column.name,
+                               "value": session.scalar(select(column).where(child.c.id == child_id))})  # fmt: skip
+        else:
+            n = session.scalar(select(func.count()).select_from(child).where(column.in_(ids))) or 0
+            if n:
+                blockers[child.name] = blockers.get(child.name, 0) + n
+
+
+def delete_record(session: Session, kind_name: str, record_id: int, version: int, actor: str) -> dict[str, Any]:
+    """Delete a record of ``kind_name`` and what belongs to it (an agreement's status history, outcomes and
+    follow-up actions; an activity's outcomes; a place's names...), if ``version`` is current.
+
+    One audit entry (action ``delete``) keeps a snapshot of every row deleted and every link cleared, so that
+    :func:`restore_deleted` can put them back.  A record others still refer to (a place with relations, an
+    organisation with members) is refused, naming what refers to it; nothing is written.
+
+    Returns
+    -------
+    dict
+        The snapshot written into the audit entry (``rows``, ``nulled``).
+
+    Raises
+    ------
+    LookupError
+        No such record.
+    VersionConflict
+        The record's version differs from ``version``.
+    DeletionRefused
+        Other records still refer to it (``blockers``: table -> count).
+    """
+    from citydiplomacy.store.audit import record_change
+
+    kind = RECORD_KINDS[kind_name]
+    obj = session.get(kind.model, record_id)
+    if obj is None:
+        raise LookupError(f"no {kind.label} {record_id}")
+    current = getattr(obj, "version", None)  # outcomes keep no version
+    if current is not None and current != version:
+        raise VersionConflict(kind.label, record_id, version, current)
+    table = kind.model.__table__
+    rows: list[dict[str, Any]] = []
+    nulled: list[dict[str, Any]] = []
+    blockers: dict[str, int] = {}
+    _collect(session, table, [record_id], rows, nulled, blockers)
+    if blockers:
+        what = ", ".join(f"{n} {t}" for t, n in sorted(blockers.items()))
+        raise DeletionRefused(f"{kind.label} {record_id} is still referred to by {what}", blockers)
+    session.expunge(obj)  # Core statements below: the ORM must not flush a stale copy afterwards
+    for link in nulled:
+        t = _table(link["table"])
+        session.execute(update(t).where(t.c.id == link["id"]).values({link["column"]: None}))
+    for item in reversed(rows):  # children first
+        t = _table(item["table"])
+        key = t.c.id == item["row"]["id"] if "id" in t.c else None
+        if key is None:
+            key = and_(*(t.c[k] == v for k, v in item["row"].items() if v is not None))
+        session.execute(delete(t).where(key))
+    snapshot = {"rows": rows, "nulled": nulled}
+    record_change(session, action="delete", entity=table.name, entity_id=record_id, changes=snapshot)
+    session.flush()
+    return snapshot
+
+
+def _from_json(table: Any, row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        column = table.c[key]
+        try:
+            kind = column.type.python_type
+        except NotImplementedError:
+            kind = None
+        if isinstance(value, str) and kind is datetime:
+            value = datetime.fromisoformat(value)
+        elif isinstance(value, str) and kind is date:
+            value = date.fromisoformat(value)
+        out[key] = value
+    return out
+
+
+def restorable(session: Session, entry: Any) -> bool:
+    """Whether an audit entry is a deletion :func:`restore_deleted` can undo (kept snapshot, not yet restored)."""
+    from citydiplomacy.store.schema import AuditEntry
+
+    if entry.action != "delete" or not isinstance(entry.changes, dict) or "rows" not in entry.changes:
+        return False
+    later = session.scalars(
+        select(AuditEntry.changes).where(
+            AuditEntry.action == "restore", AuditEntry.entity == entry.entity, AuditEntry.id > entry.id
+        )
+    )
+    return not any(isinstance(c, dict) and c.get("audit_id") == entry.id for c in later)
+
+
+def restore_deleted(session: Session, audit_id: int, actor: str) -> dict[str, Any]:
+    """Put back what a deletion (audit entry ``audit_id``) removed, from the snapshot the entry keeps: the rows
+    with their ids (a new id where another record took it since, and the references to it follow), and the
+    links it cleared.  An audit entry (action ``restore``) names the entry restored.
+
+    Returns
+    -------
+    dict
+        ``entity``, ``entity_id`` (the restored record's id now) and ``rows`` (how many rows came back).
+
+    Raises
+    ------
+    LookupError
+        No audit entry ``audit_id``.
+    Conflict
+        The entry is no deletion with a snapshot, was restored already, or a record it refers to is gone.
+    """
+    from citydiplomacy.store.audit import record_change
+    from citydiplomacy.store.schema import AuditEntry
+
+    entry = session.get(AuditEntry, audit_id)
+    if entry is None:
+        raise LookupError(f"no audit entry {audit_id}")
+    if not restorable(session, entry):
+        raise Conflict(f"audit entry {audit_id} is no deletion that can be restored (or it was restored already)")
+    moved: dict[tuple[str, int], int] = {}
+    try:
+        with session.begin_nested():
+            for item in entry.changes["rows"]:
+                t = _table(item["table"])
+                row = _from_json(t, item["row"])
+                for fk in t.foreign_keys:
+                    old = row.get(fk.parent.name)
+                    if old is not None and (fk.column.table.name, old) in moved:
+                        row[fk.parent.name] = moved[(fk.column.table.name, old)]
+                if "id" in t.c and session.scalar(select(t.c.id).where(t.c.id == row["id"])) is not None:
+                    old_id = row.pop("id")
+                    new_id = session.execute(insert(t).values(row)).inserted_primary_key[0]
+                    moved[(t.name, old_id)] = new_id
+                else:
+                    session.execute(insert(t).values(row))
+            for link in entry.changes.get("nulled", []):
+                t = _table(link["table"])
+                value = moved.get((_referred_table(t, link["column"]), link["value"]), link["value"])
+                session.execute(update(t).where(t.c.id == link["id"]).values({link["column"]: value}))
+    except IntegrityError as exc:
+        raise Conflict(f"audit entry {audit_id} cannot be restored: a record it refers to is gone") from exc
+    entity_id = moved.get((entry.entity, entry.entity_id), entry.entity_id)
+    done = {"audit_id": audit_id, "entity": entry.entity, "entity_id": entity_id, "rows": len(entry.changes["rows"])}
+    record_change(session, action="restore", entity=entry.entity, entity_id=entity_id, changes=done)
+    session.flush()
+    return done
+
+
+def _referred_table(table: Any, column: str) -> str:
+    return next(iter(table.c[column].foreign_keys)).column.table.name

@@ -28,7 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput, Conflict, NotFound, VersionConflict
 from citydiplomacy.store.lookup import get_place_by_id, region_name
-from citydiplomacy.store.places import merge_places, script_tag
+from citydiplomacy.store.places import merge_places
 from citydiplomacy.store.schema import Place, PlaceMention, PlaceName, utcnow
 
 __all__ = ["best_candidate", "enrich_candidates", "keep", "mention_dict", "queue", "reject", "resolve"]
@@ -161,38 +161,12 @@ def _decided(session: Session, mention: PlaceMention, status: str, actor: str, g
 
 def _gazetteer_place(session: Session, cand: dict[str, Any], mention: PlaceMention, actor: str) -> Place:
     """The registry's place for a GeoNames candidate, created (with its names) when it is new."""
-    gid = str(cand["gazetteer_id"])
-    place = session.scalar(select(Place).where(Place.gazetteer == "geonames", Place.gazetteer_id == gid))
-    if place is not None:
-        return place
-    gaz = _gazetteer()
-    at = gaz.index_of(gid)
-    entry = gaz.place(at) if at is not None else {}
-    place = Place(
-        gazetteer="geonames",
-        gazetteer_id=gid,
-        name=str(entry.get("name") or cand.get("name") or mention.name_in_source),
-        country_code=entry.get("country_code") or cand.get("country_code"),
-        admin1_code=(entry.get("admin1") or cand.get("admin1")) or None,
-        admin_level="city",
-        lat=entry.get("lat", cand.get("lat")),
-        lng=entry.get("lng", cand.get("lng")),
-        population=entry.get("population", cand.get("population")),
-        is_capital=bool(entry.get("is_capital", False)),
-        status="gazetteer",
-        source_id=mention.source_id,
-        source_locator=f"chosen in review for {mention.name_in_source!r}"[:500],
-        entered_by=actor,
-    )
-    session.add(place)
-    session.flush()
-    names = {(place.name, "und"): "official"}
-    if at is not None:
-        for alt in gaz.alternate_names(at):
-            if alt and len(alt) <= 300:
-                names.setdefault((alt, script_tag(alt)), "alias")
-    session.add_all(PlaceName(place_id=place.id, name=n, lang=lang, kind=k) for (n, lang), k in names.items())
-    return place
+    from citydiplomacy.store.records import gazetteer_place
+
+    locator = f"chosen in review for {mention.name_in_source!r}"[:500]
+    fallback = {**cand, "name": cand.get("name") or mention.name_in_source}
+    return gazetteer_place(session, str(cand["gazetteer_id"]), actor, source_id=mention.source_id,
+                           source_locator=locator, fallback=fallback)  # fmt: skip
 
 
 def resolve(

@@ -466,11 +466,12 @@ def create_app(
         The application; ``app.state.engine`` is its database engine.
     """
     from citydiplomacy import __version__
-    from citydiplomacy.web import admin_pages, agreement_pages, jobs_pages, pages
+    from citydiplomacy.web import admin_pages, agreement_pages, jobs_pages, pages, record_pages
     from citydiplomacy.web.api.agreements import router as agreements_api_router
     from citydiplomacy.web.api.jobs import router as jobs_api_router
     from citydiplomacy.web.api.routes import router as api_router
     from citydiplomacy.web.api.sessions import router as sessions_api_router
+    from citydiplomacy.web.api.suggest import router as suggest_api_router
     from citydiplomacy.web.api.workbook import router as workbook_api_router
 
     engine = db.get_engine(database_url)
@@ -519,6 +520,7 @@ def create_app(
     app.include_router(sessions_api_router, prefix=API_PREFIX)
     app.include_router(agreements_api_router, prefix=API_PREFIX)
     app.include_router(workbook_api_router, prefix=API_PREFIX)
+    app.include_router(suggest_api_router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(jobs_pages.router)
     app.include_router(admin_pages.router)
@@ -526,4 +528,5 @@ def create_app(
     from citydiplomacy.web.council_pages import router as council_router
 
     app.include_router(council_router)
+    app.include_router(record_pages.router)
     return app

@@ -8,34 +8,21 @@ with the locally served plotly.min.js (no CDN, no tile server).
 
 from __future__ import annotations
 
-import types
-import typing
 from collections.abc import Callable
-from datetime import date
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic import AfterValidator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from citydiplomacy.core.errors import CityDipError, Conflict, VersionConflict
+from citydiplomacy.core.errors import CityDipError, VersionConflict
 from citydiplomacy.present import charts, i18n, metrics
 from citydiplomacy.present.fmt import formatter
-from citydiplomacy.store import queries, review
+from citydiplomacy.store import queries, records, review
 from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, NO_CONTROL_PATTERN, check_query_text
-from citydiplomacy.store.records import (
-    LIST_FIELDS,
-    RECORD_KINDS,
-    FieldProblem,
-    body_from_form,
-    create_record,
-    input_values,
-    update_record,
-)
 from citydiplomacy.store.schema import Place
 from citydiplomacy.web import auth, data, sessions
 from citydiplomacy.web.api.routes import start_session
@@ -325,10 +312,12 @@ def audit_page(
 ) -> Response:
     query = data.audit_query(entity or None, entity_id, actor or None)
     entries = data.page(db, query, PAGE_SIZE, offset, to_dict=lambda e: e)  # ORM rows: dates stay dates
+    restorable = {e.id for e in entries["items"] if user.can("admin") and records.restorable(db, e)}
     return render(
         request,
         "audit.html",
         entries=entries,
+        restorable=restorable,
         entity=entity or "",
         actor=actor or "",
         pager=pager(request, entries["total"], offset),
@@ -405,188 +394,4 @@ async def review_reject(request: Request, mention_id: int, db: DB, user: auth.Cu
     return RedirectResponse(_url("/review", rejected=mention_id), status_code=303)
 
 
-# --- data-entry forms ------------------------------------------------------------------------------
-
-
-def _field_kind(annotation: Any) -> tuple[str, list[str]]:
-    """Map a pydantic annotation to an HTML input kind and its options."""
-    if get_origin(annotation) is Annotated:  # the inputs' text and date types (validators, documented patterns)
-        return _field_kind(get_args(annotation)[0])
-    args = [a for a in get_args(annotation) if a is not type(None)]
-    origin = get_origin(annotation)
-    if origin in (typing.Union, types.UnionType) and len(args) == 1:
-        return _field_kind(args[0])
-    if origin is Literal:
-        return "select", [str(a) for a in get_args(annotation)]
-    if origin is list:
-        inner = get_args(annotation)[0]
-        if get_origin(inner) is Literal:
-            return "multi", [str(a) for a in get_args(inner)]
-        return "list", []
-    if annotation is bool:
-        return "checkbox", []
-    if annotation in (int, float):
-        return "number", []
-    if annotation is date:
-        return "date", []
-    return "text", []
-
-
-def form_fields(model: type[BaseModel], values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
-    """The fields of a record form: name, input kind, options, current value, error, required flag."""
-    fields = []
-    # Provenance last: what the record is comes first, where it came from after.
-    names = sorted(model.model_fields, key=lambda n: n in ("source", "source_locator"))
-    for name in names:
-        info = model.model_fields[name]
-        kind, options = _field_kind(info.annotation)
-        if name == "version":
-            kind = "hidden"
-        max_len = next((m.max_length for m in info.metadata if hasattr(m, "max_length")), None)
-        if kind == "text" and max_len and max_len > 1000:
-            kind = "textarea"
-        default = None if info.is_required() or info.default_factory else info.default
-        value = values.get(name, default)
-        if isinstance(value, list) and kind == "list":
-            value = ", ".join(map(str, value))
-        fields.append(
-            {
-                "name": name,
-                "kind": kind,
-                "options": options,
-                "value": value,
-                "error": errors.get(name),
-                "required": info.is_required() or default is not None,
-                "picker": name.endswith("place_id") or name in ("place_a_id", "place_b_id"),
-                "step": "any" if info.annotation in (float, float | None) else "1",
-            }
-        )
-    return fields
-
-
-def _errors(exc: ValidationError | FieldProblem) -> dict[str, str]:
-    if isinstance(exc, FieldProblem):
-        return {exc.field: exc.message}
-    out: dict[str, str] = {}
-    for e in exc.errors():
-        key = str(e["loc"][0]) if e["loc"] else "__all__"
-        out.setdefault(key, e["msg"].removeprefix("Value error, "))
-    return out
-
-
-def _kind_or_404(kind: str) -> Any:
-    if kind not in RECORD_KINDS:
-        raise HTTPException(status_code=404, detail=f"no record kind {kind!r}")
-    return RECORD_KINDS[kind]
-
-
-def _form_page(
-    request: Request,
-    kind: str,
-    values: dict[str, Any],
-    errors: dict[str, str],
-    record_id: int | None,
-    status: int = 200,
-) -> Response:
-    spec = RECORD_KINDS[kind]
-    model = spec.update if record_id else spec.create
-    return render(
-        request,
-        "form.html",
-        status,
-        kind=kind,
-        spec=spec,
-        record_id=record_id,
-        fields=form_fields(model, values, errors),
-        general_error=errors.get("__all__"),
-    )
-
-
-@router.get("/records/{kind}/new")
-def new_record(request: Request, kind: str, user: auth.CurrentUser = Editor) -> Response:
-    _kind_or_404(kind)
-    return _form_page(request, kind, dict(request.query_params), {}, None)
-
-
-@router.get("/records/{kind}/{record_id}/edit")
-def edit_record(request: Request, kind: str, record_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
-    spec = _kind_or_404(kind)
-    obj = db.get(spec.model, _known_id(record_id, spec.label))
-    if obj is None:
-        raise HTTPException(status_code=404, detail=f"no {spec.label} {record_id}")
-    values = input_values(kind, obj)
-    if obj.source_id:
-        from citydiplomacy.store.schema import Source
-
-        source = db.get(Source, obj.source_id)
-        values["source"] = source.name if source else None
-    return _form_page(request, kind, values, {}, record_id)
-
-
-async def _form_values(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    values: dict[str, Any] = {}
-    for key in form:
-        got = form.getlist(key)
-        values[key] = got if len(got) > 1 or key in LIST_FIELDS else got[0]
-    return values
-
-
-def _after_save(kind: str, obj: Any) -> str:
-    if kind == "places":
-        return f"/cities/{obj.id}?saved=1"
-    if kind == "organisations":
-        return f"/organisations/{obj.id}?saved=1"
-    if kind == "relations":
-        return f"/cities/{obj.place_a_id}?saved=1"
-    if kind == "agreements":
-        return f"/agreements/{obj.id}?saved=1"
-    if kind in ("memberships",):
-        return f"/cities/{obj.place_id}?saved=1"
-    if kind == "people":
-        return f"/records/people/{obj.id}/edit?saved=1"
-    if kind == "activities" and obj.place_id:
-        return f"/cities/{obj.place_id}?saved=1"
-    return "/audit"
-
-
-@router.post("/records/{kind}/new")
-async def create_submit(request: Request, kind: str, db: DB, user: auth.CurrentUser = Editor) -> Response:
-    spec = _kind_or_404(kind)
-    values = await _form_values(request)
-    check_csrf_form(request, values.pop("csrf_token", None))
-    try:
-        body = spec.create.model_validate(body_from_form(kind, values, update=False), strict=False)
-        obj = create_record(db, kind, body, user.username)
-    except (ValidationError, FieldProblem) as exc:
-        return _form_page(request, kind, values, _errors(exc), None, 422)
-    db.commit()
-    return RedirectResponse(_after_save(kind, obj), status_code=303)
-
-
-@router.post("/records/{kind}/{record_id}/edit")
-async def edit_submit(request: Request, kind: str, record_id: int, db: DB, user: auth.CurrentUser = Editor) -> Response:
-    spec = _kind_or_404(kind)
-    _known_id(record_id, spec.label)
-    values = await _form_values(request)
-    check_csrf_form(request, values.pop("csrf_token", None))
-    try:
-        body = spec.update.model_validate(body_from_form(kind, values, update=True), strict=False)
-        obj = update_record(db, kind, record_id, body, user.username)
-    except (ValidationError, FieldProblem) as exc:
-        return _form_page(request, kind, values, _errors(exc), record_id, 422)
-    except (VersionConflict, StaleDataError):
-        # Someone else saved first: the editor's typed text stays in the form, on the record's current version.
-        db.rollback()
-        current = db.get(spec.model, record_id)
-        if current is None:
-            raise HTTPException(status_code=404, detail=f"no {spec.label} {record_id}") from None
-        values["version"] = current.version
-        lang = getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE)
-        return _form_page(request, kind, values, {"__all__": i18n.translate("stale_form", lang)}, record_id, 409)
-    except Conflict as exc:  # a status change the lifecycle refuses
-        return _form_page(request, kind, values, {"status": str(exc)}, record_id, 409)
-    except LookupError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    db.commit()
-    return RedirectResponse(_after_save(kind, obj), status_code=303)
+# --- data-entry forms: citydiplomacy.web.record_pages ----------------------------------------------
