@@ -195,7 +195,8 @@ def city_profile(
     dict
         ``place``, ``relations`` (partner, kind, status, years, provenance, ``evidence``: each source that gives
         it, :func:`~citydiplomacy.store.evidence.evidence_of`), ``relations_by_kind``,
-        ``memberships``, ``activities`` (newest first), ``results`` (latest run of each kind: code -> value).
+        ``memberships`` (each with its ``evidence`` likewise), ``activities`` (newest first), ``results``
+        (latest run of each kind: code -> value).
     """
     relations_stmt, memberships_stmt, activities_stmt = _profile_statements()
     params = {"place_id": place.id}
@@ -233,6 +234,9 @@ def city_profile(
         }
         for m in session.execute(memberships_stmt, params)
     ]
+    evidence = evidence_of(session.connection(), [m["id"] for m in memberships], of="membership")
+    for m in memberships:
+        m["evidence"] = evidence.get(m["id"], [])
     activities = [
         {
             "id": a.id,
@@ -315,6 +319,7 @@ EXPORT_COLUMNS: dict[str, list[str]] = {
         "until_year",
         "source",
         "locator",
+        "evidence",
     ],  # fmt: skip
 }
 
@@ -463,12 +468,13 @@ def _export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
             .outerjoin(Source, Membership.source_id == Source.id)
             .order_by(Membership.id)
         )
+        evidence = evidence_of(session.connection(), session.scalars(select(Membership.id)), of="membership")
         for m, p, o, source in session.execute(query):
             yield {
                 "id": m.id, "place": p.name, "country_code": p.country_code, "gazetteer_id": p.gazetteer_id,
                 "organisation": o.name, "role": m.role, "role_verbatim": m.role_verbatim,
                 "since_year": m.since_year, "until_year": m.until_year, "source": source,
-                "locator": m.source_locator,
+                "locator": m.source_locator, "evidence": "; ".join(e["label"] for e in evidence.get(m.id, [])),
             }  # fmt: skip
     else:
         raise ValueError(f"unknown export {what!r}; one of {', '.join(EXPORT_COLUMNS)}")
