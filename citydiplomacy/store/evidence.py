@@ -22,11 +22,11 @@ lists the records whose sources give different values.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, event, func, insert, select, update
+from sqlalchemy import Connection, String, Table, event, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session, UOWTransaction
 
 from citydiplomacy.store.schema import (
@@ -46,6 +46,7 @@ __all__ = [
     "MEMBERSHIP_COMPARED",
     "add_evidence",
     "disagreements",
+    "evidence_by_kind",
     "evidence_of",
     "own_evidence",
     "short_label",
@@ -143,26 +144,44 @@ def evidence_of(conn: Connection, ids: Iterable[int], *, of: str = "relation") -
     dict[int, list[dict]]
         Record id -> its evidence, oldest first (records without evidence are absent).
     """
-    kind = KINDS[of]
-    ev, src, key = kind.table, Source.__table__, kind.table.c[kind.key]
-    wanted = sorted(set(ids))
-    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for start in range(0, len(wanted), 900):
-        rows = conn.execute(
-            select(key.label("record_id"), ev.c.source_locator, ev.c.retrieved_at, ev.c["values"], src.c.name,
-                   src.c.kind)
-            .select_from(ev.outerjoin(src, src.c.id == ev.c.source_id))
-            .where(key.in_(wanted[start : start + 900]))
-            .order_by(key, ev.c.id)
-        ).all()  # fmt: skip
-        for r in rows:
-            values = dict(r[3] or {})
-            out[r.record_id].append({
-                "source": r.name, "source_kind": r.kind, "locator": r.source_locator,
+    return evidence_by_kind(conn, {of: ids})[of]
+
+
+def evidence_by_kind(conn: Connection, wanted: Mapping[str, Iterable[int]]) -> dict[str, dict[int, list[dict]]]:
+    """:func:`evidence_of` for several kinds of record at once (``{"relation": ids, "membership": ids}``), in
+    one statement per 900 ids (a ``UNION ALL``): a city profile reads all its evidence in one round trip.
+    """
+    src = Source.__table__
+    pending = [(name, i) for name, ids in wanted.items() for i in sorted(set(ids))]
+    found: dict[str, dict[int, list[tuple[int, dict[str, Any]]]]] = {name: defaultdict(list) for name in wanted}
+    for start in range(0, len(pending), 900):  # below SQLite's bound-parameter limit
+        chunk = pending[start : start + 900]
+        parts = []
+        for name in wanted:
+            ids = [i for n, i in chunk if n == name]
+            if not ids:
+                continue
+            kind = KINDS[name]
+            ev = kind.table
+            key = ev.c[kind.key]
+            parts.append(
+                select(literal(name, String()).label("kind_name"), key.label("record_id"), ev.c.id.label("ev_id"),
+                       ev.c.source_locator, ev.c.retrieved_at, ev.c["values"].label("given"),
+                       src.c.name.label("source_name"), src.c.kind.label("source_kind"))
+                .select_from(ev.outerjoin(src, src.c.id == ev.c.source_id))
+                .where(key.in_(ids))
+            )  # fmt: skip
+        for r in conn.execute(parts[0] if len(parts) == 1 else union_all(*parts)).all():
+            values = dict(r.given or {})
+            found[r.kind_name][r.record_id].append((r.ev_id, {
+                "source": r.source_name, "source_kind": r.source_kind, "locator": r.source_locator,
                 "retrieved_at": r.retrieved_at.isoformat() if r.retrieved_at else None, "values": values,
-                "label": short_label(r.name, r.kind, r.source_locator, values),
-            })  # fmt: skip
-    return dict(out)
+                "label": short_label(r.source_name, r.source_kind, r.source_locator, values),
+            }))  # fmt: skip
+    return {
+        name: {rid: [e for _, e in sorted(items, key=lambda x: x[0])] for rid, items in sorted(by.items())}
+        for name, by in found.items()
+    }
 
 
 def disagreements(

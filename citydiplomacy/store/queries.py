@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from citydiplomacy import settings
 from citydiplomacy.core.cells import neutralise
 from citydiplomacy.store import db, runs
-from citydiplomacy.store.evidence import evidence_of
+from citydiplomacy.store.evidence import evidence_by_kind, evidence_of
 from citydiplomacy.store.schema import (
     Activity,
     AnalysisRun,
@@ -214,9 +214,6 @@ def city_profile(
         }
         for r in session.execute(relations_stmt, params)
     ]
-    evidence = evidence_of(session.connection(), [r["id"] for r in relations])
-    for r in relations:
-        r["evidence"] = evidence.get(r["id"], [])
     relations.sort(key=lambda r: (r["kind"], r["status"], r["partner"]["name"]))
     memberships = [
         {
@@ -234,9 +231,13 @@ def city_profile(
         }
         for m in session.execute(memberships_stmt, params)
     ]
-    evidence = evidence_of(session.connection(), [m["id"] for m in memberships], of="membership")
-    for m in memberships:
-        m["evidence"] = evidence.get(m["id"], [])
+    # Every relation's and membership's evidence in one statement.
+    evidence = evidence_by_kind(
+        session.connection(), {"relation": [r["id"] for r in relations], "membership": [m["id"] for m in memberships]}
+    )
+    for name, records in (("relation", relations), ("membership", memberships)):
+        for rec in records:
+            rec["evidence"] = evidence[name].get(rec["id"], [])
     activities = [
         {
             "id": a.id,
