@@ -89,6 +89,30 @@ def test_pairs_after_twinning_add_evidence_not_relations(sqlite_url: str, tmp_pa
     assert again.details["ties both sources hold"] == 2
 
 
+def test_an_item_the_gazetteer_places_on_a_held_place_joins_its_namesake_partner_the_first_time(
+    sqlite_url: str, tmp_path: Path, resolver: Resolver
+) -> None:
+    # "Donostia/San Sebastián" names no registry place as written but one gazetteer entry, which the registry
+    # holds (from twin_cities.csv); "Reno" names one registry place but many in the world, so only the tie
+    # the registry holds tells which.  The first import must join both, as the re-import (finding Donostia
+    # by the id it was lent) would: a re-import creates nothing.
+    rows = [["Donostia / San Sebastián", "Spain", "43.31283", "-1.97499", "Reno", "United States", "39.52963",
+             "-119.8138"]]  # fmt: skip
+    import_twinning(write_csv(tmp_path / "twins.csv", TWIN_HEADER, rows), resolver=resolver)
+    relations, names = tmp_path / "rel.tsv", tmp_path / "names.tsv"
+    relations.write_text("Q10313\tQ49225\nQ49225\tQ10313\n", encoding="utf-8")
+    names.write_text("Q10313\tDonostia/San Sebastián\nQ49225\tReno\n", encoding="utf-8")
+    first = import_wikidata_pairs(relations, names, resolver=resolver)
+    assert first.details["items joined by label (one gazetteer place)"] == 1
+    assert first.details["items joined by label (a tie already held)"] == 1
+    assert first.details["ties both sources hold"] == 1 and first.records_created["relation_evidence"] == 1
+    before = dump_db(sqlite_url)
+    second = import_wikidata_pairs(relations, names, resolver=resolver)
+    assert sum(second.records_created.values()) == 0 and second.details["places given a Wikidata id"] == 0
+    assert second.details["items joined by Wikidata id"] == 2
+    assert dump_db(sqlite_url) == before
+
+
 def test_malformed_qid_names_file_row_field_and_writes_nothing(sqlite_url: str, tmp_path: Path) -> None:
     relations = tmp_path / "rel.tsv"
     relations.write_text("Q3616\tQ9361\nQ12x\tQ406\nQ406\tq1563\n", encoding="utf-8")
@@ -208,6 +232,29 @@ def test_real_twin_cities_then_wikidata_pairs_overlap_is_consistent(
     shares = d["share of items joined by id (%)"] + d["share of items joined by name (%)"]
     assert abs(shares + d["share of items not joined (%)"] - 100) < 0.2
     assert _evidence_count(sqlite_url) >= held + d["ties both sources hold"] + d["ties only these pairs hold"]
+
+
+def test_real_wikidata_pairs_imported_again_write_nothing(
+    sqlite_url: str, twin_cities_csv: Path, resolver: Resolver
+) -> None:
+    # The README's real-data sequence: twin_cities.csv, the missions (which lend Wikidata ids), then the pairs
+    # twice.  The second import finds by id what the first joined by label, and must create nothing.
+    relations = settings.shared_data_path("wikidata_p190_2016_relations.tsv")
+    names = settings.shared_data_path("wikidata_p190_2016_names.tsv")
+    missions = settings.shared_data_path("embassies.csv")
+    if not (relations.exists() and names.exists() and missions.exists()):
+        pytest.skip(f"real data set absent: {relations}")
+    import_twinning(twin_cities_csv, resolver=resolver, on_error="skip")
+    import_missions(missions, resolver=resolver, on_error="skip")
+    first = import_wikidata_pairs(relations, names, resolver=resolver, on_error="skip")
+    assert first.records_created["relation_evidence"] > 10_000
+    before = dump_db(sqlite_url)
+    second = import_wikidata_pairs(relations, names, resolver=resolver, on_error="skip")
+    assert {k: v for k, v in second.records_created.items() if v} == {}
+    assert second.details["places given a Wikidata id"] == 0
+    assert second.details["ties both sources hold"] == first.details["ties both sources hold"]
+    assert second.details["items not joined"] == first.details["items not joined"]
+    assert dump_db(sqlite_url) == before
 
 
 def test_city_page_and_api_show_each_relations_sources(sqlite_url: str, tmp_path: Path, resolver: Resolver) -> None:

@@ -147,34 +147,43 @@ def review_reject(mention: MentionArg, version: VersionOpt = None) -> None:
 @review_app.command("disagreements")
 def review_disagreements(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one item per relation and field)")] = False,
+    of: Annotated[
+        str | None, typer.Option("--of", help="Only relations or only memberships (relation | membership)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one item per record and field)")] = False,
 ) -> None:
-    """Relations whose sources disagree (a signing year, an end year, a status), each source's value beside it.
+    """Relations and memberships whose sources disagree (a signing or joining year, an end year, a status),
+    each source's value beside it.
 
     Example:
         citydip review disagreements
-        citydip review disagreements --limit 200 --json
+        citydip review disagreements --of membership --limit 200 --json
     """
     from rich.markup import escape
     from rich.table import Table
 
     from citydiplomacy.cli.console import console, fail, print_json
     from citydiplomacy.store import db
-    from citydiplomacy.store.evidence import disagreements
+    from citydiplomacy.store.evidence import KINDS, disagreements
 
+    if of is not None and of not in KINDS:
+        fail(f"--of: unknown record kind {of!r} (one of {', '.join(KINDS)})", code=2)
     try:
         with db.get_engine().connect() as conn:
-            items = disagreements(conn, limit=limit)
+            items = disagreements(conn, of=of, limit=limit)
     except db.DatabaseUnavailable as exc:
         fail(str(exc), code=2)
     if as_json:
         print_json({"items": items, "limit": limit})
         return
     table = Table(title=f"Sources that disagree ({len(items)} shown)")
-    for column in ("relation", "places", "field", "values by source"):
+    for column in ("record", "between", "field", "values by source"):
         table.add_column(column)
     for d in items:
         given = "; ".join(f"{v['value']} ({v['label']})" for v in d["values"])
-        places = escape(f"{d['place_a']} – {d['place_b'] or ''}")
-        table.add_row(str(d["relation_id"]), places, d["field"], escape(given))
+        if d["record"] == "relation":
+            record, between = f"relation {d['relation_id']}", f"{d['place_a']} – {d['place_b'] or ''}"
+        else:
+            record, between = f"membership {d['membership_id']}", f"{d['place']} in {d['organisation']} ({d['role']})"
+        table.add_row(record, escape(between), d["field"], escape(given))
     console.print(table)

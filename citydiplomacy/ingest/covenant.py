@@ -35,7 +35,10 @@ Decisions
   population of a group is the group's, so its towns get no population fact.
 
 Re-importing the same file creates nothing (memberships are keyed by place, organisation and role; backers
-by membership, organisation and role; facts by place, code and source).
+by membership, organisation and role; facts by place, code and source).  A Covenant membership the registry
+holds already (from a membership list, say) is not created again: the signatory's row becomes this file's
+evidence of it (``membership_evidence``: locator, retrieval time, adhesion year and status), and a year or
+status the two sources give differently is listed by ``citydip review disagreements``.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from citydiplomacy.ingest.common import (
 from citydiplomacy.ingest.tabular import ImportReport, InputError, Reject, parse_float, source_rows
 from citydiplomacy.store import staging
 from citydiplomacy.store.audit import record_bulk, record_bulk_select
+from citydiplomacy.store.evidence import add_evidence
 from citydiplomacy.store.places import Mention, PlaceStage, apply_places, last_id, place_key, stage_places
 from citydiplomacy.store.schema import Membership, MembershipBacker, Organisation, Place, PlaceFact, utcnow
 
@@ -533,6 +537,21 @@ def _apply_records(
     created = record_bulk_select(conn, actor=actor, action="insert", entity="membership", ids=ours, context=context)
     report.records_created["membership"] += created
     report.already_present["membership"] += m_rows - created
+    # This file's evidence of every staged membership, new or held from another source (a membership list).
+    of_place = and_(membership.c.place_id == place.c.id, membership.c.organisation_id == covenant,
+                    membership.c.role == ROLE)  # fmt: skip
+    given = conn.execute(
+        select(membership.c.id, m_table.c.source_locator, m_table.c.retrieved_at, m_table.c.since_year,
+               m_table.c.status).select_from(at_place(m_table).join(membership, of_place))
+    ).all()  # fmt: skip
+    evidence = [
+        {"membership_id": mid, "source_id": source_id, "source_locator": loc, "retrieved_at": at,
+         "values": {k: v for k, v in (("since_year", year), ("status", status)) if v is not None}}
+        for mid, loc, at, year, status in given
+    ]  # fmt: skip
+    created = add_evidence(conn, evidence, of="membership")
+    report.records_created["membership_evidence"] += created
+    report.already_present["membership_evidence"] += len(evidence) - created
 
     # Backers of those memberships: the organisation ids go through a small staging table of their own.
     b_table, b_rows = staged["backer"]

@@ -9,6 +9,11 @@ Only ``city``, ``country`` and ``organization`` are required; ``country`` is a n
 ``active``, ``associate``, ``observer``, ``honorary``, ``former``); a label the mapping does not know is
 kept verbatim in ``role_verbatim`` with role ``other`` and reported.  Organisations are matched by name
 or acronym (case and accents ignored) and created when absent.
+
+One fact, several evidences: a membership (place, organisation, role) the registry holds already, from the
+Covenant file or another list, is not created again; each row becomes this file's evidence of it
+(``membership_evidence``: locator, retrieval time, the years it gave), so that sources giving different
+years are listed by ``citydip review disagreements``.  Re-importing the same file changes nothing.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from citydiplomacy.ingest.tabular import (
 )
 from citydiplomacy.model.vocab import map_role
 from citydiplomacy.store.audit import record_bulk
+from citydiplomacy.store.evidence import add_evidence
 from citydiplomacy.store.places import Mention, PlaceStage, apply_places, stage_places
 from citydiplomacy.store.schema import Membership, Organisation, utcnow
 
@@ -114,8 +120,9 @@ def import_memberships(
     Returns
     -------
     ImportReport
-        With ``records_created`` for ``organisation`` and ``membership``, unknown role labels in
-        ``unknown_labels``.
+        With ``records_created`` for ``organisation``, ``membership`` and ``membership_evidence`` (one per row:
+        a membership another source holds gets this file's evidence, not a second membership), unknown role
+        labels in ``unknown_labels``.
 
     Raises
     ------
@@ -170,7 +177,8 @@ def import_memberships(
         def locator(m: MembershipRow) -> str:
             return (m.note or f"row {m.row}") if locator_column else f"row {m.row}"
 
-        existing = set(conn.execute(select(Membership.place_id, Membership.organisation_id, Membership.role)).all())
+        cols = (Membership.place_id, Membership.organisation_id, Membership.role, Membership.id)
+        existing = {(p, o, r): i for p, o, r, i in conn.execute(select(*cols))}
         new_rows: dict[tuple[int, int, str], dict] = {}
         for m in members:
             key = (place_ids[m.place.key], org_ids[fold(m.organisation)], m.role)
@@ -190,6 +198,17 @@ def import_memberships(
             ids.extend(conn.execute(insert(Membership).returning(Membership.id), chunk).scalars())
         report.records_created["membership"] += len(ids)
         record_bulk(conn, actor=actor, action="insert", entity="membership", ids=ids, context=context)
+        # Every row is this source's evidence of its membership, new or held from another source.
+        existing.update(zip(new_rows, ids, strict=True))
+        evidence = [
+            {"membership_id": existing[(place_ids[m.place.key], org_ids[fold(m.organisation)], m.role)],
+             "source_id": source_id, "source_locator": locator(m), "retrieved_at": now,
+             "values": {k: v for k, v in (("since_year", m.since), ("until_year", m.until)) if v is not None}}
+            for m in members
+        ]  # fmt: skip
+        created_evidence = add_evidence(conn, evidence, of="membership")
+        report.records_created["membership_evidence"] += created_evidence
+        report.already_present["membership_evidence"] += len(evidence) - created_evidence
 
     report.write_seconds = round(run_staged(engine, stage, apply, progress), 3)
     report.committed = True

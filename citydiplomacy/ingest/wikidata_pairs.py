@@ -161,7 +161,7 @@ class RegistryIndex:
 @dataclass
 class Join:
     """How items were joined: ``how[qid]`` is id | name | tie | gazetteer; ``place[qid]`` a registry place id
-    (absent for a gazetteer join, whose resolution is ``new[qid]``)."""
+    (for a gazetteer join, whose resolution is ``new[qid]``, only when that entry is a registry place already)."""
 
     how: dict[str, str] = field(default_factory=dict)
     place: dict[str, int] = field(default_factory=dict)
@@ -216,6 +216,7 @@ def join_items(
         pass
     if resolver is not None:
         gaz = resolver.gaz
+        held_entries = {gid: pid for pid, gid in index.geonames_of.items()}
         for q in items:
             if q in join.how or q not in labels or cands.get(q) or shared[fold(labels[q])] > 1:
                 continue
@@ -226,6 +227,14 @@ def join_items(
             res = resolver.resolve(entry["name"], entry["country_code"], entry["lat"], entry["lng"])
             if res.status == "resolved" and res.gazetteer_id == entry["gazetteer_id"]:
                 join.how[q], join.new[q] = "gazetteer", res
+                held = held_entries.get(str(res.gazetteer_id)) if res.gazetteer == "geonames" else None
+                if held is not None:
+                    join.place[q] = held  # the entry is a registry place already (named otherwise there)
+        # An item the gazetteer placed on a registry place is one candidate for its pairs' namesakes, as it is
+        # on a re-import, which finds it by the id it was lent: the tie rule runs again, so that the first
+        # import joins what the second would.
+        while _join_by_ties(pairs, join, cands, index):
+            pass
     return join
 
 

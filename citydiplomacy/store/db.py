@@ -28,7 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from citydiplomacy import settings
 from citydiplomacy.core.errors import Unavailable
-from citydiplomacy.store import audit  # noqa: F401  (registers the audit hook on every Session)
+from citydiplomacy.store import (
+    audit,  # noqa: F401  (registers the audit hook on every Session)
+    evidence,  # noqa: F401  (registers the evidence hook on every Session)
+)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: How long a SQLite connection waits for another's write lock before failing (seconds).

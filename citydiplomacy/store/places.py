@@ -49,6 +49,7 @@ from citydiplomacy.store.schema import (
     Document,
     IndicatorValue,
     Membership,
+    MembershipEvidence,
     Organisation,
     Person,
     Place,
@@ -627,24 +628,28 @@ def _move_signatories_and_documents(session: Session, old_relation: int, kept: i
     session.flush()  # before the relation's DELETE, whose ON DELETE CASCADE would take them
 
 
-def _move_evidence(session: Session, old_relation: int, kept: int | None, summary: MergeSummary) -> None:
-    """Move a dropped relation's evidence onto the relation ``kept`` (None: delete it with the relation)."""
-    ev = RelationEvidence.__table__
+def _move_evidence(
+    session: Session, old_record: int, kept: int | None, summary: MergeSummary, table: Table | None = None
+) -> None:
+    """Move a dropped relation's (or, with ``table`` membership_evidence, membership's) evidence onto the record
+    ``kept`` (None: delete it with the record)."""
+    ev = RelationEvidence.__table__ if table is None else table
+    key = "relation_id" if table is None else "membership_id"
     if kept is not None:
         other = ev.alias("other")
         clash = (
             select(other.c.id)
             .where(
-                other.c.relation_id == kept,
+                other.c[key] == kept,
                 other.c.source_id.is_not_distinct_from(ev.c.source_id),
                 other.c.source_locator.is_not_distinct_from(ev.c.source_locator),
             )
             .exists()
         )
-        moved = session.execute(update(ev).where(ev.c.relation_id == old_relation, ~clash).values(relation_id=kept))
-        summary.count("moved", "relation_evidence", moved.rowcount or 0)
-    dropped = session.execute(delete(ev).where(ev.c.relation_id == old_relation))
-    summary.count("dropped", "relation_evidence", dropped.rowcount or 0)
+        moved = session.execute(update(ev).where(ev.c[key] == old_record, ~clash).values({ev.c[key]: kept}))
+        summary.count("moved", ev.name, moved.rowcount or 0)
+    dropped = session.execute(delete(ev).where(ev.c[key] == old_record))
+    summary.count("dropped", ev.name, dropped.rowcount or 0)
 
 
 def _move_unique(session: Session, model: type, key: Any, old_id: int, target_id: int, summary: MergeSummary) -> None:
@@ -661,6 +666,13 @@ def _move_unique(session: Session, model: type, key: Any, old_id: int, target_id
 
 
 def _move_memberships(session: Session, old_id: int, target_id: int, summary: MergeSummary) -> None:
+    # A membership the target holds already keeps the dropped one's evidence (its sources) as its own.
+    held = {(m.organisation_id, m.role): m.id for m in session.scalars(select(Membership).where(
+        Membership.place_id == target_id))}  # fmt: skip
+    for m in session.scalars(select(Membership).where(Membership.place_id == old_id)):
+        kept = held.get((m.organisation_id, m.role))
+        if kept is not None:
+            _move_evidence(session, m.id, kept, summary, MembershipEvidence.__table__)
     # Delete the duplicates before moving the rest, so the flush never sees two equal (place, org, role).
     _move_unique(session, Membership, lambda m: (m.organisation_id, m.role), old_id, target_id, summary)
 

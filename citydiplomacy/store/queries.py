@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from citydiplomacy import settings
 from citydiplomacy.core.cells import neutralise
 from citydiplomacy.store import db, runs
-from citydiplomacy.store.evidence import evidence_of
+from citydiplomacy.store.evidence import evidence_by_kind, evidence_of
 from citydiplomacy.store.schema import (
     Activity,
     AnalysisRun,
@@ -195,7 +195,8 @@ def city_profile(
     dict
         ``place``, ``relations`` (partner, kind, status, years, provenance, ``evidence``: each source that gives
         it, :func:`~citydiplomacy.store.evidence.evidence_of`), ``relations_by_kind``,
-        ``memberships``, ``activities`` (newest first), ``results`` (latest run of each kind: code -> value).
+        ``memberships`` (each with its ``evidence`` likewise), ``activities`` (newest first), ``results``
+        (latest run of each kind: code -> value).
     """
     relations_stmt, memberships_stmt, activities_stmt = _profile_statements()
     params = {"place_id": place.id}
@@ -213,9 +214,6 @@ def city_profile(
         }
         for r in session.execute(relations_stmt, params)
     ]
-    evidence = evidence_of(session.connection(), [r["id"] for r in relations])
-    for r in relations:
-        r["evidence"] = evidence.get(r["id"], [])
     relations.sort(key=lambda r: (r["kind"], r["status"], r["partner"]["name"]))
     memberships = [
         {
@@ -233,6 +231,13 @@ def city_profile(
         }
         for m in session.execute(memberships_stmt, params)
     ]
+    # Every relation's and membership's evidence in one statement.
+    evidence = evidence_by_kind(
+        session.connection(), {"relation": [r["id"] for r in relations], "membership": [m["id"] for m in memberships]}
+    )
+    for name, records in (("relation", relations), ("membership", memberships)):
+        for rec in records:
+            rec["evidence"] = evidence[name].get(rec["id"], [])
     activities = [
         {
             "id": a.id,
@@ -315,6 +320,7 @@ EXPORT_COLUMNS: dict[str, list[str]] = {
         "until_year",
         "source",
         "locator",
+        "evidence",
     ],  # fmt: skip
 }
 
@@ -463,12 +469,13 @@ def _export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
             .outerjoin(Source, Membership.source_id == Source.id)
             .order_by(Membership.id)
         )
+        evidence = evidence_of(session.connection(), session.scalars(select(Membership.id)), of="membership")
         for m, p, o, source in session.execute(query):
             yield {
                 "id": m.id, "place": p.name, "country_code": p.country_code, "gazetteer_id": p.gazetteer_id,
                 "organisation": o.name, "role": m.role, "role_verbatim": m.role_verbatim,
                 "since_year": m.since_year, "until_year": m.until_year, "source": source,
-                "locator": m.source_locator,
+                "locator": m.source_locator, "evidence": "; ".join(e["label"] for e in evidence.get(m.id, [])),
             }  # fmt: skip
     else:
         raise ValueError(f"unknown export {what!r}; one of {', '.join(EXPORT_COLUMNS)}")

@@ -318,6 +318,25 @@ class Membership(Provenanced, Versioned, Base):
     organisation: Mapped[Organisation] = relationship()
 
 
+class MembershipEvidence(Base):
+    """One source's evidence of a membership: where it says so (locator), when it was read, what it gave.
+
+    The same membership (place, organisation, role) from two sources is one :class:`Membership` with two
+    evidence rows; ``values`` holds what each source gave (``{"since_year": 2015, "status": "active"}``), so
+    that disagreements (a year, a status) can be listed.  The counterpart of :class:`RelationEvidence`.
+    """
+
+    __tablename__ = "membership_evidence"
+    __table_args__ = (UniqueConstraint("membership_id", "source_id", "source_locator", name="membership_evidence_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"), index=True)
+    source_locator: Mapped[str | None] = mapped_column(String(500))
+    retrieved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class MembershipBacker(Provenanced, Base):
     """An organisation backing a place's membership in a role of its own (``model.vocab.BACKER_ROLES``).
 

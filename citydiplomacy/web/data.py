@@ -43,13 +43,14 @@ def page(session: Session, query: Select[Any], limit: int, offset: int, to_dict=
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-def with_evidence(session: Session, found: dict[str, Any]) -> dict[str, Any]:
-    """A page (or one record) of relations, each with its ``evidence``: the sources that give it.
+def with_evidence(session: Session, found: dict[str, Any], of: str = "relation") -> dict[str, Any]:
+    """A page (or one record) of relations (``of="membership"``: memberships), each with its ``evidence``: the
+    sources that give it.
 
     See :func:`~citydiplomacy.store.evidence.evidence_of`.
     """
     items = found.get("items", [found])
-    evidence = evidence_of(session.connection(), [item["id"] for item in items])
+    evidence = evidence_of(session.connection(), [item["id"] for item in items], of=of)
     for item in items:
         item["evidence"] = evidence.get(item["id"], [])
     return found

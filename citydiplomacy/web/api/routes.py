@@ -173,8 +173,9 @@ def list_memberships(
     offset: Offset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> dict[str, Any]:
-    """Memberships of places in organisations, with roles."""
-    return data.page(db, data.memberships_query(place_id, organisation_id, role), limit, offset)
+    """Memberships of places in organisations, with roles, each with its ``evidence`` (its sources)."""
+    found = data.page(db, data.memberships_query(place_id, organisation_id, role), limit, offset)
+    return data.with_evidence(db, found, of="membership")
 
 
 @router.get("/organisations", response_model=schemas.Page, tags=["read"], responses=READ)
