@@ -84,7 +84,16 @@ def evidence_of(conn: Connection, relation_ids: Iterable[int]) -> dict[int, list
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for start in range(0, len(ids), 900):
         rows = conn.execute(
-            select(ev.c.relation_id, ev.c.source_locator, ev.c.retrieved_at, ev.c["values"], src.c.name, src.c.kind)
+            select(
+                ev.c.relation_id,
+                ev.c.source_locator,
+                ev.c.retrieved_at,
+                ev.c["values"],
+                src.c.name,
+                src.c.kind,
+                src.c.citation,
+                ev.c.source_id,
+            )
             .select_from(ev.outerjoin(src, src.c.id == ev.c.source_id))
             .where(ev.c.relation_id.in_(ids[start : start + 900]))
             .order_by(ev.c.relation_id, ev.c.id)
@@ -92,7 +101,8 @@ def evidence_of(conn: Connection, relation_ids: Iterable[int]) -> dict[int, list
         for r in rows:
             values = dict(r[3] or {})
             out[r.relation_id].append({
-                "source": r.name, "source_kind": r.kind, "locator": r.source_locator,
+                "source": r.name, "source_kind": r.kind, "source_id": r.source_id, "citation": r.citation,
+                "locator": r.source_locator,
                 "retrieved_at": r.retrieved_at.isoformat() if r.retrieved_at else None, "values": values,
                 "label": short_label(r.name, r.kind, r.source_locator, values),
             })  # fmt: skip

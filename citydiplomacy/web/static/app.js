@@ -25,6 +25,14 @@
       if (rtl && layout.legend === undefined) { layout.legend = { x: 0, xanchor: "left" }; }
       window.Plotly.newPlot(el, fig.data, layout, { displaylogo: false, responsive: true }).then(function () {
         el.setAttribute("data-rendered", "1");
+        // A point whose customdata is a dashboard address (a place's profile) opens it when clicked.
+        el.on("plotly_click", function (ev) {
+          var point = ev && ev.points && ev.points[0];
+          var target = point && point.customdata;
+          if (typeof target === "string" && target.charAt(0) === "/" && target.charAt(1) !== "/") {
+            window.location.href = target;
+          }
+        });
       });
     });
   }
