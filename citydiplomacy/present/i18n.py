@@ -538,6 +538,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "source_kind": ("Kind of source", "نوع منبع"),
     "citation": ("Citation", "استناد"),
     "address": ("Address", "نشانی"),
+    "entered_by": ("Entered by", "واردکننده"),
     "source_kind_paper": ("research paper", "مقاله پژوهشی"),
     "source_kind_file": ("data file", "پرونده داده"),
     "source_kind_wikidata": ("Wikidata query", "پرس‌وجوی ویکی‌داده"),
