@@ -432,7 +432,11 @@ def audit_refs(session: Session, entries: list[Any], lang: str) -> dict[tuple[st
             select(Source.id, Source.name, Source.citation, Source.kind).where(Source.id.in_(sorted(wanted["source"])))
         ):
             cited = fmt.cite({"source": s.name, "citation": s.citation, "source_kind": s.kind, "source_id": s.id})
-            out[("source", s.id)] = {"label": cited["label"] if cited else s.name, "href": record_href("source", s.id)}
+            out[("source", s.id)] = {
+                "label": cited["label"] if cited else s.name,
+                "href": record_href("source", s.id),
+                "ltr": bool(cited and cited["ltr"]),
+            }
     return out
 
 
