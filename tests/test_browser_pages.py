@@ -168,6 +168,12 @@ def _check_page(page, name: str, lang: str, width: int, shots: Path) -> list[str
         lines = [line for line in persian.splitlines() if LATIN_DIGIT.search(line)]
         if lines:
             found.append(f"{where}: Latin digits in {lines[:4]}")
+        decimal = page.evaluate(
+            "Array.from(document.querySelectorAll('ol')).filter(o => getComputedStyle(o).listStyleType === 'decimal')"
+            ".length"
+        )
+        if decimal:  # the numbers of an ordered list are drawn by the browser: not in the text
+            found.append(f"{where}: {decimal} list(s) numbered with Latin digits")
     page.screenshot(path=str(shots / f"{name}_{lang}_{width}.png"), full_page=True)
     return found
 

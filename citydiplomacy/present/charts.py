@@ -701,9 +701,9 @@ def ties_map(overview: dict[str, Any], fmt: Formatter) -> Figure | None:
     for kind, lines in sorted(by_kind.items(), key=lambda kv: -len(kv[1])):
         lat: list[float | None] = []
         lon: list[float | None] = []
-        for line in lines:
-            lat += [line["a"][0], line["b"][0], None]
-            lon += [line["a"][1], line["b"][1], None]
+        for line in lines:  # two decimals (a kilometre): the map's JSON stays small
+            lat += [round(line["a"][0], 2), round(line["b"][0], 2), None]
+            lon += [round(line["a"][1], 2), round(line["b"][1], 2), None]
         traces.append(
             {
                 "type": "scattergeo",
@@ -722,8 +722,8 @@ def ties_map(overview: dict[str, Any], fmt: Formatter) -> Figure | None:
             "type": "scattergeo",
             "mode": "markers",
             "name": fmt.t("places"),
-            "lat": [p["lat"] for p in points],
-            "lon": [p["lng"] for p in points],
+            "lat": [round(p["lat"], 2) for p in points],
+            "lon": [round(p["lng"], 2) for p in points],
             "text": [
                 f"{fmt.place(p)} ({fmt.country(p['country_code'])})<br>{fmt.t('ties')}: {fmt.num(p['ties'])}"
                 f" · {fmt.t('memberships')}: {fmt.num(p['memberships'])}"
