@@ -29,12 +29,12 @@ from citydiplomacy.web.app import create_app
 
 
 @pytest.fixture
-def seeded(sqlite_url: str) -> Iterator[tuple[TestClient, Seeded, str]]:
-    ids = seed(sqlite_url)
-    with TestClient(create_app(sqlite_url, secret_key="explore")) as client:
+def seeded(db_url: str) -> Iterator[tuple[TestClient, Seeded, str]]:
+    """The seeded registry on SQLite and on PostgreSQL, and an editor's client."""
+    ids = seed(db_url)
+    with TestClient(create_app(db_url, secret_key="explore")) as client:
         login(client, "editor")
-        yield client, ids, sqlite_url
-    db.get_engine(sqlite_url).dispose()
+        yield client, ids, db_url
 
 
 def figure(page: str, chart_id: str) -> dict[str, Any] | None:
@@ -67,8 +67,17 @@ def test_overview_is_kept_per_data_version(seeded) -> None:  # type: ignore[no-u
     client, ids, url = seeded
     engine = db.get_engine(url)
     with db.session_scope(engine) as s:
+        s.info["actor"] = "test"
+        # A place with a membership and no relation is on the map too (sized by its memberships).
+        body = RECORD_KINDS["memberships"].create.model_validate(
+            {"place_id": ids.evil, "organisation_id": ids.uclg, "role": "active"}
+        )
+        create_record(s, "memberships", body, "test")
+    with db.session_scope(engine) as s:
         first = explore.overview(s)
         assert explore.overview(s) is first  # the same data version: not computed again
+        lone = next(p for p in first["points"] if p["id"] == ids.evil)
+        assert lone["ties"] == 0 and lone["memberships"] >= 1
     with db.session_scope(engine) as s:
         s.info["actor"] = "test"
         body = RECORD_KINDS["relations"].create.model_validate(

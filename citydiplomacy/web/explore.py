@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import igraph as ig
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, or_, select, union_all
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from citydiplomacy.geo.regions import CONTINENTS  # noqa: F401  (the rankings' region filter)
@@ -101,7 +101,7 @@ def _compute_overview(session: Session) -> dict[str, Any]:
     only_members = [pid for pid in member_of if pid not in degree]
     for start in range(0, len(only_members), 900):
         rows += conn.execute(
-            select(Place.id, Place.name, Place.name_fa, Place.country_code, Place.lat, Place.lng, 0).where(
+            select(Place.id, Place.name, Place.name_fa, Place.country_code, Place.lat, Place.lng, literal(0)).where(
                 Place.id.in_(only_members[start : start + 900])
             )
         ).all()
