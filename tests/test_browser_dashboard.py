@@ -155,7 +155,7 @@ def test_dashboard_end_to_end(live_server: tuple[str, Seeded], browser_page) -> 
     # ... and see it in the audit log.
     page.goto(base + "/audit?entity=relation")
     first = page.locator("#audit tbody tr").first.inner_text()
-    assert "editor" in first and "cooperation_memorandum" in first
+    assert "editor" in first and "cooperation memorandum" in first  # the kind in words, not its code
     shot(page, "06_audit")
 
     # Resolve the review-queue item.

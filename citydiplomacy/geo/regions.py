@@ -88,3 +88,12 @@ def subregion_of(country_code: str | None) -> str | None:
     if not isinstance(country_code, str) or not country_code:
         return None
     return _SUBREGION_OF.get(country_code.upper())
+
+
+#: The GeoNames continent codes, in the order pages list them.
+CONTINENTS: tuple[str, ...] = ("AF", "AS", "EU", "NA", "SA", "OC", "AN")
+
+
+def countries_of_continent(continent: str) -> list[str]:
+    """The ISO alpha-2 codes of the countries of a GeoNames continent code (``EU`` -> ``AD``, ``AL``, ...)."""
+    return sorted(cc for cc, code in _continents().items() if code == continent.upper())

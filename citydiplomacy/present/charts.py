@@ -500,8 +500,8 @@ def stated_counts(profile: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def _cited(c: dict[str, Any], fmt: Formatter) -> str:
     """``Source: <citation> · <locator>`` of a stated count (hover text), empty without a source."""
-    pv = c.get("provenance") or {}
-    where = " · ".join(x for x in (pv.get("citation") or pv.get("source"), pv.get("locator")) if x)
+    cited = fmt.cite(c.get("provenance"))
+    where = " · ".join(x for x in (cited["title"], cited["where"]) if x) if cited else ""
     return f"{fmt.t('source')}: {where}" if where else ""
 
 
@@ -680,4 +680,143 @@ def network_map(items: list[dict[str, Any]], fmt: Formatter, code: str = "") -> 
             }
         ],
         "layout": _layout(fmt, 400, geo=GEO_LAYOUT, margin={"l": 0, "r": 0, "t": 0, "b": 0}),
+    }
+
+
+def ties_map(overview: dict[str, Any], fmt: Formatter) -> Figure | None:
+    """The registry on the world map: a line per tie drawn (the strongest ones, one colour per relation kind)
+    and a point per place sized by its ties (memberships on hover).
+
+    ``overview`` is :func:`citydiplomacy.web.explore.overview`'s (``points``: id, names, lat, lng, ties,
+    memberships; ``lines``: kind and two ``(lat, lng)`` ends).  Every point carries its profile's address in
+    ``customdata`` (the dashboard opens it on a click).  None when no place is located.
+    """
+    points = overview["points"]
+    if not points:
+        return None
+    traces: list[dict[str, Any]] = []
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for line in overview["lines"]:
+        by_kind[line["kind"]].append(line)
+    for kind, lines in sorted(by_kind.items(), key=lambda kv: -len(kv[1])):
+        lat: list[float | None] = []
+        lon: list[float | None] = []
+        for line in lines:  # two decimals (a kilometre): the map's JSON stays small
+            lat += [round(line["a"][0], 2), round(line["b"][0], 2), None]
+            lon += [round(line["a"][1], 2), round(line["b"][1], 2), None]
+        traces.append(
+            {
+                "type": "scattergeo",
+                "mode": "lines",
+                "name": fmt.term(kind),
+                "lat": lat,
+                "lon": lon,
+                "line": {"width": 0.6, "color": KIND_COLOURS.get(kind, OTHER_COLOUR)},
+                "opacity": 0.45,
+                "hoverinfo": "skip",
+            }
+        )
+    top = max(p["ties"] + p["memberships"] for p in points) or 1
+    traces.append(
+        {
+            "type": "scattergeo",
+            "mode": "markers",
+            "name": fmt.t("places"),
+            "lat": [round(p["lat"], 2) for p in points],
+            "lon": [round(p["lng"], 2) for p in points],
+            "text": [
+                f"{fmt.place(p)} ({fmt.country(p['country_code'])})<br>{fmt.t('ties')}: {fmt.num(p['ties'])}"
+                f" · {fmt.t('memberships')}: {fmt.num(p['memberships'])}"
+                for p in points
+            ],
+            "customdata": [f"/cities/{p['id']}" for p in points],
+            "hovertemplate": "%{text}<extra></extra>",
+            "marker": {
+                "size": [3 + 17 * math.sqrt((p["ties"] + p["memberships"]) / top) for p in points],
+                "color": INDEX_COLOUR,
+                "opacity": 0.75,
+                "line": {"width": 0.4, "color": "#fff"},
+            },
+        }
+    )
+    return {"data": traces, "layout": _layout(fmt, 460, geo=GEO_LAYOUT, margin={"l": 0, "r": 0, "t": 0, "b": 0})}
+
+
+def graph_chart(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], fmt: Formatter) -> Figure | None:
+    """A network drawn at given positions: edges coloured by relation kind (ties among partners thinner and
+    grey), nodes sized by their ties, the centre city larger and labelled.
+
+    ``nodes``: ``id``, names, ``x``, ``y``, ``ties``, ``role`` (``centre``, ``partner`` or ``member``);
+    ``edges``: ``a``, ``b`` (node ids), ``kind``, ``among`` (a tie between two partners).  Every node carries
+    its profile's address in ``customdata``.  None without nodes.
+    """
+    if not nodes:
+        return None
+    at = {n["id"]: (n["x"], n["y"]) for n in nodes}
+    groups: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
+    for e in edges:
+        if e["a"] in at and e["b"] in at:
+            groups[(e["kind"], bool(e.get("among")))].append(e)
+    traces: list[dict[str, Any]] = []
+    for (kind, among), group in sorted(groups.items()):
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for e in group:
+            xs += [at[e["a"]][0], at[e["b"]][0], None]
+            ys += [at[e["a"]][1], at[e["b"]][1], None]
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"{fmt.term(kind)} ({fmt.t('among_partners')})" if among else fmt.term(kind),
+                "x": xs,
+                "y": ys,
+                "line": {
+                    "width": 0.7 if among else 1.4,
+                    "color": "#b0b0b0" if among else KIND_COLOURS.get(kind, OTHER_COLOUR),
+                    "dash": "dot" if among else "solid",
+                },
+                "hoverinfo": "skip",
+            }
+        )
+    top = max(n["ties"] for n in nodes) or 1
+    label_all = len(nodes) <= 40
+    traces.append(
+        {
+            "type": "scatter",
+            "mode": "markers+text" if label_all else "markers",
+            "name": fmt.t("places"),
+            "showlegend": False,
+            "x": [n["x"] for n in nodes],
+            "y": [n["y"] for n in nodes],
+            "text": [fmt.place(n) for n in nodes],
+            "textposition": "top center",
+            "textfont": {"size": 10},
+            "hovertext": [
+                f"{fmt.place(n)} ({fmt.country(n['country_code'])})<br>{fmt.t('ties')}: {fmt.num(n['ties'])}"
+                for n in nodes
+            ],
+            "hoverinfo": "text",
+            "customdata": [f"/cities/{n['id']}" for n in nodes],
+            "marker": {
+                "size": [22 if n["role"] == "centre" else 7 + 13 * math.sqrt(n["ties"] / top) for n in nodes],
+                "color": [INDEX_COLOUR if n["role"] == "centre" else BAR_COLOUR for n in nodes],
+                "symbol": ["star" if n["role"] == "centre" else "circle" for n in nodes],
+                "line": {"width": 0.6, "color": "#fff"},
+            },
+        }
+    )
+    hidden = {"visible": False, "showgrid": False, "zeroline": False, "range": None}
+    xs_all, ys_all = [n["x"] for n in nodes], [n["y"] for n in nodes]
+    pad = 0.12 * max(max(xs_all) - min(xs_all), max(ys_all) - min(ys_all), 1.0)
+    return {
+        "data": traces,
+        "layout": _layout(
+            fmt,
+            560,
+            xaxis={**hidden, "range": [min(xs_all) - pad, max(xs_all) + pad]},
+            yaxis={**hidden, "range": [min(ys_all) - pad, max(ys_all) + pad], "scaleanchor": "x"},
+            hovermode="closest",
+            plot_bgcolor="#fff",
+        ),
     }

@@ -269,6 +269,75 @@ def format_years(since: int | None, until: int | None, lang: str) -> str:
     return (format_year(since, lang) if since else "…") + RANGE_DASH + (format_year(until, lang) if until else "…")
 
 
+#: A content fingerprint in a source's name (``twin_cities.csv sha256:0964bc76…``): for experts, not for pages.
+_FINGERPRINT = re.compile(r"\s*sha256:[0-9a-f…]+", re.IGNORECASE)
+#: A seed paper's file name (``003_e2ea725f2834c7bc.txt``): its number and the hash of its text.
+_PAPER_FILE = re.compile(r"^(\d{3})_[0-9a-f]{16}\.txt$")
+#: Record ids an importer writes into a locator (``sheet members row 4, organisation_id 3``): not for people.
+_INTERNAL_IDS = re.compile(r",?\s*\b\w+_id \d+")
+_LOCATOR_WORDS = (
+    (
+        re.compile(r"\bTable (\w+), rows? (\d+)"),
+        lambda m, lang: i18n.translate("table_row", lang).format(table=m[1], row=m[2]),
+    ),
+    (
+        re.compile(r"\bsheet '?([^' ]+)'? row (\d+)"),
+        lambda m, lang: i18n.translate("sheet_row", lang).format(sheet=m[1], row=m[2]),
+    ),
+    (re.compile(r"\brows? (\d+)"), lambda m, lang: i18n.translate("row_n", lang).format(row=m[1])),
+    (re.compile(r"\bpaper0*(\d+)"), lambda m, lang: i18n.translate("paper_no", lang).format(n=m[1])),
+)
+
+
+def locator_text(locator: str | None, lang: str) -> str:
+    """Where in a source, for people: ``Table 2, row 20`` / ``جدول ۲، ردیف ۲۰`` (digits in the language)."""
+    if not locator:
+        return ""
+    text = _INTERNAL_IDS.sub("", locator)
+    if lang == "fa":
+        for pattern, words in _LOCATOR_WORDS:
+            text = pattern.sub(lambda m, w=words: w(m, lang), text)
+        text = digits(text, lang)
+    return text
+
+
+def citation(pv: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """A record's source as pages cite it: the one formatting of a source on the dashboard.
+
+    ``pv`` is a provenance (``source``, ``citation``, ``locator``, ``source_id``, ``source_kind``; an evidence
+    row's ``values`` too).  Returns ``{"label", "title", "where", "href", "ltr"}``: ``label`` the paper's
+    authors and year (or its number), the data file's name without its fingerprint, ``Wikidata 2016`` or
+    what the person typed; ``title`` the whole citation (hover text); ``where`` the locator in the
+    language's words and digits; ``href`` the source record's page; ``ltr`` whether the label is
+    left-to-right bibliographic text.  None without a source or locator.
+    """
+    if not pv or not (pv.get("source") or pv.get("citation") or pv.get("locator")):
+        return None
+    name, whole, kind = pv.get("source") or "", pv.get("citation") or "", pv.get("source_kind")
+    values = pv.get("values") or {}
+    paper = _PAPER_FILE.match(name)
+    ltr = True
+    if kind == "wikidata":
+        label = f"Wikidata {values['as_of']}" if values.get("as_of") else "Wikidata"
+        label, ltr = digits(label, lang), False
+    elif whole:
+        label = whole.split("), ")[0] + ")" if "), " in whole else whole
+    elif paper:
+        label, ltr = i18n.translate("paper_no", lang).format(n=digits(int(paper[1]), lang)), False
+    else:
+        label = _FINGERPRINT.sub("", name).strip()
+    title = whole or label
+    if kind == "manual":
+        title = f"{label} — {i18n.translate('entered_in_dashboard', lang)}"
+    return {
+        "label": label,
+        "title": title,
+        "where": locator_text(pv.get("locator"), lang),
+        "href": f"/sources/{pv['source_id']}" if pv.get("source_id") else None,
+        "ltr": ltr,
+    }
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Words, numbers and dates in one language (``"en"`` or ``"fa"``), for templates and charts.
@@ -301,6 +370,10 @@ class Formatter:
     def country(self, code: str | None) -> str:
         """A country's short name from its ISO alpha-2 code."""
         return i18n.country_name(code, self.lang)
+
+    def cite(self, pv: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A record's source as pages cite it (see :func:`citation`)."""
+        return citation(pv, self.lang)
 
     def digits(self, value: Any) -> str:
         """``value`` in the language's digits (see :func:`digits`)."""

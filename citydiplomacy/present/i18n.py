@@ -611,6 +611,85 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "restore_deleted": ("Restore", "بازگرداندن"),
     "deleted_rows": ("Deleted rows (kept for restoring)", "ردیف‌های حذف‌شده (نگه‌داشته برای بازگرداندن)"),
+    # --- dashboard overview, network explorer, ranking filters, citations (issue 13, dash) ---
+    "ties": ("ties", "پیوند"),
+    "home_map": ("The registry on the map", "ثبت روی نقشه"),
+    "home_map_note": (
+        "Points: places, sized by their ties and memberships. Lines: {shown} of {total} ties between located "
+        "places, those between the most connected places (the most ties at both ends); click a point to open "
+        "its profile.",
+        "نقطه‌ها: مکان‌ها، به اندازه پیوندها و عضویت‌هایشان. خط‌ها: {shown} از {total} پیوند میان "
+        "مکان‌های دارای مختصات، آن‌هایی که میان پرپیوندترین مکان‌ها هستند (بیشترین پیوند در دو سر)؛ "
+        "با کلیک روی یک نقطه صفحه آن باز می‌شود.",
+    ),
+    "points_note": (
+        "The {shown} most connected of {total} located places are drawn.",
+        "{shown} مکان پرپیوندتر از {total} مکان دارای مختصات نمایش داده شده‌اند.",
+    ),
+    "countries": ("Countries", "کشورها"),
+    "latest_assessment": ("Latest assessment", "آخرین ارزیابی"),
+    "no_assessment_yet": ("No assessment has been run yet.", "هنوز ارزیابی‌ای اجرا نشده است."),
+    "top_connected": ("Most connected places", "پرپیوندترین مکان‌ها"),
+    "city_network": ("Network of {name}", "شبکه {name}"),
+    "open_network": ("Partners as a network", "شرکا به صورت شبکه"),
+    "ego_view": ("Partners", "شرکا"),
+    "community_view": ("Community", "اجتماع"),
+    "show_partner_ties": ("Show the partners' ties among themselves", "نمایش پیوندهای شرکا با یکدیگر"),
+    "among_partners": ("among partners", "میان شرکا"),
+    "ego_note": (
+        "The city in the middle, its {shown} partners around it grouped by kind of relation; click a point to "
+        "open its profile.",
+        "شهر در میانه و {shown} شریک آن در پیرامون، به ترتیب نوع رابطه؛ با کلیک روی یک نقطه صفحه آن باز می‌شود.",
+    ),
+    "ego_truncated": (
+        "It has {total} partners: the {shown} with the most ties are drawn.",
+        "این شهر {total} شریک دارد: {shown} شریک پرپیوندتر نمایش داده شده‌اند.",
+    ),
+    "community_note": (
+        "Community {label} of the network run: {total} places more tied among themselves than with the rest "
+        "(Leiden communities); {shown} are drawn, the most connected first.",
+        "اجتماع {label} در اجرای شبکه: {total} مکان که با یکدیگر بیش از بقیه پیوند دارند (اجتماع‌های لایدن)؛ "
+        "{shown} مکان پرپیوندتر نمایش داده شده‌اند.",
+    ),
+    "no_community": (
+        "No network run gives this place a community yet.",
+        "هنوز هیچ اجرای شبکه‌ای اجتماعی برای این مکان تعیین نکرده است.",
+    ),
+    "no_partners": ("This place has no relations in the registry.", "این مکان در ثبت رابطه‌ای ندارد."),
+    "world_region": ("World region", "منطقه جهان"),
+    "all_regions": ("All regions", "همه مناطق"),
+    "size_band": ("Population", "جمعیت"),
+    "any_size": ("Any size", "هر اندازه"),
+    "pop_lt_100k": ("under 100,000", "کمتر از ۱۰۰ هزار"),
+    "pop_100k_500k": ("100,000 – 500,000", "۱۰۰ تا ۵۰۰ هزار"),
+    "pop_500k_1m": ("500,000 – 1 million", "۵۰۰ هزار تا ۱ میلیون"),
+    "pop_1m_5m": ("1 – 5 million", "۱ تا ۵ میلیون"),
+    "pop_gt_5m": ("over 5 million", "بیش از ۵ میلیون"),
+    "continent_AF": ("Africa", "آفریقا"),
+    "continent_AN": ("Antarctica", "جنوبگان"),
+    "continent_AS": ("Asia", "آسیا"),
+    "continent_EU": ("Europe", "اروپا"),
+    "continent_NA": ("North America", "آمریکای شمالی"),
+    "continent_OC": ("Oceania", "اقیانوسیه"),
+    "continent_SA": ("South America", "آمریکای جنوبی"),
+    "source_record": ("Source", "منبع"),
+    "source_kind": ("Kind of source", "نوع منبع"),
+    "citation": ("Citation", "استناد"),
+    "address": ("Address", "نشانی"),
+    "entered_by": ("Entered by", "واردکننده"),
+    "source_kind_paper": ("research paper", "مقاله پژوهشی"),
+    "source_kind_file": ("data file", "پرونده داده"),
+    "source_kind_wikidata": ("Wikidata query", "پرس‌وجوی ویکی‌داده"),
+    "source_kind_manual": ("entered in the dashboard", "واردشده در داشبورد"),
+    "source_kind_model": ("the model's data", "داده‌های مدل"),
+    "file_name": ("File", "پرونده"),
+    "records_citing": ("Records citing it", "رکوردهای مستند به آن"),
+    "retrieved": ("Retrieved", "دریافت"),
+    "entered_in_dashboard": ("entered in the dashboard", "واردشده در داشبورد"),
+    "paper_no": ("paper {n}", "مقاله {n}"),
+    "table_row": ("Table {table}, row {row}", "جدول {table}، ردیف {row}"),
+    "row_n": ("row {row}", "ردیف {row}"),
+    "sheet_row": ("sheet {sheet}, row {row}", "برگه {sheet}، ردیف {row}"),
     "stale_form": (
         "Someone else saved this record while you were editing it; nothing of yours was saved. Your input is kept "
         "below, the record's current version is loaded: check and save again.",

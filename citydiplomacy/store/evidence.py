@@ -167,14 +167,16 @@ def evidence_by_kind(conn: Connection, wanted: Mapping[str, Iterable[int]]) -> d
             parts.append(
                 select(literal(name, String()).label("kind_name"), key.label("record_id"), ev.c.id.label("ev_id"),
                        ev.c.source_locator, ev.c.retrieved_at, ev.c["values"].label("given"),
-                       src.c.name.label("source_name"), src.c.kind.label("source_kind"))
+                       src.c.name.label("source_name"), src.c.kind.label("source_kind"),
+                       src.c.citation.label("citation"), ev.c.source_id.label("source_id"))
                 .select_from(ev.outerjoin(src, src.c.id == ev.c.source_id))
                 .where(key.in_(ids))
             )  # fmt: skip
         for r in conn.execute(parts[0] if len(parts) == 1 else union_all(*parts)).all():
             values = dict(r.given or {})
             found[r.kind_name][r.record_id].append((r.ev_id, {
-                "source": r.source_name, "source_kind": r.source_kind, "locator": r.source_locator,
+                "source": r.source_name, "source_kind": r.source_kind, "source_id": r.source_id,
+                "citation": r.citation, "locator": r.source_locator,
                 "retrieved_at": r.retrieved_at.isoformat() if r.retrieved_at else None, "values": values,
                 "label": short_label(r.source_name, r.source_kind, r.source_locator, values),
             }))  # fmt: skip

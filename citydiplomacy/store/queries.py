@@ -133,7 +133,8 @@ def _profile_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
         select(
             Relation.id, Relation.kind, Relation.status, Relation.signed_year, Relation.ended_year, Relation.notes,
             Relation.version, Relation.source_locator, Relation.entered_by,
-            Source.name.label("src_name"), Source.citation.label("src_citation"),
+            Source.name.label("src_name"), Source.citation.label("src_citation"), Source.id.label("src_id"),
+            Source.kind.label("src_kind"),
             *(getattr(partner, f).label(f"p_{f}") for f in PLACE_FIELDS),
         )
         .join(partner, partner.id == other_id)
@@ -146,7 +147,8 @@ def _profile_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
             Organisation.acronym, Membership.organisation_id,
             Membership.role, Membership.role_verbatim, Membership.since_year, Membership.until_year,
             Membership.version, Membership.source_locator, Membership.entered_by,
-            Source.name.label("src_name"), Source.citation.label("src_citation"),
+            Source.name.label("src_name"), Source.citation.label("src_citation"), Source.id.label("src_id"),
+            Source.kind.label("src_kind"),
         )
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .outerjoin(Source, Source.id == Membership.source_id)
@@ -158,7 +160,8 @@ def _profile_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
             Activity.id, Activity.kind, Activity.title, Activity.title_fa, Activity.happened_on, Activity.year,
             Organisation.name.label("organisation"), Activity.dimensions, Activity.description,
             Activity.source_locator, Activity.entered_by,
-            Source.name.label("src_name"), Source.citation.label("src_citation"),
+            Source.name.label("src_name"), Source.citation.label("src_citation"), Source.id.label("src_id"),
+            Source.kind.label("src_kind"),
         )
         .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
         .outerjoin(Source, Source.id == Activity.source_id)
@@ -170,7 +173,7 @@ def _profile_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
 
 def _row_cite(row: Any) -> dict[str, Any]:
     return {"source": row.src_name, "citation": row.src_citation, "locator": row.source_locator,
-            "entered_by": row.entered_by}  # fmt: skip
+            "entered_by": row.entered_by, "source_id": row.src_id, "source_kind": row.src_kind}  # fmt: skip
 
 
 def city_profile(

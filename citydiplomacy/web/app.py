@@ -286,6 +286,7 @@ def make_templates() -> Jinja2Templates:
         fmt_date=lambda value, lang: formatter(lang).date(value),
         fmt_datetime=lambda value, lang: formatter(lang).datetime(value),
         fmt_year=lambda value, lang: formatter(lang).year(value),
+        cite=lambda provenance, lang: formatter(lang).cite(provenance),
         asset_url=asset_url,
     )
     return templates
@@ -466,7 +467,7 @@ def create_app(
         The application; ``app.state.engine`` is its database engine.
     """
     from citydiplomacy import __version__
-    from citydiplomacy.web import admin_pages, agreement_pages, jobs_pages, pages, record_pages
+    from citydiplomacy.web import admin_pages, agreement_pages, explore, jobs_pages, pages, record_pages
     from citydiplomacy.web.api.agreements import router as agreements_api_router
     from citydiplomacy.web.api.jobs import router as jobs_api_router
     from citydiplomacy.web.api.routes import router as api_router
@@ -522,6 +523,7 @@ def create_app(
     app.include_router(workbook_api_router, prefix=API_PREFIX)
     app.include_router(suggest_api_router, prefix=API_PREFIX)
     app.include_router(pages.router)
+    app.include_router(explore.router)
     app.include_router(jobs_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(agreement_pages.router)

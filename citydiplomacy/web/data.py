@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from citydiplomacy.geo.regions import countries_of_continent
 from citydiplomacy.store import lookup, queries, runs
 from citydiplomacy.store.evidence import evidence_of
 from citydiplomacy.store.records import record_dict
@@ -246,20 +247,26 @@ def headline_count(counts: list[dict[str, Any]]) -> dict[str, Any] | None:
 def _member_counts(session: Session, organisation_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The stated member counts of organisations, each with the citation of its source, oldest first."""
     rows = session.execute(
-        select(MemberCount, Source.name, Source.citation)
+        select(MemberCount, Source.name, Source.citation, Source.id, Source.kind)
         .outerjoin(Source, Source.id == MemberCount.source_id)
         .where(MemberCount.organisation_id.in_(organisation_ids))
         .order_by(MemberCount.what, MemberCount.as_of_year)
     )
     out: dict[int, list[dict[str, Any]]] = {oid: [] for oid in organisation_ids}
-    for c, source, citation in rows:
+    for c, source, citation, source_id, source_kind in rows:
         out[c.organisation_id].append(
             {
                 "what": c.what,
                 "count": c.count,
                 "qualifier": c.qualifier,
                 "year": c.as_of_year,
-                "provenance": {"source": source, "citation": citation, "locator": c.source_locator},
+                "provenance": {
+                    "source": source,
+                    "citation": citation,
+                    "locator": c.source_locator,
+                    "source_id": source_id,
+                    "source_kind": source_kind,
+                },  # fmt: skip
             }
         )
     return out
@@ -344,6 +351,8 @@ def ranking(
     country: str | None = None,
     min_coverage: float | None = None,
     find: str | None = None,
+    continent: str | None = None,
+    population: tuple[int | None, int | None] = (None, None),
 ) -> dict[str, Any] | None:
     """Places ranked by ``code`` in an assessment run (default: the latest), with rank intervals and coverage.
 
@@ -355,6 +364,10 @@ def ranking(
         Only places of this ISO 3166-1 alpha-2 country (ranks stay those among all places).
     min_coverage
         Only places whose indicator coverage (``COVERAGE``, 0-1) is at least this share.
+    continent
+        Only places of the countries of this GeoNames continent code (``EU``, ``AS``, ...).
+    population
+        Only places with a population in ``[low, high)`` (either bound None: open on that side).
     find
         A place name: the page returned is the one holding the best match (an exact name, Persian or
         English, before a partial one; the higher ranked first), and ``found`` is its place id (None
@@ -398,6 +411,12 @@ def ranking(
         query = query.where(Place.country_code == country.upper())
     if min_coverage is not None:
         query = query.where(coverage_row.value >= min_coverage)
+    if continent:
+        query = query.where(Place.country_code.in_(countries_of_continent(continent)))
+    if population[0] is not None:
+        query = query.where(Place.population >= population[0])
+    if population[1] is not None:
+        query = query.where(Place.population < population[1])
     found = None
     if find:
         found, position = _find_in_ranking(session, query, order, find)

@@ -21,10 +21,9 @@ from sqlalchemy.orm import Session
 from citydiplomacy.core.errors import CityDipError, VersionConflict
 from citydiplomacy.present import charts, i18n, metrics
 from citydiplomacy.present.fmt import formatter
-from citydiplomacy.store import queries, records, review
+from citydiplomacy.store import records, review
 from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, NO_CONTROL_PATTERN, check_query_text
-from citydiplomacy.store.schema import Place
-from citydiplomacy.web import auth, data, sessions
+from citydiplomacy.web import auth, data, explore, sessions
 from citydiplomacy.web.api.routes import start_session
 from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, current_user, get_db
 from citydiplomacy.web.deps import csrf_token as page_csrf_token
@@ -139,29 +138,21 @@ def home(
     offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
-    figures = queries.stats(request.app.state.engine)
     places = data.place_page(db, q, limit=PAGE_SIZE, offset=offset) if q else None
     orgs = data.page(db, data.organisations_query(q), 20, 0) if q else None
-    top = (
-        db.execute(
-            select(Place, func.count())
-            .join(data.Relation, (data.Relation.place_a_id == Place.id) | (data.Relation.place_b_id == Place.id))
-            .group_by(Place.id)
-            .order_by(func.count().desc(), Place.name)
-            .limit(10)
-        ).all()
-        if not q
-        else []
-    )
+    seen = explore.overview(db)  # aggregated in SQL, kept per data version
     return render(
         request,
         "home.html",
         q=q or "",
-        figures=figures,
+        figures=seen["figures"],
+        waiting=db.scalar(select(func.count()).select_from(data.review_query("ambiguous").subquery())) or 0,
+        overview=seen,
+        fig=explore.overview_map(seen, request.state.lang) if not q else None,
+        assessment=explore.latest_assessment(db),
         places=places,
         orgs=orgs,
         pager=pager(request, places["total"], offset) if places else None,
-        top=top,
     )
 
 
@@ -232,23 +223,27 @@ def rankings_page(
     country: Annotated[str, Query(max_length=2, pattern="^([A-Za-z]{2})?$")] = "",
     min_coverage: Annotated[str, Query(max_length=3, pattern="^[0-9]{0,3}$")] = "",
     find: Annotated[str, Query(max_length=200), NoControl] = "",
+    region: Annotated[str, Query(pattern="^(AF|AN|AS|EU|NA|OC|SA)?$")] = "",
+    size: Annotated[str, Query(pattern=f"^({'|'.join(explore.POPULATION_BANDS)})?$")] = "",
     highlight: QueryId = None,
     offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
-    """Places ranked by a result of an assessment run, filtered by country and minimum coverage (a percentage);
+    """Places ranked by a result of an assessment run, filtered by country, world region (continent), size
+    (population band) and minimum coverage (a percentage);
     ``find`` jumps to the page holding the named place and highlights its row."""
     if min_coverage and int(min_coverage) > 100:
         raise _bad_query_value("min_coverage", "less_than_equal", "Input should be less than or equal to 100")
     share = int(min_coverage) / 100 if min_coverage else None
-    filters = {"country": country.upper() or None, "min_coverage": share}
+    filters = {"country": country.upper() or None, "min_coverage": share, "continent": region or None,
+               "population": explore.POPULATION_BANDS.get(size, (None, None))}  # fmt: skip
     ranked = data.ranking(db, run_id, code, PAGE_SIZE, offset, **filters, find=find.strip() or None)
     if ranked is not None and code not in ranked["codes"]:
         raise _bad_query_value("code", "literal_error", "Input should be one of the run's results")
     if ranked is not None and ranked["found"] is not None:
         target = _url(
             "/rankings", code=code, run_id=run_id, country=country.upper(), min_coverage=min_coverage,
-            offset=ranked["offset"] or None, highlight=ranked["found"],
+            region=region, size=size, offset=ranked["offset"] or None, highlight=ranked["found"],
         )  # fmt: skip
         return RedirectResponse(f"{target}#row-{ranked['found']}", status_code=303)
     fmt = formatter(request.state.lang)
@@ -267,7 +262,15 @@ def rankings_page(
         ranked=ranked,
         charts=figures,
         code_groups=code_groups,
-        filters={"country": country.upper(), "min_coverage": min_coverage, "find": find.strip()},
+        filters={
+            "country": country.upper(),
+            "min_coverage": min_coverage,
+            "find": find.strip(),
+            "region": region,
+            "size": size,
+        },  # fmt: skip
+        regions=explore.CONTINENTS,
+        sizes=list(explore.POPULATION_BANDS),
         highlight=highlight,
         not_found=bool(find.strip()) and ranked is not None,
         pager=pager(request, ranked["total"], ranked["offset"]) if ranked else None,
@@ -318,6 +321,8 @@ def audit_page(
         "audit.html",
         entries=entries,
         restorable=restorable,
+        refs=explore.audit_refs(db, entries["items"], request.state.lang),
+        reference_kind=explore.reference_kind,
         entity=entity or "",
         actor=actor or "",
         pager=pager(request, entries["total"], offset),

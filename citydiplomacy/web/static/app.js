@@ -22,9 +22,19 @@
       var layout = fig.layout || {};
       // A world map keeps its aspect ratio: on a narrow screen its fixed height would be mostly blank.
       if (layout.geo && el.clientWidth < 600) { layout.height = Math.round(el.clientWidth * 0.55) + 90; }
+      // A network drawn to scale (square axes) likewise: as tall as it is wide, not a strip in a tall box.
+      if (layout.yaxis && layout.yaxis.scaleanchor === "x" && el.clientWidth < 600) { layout.height = el.clientWidth + 40; }
       if (rtl && layout.legend === undefined) { layout.legend = { x: 0, xanchor: "left" }; }
       window.Plotly.newPlot(el, fig.data, layout, { displaylogo: false, responsive: true }).then(function () {
         el.setAttribute("data-rendered", "1");
+        // A point whose customdata is a dashboard address (a place's profile) opens it when clicked.
+        el.on("plotly_click", function (ev) {
+          var point = ev && ev.points && ev.points[0];
+          var target = point && point.customdata;
+          if (typeof target === "string" && target.charAt(0) === "/" && target.charAt(1) !== "/") {
+            window.location.href = target;
+          }
+        });
       });
     });
   }
