@@ -300,3 +300,48 @@ def test_key_activities_are_present() -> None:
         "UNODC",
     }
     assert by_title["Cooperation MoU with UN-Habitat"]["kind"] == "declaration"
+
+
+def test_the_tables_as_of_years_are_the_years_their_own_source_lines_give() -> None:
+    """``as_of_sh`` of a cited table is read from the paper: the table's source line («مأخذ …») names that year
+    (002 Table 3: Tehran Municipality's international affairs, 1400; 003 Table 2: its directorate of public and
+    international relations, 1391, updated).  Checked in the papers' own text, not a copy typed here."""
+    checked = 0
+    source_words = {"paper002": "اطلاعات دریافتی از امور شهرداری تهران", "paper003": "روابط عمومی و بین الملل شهرداری"}
+    for key, source in DATA["sources"].items():
+        for table, year in (source.get("as_of_sh") or {}).items():
+            text = _paper(key)
+            digits = str(year)
+            persian = digits.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+            number = table.split()[1]
+            title = f"جدول {number}"
+            title_fa = f"جدول {number.translate(str.maketrans('0123456789', '۰۱۲۳۴۵۶۷۸۹'))}"
+            assert title in text or title_fa in text, (key, table)
+            if table == "Table 3" and key == "paper003":
+                assert _said_near(f"بصیرت، {digits}", text), (key, table)  # the table rests on Basirat 1391
+            else:
+                said = _said_near(f"{source_words[key]} {digits}", text, reach=200) or _said_near(
+                    f"{source_words[key]} {persian}", text, reach=200)  # fmt: skip
+                assert said, (key, table, year)
+            checked += 1
+    assert checked == 3
+
+
+def test_relations_and_memberships_carry_the_year_their_table_is_stated_for(sqlite_url: str) -> None:
+    """The loaded case study: the evidence of each relation of 003 Table 2 and each membership of 002 Table 3
+    says the year its facts are stated for, and the relation's first status says as of when."""
+    from sqlalchemy import select
+
+    from citydiplomacy.ingest.casestudy import as_of_sh, load_case_study
+    from citydiplomacy.store import db
+    from citydiplomacy.store.schema import MembershipEvidence, RelationEvidence, RelationStatus
+
+    load_case_study(db.get_engine(sqlite_url))
+    with db.session_scope(db.get_engine(sqlite_url)) as s:
+        relation_years = [e.values.get("as_of_sh") for e in s.scalars(select(RelationEvidence))]
+        membership_years = [e.values.get("as_of_sh") for e in s.scalars(select(MembershipEvidence))]
+        reasons = [h.reason for h in s.scalars(select(RelationStatus))]
+    expected = [as_of_sh(DATA, r) for r in DATA["relations"]]
+    assert sorted(y for y in relation_years if y) == sorted(y for y in expected if y) and expected.count(1391) == 24
+    assert membership_years.count(1400) == sum(as_of_sh(DATA, m) == 1400 for m in DATA["memberships"]) >= 6
+    assert sum("as stated for 1391 SH (2012/13)" in (r or "") for r in reasons) == 24

@@ -208,7 +208,9 @@ def test_city_page_shows_membership_evidence(sqlite_url: str, tmp_path: Path, re
         page = client.get(f"/cities/{bologna}")
         assert page.status_code == 200
         table = page.text.split('id="memberships"', 1)[1].split("</table>", 1)[0]
-        assert "networks.csv row 2" in table and " · " in table and "gcom.xlsx" in table
+        # Each source as its citation (the file's name, where in it), one per line, linked to its record.
+        assert "networks.csv</bdi>" in table and "<bdi>row 2</bdi>" in table and "<br>" in table
+        assert "gcom.xlsx" in table and "sheet 1 row 2" in table and 'href="/sources/' in table
 
 
 # --------------------------------------------------------------------------------------------- merge, migration

@@ -329,10 +329,17 @@ def citation(pv: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
     title = whole or label
     if kind == "manual":
         title = f"{label} — {i18n.translate('entered_in_dashboard', lang)}"
+    where = locator_text(pv.get("locator"), lang)
+    if values.get("as_of_sh") and kind != "wikidata":  # the year the source states its facts for
+        year = persian_digits(values["as_of_sh"]) if lang == "fa" else f"{values['as_of_sh']} SH"
+        if values.get("as_of") and lang != "fa":
+            year += f" ({values['as_of']})"
+        stated = i18n.translate("as_of_year", lang).format(year=year)
+        where = f"{where} · {stated}" if where else stated
     return {
         "label": label,
         "title": title,
-        "where": locator_text(pv.get("locator"), lang),
+        "where": where,
         "href": f"/sources/{pv['source_id']}" if pv.get("source_id") else None,
         "ltr": ltr,
     }

@@ -31,6 +31,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "نامی که این مکان با آن یافته شد: املای دیگر، زبان دیگر یا نام پیشین",
     ),
     "key_figures": ("Key figures", "ارقام کلیدی"),
+    # the year a source states its facts for (the case study's tables: 1391 SH, 1400 SH)
+    "as_of_year": ("as of {year}", "وضعیت سال {year}"),
     # --- the office's workbook (ingest/workbook.py): its About sheet ---
     "workbook_about": (
         "The office's record of cooperation. Each sheet is one record type; records name each other by the "

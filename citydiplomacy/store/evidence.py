@@ -278,7 +278,12 @@ def own_evidence(obj: Relation | Membership) -> dict[str, Any]:
         "source_id": obj.source_id,
         "source_locator": obj.source_locator,
         "retrieved_at": obj.retrieved_at or obj.entered_at or utcnow(),
-        "values": {k: getattr(obj, k) for k in kind.compared if getattr(obj, k) is not None},
+        # ``evidence_values``: what the source says besides the record's fields (the case study's "as of" year),
+        # set on the object by the writer that knows it.
+        "values": {
+            **{k: getattr(obj, k) for k in kind.compared if getattr(obj, k) is not None},
+            **(getattr(obj, "evidence_values", None) or {}),
+        },
     }
 
 

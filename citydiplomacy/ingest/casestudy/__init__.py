@@ -9,12 +9,14 @@ Loading is idempotent: records are matched by their natural keys and never dupli
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jdatetime
 import yaml
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -31,6 +33,7 @@ from citydiplomacy.model.vocab import (
     fold,
 )
 from citydiplomacy.store import db
+from citydiplomacy.store.agreements import add_status
 from citydiplomacy.store.places import Mention, upsert_places
 from citydiplomacy.store.schema import (
     Activity,
@@ -97,6 +100,27 @@ def read_case_study(path: Path = CASE_STUDY_FILE) -> dict[str, Any]:
                 allowed = sorted(MEMBERSHIP_STATUSES)
                 raise CaseStudyError(f"{where}: status {record.get('status')!r} is not one of {allowed}")
     return data
+
+
+_TABLE = re.compile(r"^\s*(Table \d+)")
+
+
+def as_of_sh(data: dict[str, Any], record: dict[str, Any]) -> int | None:
+    """The Solar Hijri year a record's facts are stated for: its cited table's ``as_of_sh`` in ``sources``
+    (002 Table 3: 1400; 003 Tables 2 and 3: 1391), None when the table gives none."""
+    cite = record.get("cite") or {}
+    table = _TABLE.match(str(cite.get("locator") or ""))
+    years = (data.get("sources") or {}).get(cite.get("source"), {}).get("as_of_sh") or {}
+    return years.get(table.group(1)) if table else None
+
+
+def _as_of_values(data: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """What a record's evidence says of its date: ``{"as_of_sh": 1391, "as_of": "2012/13"}`` (or nothing)."""
+    year = as_of_sh(data, record)
+    if year is None:
+        return {}
+    first = jdatetime.date(year, 1, 1).togregorian().year
+    return {"as_of_sh": year, "as_of": f"{first}/{(first + 1) % 100:02d}"}
 
 
 def _mentions(data: dict[str, Any]) -> list[Mention]:
@@ -264,10 +288,20 @@ def _load_relations(session: Session, data: dict[str, Any], place_of: Any, prov:
             select(Relation).where(Relation.place_a_id == a, Relation.place_b_id == b, Relation.kind == r["kind"])
         )
         if found is None:
-            session.add(Relation(place_a_id=a, place_b_id=b, kind=r["kind"], status=r.get("status", "active"),
-                                 signed_year=r.get("signed_year"), ended_year=r.get("ended_year"),
-                                 title=r.get("title"), dimensions=list(r.get("dimensions") or []),
-                                 notes=r.get("note"), **prov(r)))  # fmt: skip
+            relation = Relation(place_a_id=a, place_b_id=b, kind=r["kind"], status=r.get("status", "active"),
+                                signed_year=r.get("signed_year"), ended_year=r.get("ended_year"),
+                                title=r.get("title"), dimensions=list(r.get("dimensions") or []),
+                                notes=r.get("note"), **prov(r))  # fmt: skip
+            dated = _as_of_values(data, r)
+            if dated:
+                # "Currently" in the paper means the year its table is stated for: the evidence says so, and the
+                # first status row says as of when the status is known.
+                relation.evidence_values = dated  # type: ignore[attr-defined]  # read by store.evidence
+                add_status(session, relation, relation.status, actor=ACTOR, previous=None,
+                           reason=f"as stated for {dated['as_of_sh']} SH ({dated['as_of']}) by "
+                                  f"{r['cite']['source']}, {r['cite']['locator']}",
+                           source_id=relation.source_id, source_locator=relation.source_locator)  # fmt: skip
+            session.add(relation)
         summary.add("relation", found is None)
     session.flush()
 
@@ -287,10 +321,12 @@ def _load_memberships(
             )  # fmt: skip
         )
         if found is None:
-            session.add(Membership(place_id=pid, organisation_id=org.id, role=m["role"],
-                                   role_verbatim=m.get("role_verbatim"), since_year=m.get("since_year"),
-                                   until_year=m.get("until_year"), status=m.get("status"), notes=m.get("note"),
-                                   **prov(m)))  # fmt: skip
+            membership = Membership(place_id=pid, organisation_id=org.id, role=m["role"],
+                                    role_verbatim=m.get("role_verbatim"), since_year=m.get("since_year"),
+                                    until_year=m.get("until_year"), status=m.get("status"), notes=m.get("note"),
+                                    **prov(m))  # fmt: skip
+            membership.evidence_values = _as_of_values(data, m)  # type: ignore[attr-defined]  # store.evidence
+            session.add(membership)
         summary.add("membership", found is None)
     session.flush()
 
