@@ -182,6 +182,13 @@ WEB_THROTTLE_FORGET_S = 24 * 3600
 #: Name of the generated session-signing key in the ``app_setting`` table.
 WEB_SECRET_KEY_SETTING = "secret_key"
 
+#: Cache read results (rankings, network table, city profiles) under the registry's data version
+#: (citydiplomacy.store.readcache); ``CITYDIP_WEB_CACHE=0`` turns it off (a benchmark's baseline).
+WEB_CACHE = os.environ.get("CITYDIP_WEB_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+#: Bound of that cache per process (MiB of pickled results; least recently used go first).
+WEB_CACHE_MIB = int(os.environ.get("CITYDIP_WEB_CACHE_MIB") or 64)
+
 
 def web_secret_key() -> str | None:
     """Return ``$CITYDIP_SECRET_KEY`` (None: the key generated once and kept in the database is used)."""

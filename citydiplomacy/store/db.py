@@ -28,7 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from citydiplomacy import settings
 from citydiplomacy.core.errors import Unavailable
-from citydiplomacy.store import audit  # noqa: F401  (registers the audit hook on every Session)
+from citydiplomacy.store import (
+    audit,  # noqa: F401  (registers the audit hook on every Session)
+    readcache,
+)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: How long a SQLite connection waits for another's write lock before failing (seconds).
@@ -188,6 +191,7 @@ def get_engine(url: str | None = None) -> Engine:
             _WATCHES[engine] = watch
     else:
         engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    readcache.install(engine)  # every write transaction moves the counter the read cache keys on
     return engine
 
 

@@ -18,6 +18,7 @@ from citydiplomacy import settings
 from citydiplomacy.core.cells import neutralise
 from citydiplomacy.store import db, runs
 from citydiplomacy.store.evidence import evidence_of
+from citydiplomacy.store.readcache import cached
 from citydiplomacy.store.schema import (
     Activity,
     AnalysisRun,
@@ -57,7 +58,11 @@ def stats(engine: Engine | None = None) -> dict[str, Any]:
     dict
         ``{"places": n, ..., "places_by_status": {...}, "relations_by_kind": {...}}``.
     """
-    engine = engine or db.get_engine()
+    return _stats(engine or db.get_engine())
+
+
+@cached  # a dozen counts over the whole registry: once per registry change
+def _stats(engine: Engine) -> dict[str, Any]:
     with db.session_scope(engine) as session:
         out: dict[str, Any] = {
             name: session.scalar(select(func.count()).select_from(model)) for name, model in ENTITIES.items()
