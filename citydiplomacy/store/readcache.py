@@ -13,8 +13,8 @@ handed out in the order transactions *ask* for them, not the order they commit, 
 committed while 100 is still to come, and would cache a state that later changes under the same key.
 
 How writes are seen: every statement of an engine made by :func:`citydiplomacy.store.db.get_engine` passes
-:func:`note_statement`, which marks the connection's transaction as a writer when the statement changes a
-table of the registry (sessions, the login throttle, jobs' progress and import staging tables do not
+:func:`note_statement`, which marks the connection's transaction as a writer when the statement changed
+rows of a table of the registry (sessions, the login throttle, jobs' progress and import staging tables do not
 count: they change no page); when that transaction commits, the counter is increased *inside* it, just
 before the commit (:func:`bump`).  Nothing else needs to remember to invalidate anything.
 
@@ -81,8 +81,12 @@ def statement_writes(statement: str) -> tuple[bool, str | None]:
     return True, (found.group(1).lower() if found else None)
 
 
-def note_statement(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-    """``before_cursor_execute`` hook: mark the transaction when the statement changes the registry."""
+def note_statement(conn: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+    """``after_cursor_execute`` hook: mark the transaction when the statement changed the registry.
+
+    A statement that changed no row (a re-import's ``INSERT ... SELECT`` finding everything present) leaves
+    the counter, and so the registry, exactly as they were.
+    """
     if conn.info.get(_WROTE):
         return
     writes, table = statement_writes(statement)
@@ -90,7 +94,10 @@ def note_statement(conn: Connection, _cursor: Any, statement: str, *_args: Any) 
         return
     if table == "alembic_version":
         conn.info[_MIGRATING] = True
-    if table is None or (table not in UNVERSIONED_TABLES and not table.startswith(_STAGING_PREFIX)):
+    if table is not None and (table in UNVERSIONED_TABLES or table.startswith(_STAGING_PREFIX)):
+        return
+    rows = getattr(cursor, "rowcount", -1)
+    if rows is None or rows != 0:  # -1: the driver cannot tell (DDL): taken for a change
         conn.info[_WROTE] = True
 
 
@@ -133,7 +140,7 @@ def bump(conn: Connection) -> None:
 
 def install(engine: Engine) -> None:
     """Watch ``engine``'s transactions (done by :func:`~citydiplomacy.store.db.get_engine` for every engine)."""
-    event.listen(engine, "before_cursor_execute", note_statement)
+    event.listen(engine, "after_cursor_execute", note_statement)
     event.listen(engine, "commit", bump)
     event.listen(engine, "rollback", _forget)
     event.listen(engine, "checkin", lambda _dbapi, record: _forget_info(record.info))
