@@ -172,3 +172,23 @@ def test_the_cache_is_bounded_in_bytes() -> None:
         assert cache.get(Bind(), 0, lambda: "recomputed") == "recomputed"  # type: ignore[arg-type]
     finally:
         readcache.current = original  # type: ignore[assignment]
+
+
+def test_a_transaction_that_wrote_reads_its_own_changes_and_caches_nothing(db_url: str) -> None:
+    add_place(db_url, "Ahvaz")
+    assert names(db_url) == ["Ahvaz"]
+    with db.session_factory(db.get_engine(db_url))() as s:
+        s.add(Place(name="Uncommitted", gazetteer="source", gazetteer_id="test:uncommitted", status="unresolved"))
+        assert place_names(s) == ["Ahvaz", "Uncommitted"]  # its own change, not the cached answer
+        s.rollback()
+    assert names(db_url) == ["Ahvaz"]  # the rolled-back change was never cached
+
+
+def test_a_file_written_by_another_program_is_another_version(sqlite_url: str) -> None:
+    """The sqlite3 shell, a script: writes the counter cannot see change the file's stamp."""
+    add_place(sqlite_url, "Kerman")
+    assert names(sqlite_url) == ["Kerman"]
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as raw:
+        raw.execute("UPDATE place SET name = 'Kerman (edited elsewhere)'")
+    raw.close()
+    assert names(sqlite_url) == ["Kerman (edited elsewhere)"]

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     Column,
     Connection,
-    Integer,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -183,7 +182,7 @@ def stage_places(
         wanted.setdefault(place_key(mention, res), (mention, res))
     places, names = [], []
     gaz = None
-    for stage_id, (key, (mention, res)) in enumerate(wanted.items(), 1):
+    for key, (mention, res) in wanted.items():
         source_only = key[0] in ("source", "geonames-district")
         admin1 = None
         if res.gazetteer == "geonames" and res.gazetteer_id:
@@ -214,10 +213,9 @@ def stage_places(
                 "entered_by": actor,
                 "entered_at": now,
                 "version": 1,
-                "stage_id": stage_id,
             }
         )
-        names.extend({"place_stage_id": stage_id, **n} for n in _names(mention, res, store_alt_names))
+        names.extend({"gazetteer": key[0], "gazetteer_id": key[1], **n} for n in _names(mention, res, store_alt_names))
     mentions = [
         {
             "key": m.key,
@@ -234,12 +232,9 @@ def stage_places(
         for m, r in resolved
     ]
     key_cols = ("gazetteer", "gazetteer_id")
-    place_table = stage_table(conn, "stage_place", Place.__table__, _PLACE_COLUMNS, index=[key_cols],
-                              extra=[Column("stage_id", Integer, primary_key=True)])  # fmt: skip
-    # Names point at their staged place by its integer number: the apply step then finds each name's new
-    # place id by an integer key (230,000 names), not by the place's gazetteer key strings.
+    place_table = stage_table(conn, "stage_place", Place.__table__, _PLACE_COLUMNS, index=[key_cols])
     name_table = stage_table(conn, "stage_place_name", PlaceName.__table__, ("name", "lang", "kind"),
-                             extra=[Column("place_stage_id", Integer)])  # fmt: skip
+                             extra=_key_columns(), index=[key_cols])  # fmt: skip
     mention_table = stage_table(conn, "stage_mention", PlaceMention.__table__, _MENTION_COLUMNS, extra=_key_columns())
     fill(conn, place_table, places)
     fill(conn, name_table, names)
@@ -299,25 +294,14 @@ def apply_places(
     ours = place.join(staged, _same_place(staged))
     created = record_bulk_select(conn, actor=actor, action="insert", entity="place", context=context,
                                  ids=select(place.c.id).select_from(ours).where(place.c.id > before))  # fmt: skip
-    # Staged place number -> id of the place this transaction created (names come with new places only:
-    # an existing place keeps its own), in a temporary table: 16,000 key lookups instead of 230,000.
-    created_ids = stage_table(
-        conn, "stage_place_created", Place.__table__, (),
-        extra=[Column("stage_id", Integer, primary_key=True), Column("place_id", Integer)],
-    )  # fmt: skip
-    conn.execute(
-        insert(created_ids).from_select(
-            ["stage_id", "place_id"],
-            select(staged.c.stage_id, place.c.id).select_from(ours).where(place.c.id > before),
-        )
-    )
     names = stage.name
     conn.execute(
         insert(PlaceName.__table__).from_select(
             ["place_id", "name", "lang", "kind"],
-            select(created_ids.c.place_id, names.c.name, names.c.lang, names.c.kind)
-            .select_from(names.join(created_ids, created_ids.c.stage_id == names.c.place_stage_id))
-            .order_by(created_ids.c.place_id),  # the unique (place_id, name, lang) index grows at its end
+            select(place.c.id, names.c.name, names.c.lang, names.c.kind)
+            .select_from(names.join(place, _same_place(names)))
+            .where(place.c.id > before)  # names come with new places only: an existing place keeps its own
+            .order_by(place.c.id),  # the unique (place_id, name, lang) index grows at its end
         )
     )
     mentions, known = stage.mention, PlaceMention.__table__

@@ -21,16 +21,19 @@ before the commit (:func:`bump`).  Nothing else needs to remember to invalidate 
 Why the counter is right on PostgreSQL too: the increment takes the row's lock until its transaction
 commits (for microseconds: it is the last statement), so increments are ordered as the commits are, and a
 reader that reads the counter *before* it reads the data can only ever cache data at least as new as its
-counter (never older).  A registry re-created from scratch or an SQLite file restored from a backup starts
-its counter at a random value and (SQLite) is told apart by its file identity, so that an old entry is
-never taken for the new data's.  Writes made by other programs (the ``sqlite3`` shell, ``psql``) are not
-seen: restart the web server after them, or set ``CITYDIP_WEB_CACHE=0``.
+counter (never older).  A registry re-created from scratch starts its counter at a random value, so that an
+old entry is never taken for the new data's.  On SQLite the key also holds the file's identity and the time
+it was last written (one ``os.stat`` the file watch makes at each checkout anyway): a file restored from a
+backup, or written by another program (the ``sqlite3`` shell), is another key.  On PostgreSQL, writes made
+by other programs (``psql``) are not seen: restart the web server after them, or set
+``CITYDIP_WEB_CACHE=0``.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import inspect
 import pickle
 import random
 import re
@@ -49,6 +52,8 @@ VERSION_SETTING = "write_counter"
 #: Tables whose changes are not data a page shows (per-request bookkeeping, staging of an import).
 UNVERSIONED_TABLES = frozenset({"web_session", "login_throttle", "app_setting", "job", "job_lock"})
 _STAGING_PREFIX = "stage_"
+#: Key of a pooled SQLite connection's ``info`` (set by ``store.db``'s file watch at each checkout).
+SQLITE_FILE_STAMP = "citydip_sqlite_file_stamp"
 _WROTE = "citydip_data_written"  # connection info: this transaction changed the registry
 _MIGRATING = "citydip_migrating"  # connection info: this transaction runs a migration (no counter yet)
 
@@ -168,12 +173,26 @@ def current(bind: Session | Connection | Engine) -> Hashable | None:
         ).scalar()
     except Exception:  # noqa: BLE001 - no table: nothing cached
         return None
-    # The (st_dev, st_ino) the SQLite file watch of store.db records for each pooled connection.
-    file_id = conn.info.get("citydip_sqlite_file_id") if conn.dialect.name == "sqlite" else None
+    # The file's identity and last write as the SQLite file watch of store.db saw them at this checkout:
+    # a file replaced, or written by another program (the counter sees only this package's writes).
+    file_id = conn.info.get(SQLITE_FILE_STAMP) if conn.dialect.name == "sqlite" else None
     return (conn.engine.url.render_as_string(hide_password=True), file_id, value or "0")
 
 
 T = TypeVar("T")
+
+
+def _has_written(bind: Session | Connection | Engine) -> bool:
+    """True when ``bind``'s open transaction has changed the registry (an engine: a transaction of its own)."""
+    if isinstance(bind, Engine):
+        return False
+    if isinstance(bind, Session):
+        if bind.new or bind.dirty or bind.deleted:  # changes waiting to be flushed
+            return True
+        conn = bind.connection()
+    else:
+        conn = bind
+    return bool(getattr(conn, "info", {}).get(_WROTE))
 
 
 class VersionedCache:
@@ -191,8 +210,12 @@ class VersionedCache:
         self.hits = self.misses = 0
 
     def get(self, bind: Session | Connection | Engine, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()``, or its cached result at the registry's current write counter."""
-        if not settings.WEB_CACHE:
+        """``compute()``, or its cached result at the registry's current write counter.
+
+        A transaction that has written (and not committed) reads its own changes: it is neither served
+        from the cache nor stored in it.
+        """
+        if not settings.WEB_CACHE or _has_written(bind):
             return compute()
         version = current(bind)
         if version is None:
@@ -206,6 +229,8 @@ class VersionedCache:
         if blob is not None:
             return pickle.loads(blob)
         value = compute()
+        if _has_written(bind):  # it flushed changes of its own meanwhile
+            return value
         blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             self.misses += 1
@@ -237,11 +262,15 @@ def cached(function: F) -> F:
     with the data, decide the result.  The result must pickle.
     """
     name = f"{function.__module__}.{function.__qualname__}"
+    signature = inspect.signature(function)
 
     @functools.wraps(function)
     def wrapper(bind: Any, *args: Any, **kwargs: Any) -> Any:
-        # The day too: a few answers depend on it (an agreement due for renewal in 90 days).
-        key = (name, datetime.date.today(), args, tuple(sorted(kwargs.items())))
+        # One key however the arguments are passed (positionally, by name, left to their defaults); the day
+        # too, as a few answers depend on it (an agreement due for renewal within 90 days).
+        bound = signature.bind(bind, *args, **kwargs)
+        bound.apply_defaults()
+        key = (name, datetime.date.today(), tuple(bound.arguments.items())[1:])
         return READS.get(bind, key, lambda: function(bind, *args, **kwargs))
 
     wrapper.uncached = function  # type: ignore[attr-defined]

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from citydiplomacy.store import lookup, queries, runs
+from citydiplomacy.store import lookup, queries, review, runs
 from citydiplomacy.store.evidence import evidence_of
 from citydiplomacy.store.readcache import cached
 from citydiplomacy.store.records import record_dict
@@ -519,3 +519,34 @@ def runs_query(kind: str | None = None) -> Select[Any]:
     if kind:
         query = query.where(AnalysisRun.kind == kind)
     return query.order_by(AnalysisRun.id.desc())
+
+
+@cached  # a count of every place's relations: once per registry change
+def best_connected(session: Session, limit: int) -> list[tuple[dict[str, Any], int]]:
+    """The ``limit`` places with the most relations, with their counts (the home page's list)."""
+    counted = (
+        select(Place, func.count())
+        .join(Relation, (Relation.place_a_id == Place.id) | (Relation.place_b_id == Place.id))
+        .group_by(Place.id)
+        .order_by(func.count().desc(), Place.name)
+        .limit(limit)
+    )
+    return [(record_dict(place), n) for place, n in session.execute(counted)]
+
+
+def warm(engine: Engine, page_size: int) -> None:
+    """Compute now what the first visitors' pages read (the counts, the first page of the CDI ranking, of the
+    network table and of the review queue, the best-connected places), so that the first request after a
+    start finds it in the read cache.
+
+    Run by the web server in a background thread when it starts (``settings.web_warm()``); errors are left
+    to the request that meets them.
+    """
+    from citydiplomacy.store import db
+
+    queries.stats(engine)
+    with db.session_factory(engine)() as session:
+        ranking(session, None, CDI_CODE, page_size, 0, country=None, min_coverage=None, find=None)
+        network_table(session, None, None, page_size, 0)
+        best_connected(session, 10)
+        review.queue(session, "ambiguous", page_size, 0)

@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import AfterValidator, BaseModel, ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,7 +35,6 @@ from citydiplomacy.store.records import (
     input_values,
     update_record,
 )
-from citydiplomacy.store.schema import Place
 from citydiplomacy.web import auth, data, sessions
 from citydiplomacy.web.api.routes import start_session
 from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, current_user, get_db
@@ -152,20 +150,10 @@ def home(
     offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
-    figures = queries.stats(request.app.state.engine)
+    figures = queries.stats(db)
     places = data.place_page(db, q, limit=PAGE_SIZE, offset=offset) if q else None
     orgs = data.page(db, data.organisations_query(q), 20, 0) if q else None
-    top = (
-        db.execute(
-            select(Place, func.count())
-            .join(data.Relation, (data.Relation.place_a_id == Place.id) | (data.Relation.place_b_id == Place.id))
-            .group_by(Place.id)
-            .order_by(func.count().desc(), Place.name)
-            .limit(10)
-        ).all()
-        if not q
-        else []
-    )
+    top = data.best_connected(db, 10) if not q else []
     return render(
         request,
         "home.html",
