@@ -9,7 +9,17 @@ latency, errors, the editor's write latencies, server RSS, and the ratio to a fl
 (``GET /api/health``: same stack, no database) and between the back ends.  Reads use ``wrk`` (a C load
 generator) when it is installed, so that the Python client's share of the two cores is not counted.
 
-Run: ``python bench/bench_web.py [--duration 60] [--clients 20] [--backends postgresql,sqlite]``.
+Then the dashboard pages (unless ``--page-seconds 0``), after a network run and an assessment of the whole
+registry (``citydip network metrics``, ``citydip assess --all``, so that rankings and the network table have
+rows): twice, on a server as configured now and on the same server with the read cache off
+(``CITYDIP_WEB_CACHE=0``: the code path before it, the baseline of the same run).  For each: the first
+request of each page after the server started (cold), then ``--clients`` wrk connections on that page for
+``--page-seconds`` (p50/p95/p99, errors); the city page spreads them over the 50 best-connected places.
+Targets: the first chart page (the best-connected city's profile) under 500 ms, every page's p95 under
+300 ms.  ``uptime`` is printed before each phase: the machine may be shared.
+
+Run: ``python bench/bench_web.py [--duration 60] [--clients 20] [--backends postgresql,sqlite]
+[--page-seconds 10]``.
 """
 
 from __future__ import annotations
@@ -33,9 +43,11 @@ import httpx
 import psutil
 from sqlalchemy import create_engine, select, text
 
-from citydiplomacy import settings
-from citydiplomacy.store import db
-from citydiplomacy.store.schema import Relation
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's package, not an installed one
+
+from citydiplomacy import settings  # noqa: E402
+from citydiplomacy.store import db  # noqa: E402
+from citydiplomacy.store.schema import Relation  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CITYDIP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -43,6 +55,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 USER, PASSWORD = "bench", "bench-password-1"
 EDITOR = "bench-editor"
 TARGET_P95_MS = 150.0
+TARGET_PAGE_P95_MS = 300.0
+TARGET_FIRST_CHART_MS = 500.0
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -69,8 +84,11 @@ def prepare(url: str, csv: Path) -> list[int]:
     return ids
 
 
-def start_server(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CITYDIP_DATABASE_URL": url, "CITYDIP_SECRET_KEY": "bench"}
+def start_server(
+    url: str, port: int, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CITYDIP_DATABASE_URL": url, "CITYDIP_SECRET_KEY": "bench", "PYTHONPATH": str(ROOT),
+           "CITYDIP_WEB_WARM": "1", **(extra_env or {})}  # fmt: skip
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -89,6 +107,7 @@ def start_server(url: str, port: int, workers: int = 1) -> subprocess.Popen[byte
             str(workers),
         ],
         env=env,
+        cwd=ROOT,
     )
     for _ in range(300):
         try:
@@ -98,6 +117,16 @@ def start_server(url: str, port: int, workers: int = 1) -> subprocess.Popen[byte
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("the web server did not start")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server started here; killed when requests still queued keep it from stopping in 20 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=20)
 
 
 async def load(base: str, paths: list[str], clients: int, duration: float) -> list[float]:
@@ -241,10 +270,123 @@ def reads(base: str, ids: list[int], clients: int, duration: float) -> dict[str,
     return report("GET /api/places/{id}", asyncio.run(load(base, paths, clients, duration)), duration)
 
 
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def analyse(url: str) -> None:
+    """A network run and an assessment of the whole registry, as an office would run them (the CLI)."""
+    env = {**os.environ, "CITYDIP_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    for command in (["network", "metrics"], ["assess", "--all", "--top", "1"]):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "citydiplomacy", *command], env=env, cwd=ROOT, check=True,
+                       capture_output=True)  # fmt: skip
+        print(f"  citydip {' '.join(command)}: {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def dashboard_pages(url: str) -> list[tuple[str, list[str]]]:
+    """(label, paths) of every dashboard page a viewer reads; the city page over the 50 best-connected places."""
+    from sqlalchemy import func, union_all
+
+    engine = db.get_engine(url)
+    with engine.connect() as conn:
+        ends = union_all(select(Relation.place_a_id.label("p")), select(Relation.place_b_id.label("p"))).subquery()
+        top = list(conn.scalars(select(ends.c.p).group_by(ends.c.p).order_by(func.count().desc()).limit(50)))
+    return [
+        ("/cities/{id} (first chart page)", [f"/cities/{top[0]}"]),
+        ("/cities/{id} (50 places)", [f"/cities/{i}" for i in top]),
+        ("/", ["/"]),
+        ("/rankings", ["/rankings"]),
+        ("/network", ["/network"]),
+        ("/organisations", ["/organisations"]),
+        ("/agreements", ["/agreements"]),
+        ("/audit", ["/audit"]),
+        ("/review", ["/review"]),
+        ("/glossary", ["/glossary"]),
+        ("/api/places/{id} (50 places)", [f"/api/places/{i}" for i in top]),
+    ]
+
+
+PATHS_SCRIPT = """
+math.randomseed(7)
+local paths = {%s}
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("WRK %%d %%.3f %%.3f %%.3f %%.3f %%d\\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))
+end
+"""
+
+
+def wrk_paths(base: str, cookie: str, paths: list[str], clients: int, seconds: float) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(PATHS_SCRIPT % ",".join(f'"{p}"' for p in paths))
+    out = subprocess.run(
+        ["wrk", "-t", "1", "-c", str(clients), "-d", f"{int(seconds)}s", "--timeout", "60s", "-s", script.name,
+         "-H", f"Cookie: {cookie}", base],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    os.unlink(script.name)
+    n, secs, p50, p95, p99, errors = next(line for line in out.splitlines() if line.startswith("WRK ")).split()[1:]
+    return {"n": int(n), "rps": int(n) / float(secs), "p50": float(p50), "p95": float(p95), "p99": float(p99),
+            "errors": int(errors)}  # fmt: skip
+
+
+def page_phase(url: str, clients: int, seconds: float, workers: int) -> None:
+    """Every dashboard page, cold then under load, with the read cache (now) and without it (baseline)."""
+    pages = dashboard_pages(url)
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for mode, extra in (("baseline (cache off)", {"CITYDIP_WEB_CACHE": "0"}), ("now", {})):
+        print(f"  dashboard pages, {mode}; {uptime()}", flush=True)
+        port = free_port()
+        server = start_server(url, port, workers, extra)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            time.sleep(5.0)  # as long for both: the start-up warm-up (cache on) runs in the background meanwhile
+            with httpx.Client(base_url=base, timeout=60) as c:
+                c.post("/api/auth/login", json={"username": USER, "password": PASSWORD}).raise_for_status()
+                cookie = f"citydip_session={c.cookies['citydip_session']}"
+                for label, paths in pages:
+                    t0 = time.perf_counter()
+                    resp = c.get(paths[0])
+                    cold = (time.perf_counter() - t0) * 1e3
+                    if resp.status_code != 200:
+                        raise RuntimeError(f"{paths[0]}: HTTP {resp.status_code} {resp.text[:200]}")
+                    results.setdefault(label, {})[mode] = {"cold": cold}
+            for label, paths in pages:
+                r = wrk_paths(base, cookie, paths, clients, seconds)
+                results[label][mode].update(r)
+        finally:
+            stop(server)
+    print(f"  {'page':<34} {'first request (ms)':>22}   {'p95 under load (ms)':>22}   {'req/s':>13}  errors  p95 met",
+          flush=True)  # fmt: skip
+    print(f"  {'':<34} {'baseline':>10} {'now':>10}   {'baseline':>10} {'now':>10}   {'base':>6} {'now':>6}")
+    for label, by_mode in results.items():
+        b, n = by_mode["baseline (cache off)"], by_mode["now"]
+        met = "yes" if n["p95"] <= TARGET_PAGE_P95_MS and n["errors"] == 0 else "NO"
+        print(f"  {label:<34} {b['cold']:10.1f} {n['cold']:10.1f}   {b['p95']:10.1f} {n['p95']:10.1f}   "
+              f"{b['rps']:6.1f} {n['rps']:6.1f}  {b['errors']:>3}/{n['errors']:<3} {met}", flush=True)  # fmt: skip
+    first = results["/cities/{id} (first chart page)"]["now"]["cold"]
+    print(f"  first chart page, first request after start: {first:.0f} ms (target < {TARGET_FIRST_CHART_MS:.0f}: "
+          f"{'met' if first < TARGET_FIRST_CHART_MS else 'NOT met'}); every page p95 <= {TARGET_PAGE_P95_MS:.0f} ms: "
+          f"{'met' if all(r['now']['p95'] <= TARGET_PAGE_P95_MS for r in results.values()) else 'NOT met'}",
+          flush=True)  # fmt: skip
+
+
 def run_backend(
-    name: str, url: str, csv: Path, clients: int, duration: float, workers: int = 1, write_pause: float = 0.1
+    name: str,
+    url: str,
+    csv: Path,
+    clients: int,
+    duration: float,
+    workers: int = 1,
+    write_pause: float = 0.1,
+    page_seconds: float = 10.0,
 ) -> dict[str, float]:
-    print(f"\n[{name}] {url.split('@')[-1]}", flush=True)
+    print(f"\n[{name}] {url.split('@')[-1]}; {uptime()}", flush=True)
     ids = prepare(url, csv)
     print(f"  places with relations: {len(ids)}", flush=True)
     port = free_port()
@@ -274,10 +416,12 @@ def run_backend(
             f"target p95 <= {TARGET_P95_MS:.0f} ms with zero errors: {'met' if met else 'NOT met'}",
             flush=True,
         )
-        return result
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop(server)
+    if page_seconds > 0 and shutil.which("wrk"):
+        analyse(url)
+        page_phase(url, clients, page_seconds, workers)
+    return result
 
 
 def main() -> None:
@@ -287,6 +431,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     parser.add_argument("--write-pause", type=float, default=0.1, help="editor's pause between writes, s")
     parser.add_argument("--backends", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite")
+    parser.add_argument("--page-seconds", type=float, default=10.0, help="wrk seconds per dashboard page (0: none)")
     args = parser.parse_args()
     csv = settings.shared_data_path("twin_cities.csv")
     if not csv.exists():
@@ -304,6 +449,7 @@ def main() -> None:
                     args.duration,
                     args.workers,
                     args.write_pause,
+                    args.page_seconds,
                 )
         elif backend == "postgresql":
             name = f"citydip_bench_{uuid.uuid4().hex[:8]}"
@@ -317,8 +463,9 @@ def main() -> None:
             try:
                 url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
                 results[backend] = run_backend(
-                    "postgresql", url, csv, args.clients, args.duration, args.workers, args.write_pause
-                )
+                    "postgresql", url, csv, args.clients, args.duration, args.workers, args.write_pause,
+                    args.page_seconds,
+                )  # fmt: skip
             finally:
                 db.get_engine.cache_clear()
                 with admin.connect() as conn:

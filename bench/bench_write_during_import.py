@@ -33,7 +33,7 @@ from sqlalchemy import Connection, create_engine, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_web import EDITOR, PASSWORD, POSTGRES_ADMIN_URL, Editor, free_port, start_server  # noqa: E402
+from bench_web import EDITOR, PASSWORD, POSTGRES_ADMIN_URL, Editor, free_port, start_server, stop  # noqa: E402
 
 from citydiplomacy import settings  # noqa: E402
 from citydiplomacy.ingest import common, twinning  # noqa: E402
@@ -123,8 +123,7 @@ def run(backend: str, csv: Path, pause: float, mode: str) -> float:
             editor.stop.set()
             editor.join()
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            stop(server)
         held = report.write_seconds if mode == "staged" else seconds
         worst = max(during, default=0.0)
         print(f"  [{mode}] import {seconds:5.1f} s, {report.records_created['place']} places and "

@@ -195,6 +195,27 @@ WEB_THROTTLE_FORGET_S = 24 * 3600
 #: Name of the generated session-signing key in the ``app_setting`` table.
 WEB_SECRET_KEY_SETTING = "secret_key"
 
+#: Cache read results (rankings, network table, city profiles) until the registry next changes
+#: (citydiplomacy.store.readcache); ``CITYDIP_WEB_CACHE=0`` turns it off (a benchmark's baseline).
+WEB_CACHE = os.environ.get("CITYDIP_WEB_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def web_warm() -> bool:
+    """``$CITYDIP_WEB_WARM`` set: the web server fills that cache for its first pages when it starts, in the
+    background (``citydip serve`` sets it; ``CITYDIP_WEB_WARM=1`` for other servers)."""
+    return os.environ.get("CITYDIP_WEB_WARM", "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+#: Database connections each process keeps pooled, and how many more it may open under load.  A web request
+#: holds one from its first statement until its handler has run (the request's session), also while it waits
+#: for one of the server's 40 request threads: with SQLAlchemy's default pool (5 + 10) twenty clients on slow
+#: pages emptied it and requests failed after 30 s waiting for a connection.
+DB_POOL_SIZE = int(os.environ.get("CITYDIP_DB_POOL_SIZE") or 20)
+DB_MAX_OVERFLOW = int(os.environ.get("CITYDIP_DB_MAX_OVERFLOW") or 20)
+
+#: Bound of that cache per process (MiB of pickled results; least recently used go first).
+WEB_CACHE_MIB = int(os.environ.get("CITYDIP_WEB_CACHE_MIB") or 64)
+
 
 def web_secret_key() -> str | None:
     """Return ``$CITYDIP_SECRET_KEY`` (None: the key generated once and kept in the database is used)."""

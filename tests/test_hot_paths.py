@@ -14,13 +14,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from test_web_support import Seeded, login, seed
 
+from citydiplomacy import settings
 from citydiplomacy.store import db
 from citydiplomacy.store.schema import AnalysisRun, CityResult
 from citydiplomacy.web.app import create_app
 
-#: place, its latest results (every run kind at once), relations, memberships, activities, names, and the
-#: one count of changes since the runs' data version.
-PROFILE_STATEMENTS = 7
+#: place, its latest results (every run kind at once), those runs, relations, memberships, activities, names,
+#: and the one count of changes since the runs' data version: the profile as computed (the read cache off).
+PROFILE_STATEMENTS = 8
+
+
+@pytest.fixture(autouse=True)
+def uncached(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statements of the profile as computed: the read cache (store.readcache) off, unless a test turns
+    it on."""
+    monkeypatch.setattr(settings, "WEB_CACHE", False)
 
 
 @pytest.fixture
@@ -97,3 +105,26 @@ def test_more_runs_add_no_statement_and_the_newest_run_wins(client: TestClient, 
     assert body["results"]["network"]["degree"] == 123.5 and "betweenness" not in body["results"]["network"]
     assert body["results"]["index"]["CDI"] == 123.5
     assert body["network"]["results"] == [{"code": "degree", "value": 123.5, "low": None, "high": None, "detail": None}]
+
+
+def test_a_cached_profile_reads_two_statements_until_the_registry_changes(
+    client: TestClient, seeded: Seeded, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the read cache on, a profile already read costs the session lookup and the write counter; any
+    committed write (here a run added behind the web's back, through the library) is seen at once."""
+    monkeypatch.setattr(settings, "WEB_CACHE", True)
+    first = profile(client, seeded.tehran)
+    with Counter(db_url) as counted:
+        again = profile(client, seeded.tehran)
+    assert again == first
+    assert len(counted.statements) == 2, counted.statements
+    assert "app_setting" in counted.statements[1]
+    with db.session_scope(db.get_engine(db_url)) as s:
+        run = AnalysisRun(kind="assessment", parameters={}, model_version="test")
+        s.add(run)
+        s.flush()
+        s.add(CityResult(run_id=run.id, place_id=seeded.tehran, code="CDI", value=77.25))
+    with Counter(db_url) as counted:
+        changed = profile(client, seeded.tehran)
+    assert changed["results"]["assessment"]["CDI"] == 77.25
+    assert len(counted.statements) > 2

@@ -58,6 +58,7 @@ def serve_command(
     os.environ["CITYDIP_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
     if secure_cookies:
         os.environ["CITYDIP_SECURE_COOKIES"] = "1"
+    os.environ.setdefault("CITYDIP_WEB_WARM", "1")  # the first pages computed at start, not on first request
     engine.dispose()  # workers open their own connections
     uvicorn.run("citydiplomacy.web.app:create_app", factory=True, host=host, port=port, workers=workers)
 

@@ -31,6 +31,7 @@ from citydiplomacy.core.errors import Unavailable
 from citydiplomacy.store import (
     audit,  # noqa: F401  (registers the audit hook on every Session)
     evidence,  # noqa: F401  (registers the evidence hook on every Session)
+    readcache,
 )
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -55,6 +56,8 @@ class DatabaseFileMissing(DatabaseUnavailable):
 
 #: Key of a pooled connection's ``info``: the (st_dev, st_ino) of the file it was opened on.
 _FILE_ID = "citydip_sqlite_file_id"
+#: Key of a pooled connection's ``info``: the file's (st_dev, st_ino, st_mtime_ns, st_size) at its checkout.
+FILE_STAMP = readcache.SQLITE_FILE_STAMP
 
 
 class SqliteFileWatch:
@@ -91,13 +94,16 @@ class SqliteFileWatch:
         DatabaseUnavailable
             The path cannot be looked at (permissions).
         """
+        st = self._stat()
+        return None if st is None else (st.st_dev, st.st_ino)
+
+    def _stat(self) -> os.stat_result | None:
         try:
-            st = os.stat(self.path)
+            return os.stat(self.path)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
             raise DatabaseUnavailable(f"the registry's database file {self.path} cannot be checked: {exc}") from exc
-        return st.st_dev, st.st_ino
 
     def install(self, engine: Engine) -> None:
         event.listen(engine, "do_connect", self.on_do_connect)
@@ -123,11 +129,13 @@ class SqliteFileWatch:
         self.seen = True
 
     def on_checkout(self, _dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        now = self.identity()  # the one os.stat of a checkout
-        if now is None:
+        st = self._stat()  # the one os.stat of a checkout
+        if st is None:
             raise DatabaseFileMissing(self.path)
-        if record.info.get(_FILE_ID) != now:
+        if record.info.get(_FILE_ID) != (st.st_dev, st.st_ino):
             raise InvalidatePoolError(f"{self.path} was replaced since the pooled connections were opened")
+        # When the file was last written, by anyone (another program too): part of the read cache's key.
+        record.info[FILE_STAMP] = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
     def absent(self) -> bool:
         """True when the file does not exist and never did for this engine (a registry not created yet)."""
@@ -186,12 +194,20 @@ def get_engine(url: str | None = None) -> Engine:
 
         path = _sqlite_path(engine)
         if path is not None:
+            engine.dispose()  # made again with a pool sized for the web's threads (in memory: one connection)
+            engine = create_engine(url, connect_args={"timeout": SQLITE_LOCK_WAIT_S}, **_pool_size())
+            event.listen(engine, "connect", _sqlite_pragmas)
             watch = SqliteFileWatch(path)
             watch.install(engine)
             _WATCHES[engine] = watch
     else:
-        engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **_pool_size())
+    readcache.install(engine)  # every write transaction moves the counter the read cache keys on
     return engine
+
+
+def _pool_size() -> dict[str, int]:
+    return {"pool_size": settings.DB_POOL_SIZE, "max_overflow": settings.DB_MAX_OVERFLOW}
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from citydiplomacy import settings
 from citydiplomacy.core.cells import neutralise
 from citydiplomacy.store import db, runs
 from citydiplomacy.store.evidence import evidence_by_kind, evidence_of
+from citydiplomacy.store.readcache import cached
 from citydiplomacy.store.schema import (
     Activity,
     AnalysisRun,
@@ -49,29 +50,35 @@ ENTITIES: dict[str, type] = {
 }
 
 
-def stats(engine: Engine | None = None) -> dict[str, Any]:
+def stats(engine: Engine | Session | None = None) -> dict[str, Any]:
     """Counts per entity, plus places by resolution status and relations by kind.
+
+    ``engine``: the registry (default: the configured one), or a session to read them in (a web request's).
 
     Returns
     -------
     dict
         ``{"places": n, ..., "places_by_status": {...}, "relations_by_kind": {...}}``.
     """
-    engine = engine or db.get_engine()
-    with db.session_scope(engine) as session:
-        out: dict[str, Any] = {
-            name: session.scalar(select(func.count()).select_from(model)) for name, model in ENTITIES.items()
-        }
-        out["places_by_status"] = dict(session.execute(select(Place.status, func.count()).group_by(Place.status)).all())
-        out["relations_by_kind"] = dict(
-            session.execute(select(Relation.kind, func.count()).group_by(Relation.kind)).all()
-        )
-        out["mentions_by_status"] = dict(
-            session.execute(select(PlaceMention.status, func.count()).group_by(PlaceMention.status)).all()
-        )
-        out["memberships_by_role"] = dict(
-            session.execute(select(Membership.role, func.count()).group_by(Membership.role)).all()
-        )
+    if isinstance(engine, Session):  # a web request's own session: no second pooled connection
+        return _stats(engine)
+    with db.session_scope(engine or db.get_engine()) as session:
+        return _stats(session)
+
+
+@cached  # a dozen counts over the whole registry: once per registry change
+def _stats(session: Session) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        name: session.scalar(select(func.count()).select_from(model)) for name, model in ENTITIES.items()
+    }
+    out["places_by_status"] = dict(session.execute(select(Place.status, func.count()).group_by(Place.status)).all())
+    out["relations_by_kind"] = dict(session.execute(select(Relation.kind, func.count()).group_by(Relation.kind)).all())
+    out["mentions_by_status"] = dict(
+        session.execute(select(PlaceMention.status, func.count()).group_by(PlaceMention.status)).all()
+    )
+    out["memberships_by_role"] = dict(
+        session.execute(select(Membership.role, func.count()).group_by(Membership.role)).all()
+    )
     return out
 
 

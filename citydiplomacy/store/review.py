@@ -29,6 +29,7 @@ from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput, Conflict, NotFound, VersionConflict
 from citydiplomacy.store.lookup import get_place_by_id, region_name
 from citydiplomacy.store.places import merge_places
+from citydiplomacy.store.readcache import cached
 from citydiplomacy.store.schema import Place, PlaceMention, PlaceName, utcnow
 
 __all__ = ["best_candidate", "enrich_candidates", "keep", "mention_dict", "queue", "reject", "resolve"]
@@ -122,6 +123,7 @@ def mention_dict(mention: PlaceMention) -> dict[str, Any]:
     }
 
 
+@cached  # the candidates are enriched from the gazetteer (seconds on a first read): once per registry change
 def queue(session: Session, status: str = "ambiguous", limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """One page of the review queue: mentions in ``status``, oldest first.
 

@@ -531,4 +531,25 @@ def create_app(
 
     app.include_router(council_router)
     app.include_router(record_pages.router)
+    if settings.web_warm() and settings.WEB_CACHE:
+        _warm_in_background(app, pages.PAGE_SIZE)
     return app
+
+
+def _warm_in_background(app: FastAPI, page_size: int) -> None:
+    """Compile every template and fill the read cache for the first pages, in a thread: the server answers
+    meanwhile, and the first visitor does not pay for it."""
+    import threading
+
+    from citydiplomacy.web import data
+
+    def work() -> None:
+        env = app.state.templates.env
+        for name in env.list_templates(filter_func=lambda n: n.endswith(".html")):
+            env.get_template(name)
+        try:
+            data.warm(app.state.engine, page_size)
+        except Exception:  # noqa: BLE001 - a registry not migrated yet, a database down: the pages will say
+            log.info("read cache not warmed", exc_info=True)
+
+    threading.Thread(target=work, name="citydip-warm", daemon=True).start()

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from citydiplomacy.geo.regions import countries_of_continent
-from citydiplomacy.store import lookup, queries, runs
+from citydiplomacy.store import lookup, queries, review, runs
 from citydiplomacy.store.evidence import evidence_of
+from citydiplomacy.store.readcache import cached
 from citydiplomacy.store.records import record_dict
 from citydiplomacy.store.runs import CDI_CODE, COVERAGE_CODE, DIMENSION_PREFIX, RANK_CODE
 from citydiplomacy.store.schema import (
@@ -206,6 +207,7 @@ def analysis_block(session: Session, run: AnalysisRun, rows: list[runs.PlaceResu
     }
 
 
+@cached  # read once per registry change (store.readcache)
 def city_profile(session: Session, place_id: int) -> dict[str, Any] | None:
     """Everything about one place: the registry's profile plus assessment, network and map data."""
     place = session.get(Place, place_id)
@@ -341,6 +343,7 @@ def organisation_profile(session: Session, organisation_id: int) -> dict[str, An
     }
 
 
+@cached  # read once per registry change (store.readcache)
 def ranking(
     session: Session,
     run_id: int | None,
@@ -395,22 +398,20 @@ def ranking(
         .where(CityResult.run_id == run.id, CityResult.code == code, CityResult.value.is_not(None))
         .subquery()
     )
-    rank_row, coverage_row = aliased(CityResult), aliased(CityResult)
-
-    def sibling(row: Any, sibling_code: str) -> Any:
-        return (row.run_id == run.id) & (row.place_id == ranked.c.place_id) & (row.code == sibling_code)
-
+    coverage_row = aliased(CityResult)
     order = (ranked.c.value.desc(), Place.name, Place.id)
-    query = (
-        select(ranked.c.value, ranked.c.by_value, Place, rank_row.value, coverage_row.value)
-        .join(Place, ranked.c.place_id == Place.id)
-        .outerjoin(rank_row, sibling(rank_row, RANK_CODE))
-        .outerjoin(coverage_row, sibling(coverage_row, COVERAGE_CODE))
-    )
+    # The stored rank and the coverage are read for the page's places only (below): joining them for every
+    # ranked place cost two index searches a row, on thousands of rows, to show fifty.
+    query = select(ranked.c.value, ranked.c.by_value, Place).join(Place, ranked.c.place_id == Place.id)
     if country:
         query = query.where(Place.country_code == country.upper())
     if min_coverage is not None:
-        query = query.where(coverage_row.value >= min_coverage)
+        on_coverage = (
+            (coverage_row.run_id == run.id)
+            & (coverage_row.place_id == ranked.c.place_id)
+            & (coverage_row.code == COVERAGE_CODE)
+        )
+        query = query.join(coverage_row, on_coverage).where(coverage_row.value >= min_coverage)
     if continent:
         query = query.where(Place.country_code.in_(countries_of_continent(continent)))
     if population[0] is not None:
@@ -424,31 +425,34 @@ def ranking(
             offset = position // limit * limit
     query = query.order_by(*order)
 
-    def to_dict(value: float, by_value: int, place: Place, stored_rank: float | None, coverage: float | None) -> dict:
+    def to_dict(value: float, by_value: int, place: Place) -> dict:
         return {
             "place_id": place.id,
             "name": place.name,
             "name_fa": place.name_fa,
             "country_code": place.country_code,
             "value": value,
-            "rank": int(stored_rank if code == CDI_CODE and stored_rank is not None else by_value),
-            "coverage": coverage,
+            "rank": by_value,
+            "coverage": None,
         }
 
     out = page(session, query, limit, offset, to_dict)
     siblings: dict[int, dict[str, float | None]] = {}
     place_ids = [item["place_id"] for item in out["items"]]
     if place_ids:
+        wanted = [*runs.interval_codes(code), *runs.interval_codes(RANK_CODE), RANK_CODE, COVERAGE_CODE]
         for pid, c, v in session.execute(
             select(CityResult.place_id, CityResult.code, CityResult.value).where(
-                CityResult.run_id == run.id,
-                CityResult.place_id.in_(place_ids),
-                CityResult.code.in_([*runs.interval_codes(code), *runs.interval_codes(RANK_CODE)]),
+                CityResult.run_id == run.id, CityResult.place_id.in_(place_ids), CityResult.code.in_(wanted)
             )
         ):
             siblings.setdefault(pid, {})[c] = v
     for item in out["items"]:
         values = siblings.get(item["place_id"], {})
+        stored_rank = values.get(RANK_CODE)
+        if code == CDI_CODE and stored_rank is not None:
+            item["rank"] = int(stored_rank)
+        item["coverage"] = values.get(COVERAGE_CODE)
         item["low"], item["high"] = runs.interval_of(values, code)
         item["rank_low"], item["rank_high"] = runs.interval_of(values, RANK_CODE) if code == CDI_CODE else (None, None)
     codes = [
@@ -493,6 +497,7 @@ def _find_in_ranking(
     return None, None
 
 
+@cached  # read once per registry change (store.readcache)
 def network_table(
     session: Session, run_id: int | None, code: str | None, limit: int, offset: int
 ) -> dict[str, Any] | None:
@@ -534,3 +539,34 @@ def runs_query(kind: str | None = None) -> Select[Any]:
     if kind:
         query = query.where(AnalysisRun.kind == kind)
     return query.order_by(AnalysisRun.id.desc())
+
+
+@cached  # a count of every place's relations: once per registry change
+def best_connected(session: Session, limit: int) -> list[tuple[dict[str, Any], int]]:
+    """The ``limit`` places with the most relations, with their counts (the home page's list)."""
+    counted = (
+        select(Place, func.count())
+        .join(Relation, (Relation.place_a_id == Place.id) | (Relation.place_b_id == Place.id))
+        .group_by(Place.id)
+        .order_by(func.count().desc(), Place.name)
+        .limit(limit)
+    )
+    return [(record_dict(place), n) for place, n in session.execute(counted)]
+
+
+def warm(engine: Engine, page_size: int) -> None:
+    """Compute now what the first visitors' pages read (the counts, the first page of the CDI ranking, of the
+    network table and of the review queue, the best-connected places), so that the first request after a
+    start finds it in the read cache.
+
+    Run by the web server in a background thread when it starts (``settings.web_warm()``); errors are left
+    to the request that meets them.
+    """
+    from citydiplomacy.store import db
+
+    queries.stats(engine)
+    with db.session_factory(engine)() as session:
+        ranking(session, None, CDI_CODE, page_size, 0, country=None, min_coverage=None, find=None)
+        network_table(session, None, None, page_size, 0)
+        best_connected(session, 10)
+        review.queue(session, "ambiguous", page_size, 0)

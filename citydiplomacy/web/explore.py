@@ -2,7 +2,7 @@
 and its community.
 
 * :func:`overview` aggregates the registry in SQL (ties and memberships per place, the strongest ties) and is
-  kept per data version (:func:`citydiplomacy.store.runs.data_version`): a home page read twice between two
+  kept until the registry next changes (:mod:`citydiplomacy.store.readcache`): a home page read twice between two
   writes computes it once.
 * :func:`ego` is a city, its partners and (optionally) the partners' ties among themselves; :func:`community`
   the members of the city's community in the latest network run (``community`` results, the Leiden
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import threading
 from collections import Counter
 from typing import Annotated, Any
 
@@ -29,6 +28,7 @@ from citydiplomacy.present import charts
 from citydiplomacy.present.fmt import formatter
 from citydiplomacy.store import runs
 from citydiplomacy.store.inputs import MAX_ID
+from citydiplomacy.store.readcache import cached
 from citydiplomacy.store.schema import AnalysisRun, CityResult, Membership, Organisation, Place, Relation
 from citydiplomacy.web import auth
 from citydiplomacy.web.deps import Viewer, get_db
@@ -46,9 +46,6 @@ MAX_COMMUNITY = 150
 MAX_PARTNERS = 200
 COMMUNITY_CODE = "community"
 
-_cache: dict[tuple[str, int], dict[str, Any]] = {}
-_cache_lock = threading.Lock()
-
 
 def _ties_per_place() -> Any:
     """``(place_id, ties)``: the relations each place is a side of (a subquery)."""
@@ -56,8 +53,10 @@ def _ties_per_place() -> Any:
     return select(ends.c.pid, func.count().label("ties")).group_by(ends.c.pid).subquery()
 
 
+@cached
 def overview(session: Session) -> dict[str, Any]:
-    """The home page's figures and map data, computed once per data version of the registry.
+    """The home page's figures and map data, computed once per change of the registry (the read cache,
+    :mod:`citydiplomacy.store.readcache`: valid until the registry's write counter moves).
 
     Returns
     -------
@@ -67,20 +66,15 @@ def overview(session: Session) -> dict[str, Any]:
         ``memberships``, the most connected first, at most :data:`MAX_POINTS`), ``lines`` (the ties
         between the most connected places: the sum of both ends' tie counts, at most :data:`MAX_LINES`),
         ``points_total``, ``lines_total`` (how many there were to draw), ``top`` (the ten places with the most
-        ties, located or not) and ``data_version``.
+        ties, located or not).
     """
-    version = runs.data_version(session)
-    key = (str(session.get_bind().url), version)
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    out = _compute_overview(session)
-    out["data_version"] = version
-    with _cache_lock:
-        for old in [k for k in _cache if k[0] == key[0]]:
-            del _cache[old]
-        _cache[key] = out
-    return out
+    return _compute_overview(session)
+
+
+@cached
+def overview_figure(session: Session, lang: str) -> dict[str, Any] | None:
+    """The home map of :func:`overview` in ``lang``, drawn once per change of the registry and language."""
+    return charts.ties_map(overview(session), formatter(lang))
 
 
 def _compute_overview(session: Session) -> dict[str, Any]:
@@ -436,12 +430,3 @@ def audit_refs(session: Session, entries: list[Any], lang: str) -> dict[tuple[st
 def reference_kind(field: str) -> str | None:
     """The kind of record a changed field names by id (``place_a_id`` -> ``place``), None for other fields."""
     return _REFERENCE_FIELDS.get(field)
-
-
-def overview_map(seen: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """The home map of an :func:`overview` in a language, drawn once per data version and language."""
-    with _cache_lock:
-        drawn = seen.setdefault("maps", {})
-        if lang not in drawn:
-            drawn[lang] = charts.ties_map(seen, formatter(lang))
-        return drawn[lang]

@@ -140,7 +140,7 @@ def home(
 ) -> Response:
     places = data.place_page(db, q, limit=PAGE_SIZE, offset=offset) if q else None
     orgs = data.page(db, data.organisations_query(q), 20, 0) if q else None
-    seen = explore.overview(db)  # aggregated in SQL, kept per data version
+    seen = explore.overview(db)  # aggregated in SQL, kept until the registry changes
     return render(
         request,
         "home.html",
@@ -148,7 +148,7 @@ def home(
         figures=seen["figures"],
         waiting=db.scalar(select(func.count()).select_from(data.review_query("ambiguous").subquery())) or 0,
         overview=seen,
-        fig=explore.overview_map(seen, request.state.lang) if not q else None,
+        fig=explore.overview_figure(db, request.state.lang) if not q else None,
         assessment=explore.latest_assessment(db),
         places=places,
         orgs=orgs,

@@ -114,9 +114,9 @@ def add_user(
 
 
 @router.get("/stats", tags=["read"], responses=schemas.problems(401, 503))
-def stats(request: Request, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
+def stats(db: DB, user: auth.CurrentUser = Viewer) -> dict[str, Any]:
     """Key figures: counts per record kind, relations by kind, places and mentions by status."""
-    return queries.stats(request.app.state.engine)
+    return queries.stats(db)  # on the request's own connection (a second one per request can empty the pool)
 
 
 @router.get("/places", response_model=schemas.Page, tags=["read"], responses=READ)
