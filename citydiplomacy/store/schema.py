@@ -609,6 +609,8 @@ class CityResult(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "place_id", "code", name="city_result_key"),
         Index("ix_city_result_place_code", "place_id", "code"),
+        # One code of one run by value: the rankings and the network table (migration 0011).
+        Index("ix_city_result_run_code_value", "run_id", "code", "value"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
