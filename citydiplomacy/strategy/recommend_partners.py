@@ -96,6 +96,8 @@ def predictor_as_json(predictor: LinkPredictor, graph: RegistryGraph) -> dict[st
     """
     import sklearn
 
+    fg = predictor.feature_graph
+    assert fg is not None
     blob = b"" if predictor.model is None else pickle.dumps(predictor.model, protocol=pickle.HIGHEST_PROTOCOL)
 
     def number(x: float) -> float | None:  # JSON (and PostgreSQL) have no NaN
@@ -111,6 +113,10 @@ def predictor_as_json(predictor: LinkPredictor, graph: RegistryGraph) -> dict[st
         "places": int(graph.n),
         "graph_digest": _graph_digest(graph),
         "sklearn": sklearn.__version__,
+        # The feature graph's Leiden communities and k-cores (a function of these ties and the seed, ~2 s on
+        # 10^4 places): kept so that loading the model rebuilds the rest of the feature graph in a fraction.
+        "coreness": [int(c) for c in fg.core],
+        "communities": [int(c) for c in fg.community],
         "estimator": base64.b64encode(blob).decode("ascii"),
         "estimator_sha256": hashlib.sha256(blob).hexdigest(),
     }
@@ -151,7 +157,12 @@ def predictor_from_json(
     predictor.base_rate = nan if summary.get("base_rate") is None else float(summary["base_rate"])
     predictor.pair_rate = nan if summary.get("pair_rate") is None else float(summary["pair_rate"])
     predictor.fit_seconds = float(summary.get("fit_seconds") or 0.0)
-    predictor.feature_graph = FeatureGraph(graph, graph.edges, seed=seed)  # as fit() builds it
+    structure = summary.get("coreness"), summary.get("communities")
+    known = all(v is not None and len(v) == graph.n for v in structure)
+    # As fit() builds it; the stored communities and cores are of these same ties (graph digest) and seed.
+    predictor.feature_graph = FeatureGraph(
+        graph, graph.edges, seed=seed, structure=(np.asarray(structure[0]), np.asarray(structure[1])) if known else None
+    )
     return predictor
 
 

@@ -95,9 +95,7 @@ class PartnerModelJob(StrictBody):
 
 
 #: A job to run: its kind and that kind's parameters (the schema lists each kind's parameters and types).
-JobIn = Annotated[
-    NetworkJob | AssessmentJob | MembershipModelJob | PartnerModelJob, Field(discriminator="kind")
-]
+JobIn = Annotated[NetworkJob | AssessmentJob | MembershipModelJob | PartnerModelJob, Field(discriminator="kind")]
 
 
 @router.get("/jobs", responses=problems(401, 422, 503))
