@@ -229,6 +229,8 @@ def _ranking(result: dict) -> list[tuple[str, float]]:
 def test_a_stored_partner_model_is_reused_by_a_new_process_until_the_data_changes(partner_registry: str) -> None:
     from citydiplomacy.store.schema import Place
     from citydiplomacy.strategy import recommend_partners as rp
+    from citydiplomacy.strategy.data import load_registry_graph
+    from citydiplomacy.strategy.features import FeatureGraph
 
     engine = get_engine(partner_registry)
     rp._PREDICTORS.clear()
@@ -243,6 +245,10 @@ def test_a_stored_partner_model_is_reused_by_a_new_process_until_the_data_change
     second = recommend_partners("Tehran", top=8, engine=engine)
     assert second["model"] == second["model"] | {"reused": True, "run": stored.id}
     assert _ranking(second) == _ranking(first)  # the loaded model and the rebuilt feature graph rank alike
+    graph = load_registry_graph(engine)
+    (loaded,) = rp._PREDICTORS.values()
+    fresh = FeatureGraph(graph, graph.edges, seed=0)  # the stored communities and cores are the ones computed
+    assert (loaded.feature_graph.community == fresh.community).all() and (loaded.feature_graph.core == fresh.core).all()
     assert len(_partner_runs(engine)) == 1
 
     with session_scope(engine) as session:  # any write advances the data version
@@ -253,7 +259,8 @@ def test_a_stored_partner_model_is_reused_by_a_new_process_until_the_data_change
     assert third["model"]["reused"] is False and third["model"]["run"] > stored.id
     old, new = _partner_runs(engine)
     assert new.data_version > old.data_version
-    assert "estimator" not in old.summary and old.summary["superseded_by"] == new.id  # megabytes not kept twice
+    assert old.summary["superseded_by"] == new.id and not {"estimator", "communities"} & set(old.summary)
+    assert new.summary["estimator"]  # megabytes kept once
 
 
 def test_a_tampered_partner_model_is_refused_and_refitted(partner_registry: str) -> None:

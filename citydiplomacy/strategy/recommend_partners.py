@@ -92,7 +92,8 @@ def predictor_as_json(predictor: LinkPredictor, graph: RegistryGraph) -> dict[st
     """The fitted ``predictor`` as a run's JSON summary: the calibration in plain numbers and the gradient-boosting
     estimator pickled (base64), with the SHA-256 of its bytes, the scikit-learn version and the graph's digest.
 
-    The feature graph is not stored: it is the registry's data, rebuilt from it when the model is loaded.
+    The feature graph is not stored (it is the registry's data, rebuilt from it when the model is loaded), except
+    its Leiden communities and k-cores: a function of the same ties and seed that takes most of its build time.
     """
     import sklearn
 
@@ -147,8 +148,10 @@ def predictor_from_json(
         raise StoredModelError(f"the stored partner model was fitted with scikit-learn {summary.get('sklearn')}")
     predictor = LinkPredictor(inner_rounds=inner_rounds, seed=seed)
     # Unpickling runs code named by the bytes, so it is only safe on trusted bytes.  These are: the registry is
-    # the application's own storage (written by this function's twin, never by an import or a user's upload),
-    # and the SHA-256 just checked is the one recorded when the bytes were written.
+    # the application's own trusted storage (the bytes are written by predictor_as_json, never by an import, an
+    # API call or a user's upload), and the SHA-256 just checked is the one recorded when they were written, so
+    # altered or truncated bytes are refused.  (Whoever may write the database itself could change both; such a
+    # person can already change every record, so the registry is trusted as a whole.)
     predictor.model = pickle.loads(blob) if blob else None  # noqa: S301 - trusted, digest-checked (above)
     cal = summary.get("calibrator")
     predictor.calibrator = None if cal is None else (float(cal[0]), float(cal[1]))
@@ -210,7 +213,8 @@ def partner_model(
         # Superseded runs of these parameters keep their record but drop their estimator (megabytes each).
         for old in session.scalars(select(AnalysisRun).where(AnalysisRun.kind == MODEL_KIND, AnalysisRun.id != new.id)):
             if runs.matches(old.parameters, params) and old.summary and "estimator" in old.summary:
-                old.summary = {k: v for k, v in old.summary.items() if k != "estimator"} | {"superseded_by": new.id}
+                bulky = ("estimator", "coreness", "communities")
+                old.summary = {k: v for k, v in old.summary.items() if k not in bulky} | {"superseded_by": new.id}
         run_id = new.id
     _PREDICTORS.clear()
     _PREDICTORS[(str(engine.url), run_id, _graph_digest(graph))] = predictor
