@@ -18,7 +18,11 @@ tuned on the truth: the model is the recommender's, with its default parameters 
 split carved out of a training graph).  300 truth cities a scenario (~400-700 queries): with 100, one hit
 more or less moves the ratio by ~5 %.
 
-Run: ``python bench/bench_linkpred.py [--seed S] [--holdout H] [--only linkpred|partners|all]
+Finally the stored partner model (``--only stored`` runs this alone): ``recommend partners`` on the full
+registry without a stored model (fits and stores it: the refit baseline), then with the stored model for a few
+cities (the in-process cache cleared before each, as in a new process), and once as a new ``citydip`` process.
+
+Run: ``python bench/bench_linkpred.py [--seed S] [--holdout H] [--only linkpred|partners|stored|all]
 [--max-cities N]``.
 """
 
@@ -40,7 +44,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--holdout", type=float, default=0.1)
-    parser.add_argument("--only", choices=("linkpred", "partners", "all"), default="all")
+    parser.add_argument("--only", choices=("linkpred", "partners", "stored", "all"), default="all")
     parser.add_argument("--max-cities", type=int, default=300, help="truth cities ranked per evaluation")
     args = parser.parse_args()
     bench_started = time.perf_counter()
@@ -74,10 +78,12 @@ def run(args: argparse.Namespace) -> int:
             f"graph from the registry: {graph.n:,} places, {len(graph.edges):,} ties "
             f"in {time.perf_counter() - t0:.2f} s"
         )
-        if args.only != "linkpred":
+        if args.only in ("stored", "all"):
+            stored_model_benchmark(engine)
+        if args.only in ("partners", "all"):
             partners_benchmarks(path, Path(tmp), engine, graph, args.seed, args.max_cities)
         engine.dispose()
-    if args.only == "partners":
+    if args.only in ("partners", "stored"):
         return 0
 
     # Baseline cost: the four classic scores alone on the same split (the usual way to do it).
@@ -121,6 +127,47 @@ def run(args: argparse.Namespace) -> int:
         f"{rss_after / 2**20:.0f} MiB (+{(rss_after - rss_before) / 2**20:.0f} MiB during the evaluation)"
     )
     return 0
+
+
+def stored_model_benchmark(engine, cities: tuple[str, ...] = ("Tehran", "Berlin", "Lima")) -> None:  # type: ignore[no-untyped-def]
+    """``recommend partners`` fitting the model (baseline) vs reading the stored one, same registry, same run."""
+    import json
+    import os
+    import subprocess
+
+    from citydiplomacy.strategy import recommend_partners as rp
+
+    rp._PREDICTORS.clear()
+    t0 = time.perf_counter()
+    first = rp.recommend_partners(cities[0], engine=engine)
+    refit = time.perf_counter() - t0
+    print(f"\n== stored partner model\nrecommend partners {cities[0]}, no stored model (fit + store): {refit:.1f} s")
+    for city in cities:
+        rp._PREDICTORS.clear()  # as a new process starts
+        t0 = time.perf_counter()
+        again = rp.recommend_partners(city, engine=engine)
+        took = time.perf_counter() - t0
+        same = "" if city != cities[0] else f", same ranking as the fit: {again['candidates'] == first['candidates']}"
+        print(
+            f"recommend partners {city}, stored model: {took:.2f} s (model read and feature graph rebuilt "
+            f"{again['model']['seconds']:.2f} s; reused {again['model']['reused']}{same})"
+        )
+    env = os.environ | {
+        "CITYDIP_DATABASE_URL": str(engine.url),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "citydiplomacy", "recommend", "partners", cities[0], "--json"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    answer = json.loads(out.stdout)
+    print(
+        f"new process `citydip recommend partners {cities[0]} --json`: {wall:.2f} s wall (Python start-up and "
+        f"imports included), {answer['seconds']:.2f} s in recommend_partners; reused {answer['model']['reused']}; "
+        f"refit baseline / stored: {refit / answer['seconds']:.0f}x"
+    )
 
 
 def print_evaluation(title: str, report: dict) -> None:

@@ -201,3 +201,107 @@ def test_cli_commands_answer_and_fail_cleanly(registry: str, tmp_path: Path) -> 
         assert session.scalar(select(func.count()).select_from(AnalysisRun)) == runs_before
     out = runner.invoke(app, ["swot", "Tehran", "--out", str(tmp_path / "t.md")])
     assert out.exit_code == 0 and "IFE matrix" in (tmp_path / "t.md").read_text(encoding="utf-8")
+
+
+# -- the stored partner model (issue 12) -----------------------------------------------------------------------
+@pytest.fixture
+def partner_registry(registry: str, twin_cities_csv: Path, tmp_path: Path) -> str:
+    """The small registry plus the first 400 pairs of the real twinning data: enough ties to train the model."""
+    lines = twin_cities_csv.read_text(encoding="utf-8").splitlines()[:401]
+    head = tmp_path / "head.csv"
+    head.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_twinning(head, engine=get_engine(registry), on_error="skip")
+    return registry
+
+
+def _partner_runs(engine) -> list[AnalysisRun]:
+    with session_scope(engine) as session:
+        runs = session.scalars(select(AnalysisRun).where(AnalysisRun.kind == "partner_model").order_by(AnalysisRun.id))
+        out = list(runs)
+        session.expunge_all()
+    return out
+
+
+def _ranking(result: dict) -> list[tuple[str, float]]:
+    return [(c["name"], c["score"]) for c in result["candidates"]]
+
+
+def test_a_stored_partner_model_is_reused_by_a_new_process_until_the_data_changes(partner_registry: str) -> None:
+    from citydiplomacy.store.schema import Place
+    from citydiplomacy.strategy import recommend_partners as rp
+    from citydiplomacy.strategy.data import load_registry_graph
+    from citydiplomacy.strategy.features import FeatureGraph
+
+    engine = get_engine(partner_registry)
+    rp._PREDICTORS.clear()
+    first = recommend_partners("Tehran", top=8, engine=engine)
+    assert first["method"] == "model" and first["model"]["reused"] is False
+    (stored,) = _partner_runs(engine)
+    assert stored.id == first["model"]["run"] and stored.model_version == rp.MODEL_VERSION
+    assert stored.parameters == {"seed": 0, "inner_rounds": 3} and stored.data_version is not None
+    assert stored.summary["estimator"] and len(stored.summary["estimator_sha256"]) == 64
+
+    rp._PREDICTORS.clear()  # what a new CLI process starts with
+    second = recommend_partners("Tehran", top=8, engine=engine)
+    assert second["model"] == second["model"] | {"reused": True, "run": stored.id}
+    assert _ranking(second) == _ranking(first)  # the loaded model and the rebuilt feature graph rank alike
+    graph = load_registry_graph(engine)
+    (loaded,) = rp._PREDICTORS.values()
+    fresh = FeatureGraph(graph, graph.edges, seed=0)  # the stored communities and cores are the ones computed
+    assert (loaded.feature_graph.community == fresh.community).all() and (loaded.feature_graph.core == fresh.core).all()
+    assert len(_partner_runs(engine)) == 1
+
+    with session_scope(engine) as session:  # any write advances the data version
+        place = session.scalars(select(Place).where(Place.name == "Kyoto")).one()
+        place.population = 1_460_000
+    rp._PREDICTORS.clear()
+    third = recommend_partners("Tehran", top=8, engine=engine)
+    assert third["model"]["reused"] is False and third["model"]["run"] > stored.id
+    old, new = _partner_runs(engine)
+    assert new.data_version > old.data_version
+    assert old.summary["superseded_by"] == new.id and not {"estimator", "communities"} & set(old.summary)
+    assert new.summary["estimator"]  # megabytes kept once
+
+
+def test_a_tampered_partner_model_is_refused_and_refitted(partner_registry: str) -> None:
+    import base64
+
+    from citydiplomacy.strategy import recommend_partners as rp
+    from citydiplomacy.strategy.data import load_registry_graph
+
+    engine = get_engine(partner_registry)
+    rp._PREDICTORS.clear()
+    recommend_partners("Tehran", top=3, engine=engine)
+    (stored,) = _partner_runs(engine)
+    blob = bytearray(base64.b64decode(stored.summary["estimator"]))
+    blob[len(blob) // 2] ^= 0xFF
+    forged = stored.summary | {"estimator": base64.b64encode(bytes(blob)).decode()}
+    graph = load_registry_graph(engine)
+    with pytest.raises(rp.StoredModelError, match="digest"):
+        rp.predictor_from_json(forged, graph, seed=0, inner_rounds=3)
+    with session_scope(engine) as session:  # the row itself altered (not an audited write: same data version)
+        session.get(AnalysisRun, stored.id).summary = forged
+    rp._PREDICTORS.clear()
+    again = recommend_partners("Tehran", top=3, engine=engine)
+    assert again["model"]["reused"] is False and "digest" in again["model"]["refused"]
+    assert again["model"]["run"] != stored.id
+
+
+def test_the_partner_model_job_stores_a_run_and_reuses_it(partner_registry: str) -> None:
+    from citydiplomacy.core.errors import BadInput
+    from citydiplomacy.jobs import run_job, submit
+    from citydiplomacy.strategy import recommend_partners as rp
+
+    engine = get_engine(partner_registry)
+    with pytest.raises(BadInput, match="inner_rounds"):
+        submit(engine, "partner_model", {"inner_rounds": 0}, actor="tester")
+    done = run_job(engine, submit(engine, "partner_model", {}, actor="tester")["id"])
+    assert done["state"] == "done", done
+    assert done["result"]["reused"] is False and done["result"]["method"] == "model"
+    (stored,) = _partner_runs(engine)
+    assert done["result"]["runs"] == {"partner_model": stored.id}
+    again = run_job(engine, submit(engine, "partner_model", {}, actor="tester")["id"])
+    assert again["result"]["reused"] is True and again["result"]["runs"] == {"partner_model": stored.id}
+    rp._PREDICTORS.clear()
+    rec = json.loads(CliRunner().invoke(app, ["recommend", "partners", "Tehran", "--top", "3", "--json"]).stdout)
+    assert rec["model"]["reused"] is True and rec["model"]["run"] == stored.id

@@ -231,6 +231,8 @@ def test_job_parameters_are_declared_and_checked(client: TestClient, editor: dic
         ({"kind": "assessment", "parameters": {"bogus": 1}}, "bogus"),
         ({"kind": "membership_model", "parameters": {}}, "organisation"),
         ({"kind": "membership_model", "parameters": {"organisation": "GCoM", "window": 0}}, "window"),
+        ({"kind": "partner_model", "parameters": {"inner_rounds": 0}}, "inner_rounds"),
+        ({"kind": "partner_model", "parameters": {"seed": -1}}, "seed"),
         ({"kind": "gossip"}, "body"),
     ):
         r = client.post("/api/jobs", json=body, headers=editor)

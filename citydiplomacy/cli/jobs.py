@@ -61,7 +61,7 @@ def list_command(
 
 @jobs_app.command("run")
 def run_command(
-    kind: Annotated[str, typer.Argument(help="network, assessment or membership_model")],
+    kind: Annotated[str, typer.Argument(help="network, assessment, membership_model or partner_model")],
     settings: Annotated[
         list[str] | None, typer.Option("--set", help="A job parameter as key=value (repeatable)")
     ] = None,
@@ -74,6 +74,8 @@ def run_command(
     uncertainty_samples, uncertainty_seed.  The assessment first computes the network run it needs when
     none matches the registry's current data.  Parameters of ``membership_model``: organisation (required),
     window, reach_km; it refits the model `citydip recommend members` reads, when the data changed.
+    Parameters of ``partner_model``: seed, inner_rounds; it refits the model `citydip recommend partners`
+    reads, when the data changed.
 
     Examples:
 
@@ -82,6 +84,8 @@ def run_command(
         citydip jobs run assessment --set uncertainty_samples=500
 
         citydip jobs run membership_model --set organisation=GCoM
+
+        citydip jobs run partner_model
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

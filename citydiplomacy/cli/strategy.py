@@ -54,7 +54,7 @@ def partners_command(
     from citydiplomacy.strategy.recommend_partners import RecommendError, recommend_partners
 
     try:
-        with _status("Training the tie predictor on the registry…", not as_json):
+        with _status("Reading the stored partner model (or training one: minutes)…", not as_json):
             result = recommend_partners(
                 city, country=country, partner_country=partner_country, top=top, seed=seed, engine=get_engine()
             )

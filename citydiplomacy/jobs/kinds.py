@@ -85,6 +85,19 @@ def run_membership_model(session: Session, params: dict[str, Any], progress: Pro
     return out
 
 
+def run_partner_model(session: Session, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """The model that ranks candidate partners (`recommend partners`), refitted when the registry's data changed."""
+    from citydiplomacy.strategy.recommend_partners import train_partner_model
+
+    progress("fitting the partner model", 0, 1)
+    # Its own sessions (read, then one short write): this job's session only reads.
+    out = train_partner_model(
+        seed=params.get("seed", 0), inner_rounds=params.get("inner_rounds", 3), engine=session.get_bind()
+    )
+    progress("done", 1, 1)
+    return out
+
+
 def _assessment_parameters() -> dict[str, type]:
     from citydiplomacy.assess.registry_index import AssessmentChoices
 
@@ -126,6 +139,12 @@ JOB_KINDS: dict[str, JobKind] = {
         {"organisation": str, "window": int, "reach_km": float},
         run_membership_model,
     ),
+    "partner_model": JobKind(
+        "partner_model",
+        "Partner model (candidate sister cities)",
+        {"seed": int, "inner_rounds": int},
+        run_partner_model,
+    ),
 }
 
 
@@ -166,4 +185,6 @@ def check_parameters(kind: str, parameters: dict[str, Any] | None) -> dict[str, 
         raise BadInput("job assessment: uncertainty_samples must be between 0 and 100000")
     if kind == "membership_model" and not out.get("organisation"):
         raise BadInput("job membership_model needs the organisation (name or acronym): --set organisation=GCoM")
+    if kind == "partner_model" and not 1 <= out.get("inner_rounds", 3) <= 10:
+        raise BadInput("job partner_model: inner_rounds must be between 1 and 10")
     return out

@@ -94,9 +94,19 @@ class FeatureGraph:
         The ties features may see, node-index pairs shape ``(m, 2)``.
     seed
         Seed of the Leiden community detection (communities are a feature, so results depend on it).
+    structure
+        ``(coreness, communities)`` computed before for the same places, ``edges`` and ``seed`` (a stored
+        partner model keeps them: the Leiden run is most of the build's time); default: computed here.
     """
 
-    def __init__(self, graph: RegistryGraph, edges: np.ndarray, *, seed: int = 0) -> None:
+    def __init__(
+        self,
+        graph: RegistryGraph,
+        edges: np.ndarray,
+        *,
+        seed: int = 0,
+        structure: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         self.graph = graph
         self.edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
         n = graph.n
@@ -117,8 +127,12 @@ class FeatureGraph:
         self._ra2: sp.csr_matrix | None = None
         self._aa_keys: tuple[np.ndarray, float] | None = None
         self.seed = seed
-        self.core = self._coreness()
-        self.community = self._communities(seed)
+        if structure is None:
+            self.core = self._coreness()
+            self.community = self._communities(seed)
+        else:
+            self.core = np.asarray(structure[0], dtype=float).reshape(n)
+            self.community = np.asarray(structure[1], dtype=np.int64).reshape(n)
         self.component = self._components()
         # Countries as integer codes; country-level tie counts from the feature graph only.
         codes, self.country_code = np.unique(graph.countries.astype(str), return_inverse=True)

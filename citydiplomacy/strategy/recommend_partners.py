@@ -10,7 +10,11 @@ countries the city already twins with.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import logging
+import pickle
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +27,19 @@ from citydiplomacy.core.errors import BadInput
 from citydiplomacy.store import runs
 from citydiplomacy.store.db import get_engine, session_scope
 from citydiplomacy.store.lookup import find_place
-from citydiplomacy.store.schema import CityResult
+from citydiplomacy.store.schema import AnalysisRun, CityResult
 from citydiplomacy.strategy.data import RegistryGraph, country_info, haversine_km, load_registry_graph
-from citydiplomacy.strategy.features import FEATURE_NAMES
+from citydiplomacy.strategy.features import FEATURE_NAMES, FeatureGraph
 from citydiplomacy.strategy.linkpred import LinkPredictor, rank_city
 
 _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
-_PREDICTORS: dict[str, LinkPredictor] = {}
+#: Predictors loaded or fitted in this process, by (registry, run id, graph digest).
+_PREDICTORS: dict[tuple[str, int, str], LinkPredictor] = {}
+_log = logging.getLogger(__name__)
+#: Kind of the analysis run that stores a fitted partner model.
+MODEL_KIND = "partner_model"
+#: Version of the model's recipe and stored form (a stored model of another version is refitted).
+MODEL_VERSION = "partner-hgb-platt-1"
 
 #: A dimension counts as complementary when the candidate's score exceeds the city's by this much (0-100 scale).
 COMPLEMENT_MARGIN = settings.PARTNER_COMPLEMENT_MARGIN
@@ -37,6 +47,10 @@ COMPLEMENT_MARGIN = settings.PARTNER_COMPLEMENT_MARGIN
 
 class RecommendError(BadInput):
     """The city cannot be found or the request cannot be answered."""
+
+
+class StoredModelError(RecommendError):
+    """A stored partner model cannot be used (digest mismatch, other data or library version): it is refitted."""
 
 
 @dataclass(frozen=True)
@@ -65,14 +79,171 @@ class Candidate:
         }
 
 
-def fitted_predictor(graph: RegistryGraph, seed: int = 0, inner_rounds: int = 3) -> LinkPredictor:
-    """A predictor fitted on all ties of ``graph``, cached per tie set for the life of the process."""
-    digest = hashlib.sha256(graph.edges.tobytes() + graph.place_ids.tobytes()).hexdigest()[:20]
-    key = f"{digest}:{seed}:{inner_rounds}"
-    if key not in _PREDICTORS:
-        _PREDICTORS.clear()  # one registry at a time is enough
-        _PREDICTORS[key] = LinkPredictor(inner_rounds=inner_rounds, seed=seed).fit(graph, graph.edges)
-    return _PREDICTORS[key]
+def _graph_digest(graph: RegistryGraph) -> str:
+    """A digest of the places and ties a model was fitted on (a stored model is used on the same graph only)."""
+    return hashlib.sha256(graph.edges.tobytes() + graph.place_ids.tobytes()).hexdigest()[:20]
+
+
+def _model_parameters(seed: int, inner_rounds: int) -> dict[str, Any]:
+    return {"seed": seed, "inner_rounds": inner_rounds}
+
+
+def predictor_as_json(predictor: LinkPredictor, graph: RegistryGraph) -> dict[str, Any]:
+    """The fitted ``predictor`` as a run's JSON summary: the calibration in plain numbers and the gradient-boosting
+    estimator pickled (base64), with the SHA-256 of its bytes, the scikit-learn version and the graph's digest.
+
+    The feature graph is not stored (it is the registry's data, rebuilt from it when the model is loaded), except
+    its Leiden communities and k-cores: a function of the same ties and seed that takes most of its build time.
+    """
+    import sklearn
+
+    fg = predictor.feature_graph
+    assert fg is not None
+    blob = b"" if predictor.model is None else pickle.dumps(predictor.model, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def number(x: float) -> float | None:  # JSON (and PostgreSQL) have no NaN
+        return None if not np.isfinite(x) else float(x)
+
+    return {
+        "method": predictor.method,
+        "calibrator": None if predictor.calibrator is None else [float(v) for v in predictor.calibrator],
+        "base_rate": number(predictor.base_rate),
+        "pair_rate": number(predictor.pair_rate),
+        "fit_seconds": round(predictor.fit_seconds, 2),
+        "ties": int(len(graph.edges)),
+        "places": int(graph.n),
+        "graph_digest": _graph_digest(graph),
+        "sklearn": sklearn.__version__,
+        # The feature graph's Leiden communities and k-cores (a function of these ties and the seed, ~2 s on
+        # 10^4 places): kept so that loading the model rebuilds the rest of the feature graph in a fraction.
+        "coreness": [int(c) for c in fg.core],
+        "communities": [int(c) for c in fg.community],
+        "estimator": base64.b64encode(blob).decode("ascii"),
+        "estimator_sha256": hashlib.sha256(blob).hexdigest(),
+    }
+
+
+def predictor_from_json(
+    summary: dict[str, Any], graph: RegistryGraph, *, seed: int, inner_rounds: int
+) -> LinkPredictor:
+    """The predictor :func:`predictor_as_json` stored, on ``graph`` (its feature graph rebuilt from the registry).
+
+    Raises
+    ------
+    StoredModelError
+        The estimator's bytes do not match their digest (tampered or truncated), the model was fitted on other
+        places or ties, by another scikit-learn version, or its blob was dropped (a superseded run).
+    """
+    import sklearn
+
+    encoded = summary.get("estimator")
+    if encoded is None:
+        raise StoredModelError("the stored partner model has no estimator (superseded run)")
+    blob = base64.b64decode(encoded)
+    if hashlib.sha256(blob).hexdigest() != summary.get("estimator_sha256"):
+        raise StoredModelError("the stored partner model fails its digest check: its bytes were altered")
+    if summary.get("graph_digest") != _graph_digest(graph):
+        raise StoredModelError("the stored partner model was fitted on other places or ties")
+    if summary.get("sklearn") != sklearn.__version__:
+        raise StoredModelError(f"the stored partner model was fitted with scikit-learn {summary.get('sklearn')}")
+    predictor = LinkPredictor(inner_rounds=inner_rounds, seed=seed)
+    # Unpickling runs code named by the bytes, so it is only safe on trusted bytes.  These are: the registry is
+    # the application's own trusted storage (the bytes are written by predictor_as_json, never by an import, an
+    # API call or a user's upload), and the SHA-256 just checked is the one recorded when they were written, so
+    # altered or truncated bytes are refused.  (Whoever may write the database itself could change both; such a
+    # person can already change every record, so the registry is trusted as a whole.)
+    predictor.model = pickle.loads(blob) if blob else None  # noqa: S301 - trusted, digest-checked (above)
+    cal = summary.get("calibrator")
+    predictor.calibrator = None if cal is None else (float(cal[0]), float(cal[1]))
+    predictor.method = str(summary["method"])
+    nan = float("nan")
+    predictor.base_rate = nan if summary.get("base_rate") is None else float(summary["base_rate"])
+    predictor.pair_rate = nan if summary.get("pair_rate") is None else float(summary["pair_rate"])
+    predictor.fit_seconds = float(summary.get("fit_seconds") or 0.0)
+    structure = summary.get("coreness"), summary.get("communities")
+    known = all(v is not None and len(v) == graph.n for v in structure)
+    # As fit() builds it; the stored communities and cores are of these same ties (graph digest) and seed.
+    predictor.feature_graph = FeatureGraph(
+        graph, graph.edges, seed=seed, structure=(np.asarray(structure[0]), np.asarray(structure[1])) if known else None
+    )
+    return predictor
+
+
+def partner_model(
+    engine: Engine, graph: RegistryGraph, *, seed: int = 0, inner_rounds: int = 3
+) -> tuple[LinkPredictor, dict[str, Any]]:
+    """The partner model of the registry's current data: the one stored (run kind :data:`MODEL_KIND`) when its data
+    version, parameters and recipe are current, else a new fit on all ties of ``graph``, stored.
+
+    A stored model is loaded once per process (cached by run id).  A stored model that cannot be used (its digest
+    fails, other ties, another scikit-learn) is refused and a new one fitted and stored.
+
+    Returns
+    -------
+    tuple
+        The predictor, and ``{"run": run id, "reused": True when the stored model was used, "refused": why a
+        stored model was refused (or None), "seconds": time to load or fit}``.
+    """
+    started = time.perf_counter()
+    params = _model_parameters(seed, inner_rounds)
+    refused: str | None = None
+    with session_scope(engine) as session:
+        version = runs.data_version(session)
+        run = runs.latest_run(session, MODEL_KIND, params)
+        current = run is not None and run.data_version == version and run.model_version == MODEL_VERSION and run.summary
+        run_id, summary = (run.id, run.summary) if current and run is not None else (None, None)
+    if run_id is not None and summary is not None:
+        key = (str(engine.url), run_id, _graph_digest(graph))
+        if key not in _PREDICTORS:
+            try:
+                predictor = predictor_from_json(summary, graph, seed=seed, inner_rounds=inner_rounds)
+            except StoredModelError as exc:
+                refused = f"run {run_id}: {exc}"
+                _log.warning("partner model refused, refitting: %s", refused)
+            else:
+                _PREDICTORS.clear()  # one registry and model at a time is enough
+                _PREDICTORS[key] = predictor
+        if refused is None:
+            info = {"run": run_id, "reused": True, "refused": None, "seconds": round(time.perf_counter() - started, 2)}
+            return _PREDICTORS[key], info
+    predictor = LinkPredictor(inner_rounds=inner_rounds, seed=seed).fit(graph, graph.edges)
+    summary = predictor_as_json(predictor, graph)
+    with session_scope(engine) as session:
+        new = runs.new_run(session, MODEL_KIND, params, summary=summary, model_version=MODEL_VERSION, version=version)
+        # Superseded runs of these parameters keep their record but drop their estimator (megabytes each).
+        for old in session.scalars(select(AnalysisRun).where(AnalysisRun.kind == MODEL_KIND, AnalysisRun.id != new.id)):
+            if runs.matches(old.parameters, params) and old.summary and "estimator" in old.summary:
+                bulky = ("estimator", "coreness", "communities")
+                old.summary = {k: v for k, v in old.summary.items() if k not in bulky} | {"superseded_by": new.id}
+        run_id = new.id
+    _PREDICTORS.clear()
+    _PREDICTORS[(str(engine.url), run_id, _graph_digest(graph))] = predictor
+    info = {"run": run_id, "reused": False, "refused": refused, "seconds": round(time.perf_counter() - started, 2)}
+    return predictor, info
+
+
+def train_partner_model(*, seed: int = 0, inner_rounds: int = 3, engine: Engine | None = None) -> dict[str, Any]:
+    """Fit and store the model :func:`recommend_partners` reads, unless one of the current data is stored.
+
+    What the ``partner_model`` job runs after an import, so that the next recommendation reads a stored model
+    instead of fitting one (minutes on a registry of 10^4 places).
+
+    Returns
+    -------
+    dict
+        ``runs`` (``{"partner_model": run id}``), ``reused`` (True when the stored model was current),
+        ``refused`` (why a stored model was refused, or None), ``method`` and ``ties``.
+    """
+    engine = engine or get_engine()
+    graph = load_registry_graph(engine)
+    predictor, info = partner_model(engine, graph, seed=seed, inner_rounds=inner_rounds)
+    return {
+        "runs": {MODEL_KIND: info["run"]},
+        "reused": info["reused"],
+        "refused": info["refused"],
+        "method": predictor.method,
+        "ties": int(len(graph.edges)),
+    }
 
 
 def latest_dimension_scores(session: Session) -> dict[int, dict[str, float]]:
@@ -201,15 +372,17 @@ def recommend_partners(
     engine
         Registry (default: the configured one).
     seed
-        Seed of the predictor's training.
+        Seed of the predictor's training.  The predictor is the stored partner model of the registry's current
+        data (:func:`partner_model`); without one it is fitted (minutes on 10^4 places) and stored.
     graph
         A preloaded registry graph (default: read from ``engine``).
 
     Returns
     -------
     dict
-        ``city`` (id, name, country, ties), ``method`` (``model`` or ``heuristic``), ``notes`` and
-        ``candidates`` (list of :meth:`Candidate.to_dict`), best first.
+        ``city`` (id, name, country, ties), ``method`` (``model`` or ``heuristic``), ``model`` (its run, whether
+        the stored one was reused: :func:`partner_model`), ``notes``, ``candidates`` (list of
+        :meth:`Candidate.to_dict`), best first, and ``seconds``.
 
     Raises
     ------
@@ -218,6 +391,7 @@ def recommend_partners(
     """
     if top < 1:
         raise RecommendError("--top must be at least 1")
+    started = time.perf_counter()
     engine = engine or get_engine()
     if partner_country is not None:
         partner_country = partner_country.upper()
@@ -232,7 +406,7 @@ def recommend_partners(
         dims = latest_dimension_scores(session)
     graph = graph or load_registry_graph(engine)
     u = graph.index_of(place_id)
-    predictor = fitted_predictor(graph, seed=seed)
+    predictor, model_info = partner_model(engine, graph, seed=seed)
     fg = predictor.feature_graph
     assert fg is not None
     partners = set(fg.adjacency[u].indices.tolist())
@@ -287,6 +461,8 @@ def recommend_partners(
         },
         "method": predictor.method,
         "seed": seed,
+        "model": model_info,
         "notes": notes,
         "candidates": [c.to_dict() for c in scored],
+        "seconds": round(time.perf_counter() - started, 2),
     }

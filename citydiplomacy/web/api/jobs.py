@@ -59,6 +59,13 @@ class MembershipModelParameters(StrictBody):
     reach_km: float | None = Field(default=None, gt=0, le=2000, description="Members within reach, km")
 
 
+class PartnerModelParameters(StrictBody):
+    """Parameters of a partner-model job: optionally the seed and the training rounds."""
+
+    seed: int | None = Field(default=None, ge=0, le=MAX_ID, description="Seed of the model's training")
+    inner_rounds: int | None = Field(default=None, ge=1, le=10, description="Training rounds (each hides 10 % of ties)")
+
+
 class NetworkJob(StrictBody):
     """A network job to run."""
 
@@ -80,8 +87,15 @@ class MembershipModelJob(StrictBody):
     parameters: MembershipModelParameters
 
 
+class PartnerModelJob(StrictBody):
+    """A partner-model job to run (refits the model `recommend partners` reads when the data changed)."""
+
+    kind: Literal["partner_model"]
+    parameters: PartnerModelParameters = Field(default_factory=PartnerModelParameters)
+
+
 #: A job to run: its kind and that kind's parameters (the schema lists each kind's parameters and types).
-JobIn = Annotated[NetworkJob | AssessmentJob | MembershipModelJob, Field(discriminator="kind")]
+JobIn = Annotated[NetworkJob | AssessmentJob | MembershipModelJob | PartnerModelJob, Field(discriminator="kind")]
 
 
 @router.get("/jobs", responses=problems(401, 422, 503))
