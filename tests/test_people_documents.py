@@ -33,6 +33,8 @@ from citydiplomacy.store.schema import (
     AgreementSignatory,
     AuditEntry,
     Document,
+    FollowUpAction,
+    Outcome,
     Person,
 )
 from citydiplomacy.web.app import create_app
@@ -475,13 +477,21 @@ def test_merging_two_places_keeps_the_signatories_and_documents_of_a_duplicate_a
         ali = _person(s, "Ali Rezaei", place_id=twin.id)
         people.add_signatory(s, inputs.SignatoryIn(relation_id=copy.id, person_id=ali.id), "office")
         documents.add_document(s, inputs.DocumentIn(relation_id=copy.id), "mou.pdf", PDF, "office")
-        twin_id, copy_id = twin.id, copy.id
+        # What the duplicate yielded (migration 0008's record) must follow it too, not go with the duplicate.
+        visit = create_record(s, "activities", inputs.ActivityIn(kind="visit", title="Visit", relation_id=copy.id,
+                              happened_on=date(2025, 1, 5)), "office")  # fmt: skip
+        agreements.add_outcome(s, inputs.OutcomeIn(relation_id=copy.id, code="award"), "office")
+        agreements.add_action(s, inputs.ActionIn(relation_id=copy.id, title="Minutes", owner="Protocol"), "office")
+        twin_id, copy_id, visit_id = twin.id, copy.id, visit.id
     with db.session_scope(engine) as s:
         summary = merge_places(s, s.get(Place, twin_id), s.get(Place, seeded.kuala_lumpur), actor="office")
         assert [r["id"] for r in summary.dropped_relations] == [copy_id]
     with db.session_scope(engine) as s:
         assert [d.relation_id for d in s.scalars(select(Document))] == [seeded.relation]
         assert [x.relation_id for x in s.scalars(select(AgreementSignatory))] == [seeded.relation]
+        assert s.get(Activity, visit_id).relation_id == seeded.relation
+        assert [o.relation_id for o in s.scalars(select(Outcome))] == [seeded.relation]
+        assert [a.relation_id for a in s.scalars(select(FollowUpAction))] == [seeded.relation]
         assert s.scalar(select(Person.place_id)) == seeded.kuala_lumpur  # the person's city follows the merge
 
 

@@ -47,10 +47,12 @@ from citydiplomacy.store.schema import (
     Base,
     CityResult,
     Document,
+    FollowUpAction,
     IndicatorValue,
     Membership,
     MembershipEvidence,
     Organisation,
+    Outcome,
     Person,
     Place,
     PlaceFact,
@@ -601,11 +603,27 @@ def _move_relations(session: Session, old_id: int, target_id: int, summary: Merg
             kept = taken.get(fact(a, b, rel)) if reason == "duplicate" else None
             _move_evidence(session, rel.id, kept, summary)
             _move_signatories_and_documents(session, rel.id, kept)
+            _move_office_record(session, rel.id, kept, summary)
             session.delete(rel)
         else:
             taken[fact(a, b, rel)] = rel.id
             rel.place_a_id, rel.place_b_id = a, b
             summary.count("moved", "relation")
+
+
+def _move_office_record(session: Session, old_relation: int, kept: int | None, summary: MergeSummary) -> None:
+    """A dropped duplicate's activities, outcomes and follow-up actions become the kept agreement's: the office's
+    record of what the agreement yielded is not lost with the duplicate (a self-relation's activities keep
+    their place and lose the link; its outcomes and actions go with it)."""
+    if kept is None:
+        return
+    for model, what in ((Activity, "activity"), (Outcome, "outcome"), (FollowUpAction, "follow_up_action")):
+        moved = session.execute(
+            update(model).where(model.relation_id == old_relation).values(relation_id=kept)  # type: ignore[attr-defined]
+        ).rowcount
+        if moved:
+            summary.count("moved", what, moved)
+    session.flush()
 
 
 def _move_signatories_and_documents(session: Session, old_relation: int, kept: int | None) -> None:
