@@ -34,6 +34,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # the year a source states its facts for (the case study's tables: 1391 SH, 1400 SH)
     "as_of_year": ("as of {year}", "وضعیت سال {year}"),
     # --- the office's workbook (ingest/workbook.py): its About sheet ---
+    "office_workbook": ("Workbook (XLSX)", "کارپوشه (XLSX)"),
     "workbook_about": (
         "The office's record of cooperation. Each sheet is one record type; records name each other by the "
         "ref column of their sheet, not by ids. Dates are given twice: Gregorian (YYYY-MM-DD) and Solar Hijri "
