@@ -344,4 +344,4 @@ def test_relations_and_memberships_carry_the_year_their_table_is_stated_for(sqli
     expected = [as_of_sh(DATA, r) for r in DATA["relations"]]
     assert sorted(y for y in relation_years if y) == sorted(y for y in expected if y) and expected.count(1391) == 24
     assert membership_years.count(1400) == sum(as_of_sh(DATA, m) == 1400 for m in DATA["memberships"]) >= 6
-    assert sum("as stated for 1391 SH (2012/13)" in (r or "") for r in reasons) == 24
+    assert sum("برای سال ۱۳۹۱ (۲۰۱۲/۱۳)" in (r or "") and "جدول ۲ مقاله ۳" in (r or "") for r in reasons) == 24

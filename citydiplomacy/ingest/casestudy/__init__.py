@@ -103,6 +103,7 @@ def read_case_study(path: Path = CASE_STUDY_FILE) -> dict[str, Any]:
 
 
 _TABLE = re.compile(r"^\s*(Table \d+)")
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
 def as_of_sh(data: dict[str, Any], record: dict[str, Any]) -> int | None:
@@ -297,9 +298,13 @@ def _load_relations(session: Session, data: dict[str, Any], place_of: Any, prov:
                 # "Currently" in the paper means the year its table is stated for: the evidence says so, and the
                 # first status row says as of when the status is known.
                 relation.evidence_values = dated  # type: ignore[attr-defined]  # read by store.evidence
-                add_status(session, relation, relation.status, actor=ACTOR, previous=None,
-                           reason=f"as stated for {dated['as_of_sh']} SH ({dated['as_of']}) by "
-                                  f"{r['cite']['source']}, {r['cite']['locator']}",
+                # Written in Persian, as the paper states it (its table's source line and year).
+                table = _TABLE.match(r["cite"]["locator"]).group(1).split()[1]  # type: ignore[union-attr]
+                reason = (
+                    f"وضعیت به نقل از جدول {table} مقاله {r['cite']['source'][-1]}، "
+                    f"برای سال {dated['as_of_sh']} ({dated['as_of']})"
+                ).translate(_PERSIAN_DIGITS)
+                add_status(session, relation, relation.status, actor=ACTOR, previous=None, reason=reason,
                            source_id=relation.source_id, source_locator=relation.source_locator)  # fmt: skip
             session.add(relation)
         summary.add("relation", found is None)
