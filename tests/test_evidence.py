@@ -210,7 +210,8 @@ def test_city_page_shows_membership_evidence(sqlite_url: str, tmp_path: Path, re
         table = page.text.split('id="memberships"', 1)[1].split("</table>", 1)[0]
         # Each source as its citation (the file's name, where in it), one per line, linked to its record.
         assert "networks.csv</bdi>" in table and "<bdi>row 2</bdi>" in table and "<br>" in table
-        assert "gcom.xlsx" in table and "sheet 1 row 2" in table and 'href="/sources/' in table
+        # The Covenant's file is cited by its source's citation (the JRC data set), with its sheet and row.
+        assert "Joint Research Centre" in table and "sheet 1 row 2" in table and table.count('href="/sources/') == 2
 
 
 # --------------------------------------------------------------------------------------------- merge, migration
