@@ -17,16 +17,19 @@ from typer.testing import CliRunner
 from citydiplomacy.cli import app as cli_app
 from citydiplomacy.ingest.casestudy import load_case_study
 from citydiplomacy.ingest.workbook import SHEETS, WorkbookError, export_workbook, import_workbook
-from citydiplomacy.store import agreements, db, inputs
+from citydiplomacy.store import agreements, db, inputs, people
 from citydiplomacy.store.records import change_status, create_record
 from citydiplomacy.store.schema import (
     Activity,
     ActivityParticipant,
+    ActivityPerson,
+    AgreementSignatory,
     FollowUpAction,
     Membership,
     MembershipDue,
     Organisation,
     Outcome,
+    Person,
     Place,
     Relation,
     RelationStatus,
@@ -34,7 +37,7 @@ from citydiplomacy.store.schema import (
 
 ACTOR = "office@test"
 RECORD_TABLES = (Place, Organisation, Relation, RelationStatus, Membership, MembershipDue, Activity,
-                 ActivityParticipant, Outcome, FollowUpAction)  # fmt: skip
+                 ActivityParticipant, Outcome, FollowUpAction, Person, AgreementSignatory, ActivityPerson)  # fmt: skip
 
 
 def _office_year(url: str) -> None:
@@ -64,10 +67,16 @@ def _office_year(url: str) -> None:
         }, strict=False), ACTOR)  # fmt: skip
         visit = create_record(s, "activities", inputs.ActivityIn.model_validate({
             "kind": "delegation", "title": "Transport delegation to Minsk", "title_fa": "هیئت حمل‌ونقل به مینسک",
-            "happened_on": "2024-10-12", "place_id": minsk.id, "relation_id": second.id, "cost_amount": 12500.5,
+            "happened_on": "2024-10-12", "ends_on": "2024-10-15", "direction": "outgoing",
+            "purpose": "Metro cooperation", "place_id": minsk.id, "relation_id": second.id, "cost_amount": 12500.5,
             "cost_currency": "EUR", "funding_source": "=HYPERLINK(\"x\")", "dimensions": ["economy"],
         }, strict=False), ACTOR)  # fmt: skip
         s.add(ActivityParticipant(activity_id=visit.id, place_id=tehran.id, role="host"))
+        director = create_record(s, "people", inputs.PersonIn(
+            name="Ali Rezaei", name_fa="علی رضایی", title="Director of International Affairs", unit="International",
+            place_id=tehran.id), ACTOR)  # fmt: skip
+        people.add_signatory(s, inputs.SignatoryIn(relation_id=second.id, person_id=director.id, role="Mayor"), ACTOR)
+        s.add(ActivityPerson(activity_id=visit.id, person_id=director.id, role="head of delegation"))
         agreements.add_outcome(s, inputs.OutcomeIn(relation_id=second.id, activity_id=visit.id,
                                code="knowledge_exchanged", quantity=3, unit="workshops",
                                evidence="minutes of 12 Oct", happened_on=date(2024, 10, 12)), ACTOR)  # fmt: skip
@@ -118,6 +127,11 @@ def test_the_workbook_round_trips_into_an_empty_registry_without_loss(db_url: st
             ("signed", "signed in Minsk"), ("active", "first joint project started")]  # fmt: skip
         visit = s.scalar(select(Activity).where(Activity.kind == "delegation"))
         assert visit is not None and visit.cost_amount == 12500.5 and visit.relation_id == mou.id
+        assert (visit.direction, visit.purpose, visit.ends_on) == ("outgoing", "Metro cooperation", date(2024, 10, 15))
+        signed = s.scalars(select(AgreementSignatory).where(AgreementSignatory.relation_id == mou.id)).one()
+        assert s.get(Person, signed.person_id).name_fa == "علی رضایی" and signed.role == "Mayor"
+        assert s.scalars(select(ActivityPerson.role).where(ActivityPerson.activity_id == visit.id)).one() == (
+            "head of delegation")  # fmt: skip
         assert visit.funding_source == '=HYPERLINK("x")'  # defused in the file, restored on import
         assert s.scalar(select(func.count()).select_from(Outcome).where(Outcome.activity_id == visit.id)) == 1
     # A second import of the same workbook adds nothing, on either registry.

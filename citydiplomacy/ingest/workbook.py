@@ -1,7 +1,8 @@
 """The office's own workbook: the whole record of cooperation as one XLSX, out and back in without loss.
 
-One sheet per record type (places, organisations, agreements and their status history, memberships and their
-dues, activities and their participants, outcomes, follow-up actions), in this order, after an "About" sheet
+One sheet per record type (places, organisations, people, agreements with their status history and signatories,
+memberships and their dues, activities (delegations and visits with their direction, purpose and last day) and
+their participants (places, organisations, people), outcomes, follow-up actions), in this order, after an "About" sheet
 that explains them in English and Persian.  Records refer to each other by **names, not ids**: each sheet's
 ``ref`` column holds a readable key ("Tehran, IR", "Tehran, IR – Minsk, BY: sister_city"), unique in the
 workbook, and the other sheets name those keys.  Every date is written twice, Gregorian (``signed_on``) and
@@ -37,15 +38,19 @@ from citydiplomacy.present.fmt import to_solar_hijri
 from citydiplomacy.present.i18n import translate
 from citydiplomacy.store import agreements as agreement_service
 from citydiplomacy.store import inputs
+from citydiplomacy.store import people as people_service
 from citydiplomacy.store.records import create_record, gazetteer_place, source_id_for
 from citydiplomacy.store.schema import (
     Activity,
     ActivityParticipant,
+    ActivityPerson,
+    AgreementSignatory,
     FollowUpAction,
     Membership,
     MembershipDue,
     Organisation,
     Outcome,
+    Person,
     Place,
     Relation,
     RelationStatus,
@@ -60,18 +65,23 @@ SHEETS: dict[str, tuple[str, ...]] = {
                "is_capital", "gazetteer", "gazetteer_id", "wikidata_id"),
     "Organisations": ("ref", "name", "name_fa", "acronym", "kind", "scale", "founded", "seat", "themes",
                       "description"),
+    "People": ("ref", "name", "name_fa", "title", "title_fa", "unit", "place", "organisation", "contact", "notes",
+               "source", "source_locator"),
     "Agreements": ("ref", "place", "partner_place", "partner_organisation", "kind", "status", "title", "title_fa",
                    "signed_on", "signed_on_sh", "signed_year", "valid_until", "valid_until_sh", "ended_year",
                    "responsible_unit", "dimensions", "functions", "notes", "source", "source_locator"),
     "Status history": ("agreement", "status", "previous_status", "effective_on", "effective_on_sh", "changed_at",
                        "changed_by", "reason", "source", "source_locator"),
+    "Signatories": ("agreement", "person", "role"),
     "Memberships": ("ref", "place", "organisation", "role", "role_verbatim", "since_year", "until_year", "status",
                     "notes", "source", "source_locator"),
     "Dues": ("membership", "year", "amount", "currency", "source", "source_locator"),
     "Activities": ("ref", "kind", "title", "title_fa", "happened_on", "happened_on_sh", "year", "place",
                    "organisation", "agreement", "membership", "dimensions", "functions", "indicators",
-                   "description", "cost_amount", "cost_currency", "funding_source", "source", "source_locator"),
+                   "description", "cost_amount", "cost_currency", "funding_source", "direction", "purpose",
+                   "ends_on", "ends_on_sh", "source", "source_locator"),
     "Participants": ("activity", "place", "organisation", "role"),
+    "Activity people": ("activity", "person", "role"),
     "Outcomes": ("agreement", "activity", "code", "quantity", "unit", "evidence", "happened_on", "happened_on_sh",
                  "source", "source_locator"),
     "Follow-up actions": ("agreement", "activity", "title", "owner", "due_on", "due_on_sh", "state", "done_on",
@@ -81,6 +91,9 @@ SHEETS: dict[str, tuple[str, ...]] = {
 REQUIRED: dict[str, tuple[str, ...]] = {
     "Places": ("ref", "name", "country"),
     "Organisations": ("ref", "name", "kind"),
+    "People": ("ref", "name"),
+    "Signatories": ("agreement", "person"),
+    "Activity people": ("activity", "person"),
     "Agreements": ("ref", "place", "partner_place", "partner_organisation", "kind"),
     "Status history": ("agreement", "status"),
     "Memberships": ("ref", "place", "organisation", "role"),
@@ -187,6 +200,7 @@ class _Refs:
         self.agreements: dict[int, str] = {}
         self.memberships: dict[int, str] = {}
         self.activities: dict[int, str] = {}
+        self.people: dict[int, str] = {}
         self._taken: dict[str, set[str]] = {}
 
     def add(self, sheet: str, table: dict[int, str], record_id: int, base: str) -> str:
@@ -262,6 +276,20 @@ def export_workbook(session: Session, out: str | Path, *, place_id: int | None =
     for a in activities:
         place_ids.update(i for i in [a.place_id, *(p.place_id for p in a.participants)] if i)
         org_ids.update(i for i in [a.organisation_id, *(p.organisation_id for p in a.participants)] if i)
+    relation_ids_all = {r.id for r in relations}
+    signatories = [x for x in session.scalars(select(AgreementSignatory).order_by(AgreementSignatory.id))
+                   if x.relation_id in relation_ids_all]  # fmt: skip
+    activity_people = [x for x in session.scalars(select(ActivityPerson).order_by(ActivityPerson.id))
+                       if x.activity_id in activity_ids]  # fmt: skip
+    person_ids = {x.person_id for x in signatories} | {x.person_id for x in activity_people}
+    if place_id is None:
+        person_ids |= set(session.scalars(select(Person.id)))
+    else:
+        person_ids |= set(session.scalars(select(Person.id).where(Person.place_id == place_id)))
+    persons = [x for x in session.scalars(select(Person).order_by(Person.id)) if x.id in person_ids]
+    for x in persons:
+        place_ids.update(i for i in (x.place_id,) if i)
+        org_ids.update(i for i in (x.organisation_id,) if i)
     orgs = [o for o in session.scalars(select(Organisation).order_by(Organisation.id)) if o.id in org_ids]
     place_ids.update(o.seat_place_id for o in orgs if o.seat_place_id)
     places = sorted((session.get(Place, i) for i in place_ids), key=lambda p: p.id)  # type: ignore[union-attr]
@@ -287,6 +315,8 @@ def export_workbook(session: Session, out: str | Path, *, place_id: int | None =
     def src(i: int | None) -> str | None:
         return sources.get(i) if i else None
 
+    for x in persons:
+        refs.add("People", refs.people, x.id, f"{x.name} ({x.unit})" if x.unit else x.name)
     for r in relations:
         partner = place(r.place_b_id) or org(r.organisation_id)
         year = f" {r.signed_year}" if r.signed_year else ""
@@ -305,6 +335,15 @@ def export_workbook(session: Session, out: str | Path, *, place_id: int | None =
     for o in orgs:
         rows["Organisations"].append([refs.organisations[o.id], o.name, o.name_fa, o.acronym, o.kind, o.scale,
                                       o.founded, place(o.seat_place_id), _join(o.themes), o.description])  # fmt: skip
+    for x in persons:
+        rows["People"].append([
+            refs.people[x.id], x.name, x.name_fa, x.title, x.title_fa, x.unit, place(x.place_id),
+            org(x.organisation_id), x.contact, x.notes, src(x.source_id), x.source_locator,
+        ])  # fmt: skip
+    for x in signatories:
+        rows["Signatories"].append([refs.agreements[x.relation_id], refs.people[x.person_id], x.role])
+    for x in activity_people:
+        rows["Activity people"].append([refs.activities[x.activity_id], refs.people[x.person_id], x.role])
     for r in relations:
         rows["Agreements"].append([
             refs.agreements[r.id], place(r.place_a_id), place(r.place_b_id), org(r.organisation_id), r.kind,
@@ -334,8 +373,8 @@ def export_workbook(session: Session, out: str | Path, *, place_id: int | None =
             refs.activities[a.id], a.kind, a.title, a.title_fa, a.happened_on, _sh(a.happened_on), a.year,
             place(a.place_id), org(a.organisation_id), refs.agreements.get(a.relation_id or 0),
             refs.memberships.get(a.membership_id or 0), _join(a.dimensions), _join(a.functions),
-            _join(a.indicators), a.description, a.cost_amount, a.cost_currency, a.funding_source,
-            src(a.source_id), a.source_locator,
+            _join(a.indicators), a.description, a.cost_amount, a.cost_currency, a.funding_source, a.direction,
+            a.purpose, a.ends_on, _sh(a.ends_on), src(a.source_id), a.source_locator,
         ])  # fmt: skip
         for part in a.participants:
             rows["Participants"].append([refs.activities[a.id], place(part.place_id), org(part.organisation_id),
@@ -592,6 +631,25 @@ def import_workbook(session: Session, path: str | Path, *, actor: str) -> Workbo
             orgs[ref] = found.id
             seen("Organisations", added)
 
+    persons: dict[str, int] = {}
+    for row in reader.sheets["People"]:
+        ref, name, unit = text(row, "ref"), text(row, "name"), text(row, "unit")
+        found = (
+            session.scalar(select(Person).where(Person.name == name, _eq(Person.unit, unit)).limit(1)) if name else None
+        )
+        added = found is None
+        if found is None:
+            body = reader.body(row, inputs.PersonIn, {
+                "name": name, "name_fa": text(row, "name_fa"), "title": text(row, "title"),
+                "title_fa": text(row, "title_fa"), "unit": unit, "place_id": reader.ref(row, "place", places, "place"),
+                "organisation_id": reader.ref(row, "organisation", orgs, "organisation"),
+                "contact": text(row, "contact"), "notes": text(row, "notes"), **source(row),
+            }, {"place_id": "place", "organisation_id": "organisation"})  # fmt: skip
+            found = create_record(session, "people", body, actor) if body is not None else None
+        if found is not None and ref:
+            persons[ref] = found.id
+            seen("People", added)
+
     history: dict[str, list[_Row]] = {}
     for row in reader.sheets["Status history"]:
         history.setdefault(text(row, "agreement") or "", []).append(row)
@@ -657,6 +715,20 @@ def import_workbook(session: Session, path: str | Path, *, actor: str) -> Workbo
         ):  # fmt: skip
             reader.problem(history[name][0], "agreement", f"no agreement {name!r} in the Agreements sheet")
 
+    for row in reader.sheets["Signatories"]:
+        relation_id = reader.ref(row, "agreement", agreements, "agreement")
+        person_id = reader.ref(row, "person", persons, "person")
+        role = text(row, "role") or "signatory"
+        if relation_id is None or person_id is None:
+            continue
+        held = session.scalar(select(AgreementSignatory.id).where(
+            AgreementSignatory.relation_id == relation_id, AgreementSignatory.person_id == person_id,
+            AgreementSignatory.role == role))  # fmt: skip
+        if held is None:
+            people_service.add_signatory(session, inputs.SignatoryIn(relation_id=relation_id, person_id=person_id,
+                                                                      role=role), actor)  # fmt: skip
+        seen("Signatories", held is None)
+
     memberships: dict[str, int] = {}
     for row in reader.sheets["Memberships"]:
         ref = text(row, "ref")
@@ -709,7 +781,8 @@ def import_workbook(session: Session, path: str | Path, *, actor: str) -> Workbo
             "membership_id": reader.ref(row, "membership", memberships, "membership"),
             "dimensions": _list(text(row, "dimensions")), "description": text(row, "description"),
             "cost_amount": _number(reader, row, "cost_amount"), "cost_currency": text(row, "cost_currency"),
-            "funding_source": text(row, "funding_source"), **source(row),
+            "funding_source": text(row, "funding_source"), "direction": text(row, "direction"),
+            "purpose": text(row, "purpose"), "ends_on": reader.date(row, "ends_on"), **source(row),
         }, {"place_id": "place", "organisation_id": "organisation", "relation_id": "agreement",
             "membership_id": "membership"})  # fmt: skip
         if body is None or not ref:
@@ -747,6 +820,19 @@ def import_workbook(session: Session, path: str | Path, *, actor: str) -> Workbo
                                             role=role))  # fmt: skip
             session.flush()
         seen("Participants", held is None)
+
+    for row in reader.sheets["Activity people"]:
+        activity_id = reader.ref(row, "activity", activities, "activity")
+        person_id = reader.ref(row, "person", persons, "person")
+        if activity_id is None or person_id is None:
+            continue
+        role = text(row, "role")
+        held = session.scalar(select(ActivityPerson.id).where(
+            ActivityPerson.activity_id == activity_id, ActivityPerson.person_id == person_id))  # fmt: skip
+        if held is None:
+            session.add(ActivityPerson(activity_id=activity_id, person_id=person_id, role=role))
+            session.flush()
+        seen("Activity people", held is None)
 
     for row in reader.sheets["Outcomes"]:
         body = reader.body(row, inputs.OutcomeIn, {

@@ -44,6 +44,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "دو پر باشند باید یکی باشند.",
     ),
     "workbook_sheet_places": ("Places named by the other sheets", "مکان‌هایی که برگه‌های دیگر نام می‌برند"),
+    "workbook_sheet_people": ("Officials and staff: names, titles, units", "مقامات و کارکنان: نام، سمت، واحد"),
+    "workbook_sheet_signatories": ("Who signed each agreement, in which role", "امضاکنندگان هر توافق‌نامه و نقش آنان"),
+    "workbook_sheet_activity_people": (
+        "People on each delegation, visit or activity",
+        "افراد هر هیئت، بازدید یا فعالیت",
+    ),
     "workbook_sheet_organisations": ("Organisations (networks, UN agencies)", "سازمان‌ها (شبکه‌ها، نهادهای سازمان ملل)"),
     "workbook_sheet_agreements": ("Agreements and relations, with their parties", "توافق‌نامه‌ها و روابط، با طرف‌هایشان"),
     "workbook_sheet_status_history": (
