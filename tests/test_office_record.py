@@ -288,3 +288,16 @@ def test_a_past_day_sees_the_status_and_the_actions_as_they_were_then(sqlite_url
         assert [a["title"] for a in agreements.overdue_actions(s, date(2023, 12, 31))] == ["Send the minutes"]
         assert agreements.overdue_actions(s, date(2024, 3, 1)) == []
         assert agreements.overdue_actions(s) == []
+
+
+def test_the_city_profile_shows_each_agreements_health_flags(client: TestClient, seeded: Seeded, editor: dict) -> None:
+    """The agreement health on the city profile (issue 10): a badge per flagged agreement and a link to the
+    attention list with their number, in the page's language."""
+    with db.session_scope(db.get_engine(settings.database_url())) as s:
+        agreements.add_action(s, inputs.ActionIn(relation_id=seeded.relation, title="Send the minutes",
+                              owner="International affairs", due_on=date(2020, 1, 1)), "office")  # fmt: skip
+    page = client.get(f"/cities/{seeded.tehran}", params={"lang": "fa"}).text
+    assert 'id="city-attention"' in page and "اقدامات معوق" in page
+    assert 'class="badge flag-actions_overdue"' in page
+    english = client.get(f"/cities/{seeded.tehran}", params={"lang": "en"}).text
+    assert "actions overdue" in english

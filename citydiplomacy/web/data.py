@@ -570,3 +570,12 @@ def warm(engine: Engine, page_size: int) -> None:
         network_table(session, None, None, page_size, 0)
         best_connected(session, 10)
         review.queue(session, "ambiguous", page_size, 0)
+
+
+@cached
+def agreement_flags(session: Session, place_id: int) -> dict[int, list[str]]:
+    """The health flags of a place's agreements needing attention (dormant, renewal due, expired, actions
+    overdue): agreement id -> its flags, as :func:`citydiplomacy.store.agreements.attention` finds them today."""
+    from citydiplomacy.store import agreements
+
+    return {a["id"]: a["flags"] for a in agreements.attention(session, place_id=place_id)}

@@ -174,7 +174,8 @@ def city_page(request: Request, place_id: int, db: DB, user: auth.CurrentUser = 
         "partners": charts.partners_map(profile, fmt),
         "timeline": charts.timeline_chart(profile["activities"], fmt),
     }
-    return render(request, "city.html", p=profile, charts=figures)
+    flags = data.agreement_flags(db, place_id)
+    return render(request, "city.html", p=profile, charts=figures, flags=flags)
 
 
 @router.get("/organisations")
