@@ -194,3 +194,14 @@ def test_city_page_draws_the_stored_intervals(city_pages: dict[str, str], regist
     report = city_report_html(registry[1], "Tehran", "IR", "en")[0]
     figures = json.loads(re.search(r"var figures = (\{.*?\});\n", report, re.S).group(1))  # type: ignore[union-attr]
     assert figures["fig-dimensions"] == fig
+
+
+def test_every_country_has_a_persian_name() -> None:
+    """No country falls back to its Latin name on Persian pages (Türkiye did: iso-codes renamed it)."""
+    import pycountry
+
+    from citydiplomacy.present.i18n import country_name
+
+    latin = [c.alpha_2 for c in pycountry.countries if not any("\u0600" <= ch <= "\u06ff" for ch in country_name(
+        c.alpha_2, "fa"))]  # fmt: skip
+    assert latin == [] and country_name("TR", "fa") == "ترکیه" and country_name("IR", "fa") == "ایران"

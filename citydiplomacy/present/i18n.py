@@ -1054,6 +1054,11 @@ def _iso3166_fa() -> gettext.NullTranslations:
         return gettext.NullTranslations()
 
 
+#: Persian names iso-codes lacks: its English name changed ("Türkiye", 2022) and the Persian catalogue kept the old
+#: entry, so the lookup fell back to the Latin name.  The only such country (a test checks every one).
+_FA_COUNTRY_NAMES = {"TR": "ترکیه"}
+
+
 @cache
 def country_name(code: str | None, lang: str) -> str:
     """The short name of an ISO 3166-1 alpha-2 country (``IR`` -> ``Iran`` / ``ایران``); the code if unknown."""
@@ -1063,6 +1068,8 @@ def country_name(code: str | None, lang: str) -> str:
     if country is None:
         return code
     if lang == "fa":
+        if code.upper() in _FA_COUNTRY_NAMES:
+            return _FA_COUNTRY_NAMES[code.upper()]
         # iso-codes' Persian names follow the formal English ones ("ایران، جمهوری اسلامی"): keep the head.
         return _iso3166_fa().gettext(country.name).split("،")[0].strip()
     return getattr(country, "common_name", None) or country.name
