@@ -504,7 +504,10 @@ def evidence_for_staged(conn: Connection, stage: RelationStage, source_id: int) 
     )
     held = exists().where(ev.c.relation_id == oldest.c.relation_id, ev.c.source_id == source_id,
                           ev.c.source_locator == staged.c.source_locator)  # fmt: skip
-    created = conn.execute(
+    # Counted, not read from the cursor's rowcount: PostgreSQL's driver may answer -1 for INSERT ... SELECT.
+    of_source = select(func.count()).select_from(ev).where(ev.c.source_id == source_id)
+    before = conn.scalar(of_source) or 0
+    conn.execute(
         insert(ev).from_select(
             ["relation_id", "source_id", "source_locator", "retrieved_at", "values"],
             select(oldest.c.relation_id, literal(source_id, ev.c.source_id.type), staged.c.source_locator,
@@ -513,5 +516,5 @@ def evidence_for_staged(conn: Connection, stage: RelationStage, source_id: int) 
             .where(~held)
             .order_by(oldest.c.relation_id),
         )
-    ).rowcount  # fmt: skip
-    return int(created)
+    )  # fmt: skip
+    return int((conn.scalar(of_source) or 0) - before)
