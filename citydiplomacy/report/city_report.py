@@ -429,11 +429,21 @@ def write_report(
     citydiplomacy.report.pdf.ChromiumMissing
         ``fmt="pdf"`` and no Chromium is installed.
     """
+    check_output(lang, fmt)
+    html, _place = city_report_html(engine, city, country, lang)
+    return write_rendered(html, fmt, out)
+
+
+def check_output(lang: str, fmt: str) -> None:
+    """Refuse an unknown report language or format (:class:`ReportError`), before any work is done."""
     if fmt not in FORMATS:
         raise ReportError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
     if lang not in LANGS:
         raise ReportError(f"unknown language {lang!r}; one of {', '.join(LANGS)}")
-    html, _place = city_report_html(engine, city, country, lang)
+
+
+def write_rendered(html: str, fmt: str, out: str | Path) -> Path:
+    """Write a rendered report atomically: the HTML itself, or printed to PDF by headless Chromium."""
     if fmt == "html":
         return atomic_write(Path(out), html.encode("utf-8"))
     from citydiplomacy.report.pdf import html_to_pdf

@@ -44,7 +44,14 @@ from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound
 from citydiplomacy.model.outcomes import load_outcomes
 from citydiplomacy.present import i18n
 from citydiplomacy.present.fmt import formatter
-from citydiplomacy.report.city_report import FORMATS, LANGS, TEMPLATES, ReportError, _font_faces, atomic_write
+from citydiplomacy.report.city_report import (
+    LANGS,
+    TEMPLATES,
+    ReportError,
+    _font_faces,
+    check_output,
+    write_rendered,
+)
 from citydiplomacy.store import agreements, db, queries
 from citydiplomacy.store.agreements import _start as agreement_start
 from citydiplomacy.store.agreements import _when as activity_date
@@ -610,13 +617,6 @@ def write_council_report(
     citydiplomacy.report.pdf.ChromiumMissing
         ``fmt="pdf"`` and no Chromium is installed.
     """
-    if fmt not in FORMATS:
-        raise ReportError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-    if lang not in LANGS:
-        raise ReportError(f"unknown language {lang!r}; one of {', '.join(LANGS)}")
+    check_output(lang, fmt)
     html, _report = council_report_html(engine, city, country, year, calendar, lang, today)
-    if fmt == "html":
-        return atomic_write(Path(out), html.encode("utf-8"))
-    from citydiplomacy.report.pdf import html_to_pdf
-
-    return atomic_write(Path(out), html_to_pdf(html).pdf)
+    return write_rendered(html, fmt, out)
