@@ -173,6 +173,9 @@ def test_one_citation_of_a_source() -> None:
     wikidata = {"source": "wikidata_p190.tsv sha256:cd", "source_kind": "wikidata", "values": {"as_of": 2016}}
     assert citation(wikidata, "fa")["label"] == "Wikidata ۲۰۱۶"
     assert locator_text("sheet members row 4, organisation_id 3", "en") == "sheet members row 4"
+    # A section sign before digits reads backwards in a right-to-left line: Persian names the section.
+    assert locator_text("Table 2, row 5; §6.2", "fa") == "جدول ۲، ردیف ۵؛ بخش ۶.۲"
+    assert locator_text("Table 2, row 5; §6.2", "en") == "Table 2, row 5; §6.2"
     assert citation(None, "en") is None
 
 

@@ -285,6 +285,9 @@ _LOCATOR_WORDS = (
         lambda m, lang: i18n.translate("sheet_row", lang).format(sheet=m[1], row=m[2]),
     ),
     (re.compile(r"\brows? (\d+)"), lambda m, lang: i18n.translate("row_n", lang).format(row=m[1])),
+    (re.compile(r"\bTable (\w+)"), lambda m, lang: i18n.translate("table_n", lang).format(table=m[1])),
+    # "§6.2" in a right-to-left line reads «۶.۲§»: the sign becomes the word for section.
+    (re.compile(r"§\s*(\d+(?:\.\d+)*)"), lambda m, lang: i18n.translate("section_n", lang).format(n=m[1])),
     (re.compile(r"\bpaper0*(\d+)"), lambda m, lang: i18n.translate("paper_no", lang).format(n=m[1])),
 )
 
@@ -297,7 +300,7 @@ def locator_text(locator: str | None, lang: str) -> str:
     if lang == "fa":
         for pattern, words in _LOCATOR_WORDS:
             text = pattern.sub(lambda m, w=words: w(m, lang), text)
-        text = digits(text, lang)
+        text = digits(text, lang).replace(";", "؛")
     return text
 
 

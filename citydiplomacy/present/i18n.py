@@ -698,6 +698,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "paper_no": ("paper {n}", "مقاله {n}"),
     "table_row": ("Table {table}, row {row}", "جدول {table}، ردیف {row}"),
     "row_n": ("row {row}", "ردیف {row}"),
+    "table_n": ("Table {table}", "جدول {table}"),
+    "section_n": ("§{n}", "بخش {n}"),
     "sheet_row": ("sheet {sheet}, row {row}", "برگه {sheet}، ردیف {row}"),
     "stale_form": (
         "Someone else saved this record while you were editing it; nothing of yours was saved. Your input is kept "
