@@ -131,6 +131,9 @@ NETWORK_RECOMMENDER_WEIGHTS: dict[str, float] = {
 #: Partner recommender: a dimension counts as complementary when the candidate's score exceeds the city's
 #: by this much (0-100 scale).
 PARTNER_COMPLEMENT_MARGIN = 10.0
+#: Partner-model evaluation: truth cities ranked (a seeded sample when more; each takes ~0.3-0.9 s on the full
+#: real registry), the library's and the CLI's one default.
+EVALUATE_MAX_CITIES = 200
 #: SWOT: a dimension is a strength or weakness when it is this far (0-100) above or below the peers' mean.
 SWOT_DIMENSION_MARGIN = 5.0
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from citydiplomacy import settings
 from citydiplomacy.cli.console import console, err_console, fail, print_json
 
 __all__ = ["evaluate_networks_command", "evaluate_partners_command"]
@@ -39,7 +40,7 @@ def evaluate_partners_command(
     ] = None,
     max_cities: Annotated[
         int, typer.Option("--max-cities", min=1, help="Truth cities evaluated (a seeded sample when more).")
-    ] = 100,
+    ] = settings.EVALUATE_MAX_CITIES,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the model, the city sample and tie-breaking.")] = 0,
     by_continent: Annotated[bool, typer.Option("--by-continent", help="Also print one table per continent.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per method).")] = False,

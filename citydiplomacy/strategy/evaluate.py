@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
+from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.strategy.data import RegistryGraph, load_registry_graph
 from citydiplomacy.strategy.features import city_baselines
@@ -322,7 +323,7 @@ def evaluate_partners(
     graph: RegistryGraph,
     truth: Truth,
     *,
-    max_cities: int | None = 200,
+    max_cities: int | None = settings.EVALUATE_MAX_CITIES,
     seed: int = 0,
     inner_rounds: int = 3,
     progress: Any = None,
@@ -456,7 +457,7 @@ def evaluate_partners_file(
     *,
     before: int | None = None,
     engine: Engine | None = None,
-    max_cities: int | None = 200,
+    max_cities: int | None = settings.EVALUATE_MAX_CITIES,
     seed: int = 0,
     inner_rounds: int = 3,
     progress: Any = None,
