@@ -11,12 +11,17 @@ Run ``python bench/bench_resolve.py [--sample N]``.  Measures, over the distinct
 * WITHOUT coordinates (names and countries only; coordinates used only for scoring): the same shares,
   against a baseline in the same run: exact name-in-country matching (the raw name equals the GeoNames
   name or an alternate name, most populous wins),
-* the time to resolve all distinct places in each mode.
+* the time to resolve all distinct places in each mode,
+* with ``--explain``: the places not linked within 30 km, in classes (status; whether the gazetteer
+  holds a similarly named place within 30 km of the file's coordinates; name forms such as area words,
+  qualifiers, saints' names, non-Latin letters), to show which fixes can pay (the coordinates are used
+  here only to explain, never by the resolver in the names-only mode).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import sys
 import time
@@ -29,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from citydiplomacy import settings  # noqa: E402
 from citydiplomacy.geo.gazetteer import get_gazetteer, haversine_km  # noqa: E402
+from citydiplomacy.geo.names import normalise_name  # noqa: E402
 from citydiplomacy.geo.resolve import Resolution, Resolver  # noqa: E402
 
 RIGHT_KM = 30.0
@@ -123,6 +129,67 @@ def unlinked_causes(results: list[Resolution], mentions: list[tuple]) -> dict[st
     return out
 
 
+# Name forms of the places not linked (a place may show several).
+_FORMS = {
+    "area word (District, County, Municipality...)": re.compile(
+        r"\b(district|county|municipality|township|borough|region|province|prefecture|oblast|raion|shire|council)$",
+        re.I,
+    ),
+    "qualifier in parentheses": re.compile(r"\("),
+    "qualifier after a comma": re.compile(r","),
+    "saint's name (St, San, Sankt...)": re.compile(r"\b(st|saint|sankt|san|santa|sainte|sao)\b", re.I),
+    "Japanese/Chinese/Korean suffix (-shi, -gun, -ku, -xian)": re.compile(
+        r"-(shi|gun|ku|machi|cho|mura|si|gu)$|\b(xian|shi)$", re.I
+    ),
+    "'City of' / 'X City'": re.compile(r"^(city|town|municipality) of |\bcity$", re.I),
+    "non-Latin letters": re.compile(r"[^\x00-\u024f\u1e00-\u1eff\u2010-\u2015]"),
+}
+
+
+def _similar_near(gaz, name: str, lat: float, lng: float) -> str:
+    """How like the name the most similar name of a gazetteer place within ``RIGHT_KM`` is."""
+    from rapidfuzz import fuzz
+
+    key, best = normalise_name(name), -1.0
+    for i in gaz.near(lat, lng, RIGHT_KM):
+        for n in {gaz.names[int(i)], *gaz.alternate_names(int(i))}:
+            best = max(best, fuzz.ratio(key, normalise_name(n)))
+    if best < 0:
+        return "no gazetteer place within 30 km"
+    if best >= 90:
+        return "a near-identical name within 30 km (ratio >= 90)"
+    if best >= 75:
+        return "a similar name within 30 km (ratio 75-90)"
+    return "no similar name within 30 km (ratio < 75): the gazetteer lacks the place"
+
+
+def explain(results: list[Resolution], mentions: list[tuple], label: str) -> None:
+    """Print the classes of the places not linked within ``RIGHT_KM`` (see the module docstring)."""
+    gaz = get_gazetteer()
+    classes: dict[str, int] = {}
+    forms: dict[str, int] = {}
+    for res, (name, _country, lat, lng) in zip(results, mentions, strict=True):
+        if res.linked:
+            i = gaz.index_of(res.gazetteer_id)
+            if float(haversine_km(lat, lng, gaz.lat[i], gaz.lng[i])) <= RIGHT_KM:
+                continue
+            status = "linked farther than 30 km"
+        else:
+            status = res.status
+        cls = f"{status}; {_similar_near(gaz, name, lat, lng)}"
+        classes[cls] = classes.get(cls, 0) + 1
+        for form, rx in _FORMS.items():
+            if rx.search(str(name)):
+                forms[form] = forms.get(form, 0) + 1
+    n = len(results)
+    print(f"\n--- places not linked within 30 km, {label} coordinates: {sum(classes.values()):,} ---")
+    for cls, k in sorted(classes.items(), key=lambda kv: -kv[1]):
+        print(f"  {k:6,} ({100.0 * k / n:5.2f}%)  {cls}")
+    print("  by name form (a place may show several):")
+    for form, k in sorted(forms.items(), key=lambda kv: -kv[1]):
+        print(f"  {k:6,} ({100.0 * k / n:5.2f}%)  {form}")
+
+
 def fmt_causes(d: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in d.items())
 
@@ -135,6 +202,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sample", type=int, default=0, help="resolve only a random sample of N places")
     ap.add_argument("--show-wrong", type=int, default=0, help="print N wrong/unlinked examples per mode")
+    ap.add_argument("--explain", action="store_true", help="classify the places not linked within 30 km")
     args = ap.parse_args()
     csv = settings.shared_data_path("twin_cities.csv")
     if not csv.exists():
@@ -188,6 +256,10 @@ def main() -> int:
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory (max RSS): {peak:.0f} MB")
+
+    if args.explain:
+        explain(with_xy, mentions, "with")
+        explain(blind, mentions, "without")
 
     if args.show_wrong:
         for label, results in (("with", with_xy), ("without", blind)):
