@@ -58,6 +58,10 @@ def test_dates_and_years_in_both_calendars() -> None:
     assert fmt.format_year(1994, "fa") == "۱۳۷۲/۷۳ (۱۹۹۴)" and fmt.solar_hijri_year(1994) == "1372/73"
     assert fmt.format_years(1997, None, "en") == "1997 (1375/76 SH) – …"
     assert fmt.format_years(None, None, "en") == ""
+    # What the audit trail stored: ISO dates and timestamps in both calendars, other text as it is.
+    assert fmt.format_stored("2026-12-03T23:48:49.144203", "fa") == "۱۴۰۵/۰۹/۱۲ (۲۰۲۶-۱۲-۰۳) ۲۳:۴۸"
+    assert fmt.format_stored("2011-05-02", "en") == "2011-05-02 (1390/02/12 SH)"
+    assert fmt.format_stored("2026-13-45", "en") == "2026-13-45" and fmt.format_stored("row 12", "fa") == "row ۱۲"
 
 
 @given(st.dates(min_value=date(1800, 1, 1), max_value=date(2200, 12, 31)))

@@ -15,6 +15,7 @@ in both.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from dataclasses import dataclass
@@ -252,6 +253,18 @@ def format_datetime(value: datetime | str | None, lang: str) -> str:
     return f"{format_date(value, lang)} {digits(value.strftime('%H:%M'), lang)}"
 
 
+def format_stored(value: str, lang: str) -> str:
+    """A value as the audit trail stored it: ISO dates and timestamps in both calendars (see
+    :func:`format_date`, :func:`format_datetime`), any other text as it is, digits in the language."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        with contextlib.suppress(ValueError):
+            return format_date(value, lang)
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?", value):
+        with contextlib.suppress(ValueError):
+            return format_datetime(value, lang)
+    return digits(value, lang)
+
+
 def format_year(year: int | None, lang: str) -> str:
     """A Gregorian year with its Solar Hijri year(s): ``1994 (1372/73 SH)``, ``۱۳۷۲/۷۳ (۱۹۹۴)``; empty for None."""
     if year is None:
@@ -420,6 +433,10 @@ class Formatter:
     def datetime(self, value: datetime | str | None) -> str:
         """A timestamp in both calendars (see :func:`format_datetime`)."""
         return format_datetime(value, self.lang)
+
+    def stored(self, value: str) -> str:
+        """A stored value, dates in both calendars (see :func:`format_stored`)."""
+        return format_stored(value, self.lang)
 
     def year(self, year: int | None) -> str:
         """A year in both calendars (see :func:`format_year`)."""

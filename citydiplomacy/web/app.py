@@ -286,6 +286,7 @@ def make_templates() -> Jinja2Templates:
         fmt_date=lambda value, lang: formatter(lang).date(value),
         fmt_datetime=lambda value, lang: formatter(lang).datetime(value),
         fmt_year=lambda value, lang: formatter(lang).year(value),
+        fmt_stored=lambda value, lang: formatter(lang).stored(value),
         cite=lambda provenance, lang: formatter(lang).cite(provenance),
         asset_url=asset_url,
     )
