@@ -23,6 +23,7 @@ import contextlib
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -88,6 +89,48 @@ def _prepare(url: str) -> str:
     return url
 
 
+def load() -> str:
+    """The machine's load average (1, 5, 15 min): other work on the machine moves every figure."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+class LockWaits(threading.Thread):
+    """On PostgreSQL, samples which other sessions wait on a lock (``pg_stat_activity``) every 20 ms.
+
+    What a web write waits on while an import runs: a row or table lock it shares with the import, or none
+    (then its latency is the machine's load, not the import's transaction).
+    """
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.engine = create_engine(url)
+        self.stop = threading.Event()
+        self.samples = 0
+        self.waits: dict[str, int] = {}
+
+    def run(self) -> None:
+        sql = text(
+            "SELECT wait_event_type || ':' || wait_event || ' ' || left(query, 40) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+        )
+        with self.engine.connect() as conn:
+            while not self.stop.wait(0.02):
+                self.samples += 1
+                for (what,) in conn.execute(sql):
+                    self.waits[what] = self.waits.get(what, 0) + 1
+                conn.rollback()
+        self.engine.dispose()
+
+    def report(self) -> str:
+        if not self.waits:
+            return f"none in {self.samples} samples"
+        top = sorted(self.waits.items(), key=lambda kv: -kv[1])[:3]
+        return f"{sum(self.waits.values())} of {self.samples} samples: " + "; ".join(f"{w} ({n})" for w, n in top)
+
+
 def summary(latencies: list[float]) -> str:
     ms = sorted(x * 1e3 for x in latencies)
     if not ms:
@@ -112,6 +155,10 @@ def run(backend: str, csv: Path, pause: float, mode: str) -> float:
             if mode == "one transaction":
                 original = twinning.run_staged
                 twinning.run_staged = one_transaction  # type: ignore[assignment]
+            sampler = LockWaits(url) if backend == "postgresql" else None
+            if sampler:
+                sampler.start()
+            load_before = load()
             try:
                 started = time.perf_counter()
                 report = twinning.import_twinning(csv, engine=engine, on_error="skip")
@@ -119,6 +166,9 @@ def run(backend: str, csv: Path, pause: float, mode: str) -> float:
             finally:
                 if mode == "one transaction":
                     twinning.run_staged = original
+                if sampler:
+                    sampler.stop.set()
+                    sampler.join()
             during = editor.latencies[during_from:]
             editor.stop.set()
             editor.join()
@@ -128,6 +178,9 @@ def run(backend: str, csv: Path, pause: float, mode: str) -> float:
         worst = max(during, default=0.0)
         print(f"  [{mode}] import {seconds:5.1f} s, {report.records_created['place']} places and "
               f"{report.records_created['relation']} relations created; write lock held {held:5.2f} s")  # fmt: skip
+        print(f"    machine load (1/5/15 min) before {load_before}, after {load()}")
+        if sampler:
+            print(f"    sessions waiting on a lock during the import: {sampler.report()}")
         print(f"    editor alone:        {summary(floor)}")
         print(f"    editor during import: {summary(during)}  errors {len(editor.errors)}"
               + (f" (first: {editor.errors[0]})" if editor.errors else ""))  # fmt: skip
