@@ -8,6 +8,8 @@ with the locally served plotly.min.js (no CDN, no tile server).
 
 from __future__ import annotations
 
+import datetime
+import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -23,6 +25,7 @@ from citydiplomacy.present import charts, i18n, metrics
 from citydiplomacy.present.fmt import formatter
 from citydiplomacy.store import records, review
 from citydiplomacy.store.inputs import MAX_ID, MAX_OFFSET, NO_CONTROL_PATTERN, check_query_text
+from citydiplomacy.store.readcache import READS
 from citydiplomacy.web import auth, data, explore, sessions
 from citydiplomacy.web.api.routes import start_session
 from citydiplomacy.web.deps import Editor, Viewer, check_csrf_form, current_user, get_db
@@ -45,8 +48,11 @@ def _known_id(record_id: int, what: str) -> int:
     return record_id
 
 
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page with the common context: language, direction, user, CSRF token, language links."""
+def render(
+    request: Request, template: str, status_code: int = 200, *, csrf_slot: bool = False, **context: Any
+) -> HTMLResponse:
+    """Render a page with the common context: language, direction, user, CSRF token, language links
+    (``csrf_slot``: a placeholder for the token, that :func:`render_cached` fills in)."""
     lang = getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE)
     other = "en" if lang == "fa" else "fa"
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", other)]
@@ -58,12 +64,35 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
             "lang": lang,
             "dir": "rtl" if lang == "fa" else "ltr",
             "user": current_user(request),
-            "csrf": page_csrf_token(request),
+            "csrf": _CSRF_SLOT if csrf_slot else page_csrf_token(request),
             "switch_url": f"{request.url.path}?{urlencode(params)}",
             **context,
         },
         status_code=status_code,
     )
+
+
+#: Stands for the CSRF token in a cached page (the token is the session's, the rest of the page is not).
+_CSRF_SLOT = f"citydip-csrf-{secrets.token_hex(16)}"
+
+
+def render_cached(request: Request, db: Session, template: str, **context: Any) -> HTMLResponse:
+    """:func:`render`, the HTML kept in the read cache (:mod:`citydiplomacy.store.readcache`) until the
+    registry next changes: rendering a template costs more than the cached reads behind it.
+
+    Only for pages whose context follows from the registry, the address (path and query), the language,
+    the user and the day: those make the key.  The CSRF token is put in after, per request.
+    """
+    user = current_user(request)
+    who = (user.id, user.username, user.role) if user is not None else None
+    key = ("page", template, request.url.path, tuple(sorted(request.query_params.multi_items())),
+           getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE), who, datetime.date.today())  # fmt: skip
+
+    def draw() -> bytes:
+        return bytes(render(request, template, csrf_slot=True, **context).body)
+
+    body = READS.get(db, key, draw)
+    return HTMLResponse(body.replace(_CSRF_SLOT.encode(), page_csrf_token(request).encode()))
 
 
 def _url(path: str, **params: Any) -> str:
@@ -141,8 +170,9 @@ def home(
     places = data.place_page(db, q, limit=PAGE_SIZE, offset=offset) if q else None
     orgs = data.page(db, data.organisations_query(q), 20, 0) if q else None
     seen = explore.overview(db)  # aggregated in SQL, kept until the registry changes
-    return render(
+    return render_cached(
         request,
+        db,
         "home.html",
         q=q or "",
         figures=seen["figures"],
@@ -175,7 +205,7 @@ def city_page(request: Request, place_id: int, db: DB, user: auth.CurrentUser = 
         "timeline": charts.timeline_chart(profile["activities"], fmt),
     }
     flags = data.agreement_flags(db, place_id)
-    return render(request, "city.html", p=profile, charts=figures, flags=flags)
+    return render_cached(request, db, "city.html", p=profile, charts=figures, flags=flags)
 
 
 @router.get("/organisations")
@@ -190,8 +220,9 @@ def organisations_page(
     state (with the year)."""
     orgs = data.page(db, data.organisations_query(q), PAGE_SIZE, offset)
     summaries = data.organisation_summaries(db, [o["id"] for o in orgs["items"]])
-    return render(
+    return render_cached(
         request,
+        db,
         "organisations.html",
         orgs=orgs,
         summaries=summaries,
@@ -207,7 +238,7 @@ def organisation_page(request: Request, organisation_id: int, db: DB, user: auth
         raise HTTPException(status_code=404, detail=f"no organisation {organisation_id}")
     fmt = formatter(request.state.lang)
     figures = {"members": charts.members_map(profile, fmt), "growth": charts.growth_chart(profile, fmt)}
-    return render(request, "organisation.html", o=profile, charts=figures)
+    return render_cached(request, db, "organisation.html", o=profile, charts=figures)
 
 
 def _bad_query_value(field: str, kind: str, message: str) -> HTTPException:
@@ -257,8 +288,9 @@ def rankings_page(
         (heading, [c for c in (ranked["codes"] if ranked else []) if fmt.metric(c).group == group])
         for group, heading in ((g, words[1 if fmt.rtl else 0]) for g, words in metrics.GROUPS.items())
     ]
-    return render(
+    return render_cached(
         request,
+        db,
         "rankings.html",
         ranked=ranked,
         charts=figures,
@@ -295,8 +327,9 @@ def network_page(
 ) -> Response:
     table = data.network_table(db, run_id, code, PAGE_SIZE, offset)
     chart = charts.network_map(table["items"], formatter(request.state.lang), table["code"]) if table else None
-    return render(
+    return render_cached(
         request,
+        db,
         "network.html",
         table=table,
         fig=chart,
@@ -317,8 +350,9 @@ def audit_page(
     query = data.audit_query(entity or None, entity_id, actor or None)
     entries = data.page(db, query, PAGE_SIZE, offset, to_dict=lambda e: e)  # ORM rows: dates stay dates
     restorable = {e.id for e in entries["items"] if user.can("admin") and records.restorable(db, e)}
-    return render(
+    return render_cached(
         request,
+        db,
         "audit.html",
         entries=entries,
         restorable=restorable,
@@ -333,7 +367,9 @@ def audit_page(
 @router.get("/review")
 def review_page(request: Request, db: DB, offset: PageOffset = 0, user: auth.CurrentUser = Viewer) -> Response:
     queue = review.queue(db, "ambiguous", PAGE_SIZE, offset)
-    return render(request, "review.html", queue=queue, pager=pager(request, queue["total"], offset), message=None)
+    return render_cached(
+        request, db, "review.html", queue=queue, pager=pager(request, queue["total"], offset), message=None
+    )
 
 
 def _review_decision(decision: Callable[[], Any]) -> None:
