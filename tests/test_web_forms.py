@@ -397,3 +397,62 @@ def test_a_duplicate_is_refused_with_the_typed_form_kept(client: TestClient, see
     assert r.status_code == 409
     assert "ذخیره نشد" in r.text and "UNIQUE" not in r.text and "typed notes" in r.text
     assert 'value="متروپلیس"' in r.text
+
+
+# --- the office's records picked by name (an outcome's agreement, an activity's membership) ----------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fa"])
+def test_an_outcome_picks_its_agreement_by_name_not_by_number(
+    client: TestClient, sqlite_url: str, seeded: Seeded, lang: str
+) -> None:
+    rel, act, _, _ = _agreement_with_record(sqlite_url, seeded)
+    with _session(sqlite_url) as s:
+        s.get(Relation, rel).title = "Beirut MoU on libraries"
+    login(client, "editor")
+    page = client.get("/records/outcomes/new", params={"lang": lang, "relation_id": str(rel)}).text
+    # A name box with the agreement's parties, the id hidden: no number box to type into.
+    assert 'id="f-relation_id__q"' in page and 'data-suggest="/api/suggest/agreements"' in page
+    assert re.search(r'<input type="hidden" id="f-relation_id" name="relation_id" value="%d">' % rel, page)
+    beirut = "بیروت" if lang == "fa" else "Beirut"
+    assert re.search(r'id="f-relation_id__q"[^>]*value="[^"]*%s' % beirut, page)
+    # The picker's suggestions: by a party's name (the seed's relation with Beirut too), newest first, in the
+    # page's language.
+    got = client.get("/api/suggest/agreements", params={"q": beirut, "lang": lang}).json()["items"]
+    assert got[0]["id"] == rel and len(got) == 2 and all(beirut in s["label"] for s in got)
+    assert [s["id"] for s in client.get("/api/suggest/agreements", params={"q": "libraries"}).json()["items"]] == [rel]
+    assert [s["id"] for s in client.get("/api/suggest/activities", params={"q": "Beirut vis"}).json()["items"]] == [act]
+    assert client.get("/api/suggest/nothing", params={"q": "x"}).status_code == 404
+    # Without JavaScript: the typed name is resolved on the server.
+    r = client.post("/records/outcomes/new", params={"lang": lang}, data={"csrf_token": _token(page),
+                    "relation_id": "", "relation_id__q": "mou on LIBRARIES", "code": "award", "quantity": "2"},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text[:3000]
+    with _session(sqlite_url) as s:
+        assert s.scalar(select(func.count()).select_from(Outcome).where(Outcome.relation_id == rel)) == 2
+    # A name nothing has: said in the page's language, the typed form kept, nothing written.
+    r = client.post("/records/actions/new", params={"lang": lang}, data={"csrf_token": _token(page),
+                    "activity_id__q": "Atlantis", "title": "Call", "owner": "Unit B"})  # fmt: skip
+    assert r.status_code == 422 and 'value="Atlantis"' in r.text
+    assert ("یافت نشد" if lang == "fa" else "nothing called “Atlantis” found") in r.text
+    with _session(sqlite_url) as s:
+        assert s.scalar(select(func.count()).select_from(FollowUpAction)) == 1
+
+
+def test_several_agreements_with_one_partner_are_offered_as_choices(
+    client: TestClient, sqlite_url: str, seeded: Seeded
+) -> None:
+    rel, _, _, _ = _agreement_with_record(sqlite_url, seeded)
+    second, _, _, _ = _agreement_with_record(sqlite_url, seeded)  # a second MoU with Beirut
+    login(client, "editor")
+    page = client.get("/records/activities/new").text
+    data = {"csrf_token": _token(page), "kind": "visit", "title": "Second visit", "year": "2025",
+            "relation_id__q": "Beirut"}  # fmt: skip
+    r = client.post("/records/activities/new", data=data)
+    assert r.status_code == 422 and 'id="choices-f-relation_id"' in r.text
+    assert f'value="id:{rel}"' in r.text and f'value="id:{second}"' in r.text
+    r = client.post("/records/activities/new", data={**data, "relation_id__choice": f"id:{second}"},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    with _session(sqlite_url) as s:
+        assert s.scalar(select(Activity.relation_id).where(Activity.title == "Second visit")) == second
