@@ -523,6 +523,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pick_agreements_placeholder": ("Title of the agreement or a partner's name", "عنوان توافق‌نامه یا نام طرف آن"),
     "pick_activities_placeholder": ("Title of the activity", "عنوان فعالیت"),
     "pick_memberships_placeholder": ("City or organisation of the membership", "شهر یا سازمانِ عضویت"),
+    "pick_people_placeholder": ("Name or title of the person, in either script", "نام یا سمت شخص، به هر خط"),
+    "person_id": ("Person", "شخص"),
+    "signatory": ("Signatory", "امضاکننده"),
+    "participant": ("Participant", "شرکت‌کننده"),
+    "document": ("Document", "سند"),
+    "documents_upload_there": (
+        "A document is added by uploading its file on its agreement's page; here its kind and title are edited.",
+        "سند با بارگذاری پرونده‌اش در صفحه توافق‌نامه افزوده می‌شود؛ اینجا نوع و عنوان آن ویرایش می‌شود.",
+    ),
     "pick_ambiguous_record": (
         "several records match “{name}”: pick one below",
         "چند رکورد با «{name}» جور است: یکی را از فهرست زیر برگزینید",

@@ -26,7 +26,16 @@ from citydiplomacy import settings
 from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound, PlaceNotFound
 from citydiplomacy.core.text import fold
 from citydiplomacy.geo.names import persian_name
-from citydiplomacy.store.schema import Activity, Membership, Organisation, Place, PlaceName, PlaceRedirect, Relation
+from citydiplomacy.store.schema import (
+    Activity,
+    Membership,
+    Organisation,
+    Person,
+    Place,
+    PlaceName,
+    PlaceRedirect,
+    Relation,
+)
 
 __all__ = [
     "MATCH_KINDS",
@@ -388,7 +397,7 @@ def suggest_places(session: Session, q: str, limit: int = 10) -> list[dict[str, 
 
 
 #: The office's records a form refers to by name (an outcome's agreement, an activity's membership, ...).
-OFFICE_RECORD_KINDS = ("agreements", "activities", "memberships")
+OFFICE_RECORD_KINDS = ("agreements", "activities", "memberships", "people")
 
 
 def find_office_records(session: Session, kind: str, text: str, limit: int = 10) -> list[Any]:
@@ -396,10 +405,10 @@ def find_office_records(session: Session, kind: str, text: str, limit: int = 10)
     (English or Persian), or whose parties' names or acronym, contain it (case ignored); newest first.
 
     An agreement is found by its title or by a party (``Minsk``, ``UN-Habitat``); an activity by its title; a
-    membership by its place or its organisation (name, Persian name, acronym).
+    membership by its place or its organisation (name, Persian name, acronym); a person by name or title.
     """
     text = " ".join((text or "").split())
-    model = {"agreements": Relation, "activities": Activity, "memberships": Membership}[kind]
+    model = {"agreements": Relation, "activities": Activity, "memberships": Membership, "people": Person}[kind]
     bare = text.lstrip("#").strip()
     if bare.isdigit() and len(bare) <= 18:
         obj = session.get(model, int(bare))
@@ -419,6 +428,8 @@ def find_office_records(session: Session, kind: str, text: str, limit: int = 10)
                     Relation.place_b_id.in_(place_ids), Relation.organisation_id.in_(org_ids))  # fmt: skip
     elif model is Activity:
         where = or_(has(Activity.title), has(Activity.title_fa))
+    elif model is Person:
+        where = or_(has(Person.name), has(Person.name_fa), has(Person.title), has(Person.title_fa))
     else:
         where = or_(Membership.place_id.in_(place_ids), Membership.organisation_id.in_(org_ids))
     return list(session.scalars(select(model).where(where).order_by(model.id.desc()).limit(limit)))

@@ -46,7 +46,12 @@ __all__ = [
 PLACE_FIELDS = ("place_a_id", "place_b_id", "place_id", "partner_place_id", "seat_place_id")
 ORGANISATION_FIELDS = ("organisation_id", "partner_organisation_id")
 #: Fields naming one of the office's records by id -> the kind the picker offers (by title or parties' names).
-RECORD_FIELDS = {"relation_id": "agreements", "activity_id": "activities", "membership_id": "memberships"}
+RECORD_FIELDS = {
+    "relation_id": "agreements",
+    "activity_id": "activities",
+    "membership_id": "memberships",
+    "person_id": "people",
+}
 #: Gregorian years a Persian office may type in Solar Hijri by habit (a founding year may be old: not checked).
 _YEAR_FIELDS = ("signed_year", "ended_year", "since_year", "until_year", "year")
 _SUFFIXES = ("__q", "__gaz", "__shown", "__choice")
@@ -132,6 +137,8 @@ def record_label(db: Session, kind: str, obj: Any, lang: str) -> str:
         title = (obj.title_fa if lang == "fa" else None) or obj.title
         year = obj.happened_on.year if obj.happened_on else obj.year
         parts = [title, f.term(obj.kind), fmt.format_year(year, lang) if year else ""]
+    elif kind == "people":
+        parts = [_name(obj, lang), (obj.title_fa if lang == "fa" else None) or obj.title or "", obj.unit or ""]
     else:
         parts = [_name(obj.place, lang) + dash + _name(obj.organisation, lang), f.term(obj.role)]
     return " · ".join(p for p in parts if p) + f" (#{f.digits(obj.id)})"
