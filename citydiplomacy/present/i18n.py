@@ -68,6 +68,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Follow-up actions: owner, due date, state",
         "اقدامات پیگیری: مسئول، موعد، وضعیت",
     ),
+    "workbook_sheet_documents": (
+        "Documents (signed texts, minutes) with their checksums; the files travel in the .zip export",
+        "اسناد (متن امضاشده، صورت‌جلسه) با چکیده‌شان؛ خود پرونده‌ها در خروجی ‎.zip‎ همراه‌اند",
+    ),
     "places": ("Places", "مکان\u200cها"),
     "place": ("Place", "مکان"),
     "cities": ("Cities", "شهرها"),
