@@ -586,6 +586,11 @@ def test_a_stale_outcome_edit_gets_the_conflict_page(
     row = re.search(r'<tr class="differs"><th scope="row">([^<]+)</th><td class="yours">([^<]*)</td>'
                     r'<td class="theirs">([^<]*)</td>', r.text)  # fmt: skip
     assert row and row.group(2) == "My certificate" and row.group(3) == "Their certificate"
+    # The agreement is shown by its name in both versions, not by its number.
+    beirut = "بیروت" if lang == "fa" else "Beirut"
+    agreement = re.search(r'<tr><th scope="row">[^<]+</th><td class="yours">([^<]*)</td>'
+                          r'<td class="theirs">([^<]*)</td>', r.text)  # fmt: skip
+    assert agreement and beirut in agreement.group(1) and beirut in agreement.group(2)
     assert 'name="version" value="2"' in r.text
     with _session(sqlite_url) as s:
         assert s.get(Outcome, out).evidence == "Their certificate"  # the stale edit wrote nothing

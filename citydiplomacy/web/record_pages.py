@@ -278,7 +278,7 @@ def _versions_side_by_side(
     typed = {x["name"]: x for x in forms.form_fields(db, spec.update, mine, {}, lang)}
 
     def shown(field: dict[str, Any], value: Any) -> str:
-        if field["kind"] in ("place", "organisation"):
+        if field["kind"] in ("place", "organisation", "record"):
             value = field.get("typed") or field.get("line") or ""
         if isinstance(value, list):
             value = ", ".join(f.term(v) for v in value)
