@@ -244,8 +244,10 @@ def test_every_kind_has_a_list_an_edit_form_and_a_delete_page(
         assert client.get(f"/records/{kind}/{record_id}/delete", params={"lang": lang}).status_code == 200, kind
     # An outcome edited through its form.
     form = client.get(f"/records/outcomes/{out}/edit").text
+    assert 'name="version" value="1"' in form  # outcomes are versioned (migration 0012)
     r = client.post(f"/records/outcomes/{out}/edit", data={"csrf_token": _token(form), "relation_id": str(rel),
-                    "code": "award", "quantity": "۳", "evidence": "certificate"}, follow_redirects=False)  # fmt: skip
+                    "code": "award", "quantity": "۳", "evidence": "certificate", "version": "1"},
+                    follow_redirects=False)  # fmt: skip
     assert r.status_code == 303, r.text[:2000]
     with _session(sqlite_url) as s:
         assert s.get(Outcome, out).quantity == 3 and s.get(Outcome, out).evidence == "certificate"
