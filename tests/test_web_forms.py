@@ -512,6 +512,7 @@ def test_signatories_participants_and_documents_are_edited_by_name(
     # A document's kind and title are edited; its file and checksum stay as uploaded; no form creates one.
     form = client.get(f"/records/documents/{ids['documents']}/edit", params={"lang": lang}).text
     assert 'name="kind"' in form and 'type="file"' not in form
+    assert ("متن امضاشده" if lang == "fa" else "Signed text") in form  # the kind in the page's language
     edited = {"csrf_token": _token(form), "kind": "minutes", "title": "Minutes of the signing"}
     r = client.post(f"/records/documents/{ids['documents']}/edit", data=edited, follow_redirects=False)
     assert r.status_code == 303

@@ -192,7 +192,10 @@ def form_fields(
             "required": info.is_required() or default is not None,
             "step": "any" if info.annotation in (float, float | None) else "1",
             "choices": (choices or {}).get(name, []),
-        }
+            # A kind's own words for its options where the catalogue has them (``document_kind_minutes``).
+            "labels": {o: i18n.translate(f"{kind_label}_{name}_{o}", lang) for o in options
+                       if f"{kind_label}_{name}_{o}" in i18n.MESSAGES},
+        }  # fmt: skip
         if name in PLACE_FIELDS or name in ORGANISATION_FIELDS:
             field["kind"] = "place" if name in PLACE_FIELDS else "organisation"
             shown, line = (_shown_place if name in PLACE_FIELDS else _shown_organisation)(db, value or "", lang)
