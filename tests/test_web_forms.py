@@ -244,8 +244,10 @@ def test_every_kind_has_a_list_an_edit_form_and_a_delete_page(
         assert client.get(f"/records/{kind}/{record_id}/delete", params={"lang": lang}).status_code == 200, kind
     # An outcome edited through its form.
     form = client.get(f"/records/outcomes/{out}/edit").text
+    assert 'name="version" value="1"' in form  # outcomes are versioned (migration 0012)
     r = client.post(f"/records/outcomes/{out}/edit", data={"csrf_token": _token(form), "relation_id": str(rel),
-                    "code": "award", "quantity": "۳", "evidence": "certificate"}, follow_redirects=False)  # fmt: skip
+                    "code": "award", "quantity": "۳", "evidence": "certificate", "version": "1"},
+                    follow_redirects=False)  # fmt: skip
     assert r.status_code == 303, r.text[:2000]
     with _session(sqlite_url) as s:
         assert s.get(Outcome, out).quantity == 3 and s.get(Outcome, out).evidence == "certificate"
@@ -397,3 +399,205 @@ def test_a_duplicate_is_refused_with_the_typed_form_kept(client: TestClient, see
     assert r.status_code == 409
     assert "ذخیره نشد" in r.text and "UNIQUE" not in r.text and "typed notes" in r.text
     assert 'value="متروپلیس"' in r.text
+
+
+# --- the office's records picked by name (an outcome's agreement, an activity's membership) ----------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fa"])
+def test_an_outcome_picks_its_agreement_by_name_not_by_number(
+    client: TestClient, sqlite_url: str, seeded: Seeded, lang: str
+) -> None:
+    rel, act, _, _ = _agreement_with_record(sqlite_url, seeded)
+    with _session(sqlite_url) as s:
+        s.get(Relation, rel).title = "Beirut MoU on libraries"
+    login(client, "editor")
+    page = client.get("/records/outcomes/new", params={"lang": lang, "relation_id": str(rel)}).text
+    # A name box with the agreement's parties, the id hidden: no number box to type into.
+    assert 'id="f-relation_id__q"' in page and 'data-suggest="/api/suggest/agreements"' in page
+    assert re.search(f'<input type="hidden" id="f-relation_id" name="relation_id" value="{rel}">', page)
+    beirut = "بیروت" if lang == "fa" else "Beirut"
+    assert re.search(f'id="f-relation_id__q"[^>]*value="[^"]*{beirut}', page)
+    # The picker's suggestions: by a party's name (the seed's relation with Beirut too), newest first, in the
+    # page's language.
+    got = client.get("/api/suggest/agreements", params={"q": beirut, "lang": lang}).json()["items"]
+    assert got[0]["id"] == rel and len(got) == 2 and all(beirut in s["label"] for s in got)
+    assert [s["id"] for s in client.get("/api/suggest/agreements", params={"q": "libraries"}).json()["items"]] == [rel]
+    assert [s["id"] for s in client.get("/api/suggest/activities", params={"q": "Beirut vis"}).json()["items"]] == [act]
+    assert client.get("/api/suggest/nothing", params={"q": "x"}).status_code == 404
+    # Without JavaScript: the typed name is resolved on the server.
+    r = client.post("/records/outcomes/new", params={"lang": lang}, data={"csrf_token": _token(page),
+                    "relation_id": "", "relation_id__q": "mou on LIBRARIES", "code": "award", "quantity": "2"},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text[:3000]
+    with _session(sqlite_url) as s:
+        assert s.scalar(select(func.count()).select_from(Outcome).where(Outcome.relation_id == rel)) == 2
+    # A name nothing has: said in the page's language, the typed form kept, nothing written.
+    r = client.post("/records/actions/new", params={"lang": lang}, data={"csrf_token": _token(page),
+                    "activity_id__q": "Atlantis", "title": "Call", "owner": "Unit B"})  # fmt: skip
+    assert r.status_code == 422 and 'value="Atlantis"' in r.text
+    assert ("یافت نشد" if lang == "fa" else "nothing called “Atlantis” found") in r.text
+    with _session(sqlite_url) as s:
+        assert s.scalar(select(func.count()).select_from(FollowUpAction)) == 1
+
+
+def test_several_agreements_with_one_partner_are_offered_as_choices(
+    client: TestClient, sqlite_url: str, seeded: Seeded
+) -> None:
+    rel, _, _, _ = _agreement_with_record(sqlite_url, seeded)
+    second, _, _, _ = _agreement_with_record(sqlite_url, seeded)  # a second MoU with Beirut
+    login(client, "editor")
+    page = client.get("/records/activities/new").text
+    data = {"csrf_token": _token(page), "kind": "visit", "title": "Second visit", "year": "2025",
+            "relation_id__q": "Beirut"}  # fmt: skip
+    r = client.post("/records/activities/new", data=data)
+    assert r.status_code == 422 and 'id="choices-f-relation_id"' in r.text
+    assert f'value="id:{rel}"' in r.text and f'value="id:{second}"' in r.text
+    r = client.post("/records/activities/new", data={**data, "relation_id__choice": f"id:{second}"},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    with _session(sqlite_url) as s:
+        assert s.scalar(select(Activity.relation_id).where(Activity.title == "Second visit")) == second
+
+
+# --- signatories, delegation participants and documents: edited, deleted, restored ---------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _office_links(sqlite_url: str, seeded: Seeded) -> dict[str, int]:
+    from citydiplomacy.store import documents, inputs, people
+    from citydiplomacy.store.records import create_record
+
+    rel, _, _, _ = _agreement_with_record(sqlite_url, seeded)
+    with _session(sqlite_url) as s:
+        s.info["actor"] = "seed"
+        mayor = create_record(s, "people", inputs.PersonIn(name="Ali Mayor", name_fa="علی شهردار"), "seed")
+        deputy = create_record(s, "people", inputs.PersonIn(name="Sara Deputy", name_fa="سارا معاون"), "seed")
+        sig = people.add_signatory(s, inputs.SignatoryIn(relation_id=rel, person_id=mayor.id), "seed")
+        visit = people.add_delegation(s, inputs.DelegationIn.model_validate({
+            "title": "Beirut delegation", "direction": "incoming", "year": 2024, "relation_id": rel,
+            "people": [{"person_id": mayor.id, "role": "host"}]}), "seed")  # fmt: skip
+        doc = documents.add_document(s, inputs.DocumentIn(relation_id=rel, kind="signed_text"), "mou.pdf", PDF, "seed")
+        s.flush()
+        return {"rel": rel, "mayor": mayor.id, "deputy": deputy.id, "signatories": sig.id,
+                "participants": visit.people[0].id, "documents": doc.id, "visit": visit.id}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "fa"])
+def test_signatories_participants_and_documents_are_edited_by_name(
+    client: TestClient, sqlite_url: str, seeded: Seeded, lang: str
+) -> None:
+    from citydiplomacy.store.schema import ActivityPerson, AgreementSignatory, Document
+
+    ids = _office_links(sqlite_url, seeded)
+    login(client, "editor")
+    for kind in ("signatories", "participants", "documents"):
+        listing = client.get(f"/records/{kind}", params={"lang": lang}).text
+        assert f"/records/{kind}/{ids[kind]}/edit" in listing and f"/records/{kind}/{ids[kind]}/delete" in listing
+    # The person is picked by name, in either script; the agreement by its parties.
+    form = client.get(f"/records/signatories/{ids['signatories']}/edit", params={"lang": lang}).text
+    assert 'data-suggest="/api/suggest/people"' in form and ("علی شهردار" if lang == "fa" else "Ali Mayor") in form
+    got = client.get("/api/suggest/people", params={"q": "سارا"}).json()["items"]
+    assert [p["id"] for p in got] == [ids["deputy"]]
+    r = client.post(f"/records/signatories/{ids['signatories']}/edit", params={"lang": lang}, data={
+        "csrf_token": _token(form), "relation_id": str(ids["rel"]), "person_id": "", "person_id__q": "سارا معاون",
+        "role": "witness"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/agreements/{ids['rel']}")
+    form = client.get(f"/records/participants/{ids['participants']}/edit", params={"lang": lang}).text
+    r = client.post(f"/records/participants/{ids['participants']}/edit", data={
+        "csrf_token": _token(form), "activity_id": str(ids["visit"]), "person_id": str(ids["mayor"]),
+        "role": "head of delegation"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    # A document's kind and title are edited; its file and checksum stay as uploaded; no form creates one.
+    form = client.get(f"/records/documents/{ids['documents']}/edit", params={"lang": lang}).text
+    assert 'name="kind"' in form and 'type="file"' not in form
+    assert ("متن امضاشده" if lang == "fa" else "Signed text") in form  # the kind in the page's language
+    edited = {"csrf_token": _token(form), "kind": "minutes", "title": "Minutes of the signing"}
+    r = client.post(f"/records/documents/{ids['documents']}/edit", data=edited, follow_redirects=False)
+    assert r.status_code == 303
+    assert "/records/documents/new" not in client.get("/records/documents", params={"lang": lang}).text
+    assert client.get("/records/documents/new", follow_redirects=False).status_code == 303
+    with _session(sqlite_url) as s:
+        sig = s.get(AgreementSignatory, ids["signatories"])
+        assert (sig.person_id, sig.role) == (ids["deputy"], "witness")
+        assert s.get(ActivityPerson, ids["participants"]).role == "head of delegation"
+        doc = s.get(Document, ids["documents"])
+        assert (doc.kind, doc.title, doc.content) == ("minutes", "Minutes of the signing", PDF)
+    # An unknown person is said in the page's language and nothing changes.
+    r = client.post(f"/records/signatories/{ids['signatories']}/edit", params={"lang": lang}, data={
+        "csrf_token": _token(form), "relation_id": str(ids["rel"]), "person_id__q": "Nobody Known",
+        "role": "witness"})  # fmt: skip
+    assert r.status_code == 422 and ("یافت نشد" if lang == "fa" else "nothing called “Nobody Known”") in r.text
+
+
+def test_a_deleted_signatory_participant_or_document_is_restored_by_an_admin(
+    client: TestClient, sqlite_url: str, seeded: Seeded
+) -> None:
+    import hashlib
+
+    from citydiplomacy.store.schema import ActivityPerson, AgreementSignatory, Document
+
+    ids = _office_links(sqlite_url, seeded)
+    models = {"signatories": AgreementSignatory, "participants": ActivityPerson, "documents": Document}
+    tables = {"signatories": "agreement_signatory", "participants": "activity_person", "documents": "document"}
+    for kind, model in models.items():
+        login(client, "editor")
+        page = client.get(f"/records/{kind}/{ids[kind]}/delete", params={"lang": "fa"})
+        assert page.status_code == 200 and "حذف" in page.text
+        r = client.post(f"/records/{kind}/{ids[kind]}/delete", data={"csrf_token": _token(page.text), "version": "0"},
+                        follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303, r.text[:2000]
+        with _session(sqlite_url) as s:
+            assert s.get(model, ids[kind]) is None
+            entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "delete", AuditEntry.entity == tables[kind],
+                                                      AuditEntry.entity_id == ids[kind]))  # fmt: skip
+            assert entry.changes["rows"][0]["table"] == tables[kind]
+            entry_id = entry.id
+        login(client, "admin")
+        audit = client.get("/audit", params={"entity": tables[kind]}).text
+        assert f'action="/audit/{entry_id}/restore"' in audit
+        r = client.post(f"/audit/{entry_id}/restore", data={"csrf_token": _token(audit)}, follow_redirects=False)
+        assert r.status_code == 303
+    with _session(sqlite_url) as s:
+        assert s.get(AgreementSignatory, ids["signatories"]).person_id == ids["mayor"]
+        assert s.get(ActivityPerson, ids["participants"]).role == "host"
+        doc = s.get(Document, ids["documents"])
+        assert doc.content == PDF and doc.sha256 == hashlib.sha256(PDF).hexdigest()  # the file's bytes come back
+    # The agreement's page downloads the restored file.
+    login(client, "editor")
+    assert client.get(f"/documents/{ids['documents']}").content == PDF
+
+
+# --- outcomes are versioned --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fa"])
+def test_a_stale_outcome_edit_gets_the_conflict_page(
+    client: TestClient, sqlite_url: str, seeded: Seeded, lang: str
+) -> None:
+    rel, _, out, _ = _agreement_with_record(sqlite_url, seeded)
+    login(client, "editor")
+    form = client.get(f"/records/outcomes/{out}/edit", params={"lang": lang}).text
+    assert 'name="version" value="1"' in form
+    mine = {"csrf_token": _token(form), "version": "1", "relation_id": str(rel), "code": "award",
+            "evidence": "My certificate"}  # fmt: skip
+    theirs = {**mine, "evidence": "Their certificate"}
+    assert client.post(f"/records/outcomes/{out}/edit", data=theirs, follow_redirects=False).status_code == 303
+    r = client.post(f"/records/outcomes/{out}/edit", data=mine, params={"lang": lang})
+    assert r.status_code == 409 and 'id="conflict"' in r.text and "My certificate" in r.text
+    row = re.search(r'<tr class="differs"><th scope="row">([^<]+)</th><td class="yours">([^<]*)</td>'
+                    r'<td class="theirs">([^<]*)</td>', r.text)  # fmt: skip
+    assert row and row.group(2) == "My certificate" and row.group(3) == "Their certificate"
+    # The agreement is shown by its name in both versions, not by its number.
+    beirut = "بیروت" if lang == "fa" else "Beirut"
+    agreement = re.search(r'<tr><th scope="row">[^<]+</th><td class="yours">([^<]*)</td>'
+                          r'<td class="theirs">([^<]*)</td>', r.text)  # fmt: skip
+    assert agreement and beirut in agreement.group(1) and beirut in agreement.group(2)
+    assert 'name="version" value="2"' in r.text
+    with _session(sqlite_url) as s:
+        assert s.get(Outcome, out).evidence == "Their certificate"  # the stale edit wrote nothing
+    again = client.post(f"/records/outcomes/{out}/edit", data={**mine, "version": "2"}, follow_redirects=False)
+    assert again.status_code == 303
+    with _session(sqlite_url) as s:
+        assert s.get(Outcome, out).evidence == "My certificate" and s.get(Outcome, out).version == 3

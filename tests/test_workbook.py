@@ -275,3 +275,99 @@ def test_the_api_downloads_the_workbook_and_imports_it_back(sqlite_url: str, tmp
         assert _counts(sqlite_url) == before
         r4 = client.post("/api/office/workbook", content=b"not a workbook", headers=headers)
         assert r4.status_code == 422 and "not a readable XLSX" in r4.text
+
+
+# --- documents: the zip carries their files, checked against their checksums ----------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+MINUTES = "صورت‌جلسه دیدار مینسک\n".encode()
+
+
+def _with_documents(url: str) -> None:
+    from citydiplomacy.store import documents
+
+    _office_year(url)
+    with db.session_scope(db.get_engine(url)) as s:
+        s.info["actor"] = ACTOR
+        mou = s.scalar(select(Relation).where(Relation.title == "Urban transport MoU"))
+        visit = s.scalar(select(Activity).where(Activity.kind == "delegation"))
+        documents.add_document(s, inputs.DocumentIn(relation_id=mou.id, kind="signed_text", title="Signed MoU"),
+                               "MoU signed.pdf", PDF, ACTOR)  # fmt: skip
+        documents.add_document(s, inputs.DocumentIn(activity_id=visit.id, kind="minutes"), "صورت‌جلسه.txt", MINUTES,
+                               ACTOR)  # fmt: skip
+        # The same file on a second record: one copy in the zip.
+        documents.add_document(s, inputs.DocumentIn(activity_id=visit.id, kind="signed_text"), "copy.pdf", PDF, ACTOR)
+
+
+def _documents(url: str) -> list[tuple[Any, ...]]:
+    from citydiplomacy.store.schema import Document
+
+    with db.session_scope(db.get_engine(url)) as s:
+        rows = s.scalars(select(Document).order_by(Document.id))
+        return [(d.kind, d.title, d.file_name, d.media_type, d.size_bytes, d.sha256, bytes(d.content),
+                 d.relation_id is not None) for d in rows]  # fmt: skip
+
+
+def test_the_zip_carries_the_documents_and_their_checksums_are_verified(sqlite_url: str, tmp_path: Path) -> None:
+    import hashlib
+    import zipfile
+
+    _with_documents(sqlite_url)
+    out = tmp_path / "office.zip"
+    with db.session_scope(db.get_engine(sqlite_url)) as s:
+        written = export_workbook(s, out)
+    assert written.rows["Documents"] == 3 and written.rows["Document files"] == 2
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+        assert names == {"workbook.xlsx", f"documents/{hashlib.sha256(PDF).hexdigest()}",
+                         f"documents/{hashlib.sha256(MINUTES).hexdigest()}"}  # fmt: skip
+    target = _empty_registry(tmp_path, "empty.db")
+    with db.session_scope(db.get_engine(target)) as s:
+        s.info["actor"] = ACTOR
+        summary = import_workbook(s, out, actor=ACTOR)
+    assert summary.added["Documents"] == 3
+    assert _documents(target) == _documents(sqlite_url)  # bytes, names, types, checksums: nothing lost
+    # Again: nothing added.
+    with db.session_scope(db.get_engine(target)) as s:
+        assert not import_workbook(s, out, actor=ACTOR).added
+    # A file changed inside the zip is refused by its checksum, naming sheet, row and column; nothing written.
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(
+                info.filename, data.replace(b"Catalog", b"Catalag") if info.filename.startswith("doc") else data
+            )
+    fresh = _empty_registry(tmp_path, "fresh.db")
+    with pytest.raises(WorkbookError) as caught, db.session_scope(db.get_engine(fresh)) as s:
+        import_workbook(s, damaged, actor=ACTOR)
+    said = str(caught.value)
+    assert "'Documents'" in said and "sha256" in said and "does not match its checksum" in said
+    assert _counts(fresh)["relation"] == 0 and _documents(fresh) == []
+
+
+def test_an_xlsx_alone_carries_document_metadata_and_says_the_files_need_the_zip(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    _with_documents(sqlite_url)
+    out = tmp_path / "office.xlsx"
+    with db.session_scope(db.get_engine(sqlite_url)) as s:
+        export_workbook(s, out)
+    rows = _sheets(out)["Documents"]
+    assert rows[0] == SHEETS["Documents"] and len(rows) == 4 and {r[4] for r in rows[1:]} == {
+        "MoU signed.pdf", "صورت‌جلسه.txt", "copy.pdf"}  # fmt: skip
+    # Into the registry that holds the files: kept.  Into an empty one: refused, saying the zip carries them.
+    with db.session_scope(db.get_engine(sqlite_url)) as s:
+        assert import_workbook(s, out, actor=ACTOR).kept["Documents"] == 3
+    fresh = _empty_registry(tmp_path, "fresh.db")
+    with pytest.raises(WorkbookError) as caught, db.session_scope(db.get_engine(fresh)) as s:
+        import_workbook(s, out, actor=ACTOR)
+    assert "import the .zip" in str(caught.value) and _counts(fresh)["relation"] == 0
+    # A workbook written before the Documents sheet existed is still read.
+    book = load_workbook(out)
+    del book["Documents"]
+    old = tmp_path / "old.xlsx"
+    book.save(old)
+    with db.session_scope(db.get_engine(fresh)) as s:
+        s.info["actor"] = ACTOR
+        assert import_workbook(s, old, actor=ACTOR).added["Agreements"] > 0

@@ -17,7 +17,10 @@ is reported with its sheet, row and field, every problem of the workbook at once
 
 from __future__ import annotations
 
+import hashlib
 import re
+import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from citydiplomacy import settings
 from citydiplomacy.core.cells import neutralise
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.ingest.tabular import InputError, read_rows
@@ -37,6 +41,7 @@ from citydiplomacy.model.vocab import MEMBERSHIP_STATUSES, RELATION_STATUSES
 from citydiplomacy.present.fmt import to_solar_hijri
 from citydiplomacy.present.i18n import translate
 from citydiplomacy.store import agreements as agreement_service
+from citydiplomacy.store import documents as document_service
 from citydiplomacy.store import inputs
 from citydiplomacy.store import people as people_service
 from citydiplomacy.store.records import create_record, gazetteer_place, source_id_for
@@ -45,6 +50,7 @@ from citydiplomacy.store.schema import (
     ActivityParticipant,
     ActivityPerson,
     AgreementSignatory,
+    Document,
     FollowUpAction,
     Membership,
     MembershipDue,
@@ -86,7 +92,14 @@ SHEETS: dict[str, tuple[str, ...]] = {
                  "source", "source_locator"),
     "Follow-up actions": ("agreement", "activity", "title", "owner", "due_on", "due_on_sh", "state", "done_on",
                           "done_on_sh", "source", "source_locator"),
+    "Documents": ("agreement", "activity", "kind", "title", "file_name", "media_type", "size_bytes", "sha256",
+                  "file", "source", "source_locator"),
 }  # fmt: skip
+#: Sheets a workbook written before they existed may lack (read as empty).
+OPTIONAL_SHEETS = ("Documents",)
+#: In a zip export: the workbook's name, and the folder of the documents' files (``documents/<sha256>``).
+ZIP_WORKBOOK = "workbook.xlsx"
+ZIP_DOCUMENTS = "documents/"
 #: The columns a sheet must have (the others may be left out of a workbook made by hand).
 REQUIRED: dict[str, tuple[str, ...]] = {
     "Places": ("ref", "name", "country"),
@@ -102,6 +115,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "Participants": ("activity",),
     "Outcomes": ("agreement", "activity", "code"),
     "Follow-up actions": ("agreement", "activity", "title", "owner"),
+    "Documents": ("agreement", "activity", "file_name", "sha256"),
 }
 _LIST_SEPARATOR = "; "
 #: Years before this on a Gregorian date column are a Solar Hijri date typed in the wrong column.
@@ -383,6 +397,15 @@ def export_workbook(session: Session, out: str | Path, *, place_id: int | None =
         rows["Outcomes"].append([refs.agreements.get(o.relation_id or 0), refs.activities.get(o.activity_id or 0),
                                  o.code, o.quantity, o.unit, o.evidence, o.happened_on, _sh(o.happened_on),
                                  src(o.source_id), o.source_locator])  # fmt: skip
+    docs = [d for d in session.scalars(select(Document).order_by(Document.id))
+            if d.relation_id in relation_ids or d.activity_id in activity_ids]  # fmt: skip
+    as_zip = Path(out).suffix.lower() == ".zip"
+    for d in docs:
+        rows["Documents"].append([
+            refs.agreements.get(d.relation_id or 0), refs.activities.get(d.activity_id or 0), d.kind, d.title,
+            d.file_name, d.media_type, d.size_bytes, d.sha256, ZIP_DOCUMENTS + d.sha256 if as_zip else None,
+            src(d.source_id), d.source_locator,
+        ])  # fmt: skip
     for x in actions:
         rows["Follow-up actions"].append([
             refs.agreements.get(x.relation_id or 0), refs.activities.get(x.activity_id or 0), x.title, x.owner,
@@ -423,8 +446,24 @@ def export_workbook(session: Session, out: str | Path, *, place_id: int | None =
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
-    book.save(tmp)
-    tmp.replace(out)
+    if not as_zip:
+        book.save(tmp)
+        tmp.replace(out)
+        return summary
+    # The zip: the workbook and each document's bytes once (``documents/<sha256>``), read one at a time.
+    sheet_tmp = out.with_name(out.name + ".xlsx.part")
+    try:
+        book.save(sheet_tmp)
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(sheet_tmp, ZIP_WORKBOOK)
+            for digest in dict.fromkeys(d.sha256 for d in docs):
+                content = session.scalar(select(Document.content).where(Document.sha256 == digest).limit(1))
+                archive.writestr(ZIP_DOCUMENTS + digest, bytes(content))
+        tmp.replace(out)
+    finally:
+        sheet_tmp.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+    summary.rows["Document files"] = len({d.sha256 for d in docs})
     return summary
 
 
@@ -438,6 +477,16 @@ class _Row:
     values: dict[str, str]
 
 
+def _sheet_names(path: Path) -> set[str]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return set(book.sheetnames)
+    finally:
+        book.close()
+
+
 class _Reader:
     """Reads every sheet, collects every problem (sheet, row, field) instead of stopping at the first."""
 
@@ -446,6 +495,9 @@ class _Reader:
         self.problems: list[InputError] = []
         self.sheets: dict[str, list[_Row]] = {}
         for name in SHEETS:
+            if name in OPTIONAL_SHEETS and name not in _sheet_names(path):  # the file passed read_rows' limits
+                self.sheets[name] = []
+                continue
             try:
                 _header, rows = read_rows(path, REQUIRED[name], sheet=name)
                 self.sheets[name] = [_Row(name, number, values) for number, values in rows]
@@ -588,6 +640,47 @@ def import_workbook(session: Session, path: str | Path, *, actor: str) -> Workbo
         Every problem found, each naming the sheet, the row and the column.
     """
     path = Path(path)
+    if zipfile.is_zipfile(path) and not _is_xlsx(path):
+        return _import_zip(session, path, actor=actor)
+    return _import(session, path, actor=actor, files=None)
+
+
+def _is_xlsx(path: Path) -> bool:
+    with zipfile.ZipFile(path) as archive:
+        return "[Content_Types].xml" in archive.namelist()
+
+
+def _import_zip(session: Session, path: Path, *, actor: str) -> WorkbookSummary:
+    """A zip as :func:`export_workbook` writes it: ``workbook.xlsx`` and the documents' files, each checked
+    against the checksum its row gives before it is attached."""
+    problems: list[InputError] = []
+    with zipfile.ZipFile(path) as archive:
+        infos = {i.filename: i for i in archive.infolist()}
+        if ZIP_WORKBOOK not in infos:
+            raise WorkbookError([InputError(path, f"the zip holds no {ZIP_WORKBOOK}")])
+        limit = settings.SPREADSHEET_MAX_UNCOMPRESSED_BYTES
+        for info in infos.values():
+            most = limit if info.filename == ZIP_WORKBOOK else settings.DOCUMENT_MAX_BYTES
+            if info.file_size > most:
+                problems.append(InputError(path, f"{info.filename}: {info.file_size:,} bytes, more than {most:,}"))
+        if problems:
+            raise WorkbookError(problems)
+        with tempfile.TemporaryDirectory(prefix="citydip-workbook-") as tmp:
+            sheet = Path(tmp) / ZIP_WORKBOOK
+            sheet.write_bytes(archive.read(ZIP_WORKBOOK))
+
+            def files(name: str) -> bytes | None:
+                info = infos.get(name)
+                return None if info is None or not name.startswith(ZIP_DOCUMENTS) else archive.read(info)
+
+            summary = _import(session, sheet, actor=actor, files=files)
+    summary.path = str(path)
+    return summary
+
+
+def _import(
+    session: Session, path: Path, *, actor: str, files: Callable[[str], bytes | None] | None
+) -> WorkbookSummary:
     reader = _Reader(path)
     if reader.problems:  # a missing sheet or column: the rows cannot be read as meant, say so first
         raise WorkbookError(reader.problems)
@@ -877,7 +970,49 @@ def import_workbook(session: Session, path: str | Path, *, actor: str) -> Workbo
             action.state, action.done_on = state, done_on
         seen("Follow-up actions", held is None)
 
+    for row in reader.sheets["Documents"]:
+        _import_document(session, reader, row, agreements, activities, files, actor, seen)
+
     if reader.problems:
         raise WorkbookError(reader.problems)
     session.flush()
     return summary
+
+
+def _import_document(
+    session: Session, reader: _Reader, row: _Row, agreements: dict[str, int], activities: dict[str, int],
+    files: Callable[[str], bytes | None] | None, actor: str, seen: Callable[[str, bool], None],
+) -> None:  # fmt: skip
+    """One row of the Documents sheet: kept if its agreement or activity holds the file (by checksum) already;
+    else attached from the zip's file, whose SHA-256 must be the row's."""
+    text = reader.text
+    body = reader.body(row, inputs.DocumentIn, {
+        "relation_id": reader.ref(row, "agreement", agreements, "agreement"),
+        "activity_id": reader.ref(row, "activity", activities, "activity"), "kind": text(row, "kind") or "other",
+        "title": text(row, "title"), "source": text(row, "source"), "source_locator": text(row, "source_locator"),
+    }, {"relation_id": "agreement", "activity_id": "activity"})  # fmt: skip
+    digest = (text(row, "sha256") or "").lower()
+    if body is None:
+        return
+    owner = Document.relation_id == body.relation_id if body.relation_id else Document.activity_id == body.activity_id
+    if session.scalar(select(Document.id).where(owner, Document.sha256 == digest)) is not None:
+        seen("Documents", False)
+        return
+    member = text(row, "file")
+    content = files(member) if files is not None and member else None
+    if content is None:
+        reader.problem(row, "file", "the document's file is not carried by an .xlsx workbook: import the .zip "
+                       "that `workbook export FILE.zip` writes (the workbook with the documents' files)"
+                       if files is None else f"the zip holds no file {member!r}")  # fmt: skip
+        return
+    if hashlib.sha256(content).hexdigest() != digest:
+        reader.problem(row, "sha256", f"the file {member!r} does not match its checksum {digest[:12]}…: it was "
+                       "changed or damaged after the export")  # fmt: skip
+        return
+    try:
+        with session.begin_nested():
+            document_service.add_document(session, body, text(row, "file_name"), content, actor)
+    except (document_service.DocumentRefused, document_service.DuplicateDocument) as exc:
+        reader.problem(row, "file", str(exc))
+        return
+    seen("Documents", True)

@@ -517,8 +517,31 @@ class PersonUpdate(PersonIn, VersionedUpdate):
     """Replace a person's fields."""
 
 
-class OutcomeEdit(OutcomeIn):
-    """Replace an outcome's fields (an outcome keeps no version: the last save wins)."""
+class OutcomeUpdate(OutcomeIn, VersionedUpdate):
+    """Replace an outcome's fields if ``version`` is current (a stale edit is refused with 409)."""
+
+
+class SignatoryUpdate(SignatoryIn):
+    """Replace a signatory's fields (agreement, person, role): a link without a version, the last save wins."""
+
+
+class ParticipantIn(StrictBody):
+    """A person taking part in a delegation or a visit (an activity), in a role (optional)."""
+
+    activity_id: int = Field(ge=1, le=MAX_ID, description="The delegation, visit or other activity")
+    person_id: int = Field(ge=1, le=MAX_ID, description="The person taking part")
+    role: Line | None = Field(default=None, max_length=120, description="Head of delegation, host, ...")
+
+
+class ParticipantUpdate(ParticipantIn):
+    """Replace a participant's fields: a link without a version, the last save wins."""
+
+
+class DocumentUpdate(_Body):
+    """Replace what a document says it is (kind, title, provenance); its file and checksum stay as uploaded."""
+
+    kind: DocumentKind = Field(default="other", description="signed_text, minutes or other")
+    title: Line | None = Field(default=None, max_length=500)
 
 
 class ActionUpdate(ActionIn, VersionedUpdate):

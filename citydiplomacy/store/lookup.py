@@ -26,7 +26,16 @@ from citydiplomacy import settings
 from citydiplomacy.core.errors import AmbiguousPlace, BadInput, NotFound, PlaceNotFound
 from citydiplomacy.core.text import fold
 from citydiplomacy.geo.names import persian_name
-from citydiplomacy.store.schema import Organisation, Place, PlaceName, PlaceRedirect
+from citydiplomacy.store.schema import (
+    Activity,
+    Membership,
+    Organisation,
+    Person,
+    Place,
+    PlaceName,
+    PlaceRedirect,
+    Relation,
+)
 
 __all__ = [
     "MATCH_KINDS",
@@ -35,6 +44,7 @@ __all__ = [
     "find_organisation",
     "find_place",
     "find_places",
+    "find_office_records",
     "get_place_by_id",
     "matched_names",
     "place_search",
@@ -384,3 +394,42 @@ def suggest_places(session: Session, q: str, limit: int = 10) -> list[dict[str, 
             "gazetteer": "geonames", "gazetteer_id": gid, "matched_name": name,
         })  # fmt: skip
     return out
+
+
+#: The office's records a form refers to by name (an outcome's agreement, an activity's membership, ...).
+OFFICE_RECORD_KINDS = ("agreements", "activities", "memberships", "people")
+
+
+def find_office_records(session: Session, kind: str, text: str, limit: int = 10) -> list[Any]:
+    """The agreements, activities or memberships ``text`` names: ``#id`` or the bare id, else those whose title
+    (English or Persian), or whose parties' names or acronym, contain it (case ignored); newest first.
+
+    An agreement is found by its title or by a party (``Minsk``, ``UN-Habitat``); an activity by its title; a
+    membership by its place or its organisation (name, Persian name, acronym); a person by name or title.
+    """
+    text = " ".join((text or "").split())
+    model = {"agreements": Relation, "activities": Activity, "memberships": Membership, "people": Person}[kind]
+    bare = text.lstrip("#").strip()
+    if bare.isdigit() and len(bare) <= 18:
+        obj = session.get(model, int(bare))
+        return [obj] if obj is not None else []
+    if len(text) < 2:
+        return []
+    like = f"%{_like_escape(text.lower())}%"
+
+    def has(column: Any) -> Any:
+        return func.lower(column).like(like, escape="\\")
+
+    place_ids = select(Place.id).where(or_(has(Place.name), has(Place.name_fa)))
+    org_ids = select(Organisation.id).where(or_(has(Organisation.name), has(Organisation.name_fa),
+                                                has(Organisation.acronym)))  # fmt: skip
+    if model is Relation:
+        where = or_(has(Relation.title), has(Relation.title_fa), Relation.place_a_id.in_(place_ids),
+                    Relation.place_b_id.in_(place_ids), Relation.organisation_id.in_(org_ids))  # fmt: skip
+    elif model is Activity:
+        where = or_(has(Activity.title), has(Activity.title_fa))
+    elif model is Person:
+        where = or_(has(Person.name), has(Person.name_fa), has(Person.title), has(Person.title_fa))
+    else:
+        where = or_(Membership.place_id.in_(place_ids), Membership.organisation_id.in_(org_ids))
+    return list(session.scalars(select(model).where(where).order_by(model.id.desc()).limit(limit)))

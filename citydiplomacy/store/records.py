@@ -8,6 +8,7 @@ since, :class:`VersionConflict` is raised and nothing is written.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +25,9 @@ from citydiplomacy.store import agreements
 from citydiplomacy.store import inputs as schemas
 from citydiplomacy.store.schema import (
     Activity,
+    ActivityPerson,
+    AgreementSignatory,
+    Document,
     FollowUpAction,
     Membership,
     Organisation,
@@ -52,6 +56,7 @@ class RecordKind:
     """A kind of record the web can write: its table, its create and update bodies, its label key.
 
     ``generic_api``: the API's generic POST/PUT/GET routes serve it (agreements have their own module).
+    ``creatable``: its form creates it (a document is created by uploading its file on its agreement's page).
     """
 
     name: str
@@ -60,6 +65,7 @@ class RecordKind:
     update: type[BaseModel]
     label: str
     generic_api: bool = True
+    creatable: bool = True
 
 
 RECORD_KINDS: dict[str, RecordKind] = {
@@ -75,10 +81,31 @@ RECORD_KINDS: dict[str, RecordKind] = {
     ),
     # People: the API's own operations under /api/office/people (web/api/agreements.py).
     "people": RecordKind("people", Person, schemas.PersonIn, schemas.PersonUpdate, "person", generic_api=False),
-    "outcomes": RecordKind("outcomes", Outcome, schemas.OutcomeIn, schemas.OutcomeEdit, "outcome", generic_api=False),
+    "outcomes": RecordKind("outcomes", Outcome, schemas.OutcomeIn, schemas.OutcomeUpdate, "outcome", generic_api=False),
     "actions": RecordKind(
         "actions", FollowUpAction, schemas.ActionIn, schemas.ActionUpdate, "follow_up_action", generic_api=False
     ),
+    # The links of people to agreements and activities, and the documents' metadata (their files stay as uploaded).
+    "signatories": RecordKind(
+        "signatories", AgreementSignatory, schemas.SignatoryIn, schemas.SignatoryUpdate, "signatory", generic_api=False
+    ),
+    "participants": RecordKind(
+        "participants",
+        ActivityPerson,
+        schemas.ParticipantIn,
+        schemas.ParticipantUpdate,
+        "participant",
+        generic_api=False,
+    ),  # fmt: skip
+    "documents": RecordKind(
+        "documents",
+        Document,
+        schemas.DocumentIn,
+        schemas.DocumentUpdate,
+        "document",
+        generic_api=False,
+        creatable=False,
+    ),  # fmt: skip
 }
 
 _REFERENCES: dict[str, type] = {
@@ -92,6 +119,7 @@ _REFERENCES: dict[str, type] = {
     "relation_id": Relation,
     "membership_id": Membership,
     "activity_id": Activity,
+    "person_id": Person,
 }
 #: Form fields that are lists (several checkboxes, or comma-separated themes).
 LIST_FIELDS = ("dimensions", "functions", "themes")
@@ -147,7 +175,8 @@ def _values(session: Session, kind: RecordKind, body: BaseModel) -> dict[str, An
         data["organisation_id"] = None  # a relation's body names two places: no organisation party
     if kind.model is Relation and data["place_b_id"] is not None and data["place_a_id"] > data["place_b_id"]:
         data["place_a_id"], data["place_b_id"] = data["place_b_id"], data["place_a_id"]
-    data["source_id"] = source_id_for(session, getattr(body, "source", None))
+    if "source_id" in kind.model.__table__.c:  # a participant is a bare link: no provenance of its own
+        data["source_id"] = source_id_for(session, getattr(body, "source", None))
     return data
 
 
@@ -164,11 +193,17 @@ def create_record(session: Session, kind_name: str, body: BaseModel, actor: str)
         return agreements.add_outcome(session, body, actor)  # type: ignore[arg-type]
     if kind_name == "actions":  # it starts open
         return agreements.add_action(session, body, actor)  # type: ignore[arg-type]
+    if kind_name == "signatories":  # one person in one role once
+        from citydiplomacy.store.people import add_signatory
+
+        return add_signatory(session, body, actor)  # type: ignore[arg-type]
+    if not kind.creatable:
+        raise Conflict(f"a {kind.label} is not created from a form")
     data = _values(session, kind, body)
     if kind.name == "places":
         # Hand-entered places are outside every gazetteer: a unique id keeps them apart.
         data.update(gazetteer="manual", gazetteer_id=uuid.uuid4().hex, status="manual")
-    obj = kind.model(**data, entered_by=actor)
+    obj = kind.model(**data, **({"entered_by": actor} if "entered_by" in kind.model.__table__.c else {}))
     if kind.model is Relation:  # an agreement's history starts with the status it is recorded with
         agreements.add_status(
             session, obj, obj.status, actor=actor, reason=getattr(body, "status_reason", None), previous=None,
@@ -437,9 +472,11 @@ def _referrers(table: Any) -> list[tuple[Any, Any, str | None]]:
 
 
 def _row_json(row: Any) -> dict[str, Any]:
+    """A row as JSON: a document's file as base64 text (``{"base64": ...}``), so that its deletion can be undone."""
     from citydiplomacy.store.audit import _jsonable
 
-    return {k: _jsonable(v) for k, v in row._mapping.items()}
+    return {k: {"base64": base64.b64encode(v).decode("ascii")} if isinstance(v, bytes) else _jsonable(v)
+            for k, v in row._mapping.items()}  # fmt: skip
 
 
 def _collect(session: Session, table: Any, ids: list[int], rows: list[dict[str, Any]],
@@ -530,7 +567,9 @@ def _from_json(table: Any, row: dict[str, Any]) -> dict[str, Any]:
             kind = column.type.python_type
         except NotImplementedError:
             kind = None
-        if isinstance(value, str) and kind is datetime:
+        if isinstance(value, dict) and kind is bytes and "base64" in value:
+            value = base64.b64decode(value["base64"])
+        elif isinstance(value, str) and kind is datetime:
             value = datetime.fromisoformat(value)
         elif isinstance(value, str) and kind is date:
             value = date.fromisoformat(value)

@@ -538,8 +538,10 @@ class MembershipDue(Provenanced, Base):
     currency: Mapped[str] = mapped_column(String(3))
 
 
-class Outcome(Provenanced, Base):
-    """A result an agreement or an activity produced: a code of the outcome catalogue, a quantity, evidence."""
+class Outcome(Provenanced, Versioned, Base):
+    """A result an agreement or an activity produced: a code of the outcome catalogue, a quantity, evidence.
+
+    ``version`` makes edits optimistic (migration 0012): a second stale edit is refused, not silently lost."""
 
     __tablename__ = "outcome"
     __table_args__ = (CheckConstraint("relation_id IS NOT NULL OR activity_id IS NOT NULL", name="of_what"),)

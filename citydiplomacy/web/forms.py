@@ -31,11 +31,27 @@ from citydiplomacy.store.records import FieldProblem, gazetteer_place, place_for
 from citydiplomacy.store.schema import Organisation, Place
 from citydiplomacy.web.error_pages import _INVALID
 
-__all__ = ["PLACE_FIELDS", "ORGANISATION_FIELDS", "form_fields", "field_label", "read_form", "translated_errors"]
+__all__ = [
+    "PLACE_FIELDS",
+    "ORGANISATION_FIELDS",
+    "RECORD_FIELDS",
+    "record_label",
+    "form_fields",
+    "field_label",
+    "read_form",
+    "translated_errors",
+]
 
 #: Fields naming a place or an organisation by id: the form shows a name picker for them.
 PLACE_FIELDS = ("place_a_id", "place_b_id", "place_id", "partner_place_id", "seat_place_id")
 ORGANISATION_FIELDS = ("organisation_id", "partner_organisation_id")
+#: Fields naming one of the office's records by id -> the kind the picker offers (by title or parties' names).
+RECORD_FIELDS = {
+    "relation_id": "agreements",
+    "activity_id": "activities",
+    "membership_id": "memberships",
+    "person_id": "people",
+}
 #: Gregorian years a Persian office may type in Solar Hijri by habit (a founding year may be old: not checked).
 _YEAR_FIELDS = ("signed_year", "ended_year", "since_year", "until_year", "year")
 _SUFFIXES = ("__q", "__gaz", "__shown", "__choice")
@@ -100,6 +116,44 @@ def _shown_organisation(db: Session, organisation_id: Any, lang: str) -> tuple[s
     return name, f"{name} ({org.acronym})" if org.acronym and org.acronym != name else name
 
 
+def _name(obj: Any, lang: str) -> str:
+    if obj is None:
+        return ""
+    return (getattr(obj, "name_fa", None) if lang == "fa" else None) or obj.name
+
+
+def record_label(db: Session, kind: str, obj: Any, lang: str) -> str:
+    """How a picker names an agreement, an activity or a membership in ``lang``: its title, its parties, its year
+    (``Sister cities · Tehran – Minsk · 2006``); the number last, to tell namesakes apart."""
+    f = fmt.formatter(lang)
+    dash = " – "
+    if kind == "agreements":
+        title = (obj.title_fa if lang == "fa" else None) or obj.title or f.term(obj.kind)
+        parties = dash.join(x for x in (_name(obj.place_a, lang), _name(obj.place_b, lang),
+                                        _name(obj.organisation, lang)) if x)  # fmt: skip
+        year = obj.signed_on.year if obj.signed_on else obj.signed_year
+        parts = [title, parties, fmt.format_year(year, lang) if year else ""]
+    elif kind == "activities":
+        title = (obj.title_fa if lang == "fa" else None) or obj.title
+        year = obj.happened_on.year if obj.happened_on else obj.year
+        parts = [title, f.term(obj.kind), fmt.format_year(year, lang) if year else ""]
+    elif kind == "people":
+        parts = [_name(obj, lang), (obj.title_fa if lang == "fa" else None) or obj.title or "", obj.unit or ""]
+    else:
+        parts = [_name(obj.place, lang) + dash + _name(obj.organisation, lang), f.term(obj.role)]
+    return " · ".join(p for p in parts if p) + f" (#{f.digits(obj.id)})"
+
+
+def _shown_record(db: Session, kind: str, record_id: Any, lang: str) -> tuple[str, str]:
+    from citydiplomacy.store.records import RECORD_KINDS
+
+    obj = db.get(RECORD_KINDS[kind].model, int(record_id)) if str(record_id).isdigit() else None
+    if obj is None:
+        return "", ""
+    label = record_label(db, kind, obj, lang)
+    return label, label
+
+
 def form_fields(
     db: Session,
     model: type[BaseModel],
@@ -138,7 +192,10 @@ def form_fields(
             "required": info.is_required() or default is not None,
             "step": "any" if info.annotation in (float, float | None) else "1",
             "choices": (choices or {}).get(name, []),
-        }
+            # A kind's own words for its options where the catalogue has them (``document_kind_minutes``).
+            "labels": {o: i18n.translate(f"{kind_label}_{name}_{o}", lang) for o in options
+                       if f"{kind_label}_{name}_{o}" in i18n.MESSAGES},
+        }  # fmt: skip
         if name in PLACE_FIELDS or name in ORGANISATION_FIELDS:
             field["kind"] = "place" if name in PLACE_FIELDS else "organisation"
             shown, line = (_shown_place if name in PLACE_FIELDS else _shown_organisation)(db, value or "", lang)
@@ -146,6 +203,11 @@ def form_fields(
             field["shown"] = shown
             field["line"] = line
             field["gaz"] = values.get(f"{name}__gaz", "")
+            field["suggest"] = "places" if name in PLACE_FIELDS else "organisations"
+        elif name in RECORD_FIELDS:
+            shown, line = _shown_record(db, RECORD_FIELDS[name], value or "", lang)
+            field.update(kind="record", typed=values.get(f"{name}__q", shown), shown=shown, line=line, gaz="",
+                         suggest=RECORD_FIELDS[name])  # fmt: skip
         elif kind == "date":
             typed = values.get(name)
             if isinstance(typed, date) or (isinstance(typed, str) and _is_iso(typed) and name not in errors):
@@ -222,6 +284,8 @@ def _read_reference(
     if not typed:  # emptied
         values[name] = ""
         return None
+    if name in RECORD_FIELDS:
+        return _read_record(db, name, typed, values, lang, choices)
     if is_place:
         try:
             values[name] = str(place_for_name(db, typed, actor).id)
@@ -245,6 +309,23 @@ def _read_reference(
     return i18n.translate("pick_not_found_org", lang).format(name=typed)
 
 
+def _read_record(
+    db: Session, name: str, typed: str, values: dict[str, Any], lang: str, choices: dict[str, list[dict[str, Any]]]
+) -> str | None:
+    """A typed agreement, activity or membership (title, a party's name, ``#id``) into its id; several found are
+    offered as choices."""
+    kind = RECORD_FIELDS[name]
+    found = lookup.find_office_records(db, kind, typed, limit=11)
+    values[name] = ""
+    if len(found) == 1:
+        values[name] = str(found[0].id)
+        return None
+    if found:
+        choices[name] = [{"value": f"id:{o.id}", "text": record_label(db, kind, o, lang)} for o in found[:10]]
+        return i18n.translate("pick_ambiguous_record", lang).format(name=typed)
+    return i18n.translate("pick_not_found_record", lang).format(name=typed)
+
+
 def _persian(text: str) -> bool:
     return any("\u0600" <= ch <= "\u06ff" for ch in text)
 
@@ -260,7 +341,7 @@ def read_form(
     errors: dict[str, str] = {}
     choices: dict[str, list[dict[str, Any]]] = {}
     for name in model.model_fields:
-        if name in PLACE_FIELDS or name in ORGANISATION_FIELDS:
+        if name in PLACE_FIELDS or name in ORGANISATION_FIELDS or name in RECORD_FIELDS:
             problem = _read_reference(db, name, values, lang, actor, choices)
             if problem:
                 errors[name] = f"{field_label(name, lang)}: {problem}"

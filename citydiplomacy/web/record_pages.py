@@ -56,6 +56,9 @@ KIND_ORDER = (
     "organisations",
     "places",
     "people",
+    "signatories",
+    "participants",
+    "documents",
 )
 
 
@@ -126,6 +129,10 @@ def _after_save(kind: str, obj: Any) -> str:
         return f"/cities/{obj.place_id}?saved=1"
     if kind == "people":
         return f"/records/people/{obj.id}/edit?saved=1"
+    if kind == "signatories":
+        return f"/agreements/{obj.relation_id}?saved=1#agreement-signatories"
+    if kind == "documents" and obj.relation_id:
+        return f"/agreements/{obj.relation_id}?saved=1#agreement-documents"
     if kind in ("outcomes", "actions") and obj.relation_id:
         return f"/agreements/{obj.relation_id}?saved=1"
     if kind == "activities" and obj.relation_id:
@@ -138,24 +145,28 @@ def _after_save(kind: str, obj: Any) -> str:
 def _summary(kind: str, item: dict[str, Any], lang: str) -> str:
     """One line naming a record in a list (its title or name, else its kind and parties' ids)."""
     f = fmt.formatter(lang)
-    for key in ("title_fa" if lang == "fa" else "title", "title", "name_fa" if lang == "fa" else "name", "name"):
+    for key in ("title_fa" if lang == "fa" else "title", "title", "name_fa" if lang == "fa" else "name", "name",
+                "file_name"):  # fmt: skip
         if item.get(key):
             return str(item[key])
     if kind == "outcomes":
         return f.term(item.get("code"))
+    if kind in ("signatories", "participants"):
+        return item.get("role") or ""
     return f.term(item.get("kind")) or f"#{f.digits(item['id'])}"
 
 
 #: The columns of a listed record naming a party, and what they name.
-_PARTY_COLUMNS = {"place_a_id": "place", "place_b_id": "place", "place_id": "place", "organisation_id": "organisation"}
+_PARTY_COLUMNS = {"place_a_id": "place", "place_b_id": "place", "place_id": "place", "organisation_id": "organisation",
+                  "person_id": "person"}  # fmt: skip
 
 
 def _party_names(db: Session, items: list[dict[str, Any]], lang: str) -> dict[tuple[str, int], str]:
     """The names (in ``lang``) of the places and organisations the listed records name."""
-    from citydiplomacy.store.schema import Organisation, Place
+    from citydiplomacy.store.schema import Organisation, Person, Place
 
     out: dict[tuple[str, int], str] = {}
-    for what, model in (("place", Place), ("organisation", Organisation)):
+    for what, model in (("place", Place), ("organisation", Organisation), ("person", Person)):
         ids = {item[k] for item in items for k, t in _PARTY_COLUMNS.items() if t == what and item.get(k)}
         for obj in db.scalars(select(model).where(model.id.in_(ids))) if ids else ():
             out[(what, obj.id)] = (obj.name_fa if lang == "fa" else None) or obj.name
@@ -175,16 +186,27 @@ def records_list(
     names = _party_names(db, items["items"], lang)
     for item in items["items"]:
         parties = [names[(t, item[k])] for k, t in _PARTY_COLUMNS.items() if item.get(k) and (t, item[k]) in names]
-        item["summary"] = _summary(kind, item, lang) + (f" · {' – '.join(parties)}" if parties else "")
+        item["summary"] = " · ".join(x for x in (_summary(kind, item, lang), " – ".join(parties)) if x)
     from citydiplomacy.web.pages import pager
 
+    can_delete = user.can("admin" if kind in ADMIN_DELETES else "editor")
     return _render(request, "records.html", kind=kind, spec=spec, items=items, pager=pager(request, items["total"],
-                   offset), can_delete=user.can("admin" if kind in ADMIN_DELETES else "editor"))  # fmt: skip
+                   offset), can_delete=can_delete)  # fmt: skip
+
+
+def _not_from_a_form(kind: str) -> Response | None:
+    """Where a kind that no form creates is added (a document: on its agreement's page, with its file)."""
+    if RECORD_KINDS[kind].creatable:
+        return None
+    return RedirectResponse("/agreements", status_code=303)
 
 
 @router.get("/records/{kind}/new")
 def new_record(request: Request, kind: str, db: DB, user: auth.CurrentUser = Editor) -> Response:
     _kind_or_404(kind)
+    if (elsewhere := _not_from_a_form(kind)) is not None:
+        relation = request.query_params.get("relation_id", "")
+        return RedirectResponse(f"/agreements/{relation}#agreement-documents", 303) if relation.isdigit() else elsewhere
     return _form_page(request, db, kind, dict(request.query_params), {}, None)
 
 
@@ -224,6 +246,8 @@ async def create_submit(request: Request, kind: str, db: DB, user: auth.CurrentU
     _kind_or_404(kind)
     values = await _form_values(request)
     check_csrf_form(request, values.pop("csrf_token", None))
+    if (elsewhere := _not_from_a_form(kind)) is not None:
+        return elsewhere
     typed = dict(values)
     lang = _lang(request)
     try:
@@ -254,7 +278,7 @@ def _versions_side_by_side(
     typed = {x["name"]: x for x in forms.form_fields(db, spec.update, mine, {}, lang)}
 
     def shown(field: dict[str, Any], value: Any) -> str:
-        if field["kind"] in ("place", "organisation"):
+        if field["kind"] in ("place", "organisation", "record"):
             value = field.get("typed") or field.get("line") or ""
         if isinstance(value, list):
             value = ", ".join(f.term(v) for v in value)

@@ -82,3 +82,23 @@ def suggest_organisations(request: Request, q: Text, db: DB, limit: Limit = 10, 
         items.append({"id": o["id"], "name": o["name"], "name_fa": o["name_fa"], "acronym": acronym,
                       "matched_name": matched, "label": label})  # fmt: skip
     return {"items": items}
+
+
+@router.get("/suggest/{kind}", response_model=Suggestions, responses=problems(401, 404, 422, 503))
+def suggest_office_records(
+    request: Request, kind: str, q: Text, db: DB, limit: Limit = 10, user: auth.CurrentUser = Viewer
+) -> Any:
+    """Agreements (by title or a party's name), activities (by title) or memberships (by place or organisation)
+    matching ``q`` (or its ``#id``), newest first; ``label`` in the page's language names title, parties, year."""
+    from fastapi import HTTPException
+
+    from citydiplomacy.web.forms import record_label
+
+    if kind not in lookup.OFFICE_RECORD_KINDS:
+        raise HTTPException(status_code=404, detail=f"no suggestions for {kind!r}")
+    lang = _lang(request)
+    items = []
+    for obj in lookup.find_office_records(db, kind, q, limit):
+        label = record_label(db, kind, obj, lang)
+        items.append({"id": obj.id, "name": label, "name_fa": label, "label": label})
+    return {"items": items}

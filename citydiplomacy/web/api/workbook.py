@@ -4,6 +4,8 @@ Thin over :mod:`citydiplomacy.ingest.workbook` (the one layout).  The upload is 
 (``Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet``), imported in the request's
 one transaction: a bad workbook answers 422 with every problem located by sheet, row and column
 (``loc: ["body", SHEET, ROW, COLUMN]``, shorter where a problem is the whole file or sheet), and nothing is written.
+With ``files=true`` the download is a zip of the workbook and the documents' files (``documents/<sha256>``); such a
+zip (``Content-Type: application/zip``) is uploaded the same way, each file checked against its checksum.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = ["XLSX", "router"]
 router = APIRouter(tags=["office"])
 DB = Annotated[Session, Depends(get_db)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP = "application/zip"
 
 
 def _temporary(suffix: str) -> Path:
@@ -40,30 +43,42 @@ def _temporary(suffix: str) -> Path:
 
 @router.get(
     "/office/workbook",
-    responses={**problems(401, 404, 422, 503), 200: {"content": {XLSX: {}}, "description": "The workbook"}},
+    responses={
+        **problems(401, 404, 422, 503),
+        200: {"content": {XLSX: {}, ZIP: {}}, "description": "The workbook (or the zip with the documents)"},
+    },
     response_class=FileResponse,
 )
 def download_workbook(
     db: DB,
     place_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this place's record")] = None,
+    files: Annotated[bool, Query(description="A zip of the workbook and the documents' files")] = False,
     user: auth.CurrentUser = Viewer,
 ) -> FileResponse:
     """The office's record (or one place's) as one XLSX workbook: a sheet per record type, names not ids, dates
-    in both calendars (see ``citydip workbook export``)."""
-    name = "citydip-office.xlsx"
+    in both calendars (see ``citydip workbook export``); with ``files``, a zip that also carries the documents."""
+    suffix = ".zip" if files else ".xlsx"
+    name = "citydip-office" + suffix
     if place_id is not None:
         place = get_place_by_id(db, place_id)  # 404 for an unknown place
-        name = f"citydip-office-{place.country_code or 'xx'}-{place.id}.xlsx".lower()
-    out = _temporary(".xlsx")
+        name = f"citydip-office-{place.country_code or 'xx'}-{place.id}{suffix}".lower()
+    out = _temporary(suffix)
     export_workbook(db, out, place_id=place_id)
-    return FileResponse(out, media_type=XLSX, filename=name, background=BackgroundTask(out.unlink, missing_ok=True))
+    return FileResponse(out, media_type=ZIP if files else XLSX, filename=name,
+                        background=BackgroundTask(out.unlink, missing_ok=True))  # fmt: skip
 
 
 @router.post(
     "/office/workbook",
     responses=problems(401, 403, 413, 422, 503),
     openapi_extra={
-        "requestBody": {"required": True, "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}
+        "requestBody": {
+            "required": True,
+            "content": {
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+                ZIP: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }  # fmt: skip
     },
 )
 async def upload_workbook(
