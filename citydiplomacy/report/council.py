@@ -53,8 +53,7 @@ from citydiplomacy.report.city_report import (
     write_rendered,
 )
 from citydiplomacy.store import agreements, db, queries
-from citydiplomacy.store.agreements import _start as agreement_start
-from citydiplomacy.store.agreements import _when as activity_date
+from citydiplomacy.store.agreements import activity_date, agreement_start
 from citydiplomacy.store.lookup import find_place
 from citydiplomacy.store.schema import (
     Activity,
@@ -224,7 +223,7 @@ def _day(value: date | datetime | None) -> date | None:
 
 
 def _year_end(year: int | None) -> date | None:
-    # A date known only to its year counts as of the year's last day (as agreements._when counts activities).
+    # A date known only to its year counts as of the year's last day (as agreements.activity_date counts activities).
     return date(year, 12, 31) if year else None
 
 

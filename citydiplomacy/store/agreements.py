@@ -41,10 +41,12 @@ __all__ = [
     "action_dict",
     "activities_of",
     "activity_dict",
+    "activity_date",
     "add_action",
     "add_due",
     "add_outcome",
     "add_status",
+    "agreement_start",
     "attention",
     "health",
     "overdue_actions",
@@ -368,8 +370,9 @@ def add_due(session: Session, body: inputs.DueIn, actor: str) -> MembershipDue:
     return row
 
 
-def _when(activity: Activity) -> date | None:
-    # An activity known only by its year counts as of the year's last day: it may have happened that late.
+def activity_date(activity: Activity) -> date | None:
+    """When an activity happened; one known only by its year counts as of the year's last day (it may have
+    happened that late).  The one rule for health, the council report and the lists."""
     if activity.happened_on:
         return activity.happened_on
     return date(activity.year, 12, 31) if activity.year else None
@@ -411,7 +414,7 @@ def action_dict(a: FollowUpAction, today: date | None = None) -> dict[str, Any]:
 def activities_of(session: Session, relation_id: int) -> list[Activity]:
     """The activities serving agreement ``relation_id``, oldest first (undated last)."""
     rows = list(session.scalars(select(Activity).where(Activity.relation_id == relation_id).order_by(Activity.id)))
-    return sorted(rows, key=lambda a: (_when(a) is None, _when(a) or date.min, a.id))
+    return sorted(rows, key=lambda a: (activity_date(a) is None, activity_date(a) or date.min, a.id))
 
 
 def _outcomes_of(session: Session, relation_id: int) -> list[Outcome]:
@@ -428,7 +431,8 @@ def _actions_of(session: Session, relation_id: int) -> list[FollowUpAction]:
     return list(session.scalars(query.order_by(FollowUpAction.due_on.is_(None), FollowUpAction.due_on)))
 
 
-def _start(relation: Relation) -> date | None:
+def agreement_start(relation: Relation) -> date | None:
+    """When an agreement began: its signing date, or the last day of its signing year when only that is known."""
     if relation.signed_on:
         return relation.signed_on
     return date(relation.signed_year, 12, 31) if relation.signed_year else None
@@ -440,7 +444,7 @@ def status_on(relation: Relation, day: date) -> str | None:
     later with no earlier date known).  Today and later: the current status."""
     if day >= date.today():
         return relation.status
-    start = _start(relation)
+    start = agreement_start(relation)
     if start is not None and start > day:
         return None
     status = None
@@ -462,7 +466,7 @@ def _flags(
         return flags
     in_force = load_lifecycle().status(status).in_force
     # Quiet since the last activity, or since signing when nothing is recorded; undated and silent: quiet too.
-    since = last or _start(relation)
+    since = last or agreement_start(relation)
     if in_force and (since is None or (today - since).days > dormant_days):
         flags.append("dormant")
     if in_force and relation.valid_until is not None:
@@ -488,20 +492,20 @@ def health(session: Session, relation: Relation, today: date | None = None) -> d
     acts = activities_of(session, relation.id)
     outs = _outcomes_of(session, relation.id)
     actions = _actions_of(session, relation.id)
-    dates = [d for d in (_when(a) for a in acts) if d is not None and d <= today]
+    dates = [d for d in (activity_date(a) for a in acts) if d is not None and d <= today]
     last = max(dates) if dates else None
     per_year: dict[int, dict[str, int]] = defaultdict(lambda: {"activities": 0, "outcomes": 0})
     for a in acts:
-        if _when(a):
-            per_year[_when(a).year]["activities"] += 1  # type: ignore[union-attr]
-    year_of = {a.id: _when(a) for a in acts}
+        if activity_date(a):
+            per_year[activity_date(a).year]["activities"] += 1  # type: ignore[union-attr]
+    year_of = {a.id: activity_date(a) for a in acts}
     for o in outs:
         when = o.happened_on or year_of.get(o.activity_id)  # type: ignore[arg-type]
         if when:
             per_year[when.year]["outcomes"] += 1
     cost: dict[str, float] = defaultdict(float)
     for a in acts:
-        if a.cost_amount is not None and a.cost_currency and (_when(a) is None or _when(a) <= today):  # type: ignore[operator]
+        if a.cost_amount is not None and a.cost_currency and (activity_date(a) is None or activity_date(a) <= today):  # type: ignore[operator]
             cost[a.cost_currency] += a.cost_amount
     action_rows = [action_dict(a, today) for a in actions]
     overdue = sum(1 for a in action_rows if a["overdue"])
