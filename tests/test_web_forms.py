@@ -601,3 +601,42 @@ def test_a_stale_outcome_edit_gets_the_conflict_page(
     assert again.status_code == 303
     with _session(sqlite_url) as s:
         assert s.get(Outcome, out).evidence == "My certificate" and s.get(Outcome, out).version == 3
+
+
+# --- membership dues: a record the office edits and deletes like the others -------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fa"])
+def test_membership_dues_are_added_edited_and_deleted_by_name(
+    client: TestClient, sqlite_url: str, seeded: Seeded, lang: str
+) -> None:
+    from citydiplomacy.store.schema import Membership, MembershipDue
+
+    login(client, "editor")
+    form = client.get("/records/dues/new", params={"lang": lang}).text
+    assert 'data-suggest="/api/suggest/memberships"' in form  # the membership is picked by name
+    # Seoul's membership of Metropolis, named by its place; amount in Persian digits on the Persian form.
+    r = client.post("/records/dues/new", params={"lang": lang}, data={
+        "csrf_token": _token(form), "membership_id": "", "membership_id__q": "Seoul", "year": "2024",
+        "amount": "۱۲۰۰" if lang == "fa" else "1200", "currency": "EUR"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text[:3000]
+    with _session(sqlite_url) as s:
+        due = s.scalar(select(MembershipDue))
+        place = s.get(Place, s.get(Membership, due.membership_id).place_id)
+        assert (place.name, due.year, due.amount, due.currency) == ("Seoul", 2024, 1200.0, "EUR")
+        due_id, membership_id = due.id, due.membership_id
+    listing = client.get("/records/dues", params={"lang": lang}).text
+    assert f"/records/dues/{due_id}/edit" in listing and ("۱٬۲۰۰" if lang == "fa" else "1,200") in listing
+    form = client.get(f"/records/dues/{due_id}/edit", params={"lang": lang}).text
+    r = client.post(f"/records/dues/{due_id}/edit", data={"csrf_token": _token(form), "membership_id": str(
+        membership_id), "year": "2024", "amount": "1500", "currency": "USD"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text[:3000]
+    page = client.get(f"/records/dues/{due_id}/delete", params={"lang": lang})
+    r = client.post(f"/records/dues/{due_id}/delete", data={"csrf_token": _token(page.text), "version": "0"},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    with _session(sqlite_url) as s:
+        assert s.get(MembershipDue, due_id) is None
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "delete", AuditEntry.entity == "membership_due"))
+        kept = entry.changes["rows"][0]["row"]  # the snapshot an admin restores
+        assert (kept["amount"], kept["currency"]) == (1500.0, "USD")

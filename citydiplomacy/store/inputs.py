@@ -392,6 +392,11 @@ class DueIn(_Body):
     currency: Currency
 
 
+class DueUpdate(DueIn):
+    """Replace a year's dues (membership, year, amount, currency): a yearly figure without a version, the last
+    save wins."""
+
+
 class OutcomeIn(_Body):
     """A result of an agreement or an activity: a code of the outcome catalogue, quantity, unit, evidence."""
 

@@ -30,6 +30,7 @@ from citydiplomacy.store.schema import (
     Document,
     FollowUpAction,
     Membership,
+    MembershipDue,
     Organisation,
     Outcome,
     Person,
@@ -97,6 +98,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
         "participant",
         generic_api=False,
     ),  # fmt: skip
+    "dues": RecordKind("dues", MembershipDue, schemas.DueIn, schemas.DueUpdate, "membership_due", generic_api=False),
     "documents": RecordKind(
         "documents",
         Document,
@@ -193,6 +195,8 @@ def create_record(session: Session, kind_name: str, body: BaseModel, actor: str)
         return agreements.add_outcome(session, body, actor)  # type: ignore[arg-type]
     if kind_name == "actions":  # it starts open
         return agreements.add_action(session, body, actor)  # type: ignore[arg-type]
+    if kind_name == "dues":  # one figure a membership and year: a second entry replaces the first
+        return agreements.add_due(session, body, actor)  # type: ignore[arg-type]
     if kind_name == "signatories":  # one person in one role once
         from citydiplomacy.store.people import add_signatory
 

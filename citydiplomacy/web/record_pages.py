@@ -59,6 +59,7 @@ KIND_ORDER = (
     "signatories",
     "participants",
     "documents",
+    "dues",
 )
 
 
@@ -153,6 +154,8 @@ def _summary(kind: str, item: dict[str, Any], lang: str) -> str:
         return f.term(item.get("code"))
     if kind in ("signatories", "participants"):
         return item.get("role") or ""
+    if kind == "dues":
+        return f"{f.year(item.get('year'))} · {f.num(item.get('amount'), 2)} {item.get('currency') or ''}".strip()
     return f.term(item.get("kind")) or f"#{f.digits(item['id'])}"
 
 
