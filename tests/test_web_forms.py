@@ -640,3 +640,47 @@ def test_membership_dues_are_added_edited_and_deleted_by_name(
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "delete", AuditEntry.entity == "membership_due"))
         kept = entry.changes["rows"][0]["row"]  # the snapshot an admin restores
         assert (kept["amount"], kept["currency"]) == (1500.0, "USD")
+
+
+@pytest.mark.parametrize("lang", ["en", "fa"])
+def test_cities_and_organisations_taking_part_are_added_edited_and_deleted_by_name(
+    client: TestClient, sqlite_url: str, seeded: Seeded, lang: str
+) -> None:
+    from citydiplomacy.store.schema import ActivityParticipant
+
+    login(client, "editor")
+    form = client.get("/records/activity_parties/new", params={"lang": lang}).text
+    assert 'data-suggest="/api/suggest/activities"' in form  # the activity picked by its title
+    # The Seoul visit, by its title; Seoul, by its Persian name on the Persian form.
+    fields = {"csrf_token": _token(form), "activity_id__q": "Mayor's visit to Seoul", "role": "host",
+              "place_id__q": "سئول" if lang == "fa" else "Seoul"}  # fmt: skip
+    r = client.post("/records/activity_parties/new", params={"lang": lang}, data=fields, follow_redirects=False)
+    assert r.status_code == 303, r.text[:3000]
+    with _session(sqlite_url) as s:
+        party = s.scalar(select(ActivityParticipant).order_by(ActivityParticipant.id.desc()).limit(1))
+        assert (party.place_id, party.organisation_id, party.role) == (seeded.seoul, None, "host")
+        visit = s.get(Activity, party.activity_id)
+        assert visit.title == "Mayor's visit to Seoul"
+        party_id, visit_id = party.id, visit.id
+    # Neither a city nor an organisation: said in the page's language, nothing written.
+    r = client.post("/records/activity_parties/new", params={"lang": lang}, data={
+        "csrf_token": _token(form), "activity_id": str(visit_id), "role": "guest"})  # fmt: skip
+    assert r.status_code == 422
+    # Edited: the organisation instead of the city.
+    form = client.get(f"/records/activity_parties/{party_id}/edit", params={"lang": lang}).text
+    r = client.post(f"/records/activity_parties/{party_id}/edit", data={"csrf_token": _token(form), "activity_id": str(
+        visit_id), "organisation_id": str(seeded.uclg), "role": "guest"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text[:3000]
+    listing = client.get("/records/activity_parties", params={"lang": lang}).text
+    assert f"/records/activity_parties/{party_id}/edit" in listing
+    page = client.get(f"/records/activity_parties/{party_id}/delete", params={"lang": lang})
+    deletion = {"csrf_token": _token(page.text), "version": "0"}
+    r = client.post(f"/records/activity_parties/{party_id}/delete", data=deletion, follow_redirects=False)
+    assert r.status_code == 303
+    with _session(sqlite_url) as s:
+        assert s.get(ActivityParticipant, party_id) is None
+        assert s.scalar(select(func.count()).select_from(ActivityParticipant).where(
+            ActivityParticipant.activity_id == visit_id)) == 0  # fmt: skip
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "delete",
+                                                  AuditEntry.entity == "activity_participant"))  # fmt: skip
+        assert entry.changes["rows"][0]["row"]["organisation_id"] == seeded.uclg

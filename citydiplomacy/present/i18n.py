@@ -872,6 +872,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ends_on": ("Last day", "روز پایان"),
     "participants": ("Participants", "شرکت‌کنندگان"),
     "documents": ("Documents", "اسناد"),
+    "activity_parties": ("Cities and organisations taking part", "شهرها و سازمان‌های شرکت‌کننده"),
+    "activity_party": ("City or organisation taking part", "شهر یا سازمان شرکت‌کننده"),
     "dues": ("Membership dues", "حق عضویت‌ها"),
     "membership_due": ("Membership dues of a year", "حق عضویت یک سال"),
     "membership_due:year": ("Year (Gregorian)", "سال (میلادی)"),

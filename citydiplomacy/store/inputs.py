@@ -542,6 +542,26 @@ class ParticipantUpdate(ParticipantIn):
     """Replace a participant's fields: a link without a version, the last save wins."""
 
 
+class PartyIn(StrictBody):
+    """A city or an organisation taking part in an activity (a delegation's city, a summit's network), in a role
+    (optional): one of the two."""
+
+    activity_id: int = Field(ge=1, le=MAX_ID, description="The activity")
+    place_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The city taking part")
+    organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The organisation taking part")
+    role: Line | None = Field(default=None, max_length=60, description="Host, guest, co-organiser, ...")
+
+    @model_validator(mode="after")
+    def _who(self) -> PartyIn:
+        if (self.place_id is None) == (self.organisation_id is None):
+            raise cross_field("place_id, organisation_id: a city or an organisation takes part (one of the two)")
+        return self
+
+
+class PartyUpdate(PartyIn):
+    """Replace a taking-part city's or organisation's fields: a link without a version, the last save wins."""
+
+
 class DocumentUpdate(_Body):
     """Replace what a document says it is (kind, title, provenance); its file and checksum stay as uploaded."""
 

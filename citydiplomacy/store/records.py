@@ -25,6 +25,7 @@ from citydiplomacy.store import agreements
 from citydiplomacy.store import inputs as schemas
 from citydiplomacy.store.schema import (
     Activity,
+    ActivityParticipant,
     ActivityPerson,
     AgreementSignatory,
     Document,
@@ -98,6 +99,14 @@ RECORD_KINDS: dict[str, RecordKind] = {
         "participant",
         generic_api=False,
     ),  # fmt: skip
+    "activity_parties": RecordKind(
+        "activity_parties",
+        ActivityParticipant,
+        schemas.PartyIn,
+        schemas.PartyUpdate,
+        "activity_party",
+        generic_api=False,
+    ),
     "dues": RecordKind("dues", MembershipDue, schemas.DueIn, schemas.DueUpdate, "membership_due", generic_api=False),
     "documents": RecordKind(
         "documents",

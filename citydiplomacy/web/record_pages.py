@@ -58,6 +58,7 @@ KIND_ORDER = (
     "people",
     "signatories",
     "participants",
+    "activity_parties",
     "documents",
     "dues",
 )
@@ -152,7 +153,7 @@ def _summary(kind: str, item: dict[str, Any], lang: str) -> str:
             return str(item[key])
     if kind == "outcomes":
         return f.term(item.get("code"))
-    if kind in ("signatories", "participants"):
+    if kind in ("signatories", "participants", "activity_parties"):
         return item.get("role") or ""
     if kind == "dues":
         return f"{f.year(item.get('year'))} · {f.num(item.get('amount'), 2)} {item.get('currency') or ''}".strip()
