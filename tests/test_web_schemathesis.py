@@ -34,7 +34,7 @@ from citydiplomacy.store import db  # noqa: E402
 from citydiplomacy.store import jobs as queue  # noqa: E402
 from citydiplomacy.store.schema import AppUser  # noqa: E402
 from citydiplomacy.web import auth, sessions  # noqa: E402
-from citydiplomacy.web.api.workbook import XLSX  # noqa: E402
+from citydiplomacy.web.api.workbook import XLSX, ZIP  # noqa: E402
 from citydiplomacy.web.app import SESSION_COOKIE, create_app  # noqa: E402
 
 EXAMPLES = int(os.environ.get("CITYDIP_SCHEMATHESIS_EXAMPLES") or 6)
@@ -67,8 +67,9 @@ class EditorSession:
 #: ``format: binary``, not what the bytes must be); ``workbook``: a workbook upload whose bytes are not a
 #: workbook of the office's layout.
 STATEFUL_422 = {"reference_not_found", "cross_field", "document_refused", "workbook"}
-# The workbook upload's body is raw XLSX bytes: sent as schemathesis sends any binary body.
+# The workbook upload's body is raw XLSX (or zip) bytes: sent as schemathesis sends any binary body.
 schemathesis.serializer.alias(XLSX, "application/octet-stream")
+schemathesis.serializer.alias(ZIP, "application/octet-stream")  # the workbook with its documents' files
 
 
 def accepts_valid_data(ctx: Any, response: Any, case: Any) -> bool | None:
