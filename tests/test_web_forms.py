@@ -519,6 +519,9 @@ def test_signatories_participants_and_documents_are_edited_by_name(
     assert "/records/documents/new" not in client.get("/records/documents", params={"lang": lang}).text
     assert client.get("/records/documents/new", follow_redirects=False).status_code == 303
     with _session(sqlite_url) as s:
+        from citydiplomacy.store.records import record_dict
+
+        assert "content" not in record_dict(s.get(Document, ids["documents"]))  # a list never loads the bytes
         sig = s.get(AgreementSignatory, ids["signatories"])
         assert (sig.person_id, sig.role) == (ids["deputy"], "witness")
         assert s.get(ActivityPerson, ids["participants"]).role == "head of delegation"

@@ -149,9 +149,10 @@ def _jsonable(value: Any) -> Any:
 
 
 def record_dict(obj: Any) -> dict[str, Any]:
-    """Every column of a record as JSON-ready values (dates as ISO text)."""
+    """Every column of a record as JSON-ready values (dates as ISO text), but the deferred ones (a document's
+    bytes): reading them here loaded every listed document's file, one query each."""
     mapper = inspect(obj).mapper
-    return {col.key: _jsonable(getattr(obj, col.key)) for col in mapper.column_attrs}
+    return {col.key: _jsonable(getattr(obj, col.key)) for col in mapper.column_attrs if not col.deferred}
 
 
 def input_values(kind_name: str, obj: Any) -> dict[str, Any]:
