@@ -66,3 +66,21 @@ def test_a_cached_page_is_each_readers_own(seeded) -> None:  # type: ignore[no-u
     assert "citydip-csrf-" not in editor_page + viewer_page + again  # the placeholder never leaves the server
     assert "viewer" in viewer_page and "(viewer)" not in editor_page.replace("(editor)", "")
     assert '<html lang="fa" dir="rtl">' in fa and '<html lang="en" dir="ltr">' in viewer_page + again
+
+
+def test_a_cached_page_builds_nothing_and_errors_are_not_kept(seeded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A hit skips the page's context (its queries and its charts' figures); a 404 or 422 is never cached."""
+    from citydiplomacy.present import charts
+
+    client, ids, _ = seeded
+    drawn: list[str] = []
+    real = charts.relations_chart
+    monkeypatch.setattr(charts, "relations_chart", lambda *a, **k: drawn.append("relations") or real(*a, **k))
+    for path in (f"/cities/{ids.tehran}", "/agreements", "/audit", "/rankings", "/network", "/review"):
+        assert client.get(path).status_code == 200, path
+        hits = readcache.READS.hits
+        assert client.get(path).status_code == 200
+        assert readcache.READS.hits == hits + 1, path  # one lookup: the page, none of its reads
+    assert drawn == ["relations"]  # the city page's chart was drawn for the first read only
+    assert client.get("/cities/987654").status_code == 404
+    assert client.get("/cities/987654").status_code == 404  # again: the error was not cached as a page

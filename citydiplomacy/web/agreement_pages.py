@@ -53,25 +53,30 @@ def agreements_page(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
-    from citydiplomacy.web.pages import pager, render
+    from citydiplomacy.web.pages import pager, render_cached
 
     kind = kind if kind in RELATION_KINDS else None
     status = status if status in RELATION_STATUSES else None
-    query = agreements.agreements_query(place_id, organisation_id, kind, status)
-    items = data.page(db, query, PAGE_SIZE, offset, to_dict=lambda r: agreements.summary_dict(r, place_id))
-    return render(
-        request, "agreements.html", items=items, pager=pager(request, items["total"], offset), place_id=place_id,
-        kind=kind or "", status=status or "", kinds=list(RELATION_KINDS), statuses=list(RELATION_STATUSES),
-    )  # fmt: skip
+
+    def build() -> dict[str, Any]:
+        query = agreements.agreements_query(place_id, organisation_id, kind, status)
+        items = data.page(db, query, PAGE_SIZE, offset, to_dict=lambda r: agreements.summary_dict(r, place_id))
+        return {"items": items, "pager": pager(request, items["total"], offset), "place_id": place_id,
+                "kind": kind or "", "status": status or "", "kinds": list(RELATION_KINDS),
+                "statuses": list(RELATION_STATUSES)}  # fmt: skip
+
+    return render_cached(request, db, "agreements.html", build)
 
 
 @router.get("/agreements/attention")
 def attention_page(request: Request, db: DB, place_id: QueryId = None, user: auth.CurrentUser = Viewer) -> Response:
-    from citydiplomacy.web.pages import render
+    from citydiplomacy.web.pages import render_cached
 
-    items = agreements.attention(db, place_id=place_id)
-    return render(request, "agreements_attention.html", items=items, place_id=place_id,
-                  overdue=agreements.overdue_actions(db))  # fmt: skip
+    def build() -> dict[str, Any]:
+        return {"items": agreements.attention(db, place_id=place_id), "place_id": place_id,
+                "overdue": agreements.overdue_actions(db)}  # fmt: skip
+
+    return render_cached(request, db, "agreements_attention.html", build)
 
 
 def _page(

@@ -76,12 +76,15 @@ def render(
 _CSRF_SLOT = f"citydip-csrf-{secrets.token_hex(16)}"
 
 
-def render_cached(request: Request, db: Session, template: str, **context: Any) -> HTMLResponse:
-    """:func:`render`, the HTML kept in the read cache (:mod:`citydiplomacy.store.readcache`) until the
-    registry next changes: rendering a template costs more than the cached reads behind it.
+def render_cached(request: Request, db: Session, template: str, build: Callable[[], dict[str, Any]]) -> HTMLResponse:
+    """:func:`render` of the context ``build()`` returns, the HTML kept in the read cache
+    (:mod:`citydiplomacy.store.readcache`) until the registry next changes: rendering a template costs more
+    than the cached reads behind it, and a page found in the cache does not build its context at all (its
+    queries, its charts' figures).
 
     Only for pages whose context follows from the registry, the address (path and query), the language,
-    the user and the day: those make the key.  The CSRF token is put in after, per request.
+    the user and the day: those make the key.  The CSRF token is put in after, per request.  An exception
+    ``build`` raises (a 404, a 422) is the response and is not cached.
     """
     user = current_user(request)
     who = (user.id, user.username, user.role) if user is not None else None
@@ -89,7 +92,7 @@ def render_cached(request: Request, db: Session, template: str, **context: Any) 
            getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE), who, datetime.date.today())  # fmt: skip
 
     def draw() -> bytes:
-        return bytes(render(request, template, csrf_slot=True, **context).body)
+        return bytes(render(request, template, csrf_slot=True, **build()).body)
 
     body = READS.get(db, key, draw)
     return HTMLResponse(body.replace(_CSRF_SLOT.encode(), page_csrf_token(request).encode()))
@@ -167,45 +170,48 @@ def home(
     offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
-    places = data.place_page(db, q, limit=PAGE_SIZE, offset=offset) if q else None
-    orgs = data.page(db, data.organisations_query(q), 20, 0) if q else None
-    seen = explore.overview(db)  # aggregated in SQL, kept until the registry changes
-    return render_cached(
-        request,
-        db,
-        "home.html",
-        q=q or "",
-        figures=seen["figures"],
-        waiting=db.scalar(select(func.count()).select_from(data.review_query("ambiguous").subquery())) or 0,
-        overview=seen,
-        fig=explore.overview_figure(db, request.state.lang) if not q else None,
-        assessment=explore.latest_assessment(db),
-        places=places,
-        orgs=orgs,
-        pager=pager(request, places["total"], offset) if places else None,
-    )
+    def build() -> dict[str, Any]:
+        places = data.place_page(db, q, limit=PAGE_SIZE, offset=offset) if q else None
+        seen = explore.overview(db)  # aggregated in SQL, kept until the registry changes
+        return {
+            "q": q or "",
+            "figures": seen["figures"],
+            "waiting": db.scalar(select(func.count()).select_from(data.review_query("ambiguous").subquery())) or 0,
+            "overview": seen,
+            "fig": explore.overview_figure(db, request.state.lang) if not q else None,
+            "assessment": explore.latest_assessment(db),
+            "places": places,
+            "orgs": data.page(db, data.organisations_query(q), 20, 0) if q else None,
+            "pager": pager(request, places["total"], offset) if places else None,
+        }
+
+    return render_cached(request, db, "home.html", build)
 
 
 @router.get("/cities/{place_id}")
 def city_page(request: Request, place_id: int, db: DB, user: auth.CurrentUser = Viewer) -> Response:
-    profile = data.city_profile(db, _known_id(place_id, "place"))
-    if profile is None:
-        raise HTTPException(status_code=404, detail=f"no place {place_id}")
-    fmt = formatter(request.state.lang)
-    assessment = profile["assessment"]
-    if profile["network"]:  # the glossary's order (partners, strength, bridging, ...), not the codes' alphabet
-        order = {code: i for i, code in enumerate(metrics.catalogue())}
-        profile["network"]["results"].sort(key=lambda r: (order.get(r["code"], len(order)), r["code"]))
-    figures = {
-        "relations": charts.relations_chart(profile, fmt),
-        "dimensions": (
-            charts.dimensions_chart(assessment["dimensions"], fmt, assessment["index"]) if assessment else None
-        ),
-        "partners": charts.partners_map(profile, fmt),
-        "timeline": charts.timeline_chart(profile["activities"], fmt),
-    }
-    flags = data.agreement_flags(db, place_id)
-    return render_cached(request, db, "city.html", p=profile, charts=figures, flags=flags)
+    _known_id(place_id, "place")
+
+    def build() -> dict[str, Any]:
+        profile = data.city_profile(db, place_id)
+        if profile is None:
+            raise HTTPException(status_code=404, detail=f"no place {place_id}")
+        fmt = formatter(request.state.lang)
+        assessment = profile["assessment"]
+        if profile["network"]:  # the glossary's order (partners, strength, bridging, ...), not the codes' alphabet
+            order = {code: i for i, code in enumerate(metrics.catalogue())}
+            profile["network"]["results"].sort(key=lambda r: (order.get(r["code"], len(order)), r["code"]))
+        figures = {
+            "relations": charts.relations_chart(profile, fmt),
+            "dimensions": (
+                charts.dimensions_chart(assessment["dimensions"], fmt, assessment["index"]) if assessment else None
+            ),
+            "partners": charts.partners_map(profile, fmt),
+            "timeline": charts.timeline_chart(profile["activities"], fmt),
+        }
+        return {"p": profile, "charts": figures, "flags": data.agreement_flags(db, place_id)}
+
+    return render_cached(request, db, "city.html", build)
 
 
 @router.get("/organisations")
@@ -218,27 +224,28 @@ def organisations_page(
 ) -> Response:
     """Organisations by name, each with its members in the registry and the latest member count its sources
     state (with the year)."""
-    orgs = data.page(db, data.organisations_query(q), PAGE_SIZE, offset)
-    summaries = data.organisation_summaries(db, [o["id"] for o in orgs["items"]])
-    return render_cached(
-        request,
-        db,
-        "organisations.html",
-        orgs=orgs,
-        summaries=summaries,
-        q=q or "",
-        pager=pager(request, orgs["total"], offset),
-    )
+
+    def build() -> dict[str, Any]:
+        orgs = data.page(db, data.organisations_query(q), PAGE_SIZE, offset)
+        summaries = data.organisation_summaries(db, [o["id"] for o in orgs["items"]])
+        return {"orgs": orgs, "summaries": summaries, "q": q or "", "pager": pager(request, orgs["total"], offset)}
+
+    return render_cached(request, db, "organisations.html", build)
 
 
 @router.get("/organisations/{organisation_id}")
 def organisation_page(request: Request, organisation_id: int, db: DB, user: auth.CurrentUser = Viewer) -> Response:
-    profile = data.organisation_profile(db, _known_id(organisation_id, "organisation"))
-    if profile is None:
-        raise HTTPException(status_code=404, detail=f"no organisation {organisation_id}")
-    fmt = formatter(request.state.lang)
-    figures = {"members": charts.members_map(profile, fmt), "growth": charts.growth_chart(profile, fmt)}
-    return render_cached(request, db, "organisation.html", o=profile, charts=figures)
+    _known_id(organisation_id, "organisation")
+
+    def build() -> dict[str, Any]:
+        profile = data.organisation_profile(db, organisation_id)
+        if profile is None:
+            raise HTTPException(status_code=404, detail=f"no organisation {organisation_id}")
+        fmt = formatter(request.state.lang)
+        figures = {"members": charts.members_map(profile, fmt), "growth": charts.growth_chart(profile, fmt)}
+        return {"o": profile, "charts": figures}
+
+    return render_cached(request, db, "organisation.html", build)
 
 
 def _bad_query_value(field: str, kind: str, message: str) -> HTTPException:
@@ -269,45 +276,53 @@ def rankings_page(
     share = int(min_coverage) / 100 if min_coverage else None
     filters = {"country": country.upper() or None, "min_coverage": share, "continent": region or None,
                "population": explore.POPULATION_BANDS.get(size, (None, None))}  # fmt: skip
-    ranked = data.ranking(db, run_id, code, PAGE_SIZE, offset, **filters, find=find.strip() or None)
-    if ranked is not None and code not in ranked["codes"]:
-        raise _bad_query_value("code", "literal_error", "Input should be one of the run's results")
-    if ranked is not None and ranked["found"] is not None:
-        target = _url(
-            "/rankings", code=code, run_id=run_id, country=country.upper(), min_coverage=min_coverage,
-            region=region, size=size, offset=ranked["offset"] or None, highlight=ranked["found"],
-        )  # fmt: skip
-        return RedirectResponse(f"{target}#row-{ranked['found']}", status_code=303)
-    fmt = formatter(request.state.lang)
-    figures = {
-        "by_value": charts.ranking_chart(ranked["items"], fmt, code) if ranked else None,
-        "by_rank": charts.rank_interval_chart(ranked["items"], fmt) if ranked else None,
-    }
-    # The picker's options grouped as the glossary groups them (index, dimensions, indicators).
-    code_groups = [
-        (heading, [c for c in (ranked["codes"] if ranked else []) if fmt.metric(c).group == group])
-        for group, heading in ((g, words[1 if fmt.rtl else 0]) for g, words in metrics.GROUPS.items())
-    ]
-    return render_cached(
-        request,
-        db,
-        "rankings.html",
-        ranked=ranked,
-        charts=figures,
-        code_groups=code_groups,
-        filters={
-            "country": country.upper(),
-            "min_coverage": min_coverage,
-            "find": find.strip(),
-            "region": region,
-            "size": size,
-        },  # fmt: skip
-        regions=explore.CONTINENTS,
-        sizes=list(explore.POPULATION_BANDS),
-        highlight=highlight,
-        not_found=bool(find.strip()) and ranked is not None,
-        pager=pager(request, ranked["total"], ranked["offset"]) if ranked else None,
-    )
+
+    def ranked_page() -> dict[str, Any] | None:
+        ranked = data.ranking(db, run_id, code, PAGE_SIZE, offset, **filters, find=find.strip() or None)
+        if ranked is not None and code not in ranked["codes"]:
+            raise _bad_query_value("code", "literal_error", "Input should be one of the run's results")
+        return ranked
+
+    if find.strip():  # found: a redirect to its page, decided before any cached page is looked up
+        ranked = ranked_page()
+        if ranked is not None and ranked["found"] is not None:
+            target = _url(
+                "/rankings", code=code, run_id=run_id, country=country.upper(), min_coverage=min_coverage,
+                region=region, size=size, offset=ranked["offset"] or None, highlight=ranked["found"],
+            )  # fmt: skip
+            return RedirectResponse(f"{target}#row-{ranked['found']}", status_code=303)
+
+    def build() -> dict[str, Any]:
+        ranked = ranked_page()
+        fmt = formatter(request.state.lang)
+        figures = {
+            "by_value": charts.ranking_chart(ranked["items"], fmt, code) if ranked else None,
+            "by_rank": charts.rank_interval_chart(ranked["items"], fmt) if ranked else None,
+        }
+        # The picker's options grouped as the glossary groups them (index, dimensions, indicators).
+        code_groups = [
+            (heading, [c for c in (ranked["codes"] if ranked else []) if fmt.metric(c).group == group])
+            for group, heading in ((g, words[1 if fmt.rtl else 0]) for g, words in metrics.GROUPS.items())
+        ]
+        return {
+            "ranked": ranked,
+            "charts": figures,
+            "code_groups": code_groups,
+            "filters": {
+                "country": country.upper(),
+                "min_coverage": min_coverage,
+                "find": find.strip(),
+                "region": region,
+                "size": size,
+            },  # fmt: skip
+            "regions": explore.CONTINENTS,
+            "sizes": list(explore.POPULATION_BANDS),
+            "highlight": highlight,
+            "not_found": bool(find.strip()) and ranked is not None,
+            "pager": pager(request, ranked["total"], ranked["offset"]) if ranked else None,
+        }
+
+    return render_cached(request, db, "rankings.html", build)
 
 
 @router.get("/glossary")
@@ -325,16 +340,12 @@ def network_page(
     offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
-    table = data.network_table(db, run_id, code, PAGE_SIZE, offset)
-    chart = charts.network_map(table["items"], formatter(request.state.lang), table["code"]) if table else None
-    return render_cached(
-        request,
-        db,
-        "network.html",
-        table=table,
-        fig=chart,
-        pager=pager(request, table["total"], offset) if table else None,
-    )
+    def build() -> dict[str, Any]:
+        table = data.network_table(db, run_id, code, PAGE_SIZE, offset)
+        chart = charts.network_map(table["items"], formatter(request.state.lang), table["code"]) if table else None
+        return {"table": table, "fig": chart, "pager": pager(request, table["total"], offset) if table else None}
+
+    return render_cached(request, db, "network.html", build)
 
 
 @router.get("/audit")
@@ -347,29 +358,29 @@ def audit_page(
     offset: PageOffset = 0,
     user: auth.CurrentUser = Viewer,
 ) -> Response:
-    query = data.audit_query(entity or None, entity_id, actor or None)
-    entries = data.page(db, query, PAGE_SIZE, offset, to_dict=lambda e: e)  # ORM rows: dates stay dates
-    restorable = {e.id for e in entries["items"] if user.can("admin") and records.restorable(db, e)}
-    return render_cached(
-        request,
-        db,
-        "audit.html",
-        entries=entries,
-        restorable=restorable,
-        refs=explore.audit_refs(db, entries["items"], request.state.lang),
-        reference_kind=explore.reference_kind,
-        entity=entity or "",
-        actor=actor or "",
-        pager=pager(request, entries["total"], offset),
-    )
+    def build() -> dict[str, Any]:
+        query = data.audit_query(entity or None, entity_id, actor or None)
+        entries = data.page(db, query, PAGE_SIZE, offset, to_dict=lambda e: e)  # ORM rows: dates stay dates
+        return {
+            "entries": entries,
+            "restorable": {e.id for e in entries["items"] if user.can("admin") and records.restorable(db, e)},
+            "refs": explore.audit_refs(db, entries["items"], request.state.lang),
+            "reference_kind": explore.reference_kind,
+            "entity": entity or "",
+            "actor": actor or "",
+            "pager": pager(request, entries["total"], offset),
+        }
+
+    return render_cached(request, db, "audit.html", build)
 
 
 @router.get("/review")
 def review_page(request: Request, db: DB, offset: PageOffset = 0, user: auth.CurrentUser = Viewer) -> Response:
-    queue = review.queue(db, "ambiguous", PAGE_SIZE, offset)
-    return render_cached(
-        request, db, "review.html", queue=queue, pager=pager(request, queue["total"], offset), message=None
-    )
+    def build() -> dict[str, Any]:
+        queue = review.queue(db, "ambiguous", PAGE_SIZE, offset)
+        return {"queue": queue, "pager": pager(request, queue["total"], offset), "message": None}
+
+    return render_cached(request, db, "review.html", build)
 
 
 def _review_decision(decision: Callable[[], Any]) -> None:
