@@ -192,3 +192,25 @@ def test_a_file_written_by_another_program_is_another_version(sqlite_url: str) -
         raw.execute("UPDATE place SET name = 'Kerman (edited elsewhere)'")
     raw.close()
     assert names(sqlite_url) == ["Kerman (edited elsewhere)"]
+
+
+def test_the_servers_own_bookkeeping_rows_keep_the_cache_of_an_sqlite_file(sqlite_url: str) -> None:
+    """A login's throttle row or a session's last-seen time rewrites the file; it is no other program's write,
+    so the cached reads stay (before, every such write emptied the cache of every page)."""
+    add_place(sqlite_url, "Yazd")
+    assert names(sqlite_url) == ["Yazd"]
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    written = path.stat().st_mtime_ns
+    for attempt in range(3):
+        with db.get_engine(sqlite_url).begin() as conn:
+            conn.execute(
+                text("INSERT INTO login_throttle (key, failures) VALUES (:k, 1)"), {"k": f"bookkeeping-{attempt}"}
+            )
+        assert names(sqlite_url) == ["Yazd"]
+    assert path.stat().st_mtime_ns != written  # the file was written ...
+    assert len(CALLS) == 1  # ... and the read was computed once
+    with sqlite3.connect(path) as raw:  # another program's write is still seen
+        raw.execute("INSERT INTO login_throttle (key, failures) VALUES ('elsewhere', 1)")
+        raw.execute("UPDATE place SET name = 'Yazd (edited elsewhere)'")
+    raw.close()
+    assert names(sqlite_url) == ["Yazd (edited elsewhere)"]

@@ -56,7 +56,8 @@ class DatabaseFileMissing(DatabaseUnavailable):
 
 #: Key of a pooled connection's ``info``: the (st_dev, st_ino) of the file it was opened on.
 _FILE_ID = "citydip_sqlite_file_id"
-#: Key of a pooled connection's ``info``: the file's (st_dev, st_ino, st_mtime_ns, st_size) at its checkout.
+#: Key of a pooled connection's ``info``: the file's (st_dev, st_ino) and its count of changes made by
+#: others (:attr:`SqliteFileWatch.foreign_changes`) at its checkout.
 FILE_STAMP = readcache.SQLITE_FILE_STAMP
 
 
@@ -76,6 +77,14 @@ class SqliteFileWatch:
     alive, so a restored copy always has another.  A file rewritten in place (same inode) needs nothing:
     SQLite sees the change itself at the next transaction.
 
+    For the read cache's key (:mod:`citydiplomacy.store.readcache`) the same ``os.stat`` tells whether the
+    file was written by someone else: a last-write time and size that differ from the last ones seen and
+    from those this process's own writes left (recorded when a connection that wrote is checked in) count
+    one more :attr:`foreign_changes`.  The server's own session and login rows do not count, so they no
+    longer empty the cache.  A change is counted too often at worst (a read between another thread's commit
+    and its checkin), except for a write by another program in the very instant between one of this
+    process's commits and its checkin, which is taken for this process's own.
+
     Parameters
     ----------
     path
@@ -85,6 +94,10 @@ class SqliteFileWatch:
     def __init__(self, path: str):
         self.path = path
         self.seen = False
+        #: Changes of the file that this process did not make, as far as the checkouts saw them.
+        self.foreign_changes = 0
+        self._last_stamp: tuple[int, int] | None = None  # (st_mtime_ns, st_size) last seen
+        self._own_stamp: tuple[int, int] | None = None  # ... as this process's last write left them
 
     def identity(self) -> tuple[int, int] | None:
         """``(st_dev, st_ino)`` of the file at the path now (None: there is none).
@@ -109,6 +122,7 @@ class SqliteFileWatch:
         event.listen(engine, "do_connect", self.on_do_connect)
         event.listen(engine, "connect", self.on_connect)
         event.listen(engine, "checkout", self.on_checkout)
+        event.listen(engine, "checkin", self.on_checkin)
 
     def allow_create(self) -> None:
         """Let the next connection create the file (an explicit :func:`upgrade` of a missing registry)."""
@@ -134,8 +148,18 @@ class SqliteFileWatch:
             raise DatabaseFileMissing(self.path)
         if record.info.get(_FILE_ID) != (st.st_dev, st.st_ino):
             raise InvalidatePoolError(f"{self.path} was replaced since the pooled connections were opened")
-        # When the file was last written, by anyone (another program too): part of the read cache's key.
-        record.info[FILE_STAMP] = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp != self._last_stamp:
+            if self._last_stamp is not None and stamp != self._own_stamp:
+                self.foreign_changes += 1  # written by another program or worker: another read-cache key
+            self._last_stamp = stamp
+        record.info[FILE_STAMP] = (st.st_dev, st.st_ino, self.foreign_changes)
+
+    def on_checkin(self, _dbapi_conn: Any, record: Any) -> None:
+        if record.info.pop(readcache.WROTE_ANYTHING, None):
+            st = self._stat()
+            if st is not None:  # the file as this process's write left it is not another program's change
+                self._own_stamp = self._last_stamp = (st.st_mtime_ns, st.st_size)
 
     def absent(self) -> bool:
         """True when the file does not exist and never did for this engine (a registry not created yet)."""

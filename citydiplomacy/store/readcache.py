@@ -22,9 +22,11 @@ Why the counter is right on PostgreSQL too: the increment takes the row's lock u
 commits (for microseconds: it is the last statement), so increments are ordered as the commits are, and a
 reader that reads the counter *before* it reads the data can only ever cache data at least as new as its
 counter (never older).  A registry re-created from scratch starts its counter at a random value, so that an
-old entry is never taken for the new data's.  On SQLite the key also holds the file's identity and the time
-it was last written (one ``os.stat`` the file watch makes at each checkout anyway): a file restored from a
-backup, or written by another program (the ``sqlite3`` shell), is another key.  On PostgreSQL, writes made
+old entry is never taken for the new data's.  On SQLite the key also holds the file's identity and a count
+of the changes to the file that this process did not make (from the one ``os.stat`` the file watch makes at
+each checkout anyway): a file restored from a backup, or written by another program (the ``sqlite3`` shell,
+another worker), is another key, while the server's own unversioned writes (a login, a session's last-seen
+time) leave the cache as it is; before, each of them emptied it.  On PostgreSQL, writes made
 by other programs (``psql``) are not seen: restart the web server after them, or set
 ``CITYDIP_WEB_CACHE=0``.
 """
@@ -55,6 +57,9 @@ _STAGING_PREFIX = "stage_"
 #: Key of a pooled SQLite connection's ``info`` (set by ``store.db``'s file watch at each checkout).
 SQLITE_FILE_STAMP = "citydip_sqlite_file_stamp"
 _WROTE = "citydip_data_written"  # connection info: this transaction changed the registry
+#: Connection info: the connection wrote something since its checkout, a session row too (read by the SQLite
+#: file watch of ``store.db`` at checkin, so that the server's own writes are not taken for another program's).
+WROTE_ANYTHING = "citydip_wrote_anything"
 _MIGRATING = "citydip_migrating"  # connection info: this transaction runs a migration (no counter yet)
 
 _READ_VERBS = frozenset(
@@ -97,6 +102,7 @@ def note_statement(conn: Connection, cursor: Any, statement: str, *_args: Any) -
     writes, table = statement_writes(statement)
     if not writes:
         return
+    conn.info[WROTE_ANYTHING] = True
     if table == "alembic_version":
         conn.info[_MIGRATING] = True
     if table is not None and (table in UNVERSIONED_TABLES or table.startswith(_STAGING_PREFIX)):

@@ -542,7 +542,7 @@ def _warm_in_background(app: FastAPI, page_size: int) -> None:
     meanwhile, and the first visitor does not pay for it."""
     import threading
 
-    from citydiplomacy.web import data
+    from citydiplomacy.web import data, explore
 
     def work() -> None:
         env = app.state.templates.env
@@ -550,6 +550,11 @@ def _warm_in_background(app: FastAPI, page_size: int) -> None:
             env.get_template(name)
         try:
             data.warm(app.state.engine, page_size)
+            # The home page's overview and world map (the first page everyone opens), in both languages.
+            with app.state.sessionmaker() as session:
+                explore.overview(session)
+                for lang in i18n.LANGUAGES:
+                    explore.overview_figure(session, lang)
         except Exception:  # noqa: BLE001 - a registry not migrated yet, a database down: the pages will say
             log.info("read cache not warmed", exc_info=True)
 
