@@ -505,3 +505,19 @@ def test_the_dashboard_form_adds_a_person_in_persian(client: TestClient, db_url:
     assert saved.status_code == 303, saved.text
     with db.session_scope(db.get_engine(db_url)) as s:
         assert s.scalar(select(Person.name_fa).where(Person.name == "Sara Ahmadi")) == "سارا احمدی"
+
+
+def test_people_searches_take_percent_and_underscore_literally(db_url: str, seeded: Seeded) -> None:
+    """The people list and the pickers' search are one search: ``%`` and ``_`` are letters, not wildcards."""
+    from citydiplomacy.store.lookup import find_office_records
+
+    with db.session_scope(db.get_engine(db_url)) as s:
+        _person(s, "Ali Rezaei", title="Head of the 100% Green unit")
+        _person(s, "Sara_Karimi")
+        _person(s, "Maryam Ahmadi")
+    with db.session_scope(db.get_engine(db_url)) as s:
+        for q, expected in (("%", ["Ali Rezaei"]), ("_", ["Sara_Karimi"]), ("ahmadi", ["Maryam Ahmadi"])):
+            assert [p.name for p in s.scalars(people.people_query(q))] == expected, q
+        assert [p.name for p in find_office_records(s, "people", "0% g")] == ["Ali Rezaei"]
+        assert [p.name for p in find_office_records(s, "people", "a_k")] == ["Sara_Karimi"]
+        assert find_office_records(s, "people", "%%") == [] and find_office_records(s, "people", "__") == []

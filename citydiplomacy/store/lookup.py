@@ -164,10 +164,14 @@ def find_places(session: Session, name: str, country: str | None = None, limit: 
     key = fold(text)
     first = text[:1].lower()
     names = session.execute(
-        select(PlaceName.place_id, PlaceName.name).where(func.lower(PlaceName.name).like(f"{first}%"))
+        select(PlaceName.place_id, PlaceName.name).where(
+            func.lower(PlaceName.name).like(f"{_like_escape(first)}%", escape="\\")
+        )
     ).all()
     ids = {pid for pid, n in names if fold(n) == key}
-    own = session.execute(select(Place.id, Place.name).where(func.lower(Place.name).like(f"{first}%"))).all()
+    own = session.execute(
+        select(Place.id, Place.name).where(func.lower(Place.name).like(f"{_like_escape(first)}%", escape="\\"))
+    ).all()
     ids |= {pid for pid, n in own if fold(n) == key}
     if not ids:
         return []
@@ -236,6 +240,18 @@ _WORD_SEPARATORS = ("-", "(", ")", ",", "/", "'")
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains_text(column: Any, text: str) -> Any:
+    """SQL: ``column`` contains ``text``, case ignored, ``%`` and ``_`` taken literally (the one "contains"
+    search of the registry's lists and pickers)."""
+    return func.lower(column).like(f"%{_like_escape(text.lower())}%", escape="\\")
+
+
+def person_matches(text: str) -> Any:
+    """SQL: a person whose name or title, in English or Persian, or whose unit contains ``text``."""
+    return or_(*(contains_text(c, text) for c in (Person.name, Person.name_fa, Person.title, Person.title_fa,
+                                                  Person.unit)))  # fmt: skip
 
 
 def _all_names() -> Any:
@@ -415,10 +431,9 @@ def find_office_records(session: Session, kind: str, text: str, limit: int = 10)
         return [obj] if obj is not None else []
     if len(text) < 2:
         return []
-    like = f"%{_like_escape(text.lower())}%"
 
     def has(column: Any) -> Any:
-        return func.lower(column).like(like, escape="\\")
+        return contains_text(column, text)
 
     place_ids = select(Place.id).where(or_(has(Place.name), has(Place.name_fa)))
     org_ids = select(Organisation.id).where(or_(has(Organisation.name), has(Organisation.name_fa),
@@ -429,7 +444,7 @@ def find_office_records(session: Session, kind: str, text: str, limit: int = 10)
     elif model is Activity:
         where = or_(has(Activity.title), has(Activity.title_fa))
     elif model is Person:
-        where = or_(has(Person.name), has(Person.name_fa), has(Person.title), has(Person.title_fa))
+        where = person_matches(text)
     else:
         where = or_(Membership.place_id.in_(place_ids), Membership.organisation_id.in_(org_ids))
     return list(session.scalars(select(model).where(where).order_by(model.id.desc()).limit(limit)))

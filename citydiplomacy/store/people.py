@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from citydiplomacy.core.errors import Conflict, NotFound
@@ -90,11 +90,9 @@ def people_query(q: str | None = None, place_id: int | None = None, organisation
     """People, by name; ``q`` looks in both names, titles and the unit (case-insensitive)."""
     query = select(Person).options(selectinload(Person.place), selectinload(Person.organisation))
     if q and q.strip():
-        like = f"%{q.strip().lower()}%"
-        query = query.where(
-            or_(*(func.lower(c).like(like) for c in (Person.name, Person.name_fa, Person.title, Person.title_fa,
-                                                     Person.unit)))
-        )  # fmt: skip
+        from citydiplomacy.store.lookup import person_matches  # lookup reads people's records too
+
+        query = query.where(person_matches(q.strip()))
     if place_id is not None:
         query = query.where(Person.place_id == place_id)
     if organisation_id is not None:
