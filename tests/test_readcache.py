@@ -214,3 +214,42 @@ def test_the_servers_own_bookkeeping_rows_keep_the_cache_of_an_sqlite_file(sqlit
         raw.execute("UPDATE place SET name = 'Yazd (edited elsewhere)'")
     raw.close()
     assert names(sqlite_url) == ["Yazd (edited elsewhere)"]
+
+
+def test_readers_arriving_together_compute_a_missing_entry_once(db_url: str) -> None:
+    """Single flight: twenty threads missing the same key wait for the one computing it; a failed computation
+    is not kept, and the next reader computes it again."""
+    import threading
+    import time
+
+    add_place(db_url, "Qom")
+    engine = db.get_engine(db_url)
+    computed: list[int] = []
+    start = threading.Barrier(20)
+
+    def slow() -> list[str]:
+        computed.append(1)
+        time.sleep(0.3)
+        return ["Qom"]
+
+    def reader(out: list) -> None:  # type: ignore[type-arg]
+        with db.session_factory(engine)() as s:
+            start.wait()
+            out.append(readcache.READS.get(s, ("single-flight",), slow))
+
+    results: list = []  # type: ignore[type-arg]
+    threads = [threading.Thread(target=reader, args=(results,)) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [["Qom"]] * 20
+    assert len(computed) == 1 and readcache.READS.waits >= 1
+
+    def fails() -> list[str]:
+        raise RuntimeError("the database went away")
+
+    with db.session_factory(engine)() as s, pytest.raises(RuntimeError):
+        readcache.READS.get(s, ("failing",), fails)
+    with db.session_factory(engine)() as s:
+        assert readcache.READS.get(s, ("failing",), lambda: ["again"]) == ["again"]

@@ -206,14 +206,31 @@ class VersionedCache:
 
     Values are kept pickled: a hit returns a fresh copy the caller may change, and the bound is in bytes
     (``settings.WEB_CACHE_MIB``; least recently used entries go first).
+
+    One computation a key at a time (*single flight*): threads that miss a key another thread is computing
+    wait for its result (at most :attr:`wait_s` seconds) instead of computing it too.  Twenty readers
+    arriving together on a page not computed yet made twenty computations of it, each slower for sharing
+    the cores with the others (a first request of 300 ms became nineteen of several seconds).
     """
+
+    #: How long a thread waits for another's computation of the same key before computing it itself (s).
+    wait_s = 30.0
 
     def __init__(self, max_bytes: int | None = None) -> None:
         self.max_bytes = max_bytes if max_bytes is not None else settings.WEB_CACHE_MIB * 2**20
         self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self._computing: dict[Hashable, threading.Event] = {}
+        self.hits = self.misses = self.waits = 0
+
+    def _lookup(self, full: Hashable) -> bytes | None:
+        with self._lock:
+            blob = self._entries.get(full)
+            if blob is not None:
+                self._entries.move_to_end(full)
+                self.hits += 1
+            return blob
 
     def get(self, bind: Session | Connection | Engine, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, or its cached result at the registry's current write counter.
@@ -227,32 +244,42 @@ class VersionedCache:
         if version is None:
             return compute()
         full = (version, key)
-        with self._lock:
-            blob = self._entries.get(full)
-            if blob is not None:
-                self._entries.move_to_end(full)
-                self.hits += 1
+        blob = self._lookup(full)
         if blob is not None:
             return pickle.loads(blob)
-        value = compute()
-        if _has_written(bind):  # it flushed changes of its own meanwhile
-            return value
-        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
-            self.misses += 1
-            if len(blob) <= self.max_bytes and full not in self._entries:
-                self._entries[full] = blob
-                self._bytes += len(blob)
-                while self._bytes > self.max_bytes:
-                    _, old = self._entries.popitem(last=False)
-                    self._bytes -= len(old)
-        return value
+            running = self._computing.get(full)
+            if running is None:
+                done = self._computing[full] = threading.Event()
+        if running is not None:  # another thread is computing it: its result, when it comes
+            self.waits += 1
+            running.wait(self.wait_s)
+            blob = self._lookup(full)
+            return pickle.loads(blob) if blob is not None else compute()  # it failed or was not kept
+        try:
+            value = compute()
+            if _has_written(bind):  # it flushed changes of its own meanwhile
+                return value
+            blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            with self._lock:
+                self.misses += 1
+                if len(blob) <= self.max_bytes and full not in self._entries:
+                    self._entries[full] = blob
+                    self._bytes += len(blob)
+                    while self._bytes > self.max_bytes:
+                        _, old = self._entries.popitem(last=False)
+                        self._bytes -= len(old)
+            return value
+        finally:
+            with self._lock:
+                self._computing.pop(full, None)
+            done.set()
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
-            self.hits = self.misses = 0
+            self.hits = self.misses = self.waits = 0
 
 
 #: The cache the read paths share (one per process).

@@ -7,6 +7,7 @@ Analysis results are read from ``analysis_run`` + ``city_result`` (kinds ``asses
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -229,6 +230,16 @@ def city_profile(session: Session, place_id: int) -> dict[str, Any] | None:
     counts: Counter[tuple[str, str]] = Counter((r["kind"], r["status"]) for r in profile["relations"])
     profile["relation_counts"] = [{"kind": k, "status": s, "count": n} for (k, s), n in sorted(counts.items())]
     return profile
+
+
+@cached  # the API's answer itself: a hit is bytes to send, not a profile to unpickle and encode again
+def city_profile_json(session: Session, place_id: int) -> bytes | None:
+    """:func:`city_profile` as the API sends it (UTF-8 JSON), or None for an unknown place."""
+    profile = city_profile.uncached(session, place_id)  # kept once, as these bytes
+    # Already JSON-ready: no need for FastAPI's generic (slow, recursive) encoder on this hot path.
+    if profile is None:
+        return None
+    return json.dumps(profile, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def headline_count(counts: list[dict[str, Any]]) -> dict[str, Any] | None:

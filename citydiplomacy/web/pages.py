@@ -326,9 +326,9 @@ def rankings_page(
 
 
 @router.get("/glossary")
-def glossary_page(request: Request, user: auth.CurrentUser = Viewer) -> Response:
+def glossary_page(request: Request, db: DB, user: auth.CurrentUser = Viewer) -> Response:
     """Every result code a page can show: its name, what it means and its unit, in the page's language."""
-    return render(request, "glossary.html", groups=metrics.glossary(request.state.lang))
+    return render_cached(request, db, "glossary.html", lambda: {"groups": metrics.glossary(request.state.lang)})
 
 
 @router.get("/network")

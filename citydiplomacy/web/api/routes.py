@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
@@ -137,16 +136,15 @@ def list_places(
 
 
 @router.get("/places/{place_id}", tags=["read"], responses=READ_ONE)
-def get_place(place_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> JSONResponse:
+def get_place(place_id: PathId, db: DB, user: auth.CurrentUser = Viewer) -> Response:
     """A city profile: the place, relations by kind and status, memberships, activities, results."""
     # In the thread pool like its dependencies: the session and user now come from the database, and a
     # database call on the event loop, waiting for a pooled connection that a request finishing on the
     # loop holds, stalls every client under load.
-    profile = data.city_profile(db, place_id)
-    if profile is None:
+    body = data.city_profile_json(db, place_id)
+    if body is None:
         raise _not_found("place", place_id)
-    # Already JSON-ready: skip FastAPI's generic (slow, recursive) encoder on this hot path.
-    return JSONResponse(profile)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/relations", response_model=schemas.Page, tags=["read"], responses=READ)
