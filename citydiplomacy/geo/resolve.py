@@ -671,7 +671,9 @@ class Resolver:
         others = pop[1:][d > SAME_PLACE_KM]
         runner_up = float(others.max()) if len(others) else 0.0
         capital = bool(self.gaz.is_capital[top])
-        if capital or pop[0] >= DOMINANCE * max(runner_up, 1.0):
+        # Namesakes all within SAME_PLACE_KM of the top are one place (a GeoNames town of unknown population
+        # and its CSC municipality, Pendik): settled, whatever their populations.
+        if capital or not len(others) or pop[0] >= DOMINANCE * max(runner_up, 1.0):
             margin = 0.0 if runner_up == 0 else min(10.0, 3.0 * math.log10(pop[0] / max(runner_up, 1.0)))
             return self._resolved(top, name_score - 10.0 + margin, q)
         cands = tuple(self._candidate(int(i), name_score) for i in idx[:10])

@@ -211,11 +211,11 @@ def join_items(
     cands: dict[str, set[int]] = {}
     held_entries = {key: pid for pid, key in index.entry_of.items()}
     for q in items:
-        if q in index.by_wikidata:
+        if q in index.by_wikidata and not _label_contradicts(resolver, labels.get(q), index, index.by_wikidata[q]):
             join.how[q], join.place[q] = "id", index.by_wikidata[q]
             continue
         at = resolver.gaz.index_of_wikidata(q) if resolver is not None else None
-        if at is not None:
+        if at is not None and not _label_contradicts(resolver, labels.get(q), index, None, at):
             # The gazetteer entry bearing the id: no name is matched (its registry place, or a new one).
             res = resolver.entry_resolution(at)  # type: ignore[union-attr]
             join.how[q], join.new[q] = "gazetteer id", res
@@ -253,6 +253,26 @@ def join_items(
         while _join_by_ties(pairs, join, cands, index):
             pass
     return join
+
+
+def _label_contradicts(
+    resolver: Resolver | None, label: str | None, index: RegistryIndex, pid: int | None, at: int | None = None
+) -> bool:
+    """Whether the item's label names gazetteer entries, none of them the one its id leads to (place ``pid`` or
+    entry ``at``): the id is then not trusted.  The countries-states-cities database gives some places a
+    neighbour's id (Q3630, Jakarta, on Jambi City); an exonym the gazetteer does not know ("Kudschir" for
+    Cugir) contradicts nothing.
+    """
+    if resolver is None or not label:
+        return False
+    gaz = resolver.gaz
+    if at is None:
+        entry = index.entry_of.get(pid) if pid is not None else None
+        at = gaz.index_of(entry[1], entry[0]) if entry is not None else None
+        if at is None:
+            return False  # a place of no gazetteer entry: nothing to compare
+    named = gaz.lookup(label, loose=False)
+    return len(named) > 0 and at not in set(named.tolist())
 
 
 def _world_unique(resolver: Resolver | None, label: str, index: RegistryIndex, found: set[int]) -> bool:
