@@ -4,7 +4,7 @@ municipalities and second-level units, countries and ISO 3166-2 subdivisions.
 One :class:`Gazetteer` is built per process (:func:`get_gazetteer`) and holds
 
 * compact numpy arrays over the ~235,000 GeoNames places of at least
-  :data:`~citydiplomacy.settings.GAZETTEER_MIN_POPULATION` inhabitants and ~27,000 entries of the
+  :data:`~citydiplomacy.settings.GAZETTEER_MIN_POPULATION` inhabitants and ~24,000 entries of the
   countries-states-cities database (below) that GeoNames lacks (id, lat, lng, population, country,
   capital flag, Wikidata id, unit flag),
 * a dictionary from normalised name key (name and every alternate name, in every script, plus the
@@ -33,8 +33,14 @@ rayons -- with a Wikidata id on 98 % of them, and 5,084 states/provinces.  Its d
 How it is merged (:func:`_merge_csc`):
 
 * a CSC city with a GeoNames place of the same normalised name (or alternate name) in the same country
-  within :data:`CSC_SAME_PLACE_KM` is that place: GeoNames is kept and gets the Wikidata id (104,000
-  of them have exactly GeoNames' coordinates);
+  (or a territory of it, or its sovereign) within :data:`CSC_SAME_PLACE_KM` is that place: GeoNames is
+  kept and gets the Wikidata id (104,000 of them have exactly GeoNames' coordinates);
+* a Wikidata id the database gives to several rows farther apart than :data:`CSC_SAME_PLACE_KM` is
+  kept by none (:func:`_trusted_wikidata`: 17,400 ids, a botched join of alphabetical neighbours); an
+  id may still be another item of the same place (the settlement beside its municipality);
+* a CSC city named exactly like an ISO 3166-2 subdivision of its country ("Derbyshire") is that
+  subdivision listed again, and one whose coordinates lie outside its country (2,171 Spanish
+  municipalities at 0,0) is wrong: neither is added;
 * any other CSC city becomes an entry of its own, gazetteer ``"csc"`` with the database's city id
   (:meth:`Gazetteer.gazetteer_of`; internally the id is stored negated so that it never collides with
   a GeoNames id), population 0 (unknown), the GeoNames admin1 code of the nearest GeoNames place of
