@@ -4,7 +4,7 @@ Run ``python bench/bench_resolve.py [--sample N]``.  Measures, over the distinct
 ``twin_cities.csv`` (distinct (name, country) pairs over both sides):
 
 * gazetteer load + index time and the process's peak memory,
-* WITH the file's coordinates: share linked to a GeoNames entry within 30 km of them (right) and
+* WITH the file's coordinates: share linked to a gazetteer entry (GeoNames or CSC) within 30 km of them (right) and
   farther (wrong); subdivisions / ambiguous / unresolved count as neither; and the number of mentions
   left ambiguous because the coordinates lie in another country than the stated one (the file's
   geocoding errors: "Perth, Scotland" at Perth, Western Australia -- "right" by this measure if linked),
@@ -59,9 +59,9 @@ def score(results: list[Resolution], places: pd.DataFrame) -> dict[str, float]:
     status: dict[str, int] = {}
     for res, lat, lng in zip(results, places["lat"], places["lng"], strict=True):
         status[res.status] = status.get(res.status, 0) + 1
-        if res.status == "resolved" and res.gazetteer == "geonames":
+        if res.linked:
             gaz = get_gazetteer()
-            i = gaz.index_of(res.gazetteer_id)  # the entry's own coordinates, not the source's
+            i = gaz.index_of(res.gazetteer_id, res.gazetteer)  # the entry's own coordinates, not the source's
             d = float(haversine_km(lat, lng, gaz.lat[i], gaz.lng[i]))
             right += d <= RIGHT_KM
             wrong += d > RIGHT_KM
@@ -170,7 +170,7 @@ def explain(results: list[Resolution], mentions: list[tuple], label: str) -> Non
     forms: dict[str, int] = {}
     for res, (name, _country, lat, lng) in zip(results, mentions, strict=True):
         if res.linked:
-            i = gaz.index_of(res.gazetteer_id)
+            i = gaz.index_of(res.gazetteer_id, res.gazetteer)
             if float(haversine_km(lat, lng, gaz.lat[i], gaz.lng[i])) <= RIGHT_KM:
                 continue
             status = "linked farther than 30 km"
@@ -266,8 +266,8 @@ def main() -> int:
             print(f"\n--- examples {label} coordinates (not right) ---")
             shown = 0
             for res, (name, country, lat, lng) in zip(results, mentions, strict=True):
-                if res.status == "resolved" and res.gazetteer == "geonames":
-                    i = gaz.index_of(res.gazetteer_id)
+                if res.linked:
+                    i = gaz.index_of(res.gazetteer_id, res.gazetteer)
                     d = float(haversine_km(lat, lng, gaz.lat[i], gaz.lng[i]))
                     if d <= RIGHT_KM:
                         continue

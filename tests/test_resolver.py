@@ -165,8 +165,16 @@ def test_coordinates_are_a_hard_limit(resolver: Resolver) -> None:
 
 
 def test_area_named_after_its_town_is_a_region(resolver: Resolver) -> None:
+    # An area the gazetteer lacks is its eponymous town, as a region.
+    res = resolver.resolve("Canterbury-Bankstown", "Australia", -33.92, 151.03)
+    assert res.status == "resolved" and res.admin_level == "region" and res.name == "Bankstown"
+    assert _km(res, -33.92, 151.03) < 30
+
+
+def test_area_the_csc_entries_hold_is_the_area_not_its_town(resolver: Resolver) -> None:
+    # The City of Greater Geelong is a countries-states-cities entry: the unit itself, not the town Geelong.
     res = resolver.resolve("Greater Geelong", "Australia", -38.1, 144.3)
-    assert res.status == "resolved" and res.admin_level == "region" and res.name == "Geelong"
+    assert res.status == "resolved" and (res.gazetteer, res.name) == ("csc", "Greater Geelong")
     assert _km(res, -38.1, 144.3) < 30
 
 
@@ -252,9 +260,16 @@ def test_a_territory_is_not_its_sovereign(resolver: Resolver) -> None:
 
 
 def test_coordinates_win_when_the_stated_country_lacks_the_name(resolver: Resolver) -> None:
-    # No Whitehorse in Australia: the country text is the error, the Yukon capital is meant.
+    # No Kohtla-Järve in Finland: the country text is the error, the Estonian town is meant.
+    res = resolver.resolve("Kohtla-Järve", "Finland", 59.3986, 27.2731)
+    assert res.linked and res.country_code == "EE" and _km(res, 59.3986, 27.2731) < 30
+
+
+def test_a_csc_namesake_in_the_stated_country_makes_a_conflict(resolver: Resolver) -> None:
+    # The City of Whitehorse (Melbourne) is a countries-states-cities entry: "Whitehorse, Australia" at the
+    # Yukon capital's coordinates is a conflict for review, no longer the Yukon capital by default.
     res = resolver.resolve("Whitehorse", "Australia", 60.7242, -135.0561)
-    assert res.linked and res.country_code == "CA" and _km(res, 60.7242, -135.0561) < 30
+    assert res.status == "ambiguous" and {c["country_code"] for c in res.candidates} == {"AU", "CA"}
 
 
 def test_a_foreign_place_under_another_name_is_not_forced(resolver: Resolver) -> None:
@@ -301,9 +316,14 @@ def test_merged_municipality_links_a_part_as_region(resolver: Resolver) -> None:
 
 
 def test_district_named_after_its_centre(resolver: Resolver) -> None:
+    # The district itself is a countries-states-cities unit (Suoyarvskiy Rayon): it, not its centre Suoyarvi.
     res = resolver.resolve("Suoyarvsky District", "Russia", 62.0833, 32.3667)
-    assert res.linked and res.admin_level == "region" and res.name == "Suoyarvi"
-    # "Leninsky District" is named after no town: not linked to whatever lies near.
-    assert not resolver.resolve("Leninsky District", "Russia", 55.55, 37.70).linked
+    assert res.linked and res.admin_level == "region" and (res.gazetteer, res.name) == ("csc", "Suoyarvskiy Rayon")
+    res = resolver.resolve("Slantsevsky District", "Russia", 59.1, 28.1)
+    assert res.linked and res.admin_level == "region"
+    # "Leninsky District" is named after no town: not linked to whatever town lies near, only to the unit
+    # of that name (Leninskiy Rayon, Moscow Oblast, a countries-states-cities unit).
+    leninsky = resolver.resolve("Leninsky District", "Russia", 55.55, 37.70)
+    assert (leninsky.gazetteer, leninsky.name, leninsky.admin_level) == ("csc", "Leninskiy Rayon", "region")
     # A German district the gazetteer lacks stays unlinked.
     assert not resolver.resolve("Main-Taunus (district)", "Germany", 50.1009, 8.4676).linked

@@ -46,7 +46,7 @@ def test_sample_with_coordinates_reaches_the_targets(twin_rows: pd.DataFrame) ->
     right = wrong = 0
     for res, lat, lng in zip(results, places["lat"], places["lng"], strict=True):
         if res.linked:
-            i = gaz.index_of(res.gazetteer_id)
+            i = gaz.index_of(res.gazetteer_id, res.gazetteer)
             d = float(haversine_km(lat, lng, gaz.lat[i], gaz.lng[i]))
             right += d <= 30.0
             wrong += d > 30.0

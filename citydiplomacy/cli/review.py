@@ -54,6 +54,7 @@ def review_list(
     from rich.markup import escape
 
     from citydiplomacy.cli.console import console, fail, print_json
+    from citydiplomacy.present.i18n import gazetteer_label
     from citydiplomacy.store import db, review
 
     try:
@@ -83,7 +84,7 @@ def review_list(
             dist = f", {c['distance_km']:,.1f} km" if c.get("distance_km") is not None else ""
             console.print(
                 f"  {mark} {c['index']}: {escape(str(c['name']))} ({escape(region)}{c.get('country_code') or '?'})"
-                f"{pop}{dist}  [dim]GeoNames {c['gazetteer_id']}[/]",
+                f"{pop}{dist}  [dim]{gazetteer_label(c.get('gazetteer') or 'geonames', 'en')} {c['gazetteer_id']}[/]",
                 highlight=False,
             )
     shown = page["offset"] + len(page["items"])

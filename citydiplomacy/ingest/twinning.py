@@ -26,6 +26,7 @@ from sqlalchemy import Column, Connection, Engine, Integer, Table, and_, case, e
 
 from citydiplomacy import settings
 from citydiplomacy.core.text import fold
+from citydiplomacy.geo.gazetteer import PLACE_GAZETTEERS
 from citydiplomacy.ingest.common import (
     Progress,
     count_resolutions,
@@ -48,6 +49,7 @@ from citydiplomacy.ingest.tabular import (
     parse_year,
 )
 from citydiplomacy.model.vocab import DIMENSIONS, RELATION_KINDS, RELATION_STATUSES
+from citydiplomacy.present.i18n import gazetteer_label
 from citydiplomacy.store import staging
 from citydiplomacy.store.audit import record_bulk_select
 from citydiplomacy.store.places import Mention, PlaceStage, apply_places, last_id, place_key, stage_places
@@ -295,7 +297,7 @@ def _namesake(
     side = "a" if ref_a.code != shared_cc and ref_b.code == shared_cc and shared_cc is not None else "b"
     first, first_res, second = (pair.b, rb, pair.a) if side == "a" else (pair.a, ra, pair.b)
     first_gaz, first_id = place_key(first, first_res)
-    excluded = first_id if first_gaz == "geonames" else None
+    excluded = (first_gaz, first_id) if first_gaz in PLACE_GAZETTEERS else None
     mention = Mention(second.name, second.country, derived=f"namesake of {first_gaz}:{first_id}")
 
     found = _other_entry(resolver, second, excluded)
@@ -316,7 +318,14 @@ def _namesake(
     return None
 
 
-def _other_entry(resolver: Resolver, mention: Mention, excluded: str | None) -> Resolution | None:
+def _entry_key(c: dict | Resolution) -> tuple[str, str]:
+    """(gazetteer, id) of a resolution or a candidate (candidates stored before the CSC entries say no gazetteer)."""
+    if isinstance(c, dict):
+        return str(c.get("gazetteer") or "geonames"), str(c.get("gazetteer_id"))
+    return c.gazetteer, str(c.gazetteer_id)
+
+
+def _other_entry(resolver: Resolver, mention: Mention, excluded: tuple[str, str] | None) -> Resolution | None:
     """The gazetteer entry ``mention`` names by its name, country and qualifier alone, other than ``excluded``.
 
     Several such entries: an ``ambiguous`` resolution listing them (the review queue decides).
@@ -326,9 +335,9 @@ def _other_entry(resolver: Resolver, mention: Mention, excluded: str | None) -> 
 
     gaz = resolver.gaz
     res = resolver.resolve(mention.name, mention.country)
-    if res.gazetteer_id and res.gazetteer_id != excluded and res.status in ("resolved", "subdivision"):
+    if res.gazetteer_id and _entry_key(res) != excluded and res.status in ("resolved", "subdivision"):
         return res
-    cands = [c for c in res.candidates if c.get("gazetteer_id") and str(c["gazetteer_id"]) != excluded]
+    cands = [c for c in res.candidates if c.get("gazetteer_id") and _entry_key(c) != excluded]
     if not cands and res.status == "resolved":
         # The name's dominant entry is the excluded one: its namesakes in the same country, if any.
         cc = gaz.parse_country(mention.country).code
@@ -336,16 +345,17 @@ def _other_entry(resolver: Resolver, mention: Mention, excluded: str | None) -> 
         idx = {int(i) for v in dict.fromkeys((mention.name, main)) for i in gaz.lookup(v, cc)} if cc else set()
         for i in sorted(idx, key=lambda j: -int(gaz.population[j])):
             entry = gaz.place(i)
-            if entry["gazetteer_id"] != excluded:
+            if _entry_key(entry) != excluded:
                 cands.append({**entry, "score": res.score, "distance_km": None})
     if not cands:
         return None
     if len(cands) == 1 and not (res.status == "ambiguous" and len(res.candidates) == 1):
         # The exclusion settled it (two Lagoas in Portugal, one is the other side's).
         c = cands[0]
-        i = gaz.index_of(c["gazetteer_id"])
+        which, gid = _entry_key(c)
+        i = gaz.index_of(gid, which)
         return Resolution(
-            gazetteer="geonames", gazetteer_id=str(c["gazetteer_id"]), name=str(c["name"]),
+            gazetteer=which, gazetteer_id=gid, name=str(c["name"]), wikidata_id=c.get("wikidata_id"),
             country_code=c.get("country_code"), admin_level="city", lat=c.get("lat"), lng=c.get("lng"),
             population=c.get("population"), is_capital=bool(gaz.is_capital[i]) if i is not None else False,
             score=max(float(c.get("score") or 0.0), settings.RESOLVE_ACCEPT_SCORE), status="resolved",
@@ -381,7 +391,7 @@ def _written_apart(a: Mention, b: Mention, ref_a: object, ref_b: object) -> bool
 
 def _describe(res: Resolution) -> str:
     if res.status == "resolved":
-        return f"linked to GeoNames {res.gazetteer_id} ({res.name}, {res.country_code})"
+        return f"linked to {gazetteer_label(res.gazetteer, 'en')} {res.gazetteer_id} ({res.name}, {res.country_code})"
     if res.status == "ambiguous":
         return f"{len(res.candidates)} candidates, sent to the review queue"
     return "kept as a source place of its own"

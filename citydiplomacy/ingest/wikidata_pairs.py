@@ -9,7 +9,10 @@ Two tab-separated files without a header (the layout of ``wikidata_p190_2016_rel
 No countries, no coordinates: each item is joined to a registry place
 
 1. by its Wikidata id (``place.wikidata_id``, filled by sources that carry ids, e.g. the missions file);
-2. by its label, only where the label cannot mean two places: no other item of the crawl carries it, and it
+2. by its Wikidata id in the gazetteer (GeoNames places and countries-states-cities entries carry ids:
+   :meth:`~citydiplomacy.geo.gazetteer.Gazetteer.index_of_wikidata`); the entry's registry place, or a new
+   place created from the entry;
+3. by its label, only where the label cannot mean two places: no other item of the crawl carries it, and it
    names exactly one registry place (its name or one of its names, case and accents folded) and no other
    gazetteer entry, or, naming no registry place, exactly one gazetteer entry (a new place is created for
    it); or, for a pair, the two
@@ -38,6 +41,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select
 
 from citydiplomacy import settings
 from citydiplomacy.core.text import fold
+from citydiplomacy.geo.gazetteer import PLACE_GAZETTEERS
 from citydiplomacy.ingest.common import (
     Progress,
     count_resolutions,
@@ -65,6 +69,8 @@ DATA_YEAR = 2016
 QID = re.compile(r"^Q[1-9][0-9]*$")
 COLUMNS = ("file", "item", "twin", "label")
 KIND = "sister_city"
+#: The join kinds that match no name.
+_BY_ID = ("id", "gazetteer id")
 
 
 def read_pairs(relations: Path, names: Path, report: ImportReport) -> tuple[dict[tuple[str, str], int], dict[str, str]]:
@@ -116,7 +122,8 @@ class RegistryIndex:
     by_wikidata: dict[str, int] = field(default_factory=dict)
     by_name: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     wikidata_of: dict[int, str | None] = field(default_factory=dict)
-    geonames_of: dict[int, str] = field(default_factory=dict)
+    #: Place id -> its gazetteer entry (gazetteer, id), for the places that are GeoNames or CSC entries.
+    entry_of: dict[int, tuple[str, str]] = field(default_factory=dict)
     ties: set[tuple[int, int]] = field(default_factory=set)
 
     @classmethod
@@ -140,8 +147,8 @@ class RegistryIndex:
         )
         for pid, pname, qid, src, gaz, gaz_id in conn.execute(select(*cols)):
             index.wikidata_of[pid] = qid
-            if gaz == "geonames":
-                index.geonames_of[pid] = gaz_id
+            if gaz in PLACE_GAZETTEERS:
+                index.entry_of[pid] = (gaz, gaz_id)
             if qid:
                 index.by_wikidata.setdefault(qid, pid)
             if own_source is not None and src == own_source:
@@ -160,8 +167,9 @@ class RegistryIndex:
 
 @dataclass
 class Join:
-    """How items were joined: ``how[qid]`` is id | name | tie | gazetteer; ``place[qid]`` a registry place id
-    (for a gazetteer join, whose resolution is ``new[qid]``, only when that entry is a registry place already)."""
+    """How items were joined: ``how[qid]`` is id | gazetteer id | name | tie | gazetteer; ``place[qid]`` a
+    registry place id (for a gazetteer join, whose resolution is ``new[qid]``, only when that entry is a registry
+    place already)."""
 
     how: dict[str, str] = field(default_factory=dict)
     place: dict[str, int] = field(default_factory=dict)
@@ -173,7 +181,7 @@ class Join:
         n = len(items) or 1
         by = Counter(self.how.get(q, "none") for q in items)
         return {
-            "by id": round(100 * by["id"] / n, 1),
+            "by id": round(100 * (by["id"] + by["gazetteer id"]) / n, 1),
             "by name": round(100 * (by["name"] + by["tie"] + by["gazetteer"]) / n, 1),
             "not at all": round(100 * by["none"] / n, 1),
         }
@@ -201,9 +209,19 @@ def join_items(
     # A label two items carry names namesakes: neither is joined by it alone (a held tie may tell them apart).
     shared = Counter(fold(labels[q]) for q in items if q in labels)
     cands: dict[str, set[int]] = {}
+    held_entries = {key: pid for pid, key in index.entry_of.items()}
     for q in items:
-        if q in index.by_wikidata:
+        if q in index.by_wikidata and not _label_contradicts(resolver, labels.get(q), index, index.by_wikidata[q]):
             join.how[q], join.place[q] = "id", index.by_wikidata[q]
+            continue
+        at = resolver.gaz.index_of_wikidata(q) if resolver is not None else None
+        if at is not None and not _label_contradicts(resolver, labels.get(q), index, None, at):
+            # The gazetteer entry bearing the id: no name is matched (its registry place, or a new one).
+            res = resolver.entry_resolution(at)  # type: ignore[union-attr]
+            join.how[q], join.new[q] = "gazetteer id", res
+            held = held_entries.get((res.gazetteer, str(res.gazetteer_id)))
+            if held is not None:
+                join.place[q] = held
             continue
         found = index.by_name.get(fold(labels[q]), set()) if q in labels else set()
         cands[q] = found
@@ -216,7 +234,6 @@ def join_items(
         pass
     if resolver is not None:
         gaz = resolver.gaz
-        held_entries = {gid: pid for pid, gid in index.geonames_of.items()}
         for q in items:
             if q in join.how or q not in labels or cands.get(q) or shared[fold(labels[q])] > 1:
                 continue
@@ -227,7 +244,7 @@ def join_items(
             res = resolver.resolve(entry["name"], entry["country_code"], entry["lat"], entry["lng"])
             if res.status == "resolved" and res.gazetteer_id == entry["gazetteer_id"]:
                 join.how[q], join.new[q] = "gazetteer", res
-                held = held_entries.get(str(res.gazetteer_id)) if res.gazetteer == "geonames" else None
+                held = held_entries.get((res.gazetteer, str(res.gazetteer_id)))
                 if held is not None:
                     join.place[q] = held  # the entry is a registry place already (named otherwise there)
         # An item the gazetteer placed on a registry place is one candidate for its pairs' namesakes, as it is
@@ -236,6 +253,26 @@ def join_items(
         while _join_by_ties(pairs, join, cands, index):
             pass
     return join
+
+
+def _label_contradicts(
+    resolver: Resolver | None, label: str | None, index: RegistryIndex, pid: int | None, at: int | None = None
+) -> bool:
+    """Whether the item's label names gazetteer entries, none of them the one its id leads to (place ``pid`` or
+    entry ``at``): the id is then not trusted.  The countries-states-cities database gives some places a
+    neighbour's id (Q3630, Jakarta, on Jambi City); an exonym the gazetteer does not know ("Kudschir" for
+    Cugir) contradicts nothing.
+    """
+    if resolver is None or not label:
+        return False
+    gaz = resolver.gaz
+    if at is None:
+        entry = index.entry_of.get(pid) if pid is not None else None
+        at = gaz.index_of(entry[1], entry[0]) if entry is not None else None
+        if at is None:
+            return False  # a place of no gazetteer entry: nothing to compare
+    named = gaz.lookup(label, loose=False)
+    return len(named) > 0 and at not in set(named.tolist())
 
 
 def _world_unique(resolver: Resolver | None, label: str, index: RegistryIndex, found: set[int]) -> bool:
@@ -247,7 +284,9 @@ def _world_unique(resolver: Resolver | None, label: str, index: RegistryIndex, f
     idx = resolver.gaz.lookup(label, loose=False)
     if len(idx) == 0:
         return True
-    return len(idx) == 1 and index.geonames_of.get(next(iter(found))) == str(int(resolver.gaz.ids[int(idx[0])]))
+    i = int(idx[0])
+    entry = (resolver.gaz.gazetteer_of(i), str(abs(int(resolver.gaz.ids[i]))))
+    return len(idx) == 1 and index.entry_of.get(next(iter(found))) == entry
 
 
 def _join_by_ties(pairs: list[tuple[str, str]], join: Join, cands: dict[str, set[int]], index: RegistryIndex) -> int:
@@ -337,9 +376,8 @@ def import_wikidata_pairs(
         own = conn.execute(select(Source.id).where(Source.name == source_name)).scalar()
         join = join_items(pairs, labels, RegistryIndex.load(conn, own), resolver)
         progress("join", len(pairs), len(pairs))
-        resolved = list(
-            {Mention(labels[q], "").key: (Mention(labels[q], ""), res) for q, res in sorted(join.new.items())}.values()
-        )
+        resolved = list({_mention(q, labels, join).key: (_mention(q, labels, join), res)
+                         for q, res in sorted(join.new.items())}.values())  # fmt: skip
         count_resolutions(report, resolved)
         return join, stage_places(conn, resolved, actor=actor)
 
@@ -353,7 +391,7 @@ def import_wikidata_pairs(
         place_ids, created = apply_places(conn, places, source_id=source_id, actor=actor, context=context)
         report.records_created["place"] += created
         report.already_present["place"] += len(set(place_ids.values())) - created
-        pid = dict(join.place) | {q: place_ids[Mention(labels[q], "").key] for q in join.new}
+        pid = dict(join.place) | {q: place_ids[_mention(q, labels, join).key] for q in join.new}
         _lend_ids(conn, join, pid, actor, context, report)
         _write_pairs(conn, pairs, pid, source_id, as_of, actor, context, report)
         _summarise(conn, pairs, join, source_id, report)
@@ -362,6 +400,13 @@ def import_wikidata_pairs(
     report.committed = True
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _mention(q: str, labels: dict[str, str], join: Join) -> Mention:
+    """The mention an item joined to a gazetteer entry is recorded as: its label (or the entry's name); an item
+    joined by its id keeps a mention of its own (two items of one label may be two entries)."""
+    name = labels.get(q) or join.new[q].name
+    return Mention(name, "", derived=f"wikidata {q}") if join.how[q] == "gazetteer id" else Mention(name, "")
 
 
 def _lend_ids(
@@ -442,7 +487,7 @@ def _summarise(
     by = Counter(join.how.get(q, "none") for q in items)
     pair_how = Counter(
         "none" if join.how.get(a, "none") == "none" or join.how.get(b, "none") == "none"
-        else "id" if join.how[a] == join.how[b] == "id" else "name"
+        else "id" if join.how[a] in _BY_ID and join.how[b] in _BY_ID else "name"
         for a, b in pairs
     )  # fmt: skip
     n_pairs = len(pairs) or 1
@@ -467,6 +512,7 @@ def _summarise(
         "pairs read (undirected)": len(pairs),
         "items": len(items),
         "items joined by Wikidata id": by["id"],
+        "items joined by Wikidata id (a gazetteer entry)": by["gazetteer id"],
         "items joined by label (one registry place)": by["name"],
         "items joined by label (a tie already held)": by["tie"],
         "items joined by label (one gazetteer place)": by["gazetteer"],

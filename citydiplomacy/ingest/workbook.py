@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, selectinload
 from citydiplomacy import settings
 from citydiplomacy.core.cells import neutralise
 from citydiplomacy.core.errors import BadInput
+from citydiplomacy.geo.gazetteer import PLACE_GAZETTEERS
 from citydiplomacy.ingest.tabular import InputError, read_rows
 from citydiplomacy.model.vocab import MEMBERSHIP_STATUSES, RELATION_STATUSES
 from citydiplomacy.present.fmt import to_solar_hijri
@@ -44,6 +45,7 @@ from citydiplomacy.store import agreements as agreement_service
 from citydiplomacy.store import documents as document_service
 from citydiplomacy.store import inputs
 from citydiplomacy.store import people as people_service
+from citydiplomacy.store.lookup import gazetteer_ref
 from citydiplomacy.store.records import create_record, gazetteer_place, source_id_for
 from citydiplomacy.store.schema import (
     Activity,
@@ -600,19 +602,20 @@ def _place(session: Session, reader: _Reader, row: _Row, actor: str) -> tuple[Pl
     }, {"country_code": "country"})  # fmt: skip
     if body is None:
         return None, False
-    if gazetteer == "geonames" and gazetteer_id:
+    if gazetteer in PLACE_GAZETTEERS and gazetteer_id:
         # Through the one service that makes a registry place of a gazetteer entry (its names in every script,
         # so that a search finds it in Persian too); the workbook's own columns stand in for an entry the
         # embedded gazetteer lacks, and the workbook's Persian name wins.
         fallback = {"name": body.name, "country_code": body.country_code, "lat": body.lat, "lng": body.lng,
                     "population": body.population, "admin1": text(row, "admin1")}  # fmt: skip
-        place = gazetteer_place(session, gazetteer_id, actor, name_fa=body.name_fa, fallback=fallback)
+        ref = gazetteer_ref({"gazetteer": gazetteer, "gazetteer_id": gazetteer_id})
+        place = gazetteer_place(session, ref, actor, name_fa=body.name_fa, fallback=fallback)
         place.wikidata_id = place.wikidata_id or wikidata
         return place, True
     if gazetteer and gazetteer_id:  # a place of another authority comes back under its own id, not as "manual"
         place = Place(**body.model_dump(exclude={"source", "source_locator"}), gazetteer=gazetteer,
                       gazetteer_id=gazetteer_id, admin1_code=text(row, "admin1"), wikidata_id=wikidata,
-                      status="gazetteer" if gazetteer == "geonames" else gazetteer, entered_by=actor)  # fmt: skip
+                      status=gazetteer, entered_by=actor)  # fmt: skip
         session.add(place)
         session.flush()
         return place, True

@@ -102,8 +102,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "first_level_region": ("Region", "استان"),
     "population": ("Population", "جمعیت"),
     "gazetteer_identifier": (
-        "The place's identifier in the gazetteer it was matched to (for experts: GeoNames ids, ISO 3166-2 codes)",
-        "شناسه مکان در فهرست جغرافیایی‌ای که با آن تطبیق داده شد (برای کارشناسان: شناسه GeoNames، کد ISO 3166-2)",
+        "The place's identifier in the gazetteer it was matched to (for experts: GeoNames ids, "
+        "countries-states-cities database ids, ISO 3166-2 codes)",
+        "شناسه مکان در فهرست جغرافیایی‌ای که با آن تطبیق داده شد (برای کارشناسان: شناسه GeoNames، "
+        "شناسه پایگاه کشورها، استان‌ها و شهرها، کد ISO 3166-2)",
+    ),
+    # The gazetteers a place's identifier belongs to (gazetteer_label).
+    "gazetteer_geonames": ("GeoNames", "GeoNames"),
+    "gazetteer_csc": ("countries-states-cities database", "پایگاه کشورها، استان‌ها و شهرها"),
+    "gazetteer_iso3166-2": ("ISO 3166-2", "ISO 3166-2"),
+    "gazetteer_source": ("as the source wrote it", "به همان صورت که منبع نوشته"),
+    "gazetteer_manual": ("entered by hand", "واردشده به دست کاربر"),
+    "gazetteer_geonames-district": ("district of a GeoNames place", "منطقه‌ای از مکانی در GeoNames"),
+    "gazetteer_csc-district": (
+        "district of a countries-states-cities place",
+        "منطقه‌ای از مکانی در پایگاه کشورها، استان‌ها و شهرها",
     ),
     "year": ("Year", "سال"),
     "date": ("Date", "تاریخ"),
@@ -1052,6 +1065,14 @@ def translate(key: str, lang: str) -> str:
     if pair is None:
         return key
     return pair[1] if lang == "fa" else pair[0]
+
+
+def gazetteer_label(gazetteer: str | None, lang: str) -> str:
+    """The name of the gazetteer a place's identifier belongs to (``csc`` -> "countries-states-cities database")."""
+    if not gazetteer:
+        return ""
+    key = f"gazetteer_{gazetteer}"
+    return translate(key, lang) if key in MESSAGES else gazetteer
 
 
 def term(value: str | None, lang: str) -> str:

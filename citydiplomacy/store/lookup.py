@@ -394,12 +394,16 @@ def suggest_places(session: Session, q: str, limit: int = 10) -> list[dict[str, 
 
     gaz = get_gazetteer()
     hits = gaz.search_prefix(text, limit=limit)
-    gids = [str(int(gaz.ids[i])) for i, _ in hits]
+    keys = [(gaz.gazetteer_of(i), str(abs(int(gaz.ids[i])))) for i, _ in hits]
     known = set(
-        session.scalars(select(Place.gazetteer_id).where(Place.gazetteer == "geonames", Place.gazetteer_id.in_(gids)))
+        session.execute(
+            select(Place.gazetteer, Place.gazetteer_id).where(
+                Place.gazetteer.in_({k[0] for k in keys}), Place.gazetteer_id.in_([k[1] for k in keys])
+            )
+        ).all()
     )
-    for (i, name), gid in zip(hits, gids, strict=True):
-        if gid in known or len(out) >= limit * 2:
+    for (i, name), (gazetteer, gid) in zip(hits, keys, strict=True):
+        if (gazetteer, gid) in known or len(out) >= limit * 2:
             continue
         entry = gaz.place(i)
         cc = entry["country_code"]
@@ -407,9 +411,15 @@ def suggest_places(session: Session, q: str, limit: int = 10) -> list[dict[str, 
             "id": None, "name": entry["name"], "name_fa": persian_name(gaz.alternate_names(i)),
             "country_code": cc, "region": region_name(cc, entry["admin1"] or None),
             "population": entry["population"] or None, "lat": entry["lat"], "lng": entry["lng"], "status": "gazetteer",
-            "gazetteer": "geonames", "gazetteer_id": gid, "matched_name": name,
+            "gazetteer": gazetteer, "gazetteer_id": gid, "matched_name": name,
         })  # fmt: skip
     return out
+
+
+def gazetteer_ref(choice: dict[str, Any]) -> str:
+    """What a picker sends for a gazetteer suggestion: the GeoNames id, or ``"csc:<id>"`` for a CSC entry."""
+    gazetteer = choice.get("gazetteer") or "geonames"
+    return str(choice["gazetteer_id"]) if gazetteer == "geonames" else f"{gazetteer}:{choice['gazetteer_id']}"
 
 
 #: The office's records a form refers to by name (an outcome's agreement, an activity's membership, ...).

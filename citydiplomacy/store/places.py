@@ -2,7 +2,9 @@
 
 Every mention (a place name as a source wrote it) becomes exactly one place:
 
-* ``resolved``    -> the GeoNames place (``gazetteer="geonames"``),
+* ``resolved``    -> the gazetteer entry: a GeoNames place (``gazetteer="geonames"``) or a
+  countries-states-cities municipality or unit (``gazetteer="csc"``), with its Wikidata id when the
+  gazetteer knows it and no other place holds it,
 * ``subdivision`` -> the ISO 3166-2 subdivision (``gazetteer="iso3166-2"``),
 * ``ambiguous`` / ``unresolved`` -> a place of its own (``gazetteer="source"``) with the source's
   coordinates and that status, so no relation is lost; reviewing an ambiguous mention later merges that
@@ -100,11 +102,11 @@ def place_key(mention: Mention, res: Resolution) -> tuple[str, str]:
     """The (gazetteer, gazetteer_id) a resolution maps to; source-only places get a stable id.
 
     A district the gazetteer lacks ("District 12 (Tehran)") stays a place of its own, keyed under its
-    parent's GeoNames id (``geonames-district``, ``"<parent id>:<folded name>"``), so that its relations
-    are not merged into the parent city's.
+    parent's entry (``geonames-district`` or ``csc-district``, ``"<parent id>:<folded name>"``), so that its
+    relations are not merged into the parent city's.
     """
     if res.status == "resolved" and res.gazetteer_id and is_district_of_parent(res):
-        return "geonames-district", f"{res.gazetteer_id}:{fold(mention.name)}"[:200]
+        return f"{res.gazetteer}-district", f"{res.gazetteer_id}:{fold(mention.name)}"[:200]
     if res.status in ("resolved", "subdivision") and res.gazetteer_id:
         return res.gazetteer, str(res.gazetteer_id)
     country = res.country_code or fold(mention.country) or "??"
@@ -145,7 +147,10 @@ def script_tag(name: str) -> str:
 _PLACE_COLUMNS = (
     "gazetteer", "gazetteer_id", "name", "name_fa", "country_code", "admin1_code", "admin_level", "lat", "lng",
     "population", "is_capital", "status", "source_locator", "retrieved_at", "entered_by", "entered_at", "version",
+    "wikidata_id",
 )  # fmt: skip
+#: The keys of districts the gazetteer lacks, kept apart under their parent's entry (see place_key).
+DISTRICT_GAZETTEERS = ("geonames-district", "csc-district")
 _MENTION_COLUMNS = ("key", "name_in_source", "country_in_source", "lat_in_source", "lng_in_source", "score", "status",
                     "candidates")  # fmt: skip
 
@@ -189,12 +194,12 @@ def stage_places(
     places, names = [], []
     gaz = None
     for key, (mention, res) in wanted.items():
-        source_only = key[0] in ("source", "geonames-district")
+        source_only = key[0] in ("source", *DISTRICT_GAZETTEERS)
         admin1 = None
-        if res.gazetteer == "geonames" and res.gazetteer_id:
+        if res.linked and res.gazetteer_id:
             # The region tells namesakes apart (five Cambridges in the US): keep GeoNames' admin-1 code.
             gaz = gaz or get_gazetteer()
-            i = gaz.index_of(res.gazetteer_id)
+            i = gaz.index_of(res.gazetteer_id, res.gazetteer)
             admin1 = (gaz.admin1[i] or None) if i is not None else None
         places.append(
             {
@@ -212,8 +217,10 @@ def stage_places(
                 "population": res.population,
                 "is_capital": bool(res.is_capital),
                 "status": "district"
-                if key[0] == "geonames-district"
+                if key[0] in DISTRICT_GAZETTEERS
                 else {"resolved": "gazetteer"}.get(res.status, res.status),
+                # A source carrying Wikidata ids then joins this place without matching names.
+                "wikidata_id": None if source_only else res.wikidata_id,
                 "source_locator": f"first named as {mention.name!r}"[:500],
                 "retrieved_at": now,
                 "entered_by": actor,
@@ -297,6 +304,7 @@ def apply_places(
             .order_by(staged.c.gazetteer, staged.c.gazetteer_id),
         )
     )
+    _drop_held_wikidata_ids(conn, before)
     ours = place.join(staged, _same_place(staged))
     created = record_bulk_select(conn, actor=actor, action="insert", entity="place", context=context,
                                  ids=select(place.c.id).select_from(ours).where(place.c.id > before))  # fmt: skip
@@ -329,6 +337,15 @@ def apply_places(
     if len(mention_to_place) != stage.mentions:  # every staged mention maps to a place now; say so if not
         raise RuntimeError(f"{stage.mentions - len(mention_to_place)} staged mentions found no place")
     return mention_to_place, created
+
+
+def _drop_held_wikidata_ids(conn: Connection, before: int) -> None:
+    """New places (id > ``before``) keep their gazetteer's Wikidata id only where no other place held it first."""
+    place, other = Place.__table__, Place.__table__.alias("other")
+    held = exists().where(other.c.wikidata_id == place.c.wikidata_id, other.c.id < place.c.id)
+    conn.execute(
+        update(place).where(place.c.id > before, place.c.wikidata_id.is_not(None), held).values(wikidata_id=None)
+    )
 
 
 def lend_wikidata_ids(conn: Connection, ids: dict[int, str], *, actor: str, context: str) -> int:

@@ -335,12 +335,12 @@ EXPORT_COLUMNS: dict[str, list[str]] = {
 }
 
 
-def _gazetteer_coordinates(geonames_id: str) -> tuple[float | str, float | str]:
-    """Coordinates of a GeoNames entry from the embedded gazetteer (empty strings when absent)."""
+def _gazetteer_coordinates(gazetteer_id: str, gazetteer: str = "geonames") -> tuple[float | str, float | str]:
+    """Coordinates of a gazetteer entry (GeoNames or CSC) from the embedded gazetteer (empty strings when absent)."""
     from citydiplomacy.geo.gazetteer import get_gazetteer
 
     gaz = get_gazetteer()
-    i = gaz.index_of(geonames_id)
+    i = gaz.index_of(gazetteer_id, gazetteer)
     return ("", "") if i is None else (float(gaz.lat[i]), float(gaz.lng[i]))
 
 
@@ -427,18 +427,21 @@ def _export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
         yield from _results_rows(session)
         return
     if what == "places":
+        from citydiplomacy.geo.gazetteer import PLACE_GAZETTEERS
+        from citydiplomacy.store.places import DISTRICT_GAZETTEERS
+
         query = (
             select(PlaceMention, Place).outerjoin(Place, PlaceMention.place_id == Place.id).order_by(PlaceMention.id)
         )
         for mention, place in session.execute(query):
-            in_gazetteer = place is not None and place.gazetteer in ("geonames", "iso3166-2")
+            in_gazetteer = place is not None and place.gazetteer in (*PLACE_GAZETTEERS, "iso3166-2")
             gazetteer_id = place.gazetteer_id if in_gazetteer else ""
             lat = place.lat if in_gazetteer and place.lat is not None else ""
             lng = place.lng if in_gazetteer and place.lng is not None else ""
-            if place is not None and place.gazetteer == "geonames-district":
+            if place is not None and place.gazetteer in DISTRICT_GAZETTEERS:
                 # A district the gazetteer lacks is linked to its parent city's entry: show that entry.
                 gazetteer_id = place.gazetteer_id.split(":", 1)[0]
-                lat, lng = _gazetteer_coordinates(gazetteer_id)
+                lat, lng = _gazetteer_coordinates(gazetteer_id, place.gazetteer.removesuffix("-district"))
             yield {
                 "name_in_source": mention.name_in_source,
                 "country_in_source": mention.country_in_source,

@@ -379,8 +379,11 @@ def gazetteer_place(
     session: Session, gazetteer_id: str, actor: str, *, source_id: int | None = None,
     source_locator: str | None = None, name_fa: str | None = None, fallback: dict[str, Any] | None = None,
 ) -> Place:  # fmt: skip
-    """The registry's place for a GeoNames entry of the embedded gazetteer, created (with its names in every
-    script, its country, region code, coordinates and population) when it is new.
+    """The registry's place for an entry of the embedded gazetteer, created (with its names in every script,
+    its country, region code, coordinates, population and Wikidata id) when it is new.
+
+    ``gazetteer_id`` is a GeoNames id, or ``"csc:<id>"`` for a countries-states-cities entry (the form a
+    picker sends, :func:`~citydiplomacy.store.lookup.gazetteer_ref`).
 
     ``name_fa`` is the Persian name a person picked it by; else the gazetteer's likeliest Persian spelling.
     ``fallback`` (a resolver's candidate: name, country_code, lat, lng, population, admin1) stands in for an
@@ -396,22 +399,27 @@ def gazetteer_place(
     from citydiplomacy.store.places import script_tag
     from citydiplomacy.store.schema import PlaceName
 
-    gid = str(gazetteer_id).strip()
-    place = session.scalar(select(Place).where(Place.gazetteer == "geonames", Place.gazetteer_id == gid))
+    gazetteer, _, gid = str(gazetteer_id).strip().rpartition(":")
+    gazetteer = gazetteer or "geonames"
+    place = session.scalar(select(Place).where(Place.gazetteer == gazetteer, Place.gazetteer_id == gid))
     if place is not None:
         return place
     gaz = get_gazetteer()
-    at = gaz.index_of(gid) if gid.isdigit() else None
+    at = gaz.index_of(gid, gazetteer) if gid.isdigit() else None
     if at is None and fallback is None:
         raise FieldProblem("gazetteer_id", f"no gazetteer entry {gid!r}")
     if at is not None:
         entry, alternates = gaz.place(at), gaz.alternate_names(at)
     else:
-        keys = ("name", "country_code", "admin1", "lat", "lng", "population", "is_capital")
+        keys = ("name", "country_code", "admin1", "lat", "lng", "population", "is_capital", "wikidata_id", "is_unit")
         entry, alternates = {k: (fallback or {}).get(k) for k in keys}, ()
+    qid = entry["wikidata_id"]
+    if qid and session.scalar(select(Place.id).where(Place.wikidata_id == qid).limit(1)) is not None:
+        qid = None  # an id already held is never duplicated (store.places.lend_wikidata_ids)
     place = Place(
-        gazetteer="geonames", gazetteer_id=gid, name=entry["name"], name_fa=name_fa or persian_name(alternates),
-        country_code=entry["country_code"], admin1_code=entry["admin1"] or None, admin_level="city",
+        gazetteer=gazetteer, gazetteer_id=gid, name=entry["name"], name_fa=name_fa or persian_name(alternates),
+        country_code=entry["country_code"], admin1_code=entry["admin1"] or None,
+        admin_level="region" if entry["is_unit"] else "city", wikidata_id=qid,
         lat=entry["lat"], lng=entry["lng"], population=entry["population"] or None,
         is_capital=bool(entry["is_capital"]),
         status="gazetteer", source_id=source_id, source_locator=source_locator, entered_by=actor,
@@ -456,7 +464,7 @@ def place_for_name(session: Session, text: str, actor: str) -> Place:
     if len(whole) > 1 and not (first > 0 and first >= settings.PLACE_LOOKUP_DOMINANCE * second):
         raise AmbiguousPlace(f"{text!r} matches {len(whole)} places of the gazetteer", whole)
     fa = text.strip() if any("\u0600" <= ch <= "\u06ff" for ch in text) else None
-    return gazetteer_place(session, whole[0]["gazetteer_id"], actor, name_fa=fa)
+    return gazetteer_place(session, lookup.gazetteer_ref(whole[0]), actor, name_fa=fa)
 
 
 class DeletionRefused(Conflict):

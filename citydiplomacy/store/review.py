@@ -70,7 +70,7 @@ def enrich_candidates(mention: PlaceMention) -> list[dict[str, Any]]:
         admin1 = cand.get("admin1")
         if cand["choosable"] and not admin1:
             gaz = gaz or _gazetteer()
-            at = gaz.index_of(cand["gazetteer_id"])
+            at = gaz.index_of(cand["gazetteer_id"], cand.get("gazetteer") or "geonames")
             admin1 = (gaz.admin1[at] or None) if at is not None else None
         cand["admin1"] = admin1 or None
         cand["region"] = region_name(cand.get("country_code"), admin1 or None)
@@ -162,12 +162,13 @@ def _decided(session: Session, mention: PlaceMention, status: str, actor: str, g
 
 
 def _gazetteer_place(session: Session, cand: dict[str, Any], mention: PlaceMention, actor: str) -> Place:
-    """The registry's place for a GeoNames candidate, created (with its names) when it is new."""
+    """The registry's place for a gazetteer candidate (GeoNames or CSC), created (with its names) when it is new."""
+    from citydiplomacy.store.lookup import gazetteer_ref
     from citydiplomacy.store.records import gazetteer_place
 
     locator = f"chosen in review for {mention.name_in_source!r}"[:500]
     fallback = {**cand, "name": cand.get("name") or mention.name_in_source}
-    return gazetteer_place(session, str(cand["gazetteer_id"]), actor, source_id=mention.source_id,
+    return gazetteer_place(session, gazetteer_ref(cand), actor, source_id=mention.source_id,
                            source_locator=locator, fallback=fallback)  # fmt: skip
 
 

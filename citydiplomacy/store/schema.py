@@ -93,8 +93,9 @@ class Place(Provenanced, Versioned, Base):
     """A city, town, district or subdivision.
 
     ``gazetteer`` says which authority ``gazetteer_id`` belongs to: ``geonames`` (a GeoNames id),
-    ``iso3166-2`` (a subdivision code such as ``GB-WLS``) or ``source`` (a place the gazetteer lacks,
-    kept with its source coordinates; ``status`` then says why).
+    ``csc`` (a countries-states-cities database city id: a municipality or unit GeoNames lacks),
+    ``iso3166-2`` (a subdivision code such as ``GB-WLS``) or ``source`` (a place the gazetteer lacks, kept with
+    its source coordinates; ``status`` then says why).
     """
 
     __tablename__ = "place"

@@ -288,6 +288,7 @@ def make_templates() -> Jinja2Templates:
         fmt_year=lambda value, lang: formatter(lang).year(value),
         fmt_stored=lambda value, lang: formatter(lang).stored(value),
         cite=lambda provenance, lang: formatter(lang).cite(provenance),
+        gazetteer=i18n.gazetteer_label,
         asset_url=asset_url,
     )
     return templates

@@ -290,7 +290,7 @@ def _read_reference(
         try:
             values[name] = str(place_for_name(db, typed, actor).id)
         except AmbiguousPlace as exc:
-            choices[name] = [{"value": f"id:{c['id']}" if c.get("id") else f"gaz:{c['gazetteer_id']}",
+            choices[name] = [{"value": f"id:{c['id']}" if c.get("id") else f"gaz:{lookup.gazetteer_ref(c)}",
                               "text": describe_place(c, lang)} for c in exc.candidates[:10]]  # fmt: skip
             values[name] = ""
             return i18n.translate("pick_ambiguous", lang).format(name=typed)
