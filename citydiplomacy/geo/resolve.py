@@ -1022,7 +1022,8 @@ def reduced_forms(name: str) -> list[tuple[str, list[str]]]:
     parts = [p for p in parts if p]
     # "Saint-Raphaël", "Port-Jérôme": a saint's or generic first word makes one name, not a merger.
     if len(parts) >= 2 and _first_word(parts[0]) not in _WEAK_PARTS:
-        strong = [p for p in parts if p[:1].isupper() and _strong(p)]
+        whole = normalise_name(text)  # a part that is the whole name once normalised (a control character cut off)
+        strong = [p for p in parts if p[:1].isupper() and _strong(p) and normalise_name(p) != whole]
         if strong:
             out.append(("parts", strong))
     return out
