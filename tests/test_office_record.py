@@ -126,6 +126,11 @@ def test_tehrans_agreements_without_activity_for_two_years_need_attention(sqlite
                 {"kind": "visit", "title": "visit", "happened_on": on, "relation_id": rid}), "office")  # fmt: skip
         flagged = {a["id"]: a for a in agreements.attention(s, TODAY)}
         assert first not in flagged and flagged[second]["last_activity"] == "2024-12-02"
+        # One place's flags (the city page's badges) are the list's, read for that place alone.
+        for pid in {p for r in relations for p in (r.place_a_id, r.place_b_id) if p is not None}:
+            of_place = {a["id"]: a["flags"] for a in agreements.attention(s, TODAY, place_id=pid)}
+            assert agreements.attention_flags(s, pid, TODAY) == of_place
+            assert of_place == {i: f["flags"] for i, f in flagged.items() if i in of_place}
 
 
 @pytest.mark.parametrize(

@@ -526,15 +526,45 @@ def health(session: Session, relation: Relation, today: date | None = None) -> d
 
 def attention(session: Session, today: date | None = None, place_id: int | None = None) -> list[dict[str, Any]]:
     """Agreements needing attention (of one place, either side, when given): each one's summary, its flags,
-    last activity and overdue actions; the most flags first, then by id.  Three queries, whatever the size."""
-    today = today or date.today()
+    last activity and overdue actions; the most flags first, then by id."""
+    out = [
+        {**summary_dict(relation, place_id), "flags": flags, "last_activity": _iso(last), "actions_overdue": overdue}
+        for relation, flags, last, overdue in _flagged(session, today or date.today(), place_id, summaries=True)
+    ]
+    out.sort(key=lambda r: (-len(r["flags"]), r["id"]))
+    return out
+
+
+def attention_flags(session: Session, place_id: int, today: date | None = None) -> dict[int, list[str]]:
+    """The flags of one place's agreements needing attention (agreement id -> flags), as :func:`attention`
+    finds them, without the summaries the list shows (the city page's badges)."""
+    return {r.id: flags for r, flags, _, _ in _flagged(session, today or date.today(), place_id, summaries=False)}
+
+
+def _flagged(
+    session: Session, today: date, place_id: int | None, *, summaries: bool
+) -> list[tuple[Relation, list[str], date | None, int]]:
+    """(agreement, flags, last activity, actions overdue) of the agreements needing attention on ``today``.
+
+    Four queries whatever the size; for one place the activities and actions read are that place's only.
+    """
     lifecycle = load_lifecycle()
+    # The parties and organisation are read only for the summaries (agreements_query loads them).
+    query = agreements_query(place_id) if summaries else select(Relation).order_by(Relation.id)
+    of_place = or_(Relation.place_a_id == place_id, Relation.place_b_id == place_id)
+    if place_id is not None and not summaries:
+        query = query.where(of_place)
+    of_mine = (
+        Activity.relation_id.in_(select(Relation.id).where(of_place))
+        if place_id is not None
+        else Activity.relation_id.is_not(None)
+    )
     last_on = dict(session.execute(
-        select(Activity.relation_id, func.max(Activity.happened_on)).where(Activity.relation_id.is_not(None),
-        Activity.happened_on <= today).group_by(Activity.relation_id)).all())  # fmt: skip
+        select(Activity.relation_id, func.max(Activity.happened_on)).where(of_mine, Activity.happened_on <= today)
+        .group_by(Activity.relation_id)).all())  # fmt: skip
     last_year = dict(session.execute(
-        select(Activity.relation_id, func.max(Activity.year)).where(Activity.relation_id.is_not(None),
-        Activity.happened_on.is_(None), Activity.year <= today.year).group_by(Activity.relation_id)).all())  # fmt: skip
+        select(Activity.relation_id, func.max(Activity.year)).where(of_mine, Activity.happened_on.is_(None),
+        Activity.year <= today.year).group_by(Activity.relation_id)).all())  # fmt: skip
     served = select(Activity.id, Activity.relation_id).subquery()
     overdue_rows = session.execute(
         select(func.coalesce(FollowUpAction.relation_id, served.c.relation_id), func.count())
@@ -544,7 +574,7 @@ def attention(session: Session, today: date | None = None, place_id: int | None 
     ).all()
     overdue = {rid: n for rid, n in overdue_rows if rid is not None}
     out = []
-    for relation in session.scalars(agreements_query(place_id).options(selectinload(Relation.history))):
+    for relation in session.scalars(query.options(selectinload(Relation.history))):
         status = status_on(relation, today)
         if status is None or (not lifecycle.status(status).in_force and relation.id not in overdue):
             continue
@@ -554,9 +584,7 @@ def attention(session: Session, today: date | None = None, place_id: int | None 
                        dormant_days=settings.AGREEMENT_DORMANT_AFTER_DAYS,
                        renewal_days=settings.AGREEMENT_RENEWAL_WARNING_DAYS)  # fmt: skip
         if flags:
-            out.append({**summary_dict(relation, place_id), "flags": flags, "last_activity": _iso(last),
-                        "actions_overdue": overdue.get(relation.id, 0)})  # fmt: skip
-    out.sort(key=lambda r: (-len(r["flags"]), r["id"]))
+            out.append((relation, flags, last, overdue.get(relation.id, 0)))
     return out
 
 

@@ -589,4 +589,4 @@ def agreement_flags(session: Session, place_id: int) -> dict[int, list[str]]:
     overdue): agreement id -> its flags, as :func:`citydiplomacy.store.agreements.attention` finds them today."""
     from citydiplomacy.store import agreements
 
-    return {a["id"]: a["flags"] for a in agreements.attention(session, place_id=place_id)}
+    return agreements.attention_flags(session, place_id)
