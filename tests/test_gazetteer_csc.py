@@ -153,3 +153,22 @@ def test_a_place_made_from_a_csc_entry_keeps_its_wikidata_id(sqlite_url: str) ->
         assert gazetteer_place(session, f"csc:{CISTERNA_CSC}", "test").id == place.id
         tehran = gazetteer_place(session, TEHRAN, "test")
         assert (tehran.gazetteer, tehran.wikidata_id) == ("geonames", "Q3616")
+
+
+def test_an_imported_municipality_of_unknown_population_shows_none(sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A CSC entry knows no population: the registry keeps none (shown "—"), not 0 inhabitants."""
+    from sqlalchemy import select
+
+    from citydiplomacy.ingest.twinning import import_twinning
+    from citydiplomacy.store.schema import Place
+
+    csv = tmp_path / "pair.csv"
+    csv.write_text("city1,country1,city2,country2\nLa Cisterna,Chile,Tehran,Iran\n", encoding="utf-8")
+    engine = db.get_engine(sqlite_url)
+    db.upgrade(engine)
+    import_twinning(csv, engine=engine)
+    with Session(engine) as session:
+        cisterna = session.scalar(select(Place).where(Place.name == "La Cisterna"))
+        tehran = session.scalar(select(Place).where(Place.country_code == "IR"))
+    assert cisterna is not None and cisterna.gazetteer == "csc" and cisterna.population is None
+    assert tehran is not None and tehran.population and tehran.population > 1_000_000

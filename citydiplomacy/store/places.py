@@ -214,7 +214,7 @@ def stage_places(
                 "admin_level": res.admin_level,
                 "lat": mention.lat if source_only and mention.lat is not None else res.lat,
                 "lng": mention.lng if source_only and mention.lng is not None else res.lng,
-                "population": res.population,
+                "population": res.population or None,  # 0: the gazetteer does not know it (CSC entries)
                 "is_capital": bool(res.is_capital),
                 "status": "district"
                 if key[0] in DISTRICT_GAZETTEERS
