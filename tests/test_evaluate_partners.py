@@ -212,7 +212,8 @@ def test_a_truth_file_without_its_columns_or_known_places_is_refused(registry: s
 
 # -- real data ---------------------------------------------------------------------------------------------
 REAL_ROWS = 3000  # the first rows of twin_cities.csv: the import and the training stay in the suite's budget
-REAL_CITIES = 12  # truth cities ranked over every place (seeded sample): the model costs ~1 s a city here
+REAL_CITIES = 40  # truth cities ranked over every place (seeded sample); 12 were too few: the pooled AUC moved
+# from 0.88 to 0.66 when a gazetteer change altered which cities the seed drew (40: 0.81 and 0.79), ~7 s here
 
 
 @pytest.mark.realdata
@@ -238,7 +239,7 @@ def test_real_twinning_data_with_a_random_tenth_hidden(twin_cities_csv: Path, sq
     assert c["truth_pairs_removed_from_training"] == report["truth"]["pairs"] >= 250
     assert c["evaluated_cities"] == REAL_CITIES
     model = report["methods"]["model"]
-    # Better than chance (random ranking: AUC 0.5, MRR ~ ln(places) / places; the MRR of ~20 queries is noisy,
-    # the AUC over ~40,000 pooled pairs is not); which baseline wins, or by how much, is not pinned.
+    # Better than chance (random ranking: AUC 0.5, MRR ~ ln(places) / places; the MRR of a few dozen queries is
+    # noisy, and so is the pooled AUC of too few cities); which baseline wins, or by how much, is not pinned.
     assert model["roc_auc"] > 0.7
     assert model["mrr"] > 3 * math.log(c["places"]) / c["places"]
