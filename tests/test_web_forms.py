@@ -145,6 +145,17 @@ def test_an_english_form_picks_a_gazetteer_place_by_its_id(client: TestClient, s
         assert not place.gazetteer_id.startswith("manual")
         names = {n.name for n in place.names}
         assert "Казань" in names  # its names in every script, for the lookup
+    # A municipality of the countries-states-cities database: the suggestion says what the form sends for it.
+    cisterna = client.get("/api/suggest/places", params={"q": "La Cisterna"}).json()["items"][0]
+    assert cisterna["id"] is None and cisterna["gazetteer_ref"] == f"csc:{cisterna['gazetteer_id']}"
+    assert kazan["gazetteer_ref"] == kazan["gazetteer_id"]  # a GeoNames id is sent as it is
+    fields = {**fields, "csrf_token": _new_agreement_form(client, "en"), "partner_place_id__q": "La Cisterna",
+              "partner_place_id__gaz": cisterna["gazetteer_ref"]}  # fmt: skip
+    r = client.post("/records/agreements/new", data=fields, follow_redirects=False)
+    assert r.status_code == 303, r.text[:2000]
+    with _session(sqlite_url) as s:
+        place = s.scalar(select(Place).where(Place.gazetteer == "csc", Place.gazetteer_id == cisterna["gazetteer_id"]))
+        assert place is not None and place.name == "La Cisterna" and place.country_code == "CL"
     # The same organisation typed by acronym, on a membership form.
     form = client.get("/records/memberships/new").text
     r = client.post(

@@ -29,6 +29,9 @@ class Suggestion(BaseModel):
 
     id: int | None
     gazetteer_id: str | None = None
+    #: What a form sends to create the place from the gazetteer (:func:`citydiplomacy.store.lookup.gazetteer_ref`):
+    #: a GeoNames id, or ``csc:<id>`` for a countries-states-cities entry; None for a registry record.
+    gazetteer_ref: str | None = None
     name: str
     name_fa: str | None = None
     matched_name: str | None = None
@@ -64,7 +67,9 @@ def suggest_places(request: Request, q: Text, db: DB, limit: Limit = 10, user: a
         label = describe_place(s, lang)
         if s["population"]:  # namesakes of one country without a known region differ by their size
             label += f" · {i18n.translate('population', lang)} {fmt.number(s['population'], lang)}"
-        items.append({**s, "country": i18n.country_name(s["country_code"], lang) or None, "label": label})
+        ref = lookup.gazetteer_ref(s) if s["id"] is None and s.get("gazetteer_id") else None
+        items.append({**s, "country": i18n.country_name(s["country_code"], lang) or None, "label": label,
+                      "gazetteer_ref": ref})  # fmt: skip
     return {"items": items}
 
 

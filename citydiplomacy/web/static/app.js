@@ -72,11 +72,8 @@
       }
       function choose(s) {
         target.value = s.id === null || s.id === undefined ? "" : s.id;
-        // A GeoNames id as it is; another gazetteer's entry as "csc:<id>" (store.lookup.gazetteer_ref).
-        if (gaz) {
-          gaz.value = s.id || !s.gazetteer_id ? "" :
-            ((s.gazetteer && s.gazetteer !== "geonames" ? s.gazetteer + ":" : "") + s.gazetteer_id);
-        }
+        // The server says what to send for a gazetteer entry (store.lookup.gazetteer_ref: "csc:<id>" for CSC).
+        if (gaz) { gaz.value = s.id ? "" : (s.gazetteer_ref || ""); }
         var name = (rtl && s.name_fa) ? s.name_fa : s.name;
         if (rtl && s.matched_name && /[\u0600-\u06ff]/.test(s.matched_name)) { name = s.matched_name; }
         input.value = name;
