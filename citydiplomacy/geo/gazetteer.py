@@ -620,11 +620,16 @@ class Gazetteer:
         s = self._alt[i]
         return tuple(s.split("\x1f")) if s else ()
 
+    def entry_key(self, i: int) -> tuple[str, str]:
+        """(gazetteer, id) of entry ``i`` as the registry keeps them (``Place.gazetteer``, ``Place.gazetteer_id``)."""
+        return self.gazetteer_of(i), str(abs(int(self.ids[i])))
+
     def place(self, i: int) -> dict:
         """Return place ``i`` as a dict (gazetteer, gazetteer_id, wikidata_id, name, country_code, lat, ...)."""
+        gazetteer, gazetteer_id = self.entry_key(i)
         return {
-            "gazetteer": self.gazetteer_of(i),
-            "gazetteer_id": str(abs(int(self.ids[i]))),
+            "gazetteer": gazetteer,
+            "gazetteer_id": gazetteer_id,
             "wikidata_id": self.wikidata_id(i),
             "is_unit": bool(self.is_unit[i]),
             "name": self.names[i],

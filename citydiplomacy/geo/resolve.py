@@ -810,7 +810,6 @@ class Resolver:
                 status="ambiguous",
                 candidates=(near,),
                 alt_names=(),
-                wikidata_id=None,
             )
         # Places bearing the name as their own before those bearing it as an alias, then by size.
         own = np.array([self._named_as(q, int(i)) for i in same], dtype=bool)

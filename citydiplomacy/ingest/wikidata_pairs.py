@@ -284,9 +284,7 @@ def _world_unique(resolver: Resolver | None, label: str, index: RegistryIndex, f
     idx = resolver.gaz.lookup(label, loose=False)
     if len(idx) == 0:
         return True
-    i = int(idx[0])
-    entry = (resolver.gaz.gazetteer_of(i), str(abs(int(resolver.gaz.ids[i]))))
-    return len(idx) == 1 and index.entry_of.get(next(iter(found))) == entry
+    return len(idx) == 1 and index.entry_of.get(next(iter(found))) == resolver.gaz.entry_key(int(idx[0]))
 
 
 def _join_by_ties(pairs: list[tuple[str, str]], join: Join, cands: dict[str, set[int]], index: RegistryIndex) -> int:

@@ -394,7 +394,7 @@ def suggest_places(session: Session, q: str, limit: int = 10) -> list[dict[str, 
 
     gaz = get_gazetteer()
     hits = gaz.search_prefix(text, limit=limit)
-    keys = [(gaz.gazetteer_of(i), str(abs(int(gaz.ids[i])))) for i, _ in hits]
+    keys = [gaz.entry_key(i) for i, _ in hits]
     known = set(
         session.execute(
             select(Place.gazetteer, Place.gazetteer_id).where(
