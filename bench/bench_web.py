@@ -1,7 +1,7 @@
 """Benchmark: the city-profile API under 20 concurrent clients, PostgreSQL and SQLite, full twinning data.
 
 For each back end: a fresh registry, the full ``twin_cities.csv`` imported with the project's importer,
-a ``citydip`` web server in its own process (uvicorn, loopback), then ``--clients`` concurrent clients
+a ``citydip serve`` web server in its own process (uvicorn, loopback), then ``--clients`` concurrent clients
 (one login session each) request ``GET /api/places/{id}`` for random places that have relations, for
 ``--duration`` seconds: first alone, then while one editor writes (``POST /api/activities`` on random
 places, one after another, ``--write-pause`` seconds apart).  Printed: requests, throughput, p50/p95/p99
@@ -93,19 +93,16 @@ def start_server(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
-            "citydiplomacy.web.app:create_app",
-            "--host",
-            "127.0.0.1",
+            "citydiplomacy",
+            "serve",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
             "--log-level",
             "warning",
             "--no-access-log",
-            "--workers",
-            str(workers),
-        ],
+        ],  # fmt: skip
         env=env,
         cwd=ROOT,
     )

@@ -1,11 +1,13 @@
 """``citydip serve`` and ``citydip user ...``: run the web application, manage its users and their sessions.
 
 The commands are thin: the work is done by :mod:`citydiplomacy.web.auth` (users, ending sessions),
-:mod:`citydiplomacy.web.sessions` (listing them) and :mod:`citydiplomacy.web.app` (the application).
+:mod:`citydiplomacy.web.sessions` (listing them), :mod:`citydiplomacy.web.app` (the application) and
+:mod:`citydiplomacy.web.serving` (uvicorn, one or several workers).
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated
 
 import typer
@@ -14,6 +16,17 @@ user_app = typer.Typer(
     help="Users of the web application (viewer, editor, admin).\n\nExample:\n\n    citydip user add ana --role editor",
     no_args_is_help=True,
 )
+
+
+class LogLevel(enum.StrEnum):
+    """uvicorn's log levels, as ``--log-level`` takes them."""
+
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+
 
 DatabaseOption = Annotated[str | None, typer.Option(help="Database URL (default: CITYDIP_DATABASE_URL)")]
 
@@ -26,6 +39,8 @@ def serve_command(
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="Mark cookies Secure (behind HTTPS; or CITYDIP_SECURE_COOKIES=1)")
     ] = False,
+    log_level: Annotated[LogLevel, typer.Option(help="Server log level")] = LogLevel.info,
+    access_log: Annotated[bool, typer.Option(help="Log every request (one line each)")] = True,
 ) -> None:
     """Serve the REST API (/api, OpenAPI at /api/openapi.json) and the dashboard.
 
@@ -37,11 +52,9 @@ def serve_command(
     """
     import os
 
-    import uvicorn
-
     from citydiplomacy.cli.console import console, fail
     from citydiplomacy.store import db
-    from citydiplomacy.web import sessions
+    from citydiplomacy.web import serving, sessions
 
     try:
         engine = db.get_engine(database)
@@ -60,7 +73,7 @@ def serve_command(
         os.environ["CITYDIP_SECURE_COOKIES"] = "1"
     os.environ.setdefault("CITYDIP_WEB_WARM", "1")  # the first pages computed at start, not on first request
     engine.dispose()  # workers open their own connections
-    uvicorn.run("citydiplomacy.web.app:create_app", factory=True, host=host, port=port, workers=workers)
+    serving.serve(host=host, port=port, workers=workers, log_level=log_level.value, access_log=access_log)
 
 
 @user_app.command("add")
