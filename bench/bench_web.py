@@ -88,7 +88,7 @@ def start_server(
     url: str, port: int, workers: int = 1, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CITYDIP_DATABASE_URL": url, "CITYDIP_SECRET_KEY": "bench", "PYTHONPATH": str(ROOT),
-           "CITYDIP_WEB_WARM": "1", **(extra_env or {})}  # fmt: skip
+           "CITYDIP_WEB_WARM": "1", "CITYDIP_EXPOSE_WORKER": "1", **(extra_env or {})}  # fmt: skip
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -106,14 +106,19 @@ def start_server(
         env=env,
         cwd=ROOT,
     )
-    for _ in range(300):
+    # Every worker listening before the clock starts (each has a socket of its own; a late one would
+    # leave the first clients all on the others): new connections until each worker has answered.
+    answered: set[str] = set()
+    for _ in range(600):
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+            r = httpx.get(f"http://127.0.0.1:{port}/api/health", headers={"Connection": "close"}, timeout=1)
+            answered.add(r.headers.get("x-citydip-worker", ""))
+            if r.status_code == 200 and len(answered) >= workers:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("the web server did not start")
+    raise RuntimeError(f"the web server did not start ({len(answered)} of {workers} workers answered)")
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
