@@ -24,9 +24,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, String, Table, event, func, insert, literal, select, union_all, update
+from sqlalchemy import Connection, String, Table, bindparam, event, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session, UOWTransaction
 
 from citydiplomacy.store.schema import (
@@ -147,32 +148,39 @@ def evidence_of(conn: Connection, ids: Iterable[int], *, of: str = "relation") -
     return evidence_by_kind(conn, {of: ids})[of]
 
 
+@cache
+def _evidence_statement(kinds: tuple[str, ...]) -> Any:
+    """The evidence of records of ``kinds`` (ids bound as ``ids_<kind>``, expanding), with their sources: one
+    ``UNION ALL`` built once per set of kinds (building it cost more than running it for a city profile)."""
+    src = Source.__table__
+    parts = []
+    for name in kinds:
+        kind = KINDS[name]
+        ev = kind.table
+        key = ev.c[kind.key]
+        parts.append(
+            select(literal(name, String()).label("kind_name"), key.label("record_id"), ev.c.id.label("ev_id"),
+                   ev.c.source_locator, ev.c.retrieved_at, ev.c["values"].label("given"),
+                   src.c.name.label("source_name"), src.c.kind.label("source_kind"),
+                   src.c.citation.label("citation"), ev.c.source_id.label("source_id"))
+            .select_from(ev.outerjoin(src, src.c.id == ev.c.source_id))
+            .where(key.in_(bindparam(f"ids_{name}", expanding=True)))
+        )  # fmt: skip
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
 def evidence_by_kind(conn: Connection, wanted: Mapping[str, Iterable[int]]) -> dict[str, dict[int, list[dict]]]:
     """:func:`evidence_of` for several kinds of record at once (``{"relation": ids, "membership": ids}``), in
     one statement per 900 ids (a ``UNION ALL``): a city profile reads all its evidence in one round trip.
     """
-    src = Source.__table__
     pending = [(name, i) for name, ids in wanted.items() for i in sorted(set(ids))]
     found: dict[str, dict[int, list[tuple[int, dict[str, Any]]]]] = {name: defaultdict(list) for name in wanted}
     for start in range(0, len(pending), 900):  # below SQLite's bound-parameter limit
         chunk = pending[start : start + 900]
-        parts = []
-        for name in wanted:
-            ids = [i for n, i in chunk if n == name]
-            if not ids:
-                continue
-            kind = KINDS[name]
-            ev = kind.table
-            key = ev.c[kind.key]
-            parts.append(
-                select(literal(name, String()).label("kind_name"), key.label("record_id"), ev.c.id.label("ev_id"),
-                       ev.c.source_locator, ev.c.retrieved_at, ev.c["values"].label("given"),
-                       src.c.name.label("source_name"), src.c.kind.label("source_kind"),
-                       src.c.citation.label("citation"), ev.c.source_id.label("source_id"))
-                .select_from(ev.outerjoin(src, src.c.id == ev.c.source_id))
-                .where(key.in_(ids))
-            )  # fmt: skip
-        for r in conn.execute(parts[0] if len(parts) == 1 else union_all(*parts)).all():
+        ids_of = {name: [i for n, i in chunk if n == name] for name in wanted}
+        kinds = tuple(name for name, ids in ids_of.items() if ids)
+        params = {f"ids_{name}": ids_of[name] for name in kinds}
+        for r in conn.execute(_evidence_statement(kinds), params).all():
             values = dict(r.given or {})
             found[r.kind_name][r.record_id].append((r.ev_id, {
                 "source": r.source_name, "source_kind": r.source_kind, "source_id": r.source_id,

@@ -210,6 +210,7 @@ def city_profile(
     """
     relations_stmt, memberships_stmt, activities_stmt = _profile_statements()
     params = {"place_id": place.id}
+    conn = session.connection()  # rows of columns: the ORM session's layer adds nothing but time here
     relations = [
         {
             "id": r.id,
@@ -222,7 +223,7 @@ def city_profile(
             "version": r.version,
             "provenance": _row_cite(r),
         }
-        for r in session.execute(relations_stmt, params)
+        for r in conn.execute(relations_stmt, params)
     ]
     relations.sort(key=lambda r: (r["kind"], r["status"], r["partner"]["name"]))
     memberships = [
@@ -239,11 +240,11 @@ def city_profile(
             "version": m.version,
             "provenance": _row_cite(m),
         }
-        for m in session.execute(memberships_stmt, params)
+        for m in conn.execute(memberships_stmt, params)
     ]
     # Every relation's and membership's evidence in one statement.
     evidence = evidence_by_kind(
-        session.connection(), {"relation": [r["id"] for r in relations], "membership": [m["id"] for m in memberships]}
+        conn, {"relation": [r["id"] for r in relations], "membership": [m["id"] for m in memberships]}
     )
     for name, records in (("relation", relations), ("membership", memberships)):
         for rec in records:
@@ -261,7 +262,7 @@ def city_profile(
             "description": a.description,
             "provenance": _row_cite(a),
         }
-        for a in session.execute(activities_stmt, params)
+        for a in conn.execute(activities_stmt, params)
     ]
     return {
         "place": place_dict(place),

@@ -174,15 +174,22 @@ def current(bind: Session | Connection | Engine) -> Hashable | None:
             return current(conn)
     conn = bind.connection() if isinstance(bind, Session) else bind
     try:
-        value = conn.execute(
-            text("SELECT value FROM app_setting WHERE name = :name"), {"name": VERSION_SETTING}
-        ).scalar()
+        value = conn.execute(_COUNTER_QUERY, {"name": VERSION_SETTING}).scalar()
     except Exception:  # noqa: BLE001 - no table: nothing cached
         return None
     # The file's identity and last write as the SQLite file watch of store.db saw them at this checkout:
     # a file replaced, or written by another program (the counter sees only this package's writes).
     file_id = conn.info.get(SQLITE_FILE_STAMP) if conn.dialect.name == "sqlite" else None
-    return (conn.engine.url.render_as_string(hide_password=True), file_id, value or "0")
+    return (_database_name(conn.engine.url), file_id, value or "0")
+
+
+_COUNTER_QUERY = text("SELECT value FROM app_setting WHERE name = :name")
+
+
+@functools.lru_cache(maxsize=64)
+def _database_name(url: Any) -> str:
+    """The database part of a cache key (an engine's URL, without its password; URLs are immutable)."""
+    return url.render_as_string(hide_password=True)
 
 
 T = TypeVar("T")

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import RunNotFound
@@ -134,20 +135,28 @@ class PlaceResult:
     detail: dict[str, Any] | None
 
 
-def latest_results_for_place(session: Session, place_id: int) -> dict[str, tuple[AnalysisRun, list[PlaceResult]]]:
-    """:func:`latest_run` of every kind with results for ``place_id``, with those results sorted by code, in one
-    query (the city profile's hot path): ``{kind: (run, results)}``."""
+@cache
+def _latest_results_statement() -> Any:
+    """The results of a place's latest run of each kind, built once (building it cost more than running it);
+    columns on the connection, not through the ORM session."""
+    place_id = bindparam("place_id")
     newest = (
         select(func.max(AnalysisRun.id))
         .join(CityResult, CityResult.run_id == AnalysisRun.id)
         .where(CityResult.place_id == place_id)
         .group_by(AnalysisRun.kind)
     )
-    rows = session.execute(
+    return (
         select(CityResult.run_id, CityResult.code, CityResult.value, CityResult.detail)
         .where(CityResult.place_id == place_id, CityResult.run_id.in_(newest.scalar_subquery()))
         .order_by(CityResult.run_id, CityResult.code)
-    ).all()
+    )
+
+
+def latest_results_for_place(session: Session, place_id: int) -> dict[str, tuple[AnalysisRun, list[PlaceResult]]]:
+    """:func:`latest_run` of every kind with results for ``place_id``, with those results sorted by code, in one
+    query (the city profile's hot path): ``{kind: (run, results)}``."""
+    rows = session.connection().execute(_latest_results_statement(), {"place_id": place_id}).all()
     # The runs apart, once each: selected beside every result row, each run's JSON parameters were decoded
     # again for every row (40 times a profile).
     ids = sorted({row.run_id for row in rows})

@@ -7,11 +7,12 @@ Analysis results are read from ``analysis_run`` + ``city_result`` (kinds ``asses
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, or_, select
+from sqlalchemy import Engine, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from citydiplomacy.geo.regions import countries_of_continent
@@ -208,6 +209,16 @@ def analysis_block(session: Session, run: AnalysisRun, rows: list[runs.PlaceResu
     }
 
 
+@functools.cache
+def _place_names_statement() -> Any:
+    """A place's names in the order they were stored, built once (the city profile is the web's hot path)."""
+    return (
+        select(PlaceName.name, PlaceName.lang, PlaceName.kind)
+        .where(PlaceName.place_id == bindparam("place_id"))
+        .order_by(PlaceName.id)
+    )
+
+
 @cached  # read once per registry change (store.readcache)
 def city_profile(session: Session, place_id: int) -> dict[str, Any] | None:
     """Everything about one place: the registry's profile plus assessment, network and map data."""
@@ -219,11 +230,7 @@ def city_profile(session: Session, place_id: int) -> dict[str, Any] | None:
     profile = queries.city_profile(session, place, found)
     profile["names"] = [
         {"name": n.name, "lang": n.lang, "kind": n.kind}
-        for n in session.execute(
-            select(PlaceName.name, PlaceName.lang, PlaceName.kind)
-            .where(PlaceName.place_id == place_id)
-            .order_by(PlaceName.id)
-        )
+        for n in session.connection().execute(_place_names_statement(), {"place_id": place_id})
     ]
     for kind in ("assessment", "network"):
         profile[kind] = analysis_block(session, *found[kind], place_id) if kind in found else None

@@ -130,7 +130,7 @@ def _lookup(db: Session, token: str, touch_s: float) -> LiveSession | None:
     now = utcnow()
     # Columns, not ORM entities: this runs on every request.  A read only is left open: the request's
     # own statements go on in the same transaction, without a round trip to end it.
-    row = db.execute(_live_session_statement(), {"token_hash": token_hash(token)}).first()
+    row = db.connection().execute(_live_session_statement(), {"token_hash": token_hash(token)}).first()
     if row is None or as_utc(row.expires_at) <= now or row.disabled_at is not None:
         return None
     if (now - as_utc(row.last_seen_at)).total_seconds() >= touch_s:
