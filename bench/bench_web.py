@@ -6,7 +6,9 @@ a ``citydip serve`` web server in its own process (uvicorn, loopback), then ``--
 ``--duration`` seconds: first alone, then while one editor writes (``POST /api/activities`` on random
 places, one after another, ``--write-pause`` seconds apart).  Printed: requests, throughput, p50/p95/p99
 latency, errors, the editor's write latencies, server RSS, and the ratio to a floor baseline
-(``GET /api/health``: same stack, no database) and between the back ends.  Reads use ``wrk`` (a C load
+(``GET /api/health``: same stack, no database) and between the back ends.  With ``--workers`` above 1, the
+readers alone again on the usual way of serving the same application, ``uvicorn --factory --workers N``
+(one shared listening socket, Nagle's algorithm on), the baseline of ``citydip serve``'s own start.  Reads use ``wrk`` (a C load
 generator) when it is installed, so that the Python client's share of the two cores is not counted.
 
 Then the dashboard pages (unless ``--page-seconds 0``), after a network run and an assessment of the whole
@@ -85,16 +87,23 @@ def prepare(url: str, csv: Path) -> list[int]:
 
 
 def start_server(
-    url: str, port: int, workers: int = 1, extra_env: dict[str, str] | None = None
+    url: str, port: int, workers: int = 1, extra_env: dict[str, str] | None = None, *, plain_uvicorn: bool = False
 ) -> subprocess.Popen[bytes]:
+    """``citydip serve`` on ``port``; with ``plain_uvicorn``, uvicorn's own start of the same application
+    (``uvicorn --factory --workers N``: one shared listening socket, Nagle on), the usual way and the baseline."""
     env = {**os.environ, "CITYDIP_DATABASE_URL": url, "CITYDIP_SECRET_KEY": "bench", "PYTHONPATH": str(ROOT),
            "CITYDIP_WEB_WARM": "1", "CITYDIP_EXPOSE_WORKER": "1", **(extra_env or {})}  # fmt: skip
+    if plain_uvicorn:
+        from citydiplomacy.web.serving import APP
+
+        command = ["uvicorn", APP, "--factory"]
+    else:
+        command = ["citydiplomacy", "serve"]
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "citydiplomacy",
-            "serve",
+            *command,
             "--port",
             str(port),
             "--workers",
@@ -102,7 +111,7 @@ def start_server(
             "--log-level",
             "warning",
             "--no-access-log",
-        ],  # fmt: skip
+        ],
         env=env,
         cwd=ROOT,
     )
@@ -420,6 +429,18 @@ def run_backend(
         )
     finally:
         stop(server)
+    if workers > 1:  # the same reads, alone, on uvicorn's own multi-worker start of the same application
+        port = free_port()
+        server = start_server(url, port, workers, plain_uvicorn=True)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            asyncio.run(load(base, [f"/api/places/{i}" for i in ids[:50]], clients, 2.0))  # the same warm-up
+            print(f"  baseline, readers alone on `uvicorn --workers {workers}` (shared socket, Nagle on):", flush=True)
+            plain = reads(base, ids, clients, duration)
+            print(f"  readers alone, citydip serve / uvicorn: p95 {alone['p95'] / plain['p95']:.2f}x, "
+                  f"throughput {alone['rps'] / plain['rps']:.2f}x", flush=True)  # fmt: skip
+        finally:
+            stop(server)
     if page_seconds > 0 and shutil.which("wrk"):
         analyse(url)
         page_phase(url, clients, page_seconds, workers)
