@@ -6,10 +6,11 @@ a ``citydip serve`` web server in its own process (uvicorn, loopback), then ``--
 ``--duration`` seconds: first alone, then while one editor writes (``POST /api/activities`` on random
 places, one after another, ``--write-pause`` seconds apart).  Printed: requests, throughput, p50/p95/p99
 latency, errors, the editor's write latencies, server RSS, and the ratio to a floor baseline
-(``GET /api/health``: same stack, no database) and between the back ends.  With ``--workers`` above 1, the
-readers alone again on the usual way of serving the same application, ``uvicorn --factory --workers N``
-(one shared listening socket, Nagle's algorithm on), the baseline of ``citydip serve``'s own start.  Reads use ``wrk`` (a C load
-generator) when it is installed, so that the Python client's share of the two cores is not counted.
+(``GET /api/health``: same stack, no database) and between the back ends.  With ``--workers`` above 1,
+the readers alone again on the usual way of serving the same application, ``uvicorn --factory --workers N``
+(one shared listening socket, Nagle's algorithm on), the baseline of ``citydip serve``'s own start.  Reads
+use ``wrk`` (a C load generator) when it is installed, so that the Python client's share of the two cores
+is not counted.
 
 Then the dashboard pages (unless ``--page-seconds 0``), after a network run and an assessment of the whole
 registry (``citydip network metrics``, ``citydip assess --all``, so that rankings and the network table have
@@ -50,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 from citydiplomacy import settings  # noqa: E402
 from citydiplomacy.store import db  # noqa: E402
 from citydiplomacy.store.schema import Relation  # noqa: E402
+from citydiplomacy.web.serving import APP  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CITYDIP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -93,12 +95,7 @@ def start_server(
     (``uvicorn --factory --workers N``: one shared listening socket, Nagle on), the usual way and the baseline."""
     env = {**os.environ, "CITYDIP_DATABASE_URL": url, "CITYDIP_SECRET_KEY": "bench", "PYTHONPATH": str(ROOT),
            "CITYDIP_WEB_WARM": "1", "CITYDIP_EXPOSE_WORKER": "1", **(extra_env or {})}  # fmt: skip
-    if plain_uvicorn:
-        from citydiplomacy.web.serving import APP
-
-        command = ["uvicorn", APP, "--factory"]
-    else:
-        command = ["citydiplomacy", "serve"]
+    command = ["uvicorn", APP, "--factory"] if plain_uvicorn else ["citydiplomacy", "serve"]
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -387,6 +384,11 @@ def page_phase(url: str, clients: int, seconds: float, workers: int) -> None:
           flush=True)  # fmt: skip
 
 
+def warm_up(base: str, ids: list[int], clients: int) -> None:
+    """Two seconds of profile reads on 50 places before any measurement (each server started is warmed so)."""
+    asyncio.run(load(base, [f"/api/places/{i}" for i in ids[:50]], clients, 2.0))
+
+
 def run_backend(
     name: str,
     url: str,
@@ -405,7 +407,7 @@ def run_backend(
     try:
         base = f"http://127.0.0.1:{port}"
         proc = psutil.Process(server.pid)
-        asyncio.run(load(base, [f"/api/places/{i}" for i in ids[:50]], clients, 2.0))  # warm-up
+        warm_up(base, ids, clients)
         floor = report(
             "baseline GET /api/health", asyncio.run(load(base, ["/api/health"], clients, duration / 4)), duration / 4
         )
@@ -434,7 +436,7 @@ def run_backend(
         server = start_server(url, port, workers, plain_uvicorn=True)
         try:
             base = f"http://127.0.0.1:{port}"
-            asyncio.run(load(base, [f"/api/places/{i}" for i in ids[:50]], clients, 2.0))  # the same warm-up
+            warm_up(base, ids, clients)
             print(f"  baseline, readers alone on `uvicorn --workers {workers}` (shared socket, Nagle on):", flush=True)
             plain = reads(base, ids, clients, duration)
             print(f"  readers alone, citydip serve / uvicorn: p95 {alone['p95'] / plain['p95']:.2f}x, "

@@ -27,7 +27,21 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, String, Table, bindparam, event, func, insert, literal, select, union_all, update
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Select,
+    String,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, UOWTransaction
 
 from citydiplomacy.store.schema import (
@@ -149,7 +163,7 @@ def evidence_of(conn: Connection, ids: Iterable[int], *, of: str = "relation") -
 
 
 @cache
-def _evidence_statement(kinds: tuple[str, ...]) -> Any:
+def _evidence_statement(kinds: tuple[str, ...]) -> Select[Any] | CompoundSelect:
     """The evidence of records of ``kinds`` (ids bound as ``ids_<kind>``, expanding), with their sources: one
     ``UNION ALL`` built once per set of kinds (building it cost more than running it for a city profile)."""
     src = Source.__table__

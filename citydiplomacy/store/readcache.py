@@ -162,6 +162,9 @@ def _forget_info(info: dict[str, Any]) -> None:
     info.pop(_MIGRATING, None)
 
 
+_COUNTER_QUERY = text("SELECT value FROM app_setting WHERE name = :name")
+
+
 def current(bind: Session | Connection | Engine) -> Hashable | None:
     """The registry's write counter as ``bind``'s transaction sees it, with the database's identity (None:
     cannot be told, nothing is cached).
@@ -181,9 +184,6 @@ def current(bind: Session | Connection | Engine) -> Hashable | None:
     # a file replaced, or written by another program (the counter sees only this package's writes).
     file_id = conn.info.get(SQLITE_FILE_STAMP) if conn.dialect.name == "sqlite" else None
     return (_database_name(conn.engine.url), file_id, value or "0")
-
-
-_COUNTER_QUERY = text("SELECT value FROM app_setting WHERE name = :name")
 
 
 @functools.lru_cache(maxsize=64)

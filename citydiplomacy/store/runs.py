@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from citydiplomacy.core.errors import RunNotFound
@@ -136,7 +136,7 @@ class PlaceResult:
 
 
 @cache
-def _latest_results_statement() -> Any:
+def _latest_results_statement() -> Select[Any]:
     """The results of a place's latest run of each kind, built once (building it cost more than running it);
     columns on the connection, not through the ORM session."""
     place_id = bindparam("place_id")

@@ -210,7 +210,7 @@ def analysis_block(session: Session, run: AnalysisRun, rows: list[runs.PlaceResu
 
 
 @functools.cache
-def _place_names_statement() -> Any:
+def _place_names_statement() -> Select[Any]:
     """A place's names in the order they were stored, built once (the city profile is the web's hot path)."""
     return (
         select(PlaceName.name, PlaceName.lang, PlaceName.kind)
